@@ -1,0 +1,16 @@
+"""The one error type of ocpvirt.multinet's pure core.
+
+Library code raises it and never exits; modules and filters turn it into ``fail_json`` or
+``AnsibleFilterError`` at their boundary.
+"""
+
+
+class MultinetError(Exception):
+    """A problem the user can fix, with the field path and the offending value."""
+
+    def __init__(self, message, field=None, value=None):
+        self.field = field
+        self.value = value
+        if field is not None:
+            message = "{0}: {1} (got {2!r})".format(field, message, value)
+        super().__init__(message)
