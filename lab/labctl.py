@@ -42,7 +42,9 @@ SETTINGS_FILE = STATE_DIR / "settings.json"
 CLUSTER_NAME = "ocpvirt-lab"
 SERVICE_CIDR = "10.96.0.0/24"
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
-PREFERRED_APISERVER_PORT = 6443
+# Preferred loopback ports; below Linux's ephemeral range (32768+) so that outgoing
+# connections cannot occupy them between runs. Busy ones are replaced by any free port.
+PREFERRED_PORTS = {"apiserver": 6443, "etcd_client": 22379, "etcd_peer": 22380, "controller_manager": 20257}
 FIELD_MANAGER = "ocpvirt-labctl"
 
 # Controllers a cluster without kubelets still needs so that namespaced deletion, ownerReference
@@ -272,8 +274,8 @@ def port_is_free(port):
     return True
 
 
-def free_port(preferred=None):
-    if preferred and port_is_free(preferred):
+def free_port(preferred):
+    if port_is_free(preferred):
         return preferred
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -289,9 +291,7 @@ def settings():
 def choose_ports():
     """Keep the ports of an earlier run (kubeconfigs point at them) unless one got taken."""
     chosen = settings()
-    wanted = {"apiserver": PREFERRED_APISERVER_PORT, "etcd_client": None, "etcd_peer": None,
-              "controller_manager": None}
-    for name, preferred in wanted.items():
+    for name, preferred in PREFERRED_PORTS.items():
         previous = chosen.get(name)
         chosen[name] = previous if previous and port_is_free(previous) else free_port(preferred)
     SETTINGS_FILE.write_text(json.dumps(chosen, indent=2))
