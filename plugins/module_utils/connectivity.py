@@ -1,0 +1,246 @@
+"""Who may open a connection to whom on one secondary network, simulated from MultiNetworkPolicies.
+
+Pure: no Ansible, no I/O. ``simulate`` answers for every ordered pair of endpoints (at least one
+of them a pod or VM) whether a connection may be *initiated*, the way OVN-Kubernetes enforces
+MultiNetworkPolicy: the source's egress and the destination's ingress must both allow it, and
+replies to an allowed connection always pass (OVN-K's ACLs are ``allow-related``).
+
+Endpoints are ``{name, ip}`` plus, for pods and VMs (virt-launcher pods), ``namespace`` and
+``labels``. An endpoint without ``namespace`` is an outside host: no policy isolates it; it only
+matters as a peer of pods and VMs.
+"""
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import (
+    DIRECTIONS,
+    parse_policy,
+)
+
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+_PORT = re.compile(r"^(tcp|udp|sctp)/([0-9]{1,5})$", re.IGNORECASE)
+_ENDPOINT_KEYS = frozenset(("name", "ip", "namespace", "labels", "namespace_labels"))
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    ip: object
+    namespace: str = None  # None: an outside host
+    labels: tuple = ()
+    namespace_labels: tuple = ()
+
+    @property
+    def is_workload(self):
+        return self.namespace is not None
+
+    def describe(self):
+        return "{0} ({1})".format(self.name, self.ip)
+
+
+def simulate(policies, network, endpoints, port=None, ipam=False):
+    """Return one row {from, to, allowed, reason} per ordered pair with a pod or VM on one side.
+
+    ``network`` is '<ns>/<nad>'; ``port`` is 'tcp/22'-style, or None for ICMP-like traffic;
+    ``ipam`` says whether the network has IPAM (without it OVN-K rejects any policy that has a
+    podSelector or namespaceSelector peer, and enforces nothing from it). Rows follow the order
+    of ``endpoints``: every destination of the first endpoint, then of the second, and so on.
+    """
+    network = parse_network(network)
+    eps = parse_endpoints(endpoints)
+    traffic = parse_port(port)
+    if not isinstance(policies, list):
+        raise MultinetError("must be a list of MultiNetworkPolicy manifests", "policies", policies)
+    parsed = [parse_policy(p, "policies[{0}]".format(i)) for i, p in enumerate(policies)]
+    applicable = [p for p in parsed if p.applies_to(network)]
+    rejected = [p for p in applicable if not ipam and p.selector_peer() is not None]
+    index = _Index(eps, traffic)
+    for policy in applicable:
+        if policy not in rejected:
+            index.add(policy)
+    notes = _notes(applicable, rejected, eps)
+    return [
+        _row(index, notes, src, dst, traffic)
+        for src in range(len(eps))
+        for dst in range(len(eps))
+        if src != dst and (eps[src].is_workload or eps[dst].is_workload)
+    ]
+
+
+def parse_network(network):
+    if not isinstance(network, str) or network.count("/") != 1 or "" in network.split("/"):
+        raise MultinetError("must be '<namespace>/<nad name>'", "network", network)
+    return network
+
+
+def parse_port(port):
+    """'tcp/22' -> ('TCP', 22); None -> None (ICMP-like traffic, which no rule with ports matches)."""
+    if port is None:
+        return None
+    match = _PORT.match(port) if isinstance(port, str) else None
+    if not match or not 1 <= int(match.group(2)) <= 65535:
+        raise MultinetError("must be '<tcp|udp|sctp>/<1-65535>' or null for ICMP", "port", port)
+    return match.group(1).upper(), int(match.group(2))
+
+
+def parse_endpoints(endpoints):
+    if not isinstance(endpoints, list):
+        raise MultinetError("must be a list of {name, ip[, namespace, labels]}", "endpoints", endpoints)
+    parsed = [_endpoint(ep, "endpoints[{0}]".format(i)) for i, ep in enumerate(endpoints)]
+    seen = set()
+    for i, ep in enumerate(parsed):
+        if ep.name in seen:
+            raise MultinetError("duplicate endpoint name", "endpoints[{0}].name".format(i), ep.name)
+        seen.add(ep.name)
+    return tuple(parsed)
+
+
+def _endpoint(data, where):
+    if not isinstance(data, dict):
+        raise MultinetError("must be a mapping", where, data)
+    unknown = sorted(set(data) - _ENDPOINT_KEYS)
+    if unknown:
+        raise MultinetError("unknown keys (allowed: {0})".format(", ".join(sorted(_ENDPOINT_KEYS))), where, unknown)
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise MultinetError("must be a non-empty string", where + ".name", name)
+    namespace = data.get("namespace")
+    if namespace is None and ("labels" in data or "namespace_labels" in data):
+        raise MultinetError("labels need a namespace (an endpoint without one is an outside host)", where, data)
+    if namespace is not None and (not isinstance(namespace, str) or not namespace):
+        raise MultinetError("must be a non-empty string", where + ".namespace", namespace)
+    namespace_labels = dict(_labels(data.get("namespace_labels"), where + ".namespace_labels"))
+    if namespace is not None:
+        # Every namespace carries this label; namespaceSelectors commonly match on it.
+        namespace_labels[NAMESPACE_NAME_LABEL] = namespace
+    return Endpoint(
+        name=name,
+        ip=_ip(data.get("ip"), where + ".ip"),
+        namespace=namespace,
+        labels=tuple(sorted(_labels(data.get("labels"), where + ".labels").items())),
+        namespace_labels=tuple(sorted(namespace_labels.items())),
+    )
+
+
+def _labels(value, where):
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise MultinetError("must be a mapping of strings to strings", where, value)
+    return value
+
+
+def _ip(value, where):
+    try:
+        # An interface address ('192.168.77.91/24', as in the pod networks annotation) names its IP.
+        return ipaddress.ip_interface(value).ip
+    except (TypeError, ValueError):
+        raise MultinetError("must be an IP address", where, value) from None
+
+
+class _Index:
+    """Per endpoint and direction: which policies isolate it and which rules admit which peers.
+
+    Built once per simulation (policies x endpoints), so each pair is then a dictionary lookup.
+    """
+
+    def __init__(self, eps, traffic):
+        self.eps = eps
+        self.traffic = traffic
+        self.isolated_by = {d: {} for d in DIRECTIONS}  # direction -> ep -> [policy keys]
+        self.any_peer = {d: {} for d in DIRECTIONS}  # direction -> ep -> [rule labels admitting everyone]
+        self.peer = {d: {} for d in DIRECTIONS}  # direction -> ep -> peer -> [rule labels]
+
+    def add(self, policy):
+        selected = [
+            i for i, ep in enumerate(self.eps)
+            if ep.namespace == policy.namespace and policy.pod_selector.matches(dict(ep.labels))
+        ]
+        for direction in sorted(policy.isolates):
+            for i in selected:
+                self.isolated_by[direction].setdefault(i, []).append(policy.key)
+            for rule in policy.rules_for(direction):
+                if rule.admits(self.traffic):
+                    self._add_rule(policy, rule, selected)
+
+    def _add_rule(self, policy, rule, selected):
+        label = "{0} {1}".format(policy.key, rule.label)
+        if rule.peers is None:
+            for i in selected:
+                self.any_peer[rule.direction].setdefault(i, []).append(label)
+            return
+        peers = [j for j, ep in enumerate(self.eps) if any(_peer_matches(p, policy, ep) for p in rule.peers)]
+        for i in selected:
+            admitted = self.peer[rule.direction].setdefault(i, {})
+            for j in peers:
+                admitted.setdefault(j, []).append(label)
+
+    def verdict(self, direction, here, there):
+        """(allowed, explanation) for endpoint ``here`` talking with ``there`` in ``direction``."""
+        ep = self.eps[here]
+        if not ep.is_workload:
+            return True, "{0}: {1} is an outside host".format(direction, ep.name)
+        isolating = self.isolated_by[direction].get(here)
+        if not isolating:
+            return True, "{0}: {1} not isolated".format(direction, ep.name)
+        rules = self.any_peer[direction].get(here, []) + self.peer[direction].get(here, {}).get(there, [])
+        if rules:
+            return True, "{0} {1}".format(direction, ", ".join(rules))
+        return False, "{0} denied: {1} is isolated for {0} by {2} and no {0} rule allows {3}{4}".format(
+            direction, ep.name, ", ".join(isolating), self.eps[there].describe(), _traffic_suffix(self.traffic),
+        )
+
+
+def _peer_matches(peer, policy, ep):
+    if peer.ip_block is not None:
+        return peer.ip_block.contains(ep.ip)
+    if not ep.is_workload:
+        return False
+    if peer.namespace_selector is None:
+        in_namespace = ep.namespace == policy.namespace
+    else:
+        in_namespace = peer.namespace_selector.matches(dict(ep.namespace_labels))
+    return in_namespace and (peer.pod_selector is None or peer.pod_selector.matches(dict(ep.labels)))
+
+
+def _notes(applicable, rejected, eps):
+    """Per endpoint: why a policy that selects it is rejected or partly ignored by OVN-K."""
+    notes = {}
+    for policy in applicable:
+        reasons = list(policy.notes)
+        if policy in rejected:
+            reasons.insert(0, "is not enforced: IPAM-less networks can only have ipBlock peers, and it has a "
+                              "selector peer at {0}".format(policy.selector_peer()))
+        if not reasons:
+            continue
+        for i, ep in enumerate(eps):
+            if ep.namespace == policy.namespace and policy.pod_selector.matches(dict(ep.labels)):
+                notes.setdefault(i, []).extend("{0} {1}".format(policy.key, r) for r in reasons)
+    return notes
+
+
+def _row(index, notes, src, dst, traffic):
+    egress_ok, egress = index.verdict("egress", src, dst)
+    ingress_ok, ingress = index.verdict("ingress", dst, src)
+    if egress_ok and ingress_ok:
+        reason = "allowed{0}: {1}; {2}".format(_traffic_suffix(traffic), egress, ingress)
+    else:
+        reason = "; ".join(text for ok, text in ((egress_ok, egress), (ingress_ok, ingress)) if not ok)
+    extra = notes.get(src, []) + [n for n in notes.get(dst, []) if n not in notes.get(src, [])]
+    if extra:
+        reason += " (note: {0})".format("; ".join(extra))
+    return {
+        "from": index.eps[src].name,
+        "to": index.eps[dst].name,
+        "allowed": egress_ok and ingress_ok,
+        "reason": reason,
+    }
+
+
+def _traffic_suffix(traffic):
+    if traffic is None:
+        return ""
+    return " on {0}/{1}".format(traffic[0].lower(), traffic[1])
