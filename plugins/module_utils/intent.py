@@ -1,0 +1,595 @@
+"""Intent schema v1: parse and validate an allow-list intent into immutable dataclasses.
+
+Pure: no Ansible import, no I/O. Every problem is collected with its field path and value and
+raised together as one ``IntentError`` (a ``MultinetError``), so the compiler only ever sees a
+complete, valid ``Intent`` and never produces partial output.
+"""
+import ipaddress
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Optional, Tuple, Union
+
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+
+INGRESS = "ingress"
+EGRESS = "egress"
+DIRECTIONS = (INGRESS, EGRESS)
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+VM_NAME_LABEL = "vm.kubevirt.io/name"
+
+TOP_LEVEL_KEYS = ("name", "namespace", "network", "ipam", "default_deny", "workloads", "endpoints", "allow")
+WORKLOAD_KEYS = ("selector", "vm", "ips")
+ENDPOINT_KEYS = ("cidr", "except")
+ALLOW_KEYS = ("from", "to", "ports")
+
+DNS1123_LABEL_MAX = 63
+DNS1123_SUBDOMAIN_MAX = 253
+LABEL_VALUE_MAX = 63
+_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+_QUALIFIED_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]\Z")
+_PORT_SPEC = re.compile(r"([A-Za-z]+)/(\d+)(?:-(\d+))?\Z")
+_PORT_MIN, _PORT_MAX = 1, 65535
+
+
+class IntentError(MultinetError):
+    """All problems found in one intent; ``errors`` holds one MultinetError per problem."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        if len(self.errors) == 1:
+            message = str(self.errors[0])
+        else:
+            lines = "\n".join("- {0}".format(error) for error in self.errors)
+            message = "intent has {0} problems:\n{1}".format(len(self.errors), lines)
+        super().__init__(message)
+        self.field = self.errors[0].field
+        self.value = self.errors[0].value
+
+
+class _Problems:
+    """Collects problems while parsing so the user sees all of them at once."""
+
+    def __init__(self):
+        self.errors = []
+
+    def add(self, field, message, value):
+        self.errors.append(MultinetError(message, field, value))
+
+    def raise_if_any(self):
+        if self.errors:
+            raise IntentError(self.errors)
+
+
+# ---------------------------------------------------------------------------------------------
+# The model
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True, order=True)
+class IpBlock:
+    """A normalised CIDR with its exceptions; ``sort_key`` orders blocks numerically."""
+
+    sort_key: tuple
+    cidr: str
+    excepts: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, order=True)
+class PortRange:
+    """One protocol and port, or port range when ``end`` > ``start``."""
+
+    protocol: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, order=True)
+class WorkloadRef:
+    """An allow peer that names a workload (resolved by the compiler to selector or ipBlocks)."""
+
+    name: str
+
+
+Peer = Union[WorkloadRef, IpBlock]
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    selector: Tuple[Tuple[str, str], ...]
+    ips: Tuple[IpBlock, ...]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    block: IpBlock
+
+
+@dataclass(frozen=True)
+class Allow:
+    """One allow entry; ``ports`` None means every port."""
+
+    index: int
+    sources: Tuple[Peer, ...]
+    destinations: Tuple[Peer, ...]
+    ports: Optional[Tuple[PortRange, ...]]
+
+
+@dataclass(frozen=True)
+class Intent:
+    name: str
+    namespace: str
+    network: str
+    ipam: bool
+    default_deny: Tuple[str, ...]
+    workloads: Tuple[Workload, ...]
+    endpoints: Tuple[Endpoint, ...]
+    allow: Tuple[Allow, ...]
+
+    @property
+    def deny_policy_name(self):
+        return "{0}-default-deny".format(self.name)
+
+    def policy_name(self, workload_name):
+        return "{0}-allow-{1}".format(self.name, workload_name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Kubernetes name and label rules
+# ---------------------------------------------------------------------------------------------
+@lru_cache(maxsize=4096)
+def dns1123_label_problem(text):
+    if len(text) > DNS1123_LABEL_MAX:
+        return "must be at most {0} characters".format(DNS1123_LABEL_MAX)
+    if not _DNS1123_LABEL.match(text):
+        return "must be a DNS-1123 label (lowercase letters, digits and '-', alphanumeric at both ends)"
+    return None
+
+
+@lru_cache(maxsize=4096)
+def dns1123_subdomain_problem(text):
+    if len(text) > DNS1123_SUBDOMAIN_MAX:
+        return "must be at most {0} characters".format(DNS1123_SUBDOMAIN_MAX)
+    if not _DNS1123_SUBDOMAIN.match(text):
+        return "must be a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', alphanumeric at both ends)"
+    return None
+
+
+@lru_cache(maxsize=4096)
+def label_key_problem(key):
+    prefix, slash, name = key.rpartition("/")
+    if slash and (not prefix or dns1123_subdomain_problem(prefix)):
+        return "label key prefix must be a DNS-1123 subdomain of at most 253 characters"
+    if not name or len(name) > LABEL_VALUE_MAX or not _QUALIFIED_NAME.match(name):
+        return ("label key name must be at most 63 characters of letters, digits, '-', '_' and '.', "
+                "alphanumeric at both ends")
+    return None
+
+
+@lru_cache(maxsize=65536)
+def label_value_problem(value):
+    if len(value) > LABEL_VALUE_MAX:
+        return "label value must be at most {0} characters".format(LABEL_VALUE_MAX)
+    if value and not _QUALIFIED_NAME.match(value):
+        return "label value must be letters, digits, '-', '_' and '.', alphanumeric at both ends"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Addresses
+# ---------------------------------------------------------------------------------------------
+@lru_cache(maxsize=65536)
+def _parse_network(text):
+    """Return (network, None) or (None, reason). A bare IP becomes a /32 or /128."""
+    try:
+        return ipaddress.ip_network(text, strict=True), None
+    except ValueError as error:
+        try:
+            loose = ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            return None, "not an IP address or CIDR ({0})".format(error)
+        return None, "host bits set in CIDR, did you mean {0}?".format(loose)
+
+
+def _network_key(network):
+    return (network.version, int(network.network_address), network.prefixlen)
+
+
+def _parse_block_text(text, field, problems):
+    """A CIDR or bare IP string -> (network, IpBlock) or None after recording the problem."""
+    if not isinstance(text, str):
+        problems.add(field, "must be an IP address or CIDR string", text)
+        return None
+    network, reason = _parse_network(text.strip())
+    if network is None:
+        problems.add(field, reason, text)
+        return None
+    return network, IpBlock(_network_key(network), str(network))
+
+
+def _parse_excepts(network, excepts, field, problems):
+    if not isinstance(excepts, list):
+        problems.add(field, "must be a list of CIDRs", excepts)
+        return None
+    parsed = {}
+    for index, text in enumerate(excepts):
+        item_field = "{0}[{1}]".format(field, index)
+        result = _parse_block_text(text, item_field, problems)
+        if result is None:
+            continue
+        inner, block = result
+        if inner.version != network.version:
+            problems.add(item_field, "mixed IP families in one ipBlock (cidr is {0})".format(network), text)
+        elif not (inner.subnet_of(network) and inner.prefixlen > network.prefixlen):
+            problems.add(item_field, "except must be a strict subset of its cidr {0}".format(network), text)
+        else:
+            parsed[block.sort_key] = block.cidr
+    return tuple(parsed[key] for key in sorted(parsed))
+
+
+def parse_ip_block(spec, field, problems):
+    """An endpoint or literal peer: 'IP', 'CIDR' or {cidr, except} -> IpBlock or None."""
+    if isinstance(spec, dict):
+        _reject_unknown_keys(spec, ENDPOINT_KEYS, field, problems)
+        if "cidr" not in spec:
+            problems.add(field, "an endpoint mapping needs a 'cidr'", spec)
+            return None
+        result = _parse_block_text(spec["cidr"], field + ".cidr", problems)
+        if result is None:
+            return None
+        network, block = result
+        excepts = _parse_excepts(network, spec.get("except") or [], field + ".except", problems)
+        if excepts is None:
+            return None
+        return IpBlock(block.sort_key, block.cidr, excepts)
+    result = _parse_block_text(spec, field, problems)
+    return None if result is None else result[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+# ---------------------------------------------------------------------------------------------
+def _reject_unknown_keys(mapping, known, field, problems):
+    for key in mapping:
+        if key not in known:
+            where = "{0}.{1}".format(field, key) if field else str(key)
+            problems.add(where, "unknown key, expected one of {0}".format(", ".join(known)), key)
+
+
+def _require_string(raw, key, problems):
+    value = raw.get(key)
+    if not isinstance(value, str) or not value:
+        problems.add(key, "required, must be a non-empty string", value)
+        return None
+    return value
+
+
+def parse_identity(raw, problems):
+    """The fields that name things: (intent name, namespace, '<ns>/<nad>'); None parts if invalid."""
+    namespace = _require_string(raw, "namespace", problems)
+    if namespace is not None and dns1123_label_problem(namespace):
+        problems.add("namespace", dns1123_label_problem(namespace), namespace)
+        namespace = None
+    network = _parse_network_ref(raw, namespace, problems)
+    name = _parse_intent_name(raw, network, problems)
+    return name, namespace, network
+
+
+def _parse_network_ref(raw, namespace, problems):
+    text = _require_string(raw, "network", problems)
+    if text is None:
+        return None
+    nad_namespace, slash, nad = text.rpartition("/")
+    if not slash:
+        nad_namespace = namespace
+    elif dns1123_label_problem(nad_namespace):
+        problems.add("network", "namespace part " + dns1123_label_problem(nad_namespace), text)
+        return None
+    if dns1123_subdomain_problem(nad):
+        problems.add("network", "NAD name " + dns1123_subdomain_problem(nad), text)
+        return None
+    return None if nad_namespace is None else "{0}/{1}".format(nad_namespace, nad)
+
+
+def _parse_intent_name(raw, network, problems):
+    if "name" in raw:
+        name, field = raw["name"], "name"
+    elif network is not None:
+        name, field = network.rpartition("/")[2], "network"
+    else:
+        return None
+    if not isinstance(name, str) or not name:
+        problems.add(field, "intent name must be a non-empty string", name)
+        return None
+    problem = dns1123_subdomain_problem(name) or label_value_problem(name)
+    if problem:
+        hint = "" if field == "name" else " (the NAD name is the default intent name; set 'name')"
+        problems.add(field, "intent name is used as policy name prefix and label value: " + problem + hint, name)
+        return None
+    return name
+
+
+def _parse_ipam(raw, problems):
+    ipam = raw.get("ipam", False)
+    if not isinstance(ipam, bool):
+        problems.add("ipam", "must be a boolean", ipam)
+        return False
+    return ipam
+
+
+def _parse_default_deny(raw, problems):
+    value = raw.get("default_deny", list(DIRECTIONS))
+    if not isinstance(value, list):
+        problems.add("default_deny", "must be a list of 'ingress' and/or 'egress'", value)
+        return ()
+    seen = set()
+    for index, item in enumerate(value):
+        field = "default_deny[{0}]".format(index)
+        if item not in DIRECTIONS:
+            problems.add(field, "must be 'ingress' or 'egress'", item)
+        elif item in seen:
+            problems.add(field, "duplicate direction", item)
+        seen.add(item)
+    return tuple(direction for direction in DIRECTIONS if direction in seen)
+
+
+def _parse_selector(selector, field, problems):
+    if not isinstance(selector, dict) or not selector:
+        problems.add(field, "must be a non-empty mapping of label keys to values", selector)
+        return ()
+    pairs = []
+    for key, value in selector.items():
+        item_field = "{0}.{1}".format(field, key)
+        if not isinstance(key, str):
+            problems.add(field, "label keys must be strings", key)
+            continue
+        if not isinstance(value, str):
+            problems.add(item_field, "label values must be strings (quote numbers and booleans)", value)
+            continue
+        problem = label_key_problem(key)
+        if problem:
+            problems.add(item_field, problem, key)
+        problem = label_value_problem(value)
+        if problem:
+            problems.add(item_field, problem, value)
+        pairs.append((key, value))
+    return tuple(sorted(pairs))
+
+
+def _parse_workload_selector(spec, field, problems):
+    if ("selector" in spec) == ("vm" in spec):
+        problems.add(field, "needs exactly one of 'selector' or 'vm'", spec)
+        return ()
+    if "selector" in spec:
+        return _parse_selector(spec["selector"], field + ".selector", problems)
+    vm = spec["vm"]
+    problem = "must be a VM name string" if not isinstance(vm, str) or not vm else label_value_problem(vm)
+    if problem:
+        problems.add(field + ".vm", problem, vm)
+        return ()
+    return ((VM_NAME_LABEL, vm),)
+
+
+def _parse_workload_ips(spec, field, ipam, problems):
+    ips = spec.get("ips", [])
+    if not isinstance(ips, list):
+        problems.add(field, "must be a list of IP addresses", ips)
+        return ()
+    if not ips and not ipam:
+        problems.add(field, "required on an IPAM-less network (ipam: false): peers compile to ipBlocks", ips)
+        return ()
+    blocks = {}
+    for index, text in enumerate(ips):
+        item_field = "{0}[{1}]".format(field, index)
+        result = _parse_block_text(text, item_field, problems)
+        if result is None:
+            continue
+        network, block = result
+        if network.prefixlen != network.max_prefixlen:
+            problems.add(item_field, "must be a single address (no prefix, or /32 and /128)", text)
+            continue
+        blocks[block.sort_key] = block
+    return tuple(blocks[key] for key in sorted(blocks))
+
+
+def _check_entry_name(name, field, problems):
+    if not isinstance(name, str):
+        problems.add(field, "names must be strings", name)
+        return False
+    if not _DNS1123_LABEL.match(name):
+        problems.add(field, "names must be DNS-1123 labels (lowercase letters, digits and '-')", name)
+        return False
+    return True
+
+
+def _parse_workloads(raw, ipam, problems):
+    section = raw.get("workloads") or {}
+    if not isinstance(section, dict):
+        problems.add("workloads", "must be a mapping of workload names to specs", section)
+        return ()
+    workloads = []
+    for name, spec in section.items():
+        field = "workloads.{0}".format(name)
+        if not _check_entry_name(name, field, problems):
+            continue
+        if not isinstance(spec, dict):
+            problems.add(field, "must be a mapping with 'selector' or 'vm', and 'ips'", spec)
+            continue
+        _reject_unknown_keys(spec, WORKLOAD_KEYS, field, problems)
+        selector = _parse_workload_selector(spec, field, problems)
+        ips = _parse_workload_ips(spec, field + ".ips", ipam, problems)
+        workloads.append(Workload(name, selector, ips))
+    return tuple(sorted(workloads, key=lambda workload: workload.name))
+
+
+def _parse_endpoints(raw, problems):
+    section = raw.get("endpoints") or {}
+    if not isinstance(section, dict):
+        problems.add("endpoints", "must be a mapping of endpoint names to CIDRs", section)
+        return ()
+    endpoints = []
+    for name, spec in section.items():
+        field = "endpoints.{0}".format(name)
+        if not _check_entry_name(name, field, problems):
+            continue
+        block = parse_ip_block(spec, field, problems)
+        if block is not None:
+            endpoints.append(Endpoint(name, block))
+    return tuple(sorted(endpoints, key=lambda endpoint: endpoint.name))
+
+
+def _check_duplicate_names(raw, problems):
+    workloads = raw.get("workloads")
+    endpoints = raw.get("endpoints")
+    if isinstance(workloads, dict) and isinstance(endpoints, dict):
+        for name in sorted(set(workloads) & set(endpoints), key=str):
+            problems.add("endpoints.{0}".format(name), "name is also a workload; names must be unique", name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Allow entries
+# ---------------------------------------------------------------------------------------------
+def parse_port(text, field, problems):
+    """'tcp/22' or 'udp/8000-8080' -> PortRange or None."""
+    if not isinstance(text, str):
+        problems.add(field, "must be a string '<protocol>/<port>' or '<protocol>/<start>-<end>'", text)
+        return None
+    match = _PORT_SPEC.match(text.strip())
+    if match is None:
+        problems.add(field, "must be '<protocol>/<port>' or '<protocol>/<start>-<end>'; named ports are not "
+                            "supported (OVN-Kubernetes treats them as every port)", text)
+        return None
+    protocol = match.group(1).upper()
+    start = int(match.group(2))
+    end = int(match.group(3)) if match.group(3) else start
+    if protocol not in PROTOCOLS:
+        problems.add(field, "protocol must be tcp, udp or sctp", text)
+        return None
+    if not (_PORT_MIN <= start <= _PORT_MAX and _PORT_MIN <= end <= _PORT_MAX):
+        problems.add(field, "ports must be between 1 and 65535", text)
+        return None
+    if start > end:
+        problems.add(field, "port range start must not exceed its end", text)
+        return None
+    return PortRange(protocol, start, end)
+
+
+def _parse_ports(entry, field, problems):
+    if "ports" not in entry or entry["ports"] is None:
+        return None
+    ports = entry["ports"]
+    if not isinstance(ports, list):
+        problems.add(field, "must be a list like [tcp/22, udp/53, tcp/8000-8080]", ports)
+        return None
+    parsed = [parse_port(text, "{0}[{1}]".format(field, index), problems) for index, text in enumerate(ports)]
+    # An empty list means every port, as in NetworkPolicy.
+    return tuple(port for port in parsed if port is not None) or None
+
+
+def _resolve_peer(ref, field, names, problems):
+    """A name or a literal CIDR -> WorkloadRef or IpBlock or None."""
+    if not isinstance(ref, str):
+        problems.add(field, "must be a workload or endpoint name, or a CIDR", ref)
+        return None
+    peer = names.get(ref)
+    if peer is not None:
+        return peer
+    # Names are DNS-1123 labels, so '.', ':' or '/' can only mean an address.
+    if any(char in ref for char in "./:"):
+        return parse_ip_block(ref, field, problems)
+    problems.add(field, "unknown name: not a workload, an endpoint or a CIDR", ref)
+    return None
+
+
+def _parse_side(entry, key, field, names, problems):
+    if key not in entry:
+        problems.add(field, "required", None)
+        return ()
+    refs = entry[key]
+    if isinstance(refs, list):
+        if not refs:
+            problems.add(field, "must name at least one workload, endpoint or CIDR", refs)
+        fields = ["{0}[{1}]".format(field, index) for index in range(len(refs))]
+    else:
+        refs, fields = [refs], [field]
+    peers = [_resolve_peer(ref, item_field, names, problems) for ref, item_field in zip(refs, fields)]
+    return tuple(peer for peer in peers if peer is not None)
+
+
+def _check_pairs(entry, field, sources, destinations, problems):
+    """Every (from, to) pair needs a workload on at least one side to carry the rule."""
+    if all(isinstance(peer, WorkloadRef) for peer in sources):
+        return
+    if all(isinstance(peer, WorkloadRef) for peer in destinations):
+        return
+    problems.add(field, "some 'from' -> 'to' pair has no workload on either side, so no policy could "
+                        "carry it", {"from": entry.get("from"), "to": entry.get("to")})
+
+
+def _parse_allow(raw, names, problems):
+    section = raw.get("allow") or []
+    if not isinstance(section, list):
+        problems.add("allow", "must be a list of {from, to, ports} entries", section)
+        return ()
+    entries = []
+    for index, entry in enumerate(section):
+        field = "allow[{0}]".format(index)
+        if not isinstance(entry, dict):
+            problems.add(field, "must be a mapping with 'from', 'to' and optional 'ports'", entry)
+            continue
+        _reject_unknown_keys(entry, ALLOW_KEYS, field, problems)
+        sources = _parse_side(entry, "from", field + ".from", names, problems)
+        destinations = _parse_side(entry, "to", field + ".to", names, problems)
+        ports = _parse_ports(entry, field + ".ports", problems)
+        _check_pairs(entry, field, sources, destinations, problems)
+        entries.append(Allow(index, sources, destinations, ports))
+    return tuple(entries)
+
+
+def _peer_names(workloads, endpoints):
+    names = {workload.name: WorkloadRef(workload.name) for workload in workloads}
+    names.update((endpoint.name, endpoint.block) for endpoint in endpoints)
+    return names
+
+
+def _check_policy_names(name, workloads, problems):
+    for workload in workloads:
+        policy_name = "{0}-allow-{1}".format(name, workload.name)
+        problem = dns1123_subdomain_problem(policy_name)
+        if problem:
+            problems.add("workloads.{0}".format(workload.name), "generated policy name " + problem, policy_name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
+# ---------------------------------------------------------------------------------------------
+def parse_intent(raw):
+    """Validate a raw intent dict completely; return an Intent or raise IntentError."""
+    problems = _Problems()
+    if not isinstance(raw, dict):
+        problems.add("intent", "must be a mapping", raw)
+        problems.raise_if_any()
+    _reject_unknown_keys(raw, TOP_LEVEL_KEYS, "", problems)
+    name, namespace, network = parse_identity(raw, problems)
+    ipam = _parse_ipam(raw, problems)
+    default_deny = _parse_default_deny(raw, problems)
+    workloads = _parse_workloads(raw, ipam, problems)
+    endpoints = _parse_endpoints(raw, problems)
+    _check_duplicate_names(raw, problems)
+    allow = _parse_allow(raw, _peer_names(workloads, endpoints), problems)
+    if name is not None:
+        _check_policy_names(name, workloads, problems)
+    problems.raise_if_any()
+    return Intent(name, namespace, network, ipam, default_deny, workloads, endpoints, allow)
+
+
+def parse_intent_identity(raw):
+    """Only (name, namespace, network) of an intent, e.g. to find its policies for pruning."""
+    problems = _Problems()
+    if not isinstance(raw, dict):
+        problems.add("intent", "must be a mapping", raw)
+        problems.raise_if_any()
+    identity = parse_identity(raw, problems)
+    problems.raise_if_any()
+    return identity
