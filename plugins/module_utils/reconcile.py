@@ -1,0 +1,132 @@
+"""Pure reconciliation of compiled MultiNetworkPolicies against the ones a cluster holds.
+
+Only the fields this collection owns are compared: `spec` as a whole, and the labels and
+annotations the compiler sets (by key). Everything else on a live object (status,
+managedFields, labels or annotations added by other controllers) is none of our business,
+so comparing whole objects would report a change on every run.
+"""
+
+from dataclasses import dataclass, field
+
+
+def owned_view(obj, label_keys, annotation_keys):
+    """The part of `obj` this collection owns, for the given label and annotation keys."""
+    metadata = obj.get("metadata") or {}
+    view = {
+        "apiVersion": obj.get("apiVersion"),
+        "kind": obj.get("kind"),
+        "metadata": {
+            "name": metadata.get("name"),
+            "namespace": metadata.get("namespace"),
+            "labels": _pick(metadata.get("labels"), label_keys),
+            "annotations": _pick(metadata.get("annotations"), annotation_keys),
+        },
+        "spec": obj.get("spec") or {},
+    }
+    return view
+
+
+def _pick(mapping, keys):
+    mapping = mapping or {}
+    return {key: mapping[key] for key in sorted(keys) if key in mapping}
+
+
+def _owned_keys(desired):
+    metadata = desired.get("metadata") or {}
+    return set(metadata.get("labels") or {}), set(metadata.get("annotations") or {})
+
+
+def desired_view(desired):
+    """`desired` reduced to the fields we compare (what a diff shows as `after`)."""
+    return owned_view(desired, *_owned_keys(desired))
+
+
+def live_view(existing, desired):
+    """What `existing` holds of the fields `desired` owns (a diff's `before`)."""
+    return owned_view(existing, *_owned_keys(desired))
+
+
+def differs(existing, desired):
+    """True when an owned field of `existing` is not what `desired` says."""
+    return live_view(existing, desired) != desired_view(desired)
+
+
+def foreign_keys_patch(live, desired):
+    """A JSON merge patch deleting map keys that `live` has and `desired` lacks.
+
+    Server-side apply leaves fields owned by another manager in place even when forcing
+    conflicts, so a key added by hand inside the spec (an extra matchLabels entry narrowing
+    a deny-all) would survive the apply. Lists are atomic in the MultiNetworkPolicy schema
+    and are replaced by the apply itself; only maps need this. Returns {} when nothing is
+    foreign.
+    """
+    patch = {}
+    for key, value in live.items():
+        if key not in desired:
+            patch[key] = None
+        elif isinstance(value, dict) and isinstance(desired[key], dict):
+            nested = foreign_keys_patch(value, desired[key])
+            if nested:
+                patch[key] = nested
+    return patch
+
+
+@dataclass(frozen=True)
+class Update:
+    existing: dict
+    desired: dict
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Writes needed to turn the listed policies into the compiled ones."""
+
+    create: list = field(default_factory=list)
+    update: list = field(default_factory=list)
+    delete: list = field(default_factory=list)
+
+    @property
+    def empty(self):
+        return not (self.create or self.update or self.delete)
+
+
+def _name(obj):
+    return obj["metadata"]["name"]
+
+
+def compute_plan(desired, existing, prune=True):
+    """Plan from compiled manifests and the live objects managed by the same intent.
+
+    `existing` must already be limited to this intent's policies (its label selector), so
+    pruning can never reach a policy that belongs to someone else.
+    """
+    live = {_name(obj): obj for obj in existing}
+    wanted = {_name(obj) for obj in desired}
+    create = [obj for obj in desired if _name(obj) not in live]
+    update = [Update(live[_name(obj)], obj) for obj in desired
+              if _name(obj) in live and differs(live[_name(obj)], obj)]
+    delete = [live[name] for name in sorted(live) if prune and name not in wanted]
+    return Plan(create=create, update=update, delete=delete)
+
+
+def removal_view(existing, label_keys):
+    """A deleted policy as a diff's `before`: its spec and the labels that marked it ours."""
+    return owned_view(existing, label_keys, ())
+
+
+def diff_entries(plan, label_keys):
+    """Ansible diff entries (before/after per policy), in the order the writes happen."""
+    entries = []
+    for desired in plan.create:
+        entries.append(_entry(desired, {}, desired_view(desired)))
+    for update in plan.update:
+        entries.append(_entry(update.desired, live_view(update.existing, update.desired),
+                              desired_view(update.desired)))
+    for existing in plan.delete:
+        entries.append(_entry(existing, removal_view(existing, label_keys), {}))
+    return entries
+
+
+def _entry(obj, before, after):
+    header = "MultiNetworkPolicy {0}/{1}".format(obj["metadata"].get("namespace"), _name(obj))
+    return {"before_header": header, "after_header": header, "before": before, "after": after}
