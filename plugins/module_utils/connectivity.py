@@ -12,7 +12,7 @@ matters as a peer of pods and VMs.
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import (
@@ -25,19 +25,20 @@ _PORT = re.compile(r"^(tcp|udp|sctp)/([0-9]{1,5})$", re.IGNORECASE)
 _ENDPOINT_KEYS = frozenset(("name", "ip", "namespace", "labels", "namespace_labels"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Endpoint:
     name: str
     ip: object
     namespace: str = None  # None: an outside host
-    labels: tuple = ()
-    namespace_labels: tuple = ()
+    labels: dict = field(default_factory=dict)
+    namespace_labels: dict = field(default_factory=dict)
 
     @property
     def is_workload(self):
         return self.namespace is not None
 
-    def describe(self):
+    @property
+    def description(self):
         return "{0} ({1})".format(self.name, self.ip)
 
 
@@ -120,8 +121,8 @@ def _endpoint(data, where):
         name=name,
         ip=_ip(data.get("ip"), where + ".ip"),
         namespace=namespace,
-        labels=tuple(sorted(_labels(data.get("labels"), where + ".labels").items())),
-        namespace_labels=tuple(sorted(namespace_labels.items())),
+        labels=dict(_labels(data.get("labels"), where + ".labels")),
+        namespace_labels=namespace_labels,
     )
 
 
@@ -153,12 +154,11 @@ class _Index:
         self.isolated_by = {d: {} for d in DIRECTIONS}  # direction -> ep -> [policy keys]
         self.any_peer = {d: {} for d in DIRECTIONS}  # direction -> ep -> [rule labels admitting everyone]
         self.peer = {d: {} for d in DIRECTIONS}  # direction -> ep -> peer -> [rule labels]
+        self.descriptions = [ep.description for ep in eps]
+        self.suffix = _traffic_suffix(traffic)
 
     def add(self, policy):
-        selected = [
-            i for i, ep in enumerate(self.eps)
-            if ep.namespace == policy.namespace and policy.pod_selector.matches(dict(ep.labels))
-        ]
+        selected = _selected(policy, self.eps)
         for direction in sorted(policy.isolates):
             for i in selected:
                 self.isolated_by[direction].setdefault(i, []).append(policy.key)
@@ -190,8 +190,13 @@ class _Index:
         if rules:
             return True, "{0} {1}".format(direction, ", ".join(rules))
         return False, "{0} denied: {1} is isolated for {0} by {2} and no {0} rule allows {3}{4}".format(
-            direction, ep.name, ", ".join(isolating), self.eps[there].describe(), _traffic_suffix(self.traffic),
+            direction, ep.name, ", ".join(isolating), self.descriptions[there], self.suffix,
         )
+
+
+def _selected(policy, eps):
+    """Indexes of the pods and VMs the policy's podSelector picks in its namespace."""
+    return [i for i, ep in enumerate(eps) if ep.namespace == policy.namespace and policy.pod_selector.matches(ep.labels)]
 
 
 def _peer_matches(peer, policy, ep):
@@ -202,8 +207,8 @@ def _peer_matches(peer, policy, ep):
     if peer.namespace_selector is None:
         in_namespace = ep.namespace == policy.namespace
     else:
-        in_namespace = peer.namespace_selector.matches(dict(ep.namespace_labels))
-    return in_namespace and (peer.pod_selector is None or peer.pod_selector.matches(dict(ep.labels)))
+        in_namespace = peer.namespace_selector.matches(ep.namespace_labels)
+    return in_namespace and (peer.pod_selector is None or peer.pod_selector.matches(ep.labels))
 
 
 def _notes(applicable, rejected, eps):
@@ -216,9 +221,8 @@ def _notes(applicable, rejected, eps):
                               "selector peer at {0}".format(policy.selector_peer()))
         if not reasons:
             continue
-        for i, ep in enumerate(eps):
-            if ep.namespace == policy.namespace and policy.pod_selector.matches(dict(ep.labels)):
-                notes.setdefault(i, []).extend("{0} {1}".format(policy.key, r) for r in reasons)
+        for i in _selected(policy, eps):
+            notes.setdefault(i, []).extend("{0} {1}".format(policy.key, r) for r in reasons)
     return notes
 
 

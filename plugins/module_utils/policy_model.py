@@ -44,13 +44,18 @@ class Selector:
 
 @dataclass(frozen=True)
 class IPBlock:
-    network: object
-    excepts: tuple = ()
+    """A CIDR minus its exceptions, kept as integer ranges: membership is tested per endpoint pair."""
+
+    version: int
+    first: int
+    last: int
+    excepts: tuple = ()  # ((first, last), ...) of the same IP version
 
     def contains(self, ip):
-        if ip.version != self.network.version or ip not in self.network:
+        value = int(ip)
+        if ip.version != self.version or not self.first <= value <= self.last:
             return False
-        return not any(ip.version == ex.version and ip in ex for ex in self.excepts)
+        return not any(first <= value <= last for first, last in self.excepts)
 
 
 @dataclass(frozen=True)
@@ -187,11 +192,17 @@ def parse_selector(data, where):
 
 def parse_ip_block(data, where):
     data = _mapping(data, where)
+    network = _network(data.get("cidr"), where + ".cidr")
+    excepts = [
+        _network(cidr, "{0}.except[{1}]".format(where, i))
+        for i, cidr in enumerate(_list(data.get("except") or [], where + ".except"))
+    ]
     return IPBlock(
-        network=_network(data.get("cidr"), where + ".cidr"),
+        version=network.version,
+        first=int(network.network_address),
+        last=int(network.broadcast_address),
         excepts=tuple(
-            _network(cidr, "{0}.except[{1}]".format(where, i))
-            for i, cidr in enumerate(_list(data.get("except") or [], where + ".except"))
+            (int(ex.network_address), int(ex.broadcast_address)) for ex in excepts if ex.version == network.version
         ),
     )
 
