@@ -1,0 +1,327 @@
+"""Expected vs simulated vs probed connectivity: the comparison and its three renderings.
+
+Pure: rows in, strings out. ``compare`` lines up the three verdicts of every ordered pair;
+``render_html`` draws a self-contained page (matrix with a colour per cell and the reasons on
+hover, and an inline SVG graph of the allowed flows), ``render_junit`` one testcase per pair for
+CI, ``render_table`` the plain-text table of disagreements for a failing task.
+
+A report is ``{title, network, endpoints, checks: [{port, rows}], probe, warnings}`` where
+``rows`` are ``compare`` output, ``probe`` is ``{enabled, reason}``.
+"""
+import html
+import math
+import xml.etree.ElementTree as ET
+
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+
+PASS, FAIL = "pass", "fail"
+KIND_COLOURS = {"pod": "#2f6fb3", "vm": "#7a4fb3", "vmi": "#7a4fb3", "outside": "#6b6b6b"}
+
+
+# --- comparison ------------------------------------------------------------------------------
+
+def compare(expected=None, simulated=None, probed=None):
+    """Merge three row lists ({from, to, allowed, reason|detail}) into one row per ordered pair.
+
+    The reference verdict is the expected one when there is an intent, else the simulated one;
+    a pair fails when the simulation disagrees with the intent, or when a probe ran and
+    disagrees with the reference. Pairs keep the order in which they first appear.
+    """
+    sources = {"expected": expected or [], "simulated": simulated or [], "probed": probed or []}
+    merged = {}
+    for kind, rows in sources.items():
+        for index, row in enumerate(rows):
+            key = _pair(row, "{0}[{1}]".format(kind, index))
+            entry = merged.setdefault(key, {"from": key[0], "to": key[1], "expected": None,
+                                            "simulated": None, "probed": None})
+            entry[kind] = row.get("allowed")
+            entry[kind + "_reason"] = row.get("reason") or row.get("detail") or ""
+    return [_judge(entry, expected is not None) for entry in merged.values()]
+
+
+def _pair(row, field):
+    if not isinstance(row, dict) or not row.get("from") or not row.get("to"):
+        raise MultinetError("must be a row with from, to and allowed", field, row)
+    if row.get("allowed") not in (True, False, None):
+        raise MultinetError("allowed must be true, false or null", field + ".allowed", row.get("allowed"))
+    return row["from"], row["to"]
+
+
+def _judge(entry, has_intent):
+    problems = []
+    reference = entry["expected"] if has_intent else entry["simulated"]
+    if has_intent and entry["expected"] is None:
+        problems.append("not in the expected matrix")
+    elif has_intent and entry["simulated"] is None:
+        problems.append("not in the simulated matrix")
+    elif has_intent and entry["expected"] != entry["simulated"]:
+        problems.append("the live policies {0} what the intent {1}".format(
+            _verb(entry["simulated"]), _verb(entry["expected"], past=True)))
+    if entry["probed"] is not None and reference is not None and entry["probed"] != reference:
+        problems.append("the probe {0} what the {1} {2}".format(
+            "got through" if entry["probed"] else "was blocked",
+            "intent" if has_intent else "simulation", _verb(reference, past=True)))
+    entry["status"] = FAIL if problems else PASS
+    entry["problems"] = problems
+    return entry
+
+
+def _verb(allowed, past=False):
+    if past:
+        return "allowed" if allowed else "denied"
+    return "allow" if allowed else "deny"
+
+
+def summary(checks):
+    """Counts over all checks: pairs, failures, and probes run."""
+    rows = [row for check in checks for row in check["rows"]]
+    return {"pairs": len(rows), "failures": sum(r["status"] == FAIL for r in rows),
+            "probed": sum(r["probed"] is not None for r in rows)}
+
+
+def port_label(port):
+    return port if port else "icmp"
+
+
+# --- text ------------------------------------------------------------------------------------
+
+def render_table(checks, only_failures=True):
+    """A fixed-width table of pairs (by default only the failing ones) for task output."""
+    header = ("FROM", "TO", "TRAFFIC", "EXPECTED", "SIMULATED", "PROBED", "WHY")
+    lines = [header]
+    for check in checks:
+        for row in check["rows"]:
+            if only_failures and row["status"] == PASS:
+                continue
+            lines.append((row["from"], row["to"], port_label(check.get("port")),
+                          _word(row["expected"]), _word(row["simulated"]), _word(row["probed"]),
+                          "; ".join(row["problems"]) or "ok"))
+    widths = [max(len(str(line[i])) for line in lines) for i in range(len(header) - 1)]
+    return "\n".join(
+        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)) + "  " + line[-1]
+        for line in lines
+    )
+
+
+def _word(value):
+    return {True: "allow", False: "deny", None: "-"}[value]
+
+
+# --- JUnit -----------------------------------------------------------------------------------
+
+def render_junit(report):
+    """JUnit XML: a testsuite per traffic kind, a testcase per ordered pair."""
+    checks = report["checks"]
+    total = summary(checks)
+    suites = ET.Element("testsuites", name=report.get("title") or "connectivity",
+                        tests=str(total["pairs"]), failures=str(total["failures"]))
+    for check in checks:
+        label = port_label(check.get("port"))
+        rows = check["rows"]
+        suite = ET.SubElement(suites, "testsuite", name="{0} {1}".format(report["network"], label),
+                              tests=str(len(rows)),
+                              failures=str(sum(r["status"] == FAIL for r in rows)))
+        for row in rows:
+            _testcase(suite, row, report["network"], label)
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def _testcase(suite, row, network, label):
+    case = ET.SubElement(suite, "testcase", classname="{0}.{1}".format(network, label),
+                         name="{0} -> {1}".format(row["from"], row["to"]))
+    details = _details(row)
+    if row["status"] == FAIL:
+        failure = ET.SubElement(case, "failure", message="; ".join(row["problems"]),
+                                type="ConnectivityMismatch")
+        failure.text = details
+    else:
+        ET.SubElement(case, "system-out").text = details
+
+
+def _details(row):
+    parts = []
+    for kind in ("expected", "simulated", "probed"):
+        if row.get(kind) is not None or row.get(kind + "_reason"):
+            parts.append("{0}: {1} - {2}".format(kind, _word(row.get(kind)), row.get(kind + "_reason") or ""))
+    return "\n".join(parts)
+
+
+# --- HTML ------------------------------------------------------------------------------------
+
+_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color:#1d1d1f}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px}
+.meta{color:#555;margin-bottom:12px}.badge{display:inline-block;padding:2px 10px;border-radius:10px;color:#fff;font-weight:600}
+.badge.pass{background:#2e7d32}.badge.fail{background:#c62828}
+table.matrix{border-collapse:collapse;font-size:13px}
+table.matrix th,table.matrix td{border:1px solid #ccc;padding:4px 6px;text-align:center;min-width:34px}
+table.matrix thead th{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;vertical-align:bottom;font-weight:600}
+table.matrix tbody th{text-align:right;white-space:nowrap}
+td.allow{background:#c8e6c9;color:#1b5e20}td.deny{background:#eceff1;color:#607d8b}
+td.fail{background:#ffcdd2;color:#b71c1c;font-weight:700;outline:2px solid #c62828;outline-offset:-2px}
+td.self,td.none{background:#fafafa;color:#bbb}td[title]{cursor:help}
+.legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:14px;height:14px;vertical-align:middle;margin-right:4px;border:1px solid #aaa}
+.grid{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
+table.list{border-collapse:collapse;font-size:13px}table.list th,table.list td{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left}
+ul.warn li{color:#8a5300}
+"""
+
+
+def render_html(report):
+    """One self-contained page: no scripts, no external assets, every text escaped."""
+    checks = report["checks"]
+    total = summary(checks)
+    status = FAIL if total["failures"] else PASS
+    body = [
+        "<h1>{0}</h1>".format(_e(report.get("title") or "Connectivity report")),
+        '<div class="meta">network <b>{0}</b> &middot; {1} pairs &middot; '
+        '<span class="badge {2}" id="status">{3}</span> &middot; {4}</div>'.format(
+            _e(report["network"]), total["pairs"], status,
+            "{0} disagreement(s)".format(total["failures"]) if total["failures"] else "all agree",
+            _e(_probe_text(report.get("probe")))),
+        _legend(),
+    ]
+    names = [e["name"] for e in report.get("endpoints") or []] or _names_from(checks)
+    for check in checks:
+        label = port_label(check.get("port"))
+        body.append('<section class="check" data-traffic="{0}"><h2>Traffic: {0}</h2><div class="grid">'.format(_e(label)))
+        body.append(_matrix(names, check["rows"]))
+        body.append(_graph(report.get("endpoints") or [{"name": n} for n in names], check["rows"]))
+        body.append("</div></section>")
+    body.append(_endpoint_table(report.get("endpoints") or []))
+    body.append(_warnings(report.get("warnings") or []))
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<title>{0}</title><style>{1}</style></head><body>\n{2}\n</body></html>\n").format(
+        _e(report.get("title") or "Connectivity report"), _CSS, "\n".join(body))
+
+
+def _e(text):
+    return html.escape(str(text), quote=True)
+
+
+def _probe_text(probe):
+    if not probe:
+        return "not probed"
+    if probe.get("enabled"):
+        return "probed from pods"
+    return "probing skipped: {0}".format(probe.get("reason") or "disabled")
+
+
+def _legend():
+    items = [("allow", "#c8e6c9", "allowed"), ("deny", "#eceff1", "denied"),
+             ("fail", "#ffcdd2", "disagreement (hover for why)"), ("none", "#fafafa", "not a pair")]
+    return '<div class="legend">' + "".join(
+        '<span><i style="background:{1}"></i>{2}</span>'.format(*item) for item in items) + "</div>"
+
+
+def _names_from(checks):
+    names = []
+    for check in checks:
+        for row in check["rows"]:
+            for name in (row["from"], row["to"]):
+                if name not in names:
+                    names.append(name)
+    return names
+
+
+def _matrix(names, rows):
+    by_pair = {(r["from"], r["to"]): r for r in rows}
+    head = "".join('<th scope="col">{0}</th>'.format(_e(n)) for n in names)
+    lines = ['<table class="matrix"><thead><tr><th>from \\ to</th>{0}</tr></thead><tbody>'.format(head)]
+    for source in names:
+        cells = "".join(_cell(source, target, by_pair.get((source, target))) for target in names)
+        lines.append('<tr><th scope="row">{0}</th>{1}</tr>'.format(_e(source), cells))
+    lines.append("</tbody></table>")
+    return "\n".join(lines)
+
+
+def _cell(source, target, row):
+    attrs = 'data-from="{0}" data-to="{1}"'.format(_e(source), _e(target))
+    if source == target:
+        return '<td class="self" {0}>&middot;</td>'.format(attrs)
+    if row is None:
+        return '<td class="none" {0} title="outside host to outside host: no policy applies"></td>'.format(attrs)
+    verdict = _reference(row)
+    css = FAIL if row["status"] == FAIL else ("allow" if verdict else "deny")
+    symbol = {True: "&#10003;", False: "&#10007;", None: "?"}[verdict] + ("!" if row["status"] == FAIL else "")
+    data = " ".join('data-{0}="{1}"'.format(k, _word(row[k])) for k in ("expected", "simulated", "probed"))
+    return '<td class="{0}" {1} {2} title="{3}">{4}</td>'.format(css, attrs, data, _e(_hover(row)), symbol)
+
+
+def _reference(row):
+    return row["expected"] if row["expected"] is not None else row["simulated"]
+
+
+def _hover(row):
+    lines = ["{0} \u2192 {1}".format(row["from"], row["to"])]
+    lines.extend(row["problems"])
+    lines.append(_details(row))
+    return "\n".join(line for line in lines if line)
+
+
+def _graph(endpoints, rows, size=420):
+    """Allowed flows as arrows between endpoints placed on a circle; disagreements in red."""
+    names = [e["name"] for e in endpoints]
+    kinds = {e["name"]: e.get("kind", "pod") for e in endpoints}
+    radius, centre = size / 2 - 70, size / 2
+    places = {name: (centre + radius * math.cos(2 * math.pi * i / max(len(names), 1) - math.pi / 2),
+                     centre + radius * math.sin(2 * math.pi * i / max(len(names), 1) - math.pi / 2))
+              for i, name in enumerate(names)}
+    parts = ['<svg class="graph" xmlns="http://www.w3.org/2000/svg" width="{0}" height="{0}" '
+             'viewBox="0 0 {0} {0}" role="img" aria-label="allowed flows">'.format(size),
+             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+             'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#2e7d32"/></marker>'
+             '<marker id="arrow-bad" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+             'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#c62828"/></marker></defs>']
+    for row in rows:
+        if row["from"] in places and row["to"] in places and (_reference(row) or row["status"] == FAIL):
+            parts.append(_edge(places[row["from"]], places[row["to"]], row))
+    for name in names:
+        x, y = places[name]
+        parts.append('<g class="node" data-name="{0}"><circle cx="{1:.1f}" cy="{2:.1f}" r="9" fill="{3}"/>'
+                     '<text x="{1:.1f}" y="{4:.1f}" text-anchor="middle" font-size="12">{0}</text></g>'.format(
+                         _e(name), x, y, KIND_COLOURS.get(kinds[name], "#2f6fb3"), y + (24 if y >= centre else -15)))
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _edge(start, end, row):
+    """A slightly curved arrow, so that a->b and b->a are two visible lines."""
+    (x1, y1), (x2, y2) = start, end
+    length = math.hypot(x2 - x1, y2 - y1) or 1.0
+    ux, uy = (x2 - x1) / length, (y2 - y1) / length
+    x1, y1, x2, y2 = x1 + ux * 11, y1 + uy * 11, x2 - ux * 11, y2 - uy * 11
+    bend = min(30.0, length / 6)
+    cx, cy = (x1 + x2) / 2 - uy * bend, (y1 + y2) / 2 + ux * bend
+    bad = row["status"] == FAIL
+    return ('<path class="edge{0}" data-from="{1}" data-to="{2}" d="M{3:.1f},{4:.1f} Q{5:.1f},{6:.1f} {7:.1f},{8:.1f}" '
+            'fill="none" stroke="{9}" stroke-width="1.6"{10} marker-end="url(#{11})"><title>{12}</title></path>').format(
+        " fail" if bad else "", _e(row["from"]), _e(row["to"]), x1, y1, cx, cy, x2, y2,
+        "#c62828" if bad else "#2e7d32", ' stroke-dasharray="5,3"' if bad else "",
+        "arrow-bad" if bad else "arrow", _e(_hover(row)))
+
+
+def _endpoint_table(endpoints):
+    if not endpoints:
+        return ""
+    columns = ("name", "kind", "object", "namespace", "ip", "source", "running")
+    head = "".join("<th>{0}</th>".format(c) for c in columns)
+    rows = "".join("<tr>{0}</tr>".format("".join(
+        "<td>{0}</td>".format(_e(_show(e.get(c)))) for c in columns)) for e in endpoints)
+    return '<h2>Endpoints</h2><table class="list"><thead><tr>{0}</tr></thead><tbody>{1}</tbody></table>'.format(head, rows)
+
+
+def _show(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
+
+
+def _warnings(warnings):
+    if not warnings:
+        return ""
+    return '<h2>Warnings</h2><ul class="warn">{0}</ul>'.format(
+        "".join("<li>{0}</li>".format(_e(w)) for w in warnings))

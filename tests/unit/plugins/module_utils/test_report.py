@@ -1,0 +1,167 @@
+import html.parser
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from ansible_collections.ocpvirt.multinet.plugins.module_utils import report as rp
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+
+
+def row(src, dst, allowed, reason="because"):
+    return {"from": src, "to": dst, "allowed": allowed, "reason": reason}
+
+
+EXPECTED = [row("a", "b", True), row("b", "a", False), row("a", "gw", True)]
+ENDPOINTS = [{"name": "a", "kind": "pod", "ip": "192.168.77.91", "object": "a", "namespace": "ns", "running": True},
+             {"name": "b", "kind": "vm", "ip": "192.168.77.71", "object": "b-vm", "namespace": "ns", "running": False},
+             {"name": "gw", "kind": "outside", "ip": "192.168.77.1"}]
+
+
+def report_of(rows, port=None, **extra):
+    return dict({"title": "demo", "network": "ns/net", "endpoints": ENDPOINTS,
+                 "checks": [{"port": port, "rows": rows}], "probe": {"enabled": False, "reason": "lab"}}, **extra)
+
+
+# --- compare ---------------------------------------------------------------------------------
+
+def test_agreeing_matrices_pass():
+    rows = rp.compare(EXPECTED, EXPECTED)
+    assert [r["status"] for r in rows] == ["pass"] * 3
+    assert rows[0]["expected_reason"] == "because"
+
+
+def test_simulation_disagreeing_with_the_intent_fails_and_says_which_way():
+    rows = rp.compare(EXPECTED, [row("a", "b", False), row("b", "a", False), row("a", "gw", True)])
+    assert rows[0]["status"] == "fail"
+    assert rows[0]["problems"] == ["the live policies deny what the intent allowed"]
+    assert [r["status"] for r in rows[1:]] == ["pass", "pass"]
+
+
+def test_probe_disagreeing_with_the_intent_fails():
+    probed = [{"from": "b", "to": "a", "allowed": True, "detail": "ping: 1 received"}]
+    rows = {(r["from"], r["to"]): r for r in rp.compare(EXPECTED, EXPECTED, probed)}
+    assert rows[("b", "a")]["problems"] == ["the probe got through what the intent denied"]
+    assert rows[("b", "a")]["probed_reason"] == "ping: 1 received"
+    assert rows[("a", "b")]["status"] == "pass"
+
+
+def test_skipped_probe_is_not_a_failure():
+    rows = rp.compare(EXPECTED, EXPECTED, [{"from": "a", "to": "b", "allowed": None, "detail": "skipped: lab"}])
+    assert all(r["status"] == "pass" for r in rows)
+
+
+def test_without_an_intent_the_probe_is_judged_against_the_simulation():
+    rows = rp.compare(None, [row("a", "b", True)], [{"from": "a", "to": "b", "allowed": False, "detail": "timeout"}])
+    assert rows[0]["problems"] == ["the probe was blocked what the simulation allowed"]
+    assert rp.compare(None, [row("a", "b", True)])[0]["status"] == "pass"
+
+
+def test_pairs_missing_on_one_side_fail():
+    rows = rp.compare([row("a", "b", True)], [row("b", "a", False)])
+    assert [(r["from"], r["problems"]) for r in rows] == [
+        ("a", ["not in the simulated matrix"]), ("b", ["not in the expected matrix"])]
+
+
+@pytest.mark.parametrize("bad, field", [({"to": "b", "allowed": True}, "expected[0]"),
+                                        ({"from": "a", "to": "b", "allowed": "yes"}, "expected[0].allowed")])
+def test_malformed_rows_name_the_field(bad, field):
+    with pytest.raises(MultinetError, match="^" + field.replace("[", r"\[").replace("]", r"\]") + ":"):
+        rp.compare([bad], [])
+
+
+def test_summary_counts_pairs_failures_and_probes():
+    rows = rp.compare(EXPECTED, EXPECTED, [{"from": "a", "to": "b", "allowed": False, "detail": "x"}])
+    assert rp.summary([{"port": None, "rows": rows}]) == {"pairs": 3, "failures": 1, "probed": 1}
+
+
+# --- text table ------------------------------------------------------------------------------
+
+def test_table_lists_only_failures_with_aligned_columns():
+    rows = rp.compare(EXPECTED, [row("a", "b", False), row("b", "a", False), row("a", "gw", True)])
+    lines = rp.render_table([{"port": "tcp/22", "rows": rows}]).splitlines()
+    assert len(lines) == 2
+    assert lines[0].split() == ["FROM", "TO", "TRAFFIC", "EXPECTED", "SIMULATED", "PROBED", "WHY"]
+    assert lines[1].split()[:6] == ["a", "b", "tcp/22", "allow", "deny", "-"]
+    assert lines[0].index("TO") == lines[1].index("b ")
+
+
+# --- JUnit -----------------------------------------------------------------------------------
+
+def test_junit_has_one_testcase_per_pair_and_failures_carry_the_reasons():
+    rows = rp.compare(EXPECTED, [row("a", "b", False, "egress denied <&>"), row("b", "a", False), row("a", "gw", True)])
+    root = ET.fromstring(rp.render_junit(report_of(rows, port="tcp/22")))
+    assert root.get("tests") == "3" and root.get("failures") == "1"
+    [suite] = root.findall("testsuite")
+    assert suite.get("name") == "ns/net tcp/22"
+    cases = suite.findall("testcase")
+    assert [c.get("name") for c in cases] == ["a -> b", "b -> a", "a -> gw"]
+    failure = cases[0].find("failure")
+    assert failure.get("message") == "the live policies deny what the intent allowed"
+    assert "egress denied <&>" in failure.text
+    assert cases[1].find("failure") is None
+
+
+# --- HTML ------------------------------------------------------------------------------------
+
+class Cells(html.parser.HTMLParser):
+    """Collect td cells of the matrix and a few other elements, the way a browser test would."""
+
+    def __init__(self):
+        super().__init__()
+        self.cells, self.tags, self.edges = {}, [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append(tag)
+        if tag == "td" and "data-from" in attrs:
+            self.cells[(attrs["data-from"], attrs["data-to"])] = attrs
+        if tag == "path" and "edge" in (attrs.get("class") or ""):
+            self.edges.append(attrs)
+
+
+def parse(page):
+    parser = Cells()
+    parser.feed(page)
+    return parser
+
+
+def test_html_cells_are_coloured_by_verdict_and_explain_on_hover():
+    rows = rp.compare(EXPECTED, [row("a", "b", False, "egress denied"), row("b", "a", False), row("a", "gw", True)])
+    page = parse(rp.render_html(report_of(rows)))
+    assert page.cells[("a", "b")]["class"] == "fail"
+    assert "the live policies deny what the intent allowed" in page.cells[("a", "b")]["title"]
+    assert "simulated: deny - egress denied" in page.cells[("a", "b")]["title"]
+    assert page.cells[("b", "a")]["class"] == "deny"
+    assert page.cells[("a", "gw")]["class"] == "allow"
+    assert page.cells[("a", "a")]["class"] == "self"
+    assert page.cells[("gw", "b")]["class"] == "none"  # no row given for it
+    assert len(page.cells) == 9
+
+
+def test_html_graph_draws_allowed_and_disagreeing_flows_only():
+    rows = rp.compare(EXPECTED, [row("a", "b", False), row("b", "a", False), row("a", "gw", True)])
+    edges = {(e["data-from"], e["data-to"]): e for e in parse(rp.render_html(report_of(rows))).edges}
+    assert set(edges) == {("a", "b"), ("a", "gw")}
+    assert "fail" in edges[("a", "b")]["class"] and "fail" not in edges[("a", "gw")]["class"]
+
+
+def test_html_is_self_contained_and_escapes_names():
+    rows = rp.compare(None, [row("<script>", "b", True)])
+    page = rp.render_html(report_of(rows, endpoints=[{"name": "<script>", "kind": "pod"}, {"name": "b", "kind": "pod"}]))
+    tags = parse(page).tags
+    assert "script" not in tags and "link" not in tags and "img" not in tags
+    assert "&lt;script&gt;" in page
+    assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_html_states_the_outcome_and_why_probing_was_skipped():
+    page = rp.render_html(report_of(rp.compare(EXPECTED, EXPECTED), warnings=["workload x: missing"]))
+    assert 'class="badge pass"' in page and "all agree" in page
+    assert "probing skipped: lab" in page
+    assert "workload x: missing" in page
+    assert "192.168.77.71" in page  # endpoint table
+
+
+def test_html_without_endpoints_takes_names_from_the_rows():
+    page = parse(rp.render_html({"network": "ns/net", "checks": [{"port": None, "rows": rp.compare(None, [row("x", "y", True)])}]}))
+    assert set(page.cells) == {("x", "x"), ("x", "y"), ("y", "x"), ("y", "y")}
