@@ -1,0 +1,219 @@
+"""Thin apply/prune layer for compiled MultiNetworkPolicies over kubernetes.core's module_utils.
+
+No client of our own: kubernetes.core's `get_api_client` builds (and caches) the client from
+the module's auth options and `K8sService` finds the API resource. What kubernetes.core's
+service does not offer is a server-side apply without a preliminary GET per object (its
+`apply` goes through `k8s_apply`, which reads the object first), so writes go straight to
+the dynamic client it built: one LIST per run, then one request per policy that differs.
+"""
+
+import json
+
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
+
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import (
+    API_VERSION,
+    INTENT_LABEL,
+    KIND,
+    MANAGED_BY_LABEL,
+    compile_intent,
+    intent_selector,
+)
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent_identity
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.reconcile import (
+    compute_plan,
+    diff_entries,
+    foreign_keys_patch,
+)
+
+try:
+    from kubernetes.dynamic.exceptions import DynamicApiError
+except ImportError:  # reported by AnsibleK8SModule's dependency check
+    DynamicApiError = None
+
+FIELD_MANAGER = "ocpvirt.multinet"
+OWNED_LABELS = (MANAGED_BY_LABEL, INTENT_LABEL)
+
+
+class ApplyError(CoreException):
+    """A failed API call; `result` holds what had been done before it (for fail_json)."""
+
+    def __init__(self, message, result=None):
+        super().__init__(message)
+        self.result = result or {}
+
+
+def describe_api_error(action, target, error, host=None):
+    """One line naming what failed and the API's own reason, never a traceback."""
+    if DynamicApiError is not None and isinstance(error, DynamicApiError):
+        return "{0} {1}: {2}".format(action, target, _api_reason(error))
+    return "{0} {1}: cannot reach the Kubernetes API server{2}: {3}".format(
+        action, target, " at " + host if host else "", _root_cause(error))
+
+
+def _api_reason(error):
+    status = _status_body(error)
+    details = status.get("details") or {}
+    if error.status == 404 and details.get("kind") == "namespaces":
+        return "namespace {0!r} does not exist".format(details.get("name"))
+    reason = status.get("reason") or error.reason
+    message = status.get("message") or error.reason
+    return "{0} ({1}): {2}".format(reason, error.status, message)
+
+
+def _status_body(error):
+    try:
+        body = json.loads(error.body)
+    except (TypeError, ValueError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _root_cause(error):
+    # urllib3 wraps the socket error (connection refused, TLS failure) in MaxRetryError.reason
+    return str(getattr(error, "reason", None) or error)
+
+
+class PolicyStore:
+    """The MultiNetworkPolicies of a cluster, reached through one kubernetes.core client."""
+
+    def __init__(self, module):
+        # Connecting is deferred to the first request so an invalid intent fails on its own
+        # message, even when no cluster is configured.
+        self._module = module
+        self._client = None
+        self._resource = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            try:
+                self._client = get_api_client(module=self._module)
+            except CoreException:  # already says "Could not create API client: <why>"
+                raise
+            except Exception as error:  # e.g. unreadable certificate files
+                raise ApplyError("Could not create a Kubernetes API client: {0}".format(error)) from error
+        return self._client
+
+    @property
+    def host(self):
+        return self.client.configuration.host
+
+    @property
+    def resource(self):
+        if self._resource is None:
+            self._resource = self._find_resource()
+        return self._resource
+
+    def _find_resource(self):
+        target = "{0} {1}".format(API_VERSION, KIND)
+        try:
+            resource = K8sService(self.client, self._module).find_resource(KIND, API_VERSION)
+        except Exception as error:  # discovery is the first request: any transport error lands here
+            raise ApplyError(describe_api_error("Failed to discover", target, error, self.host)) from error
+        if resource is None:
+            raise ApplyError("The API server does not serve {0}: is the MultiNetworkPolicy CRD "
+                             "installed (useMultiNetworkPolicy on OpenShift)?".format(target))
+        return resource
+
+    @property
+    def _dry_run(self):
+        return "All" if self.client.dry_run else None
+
+    def list(self, namespace, selector):
+        resource = self.resource  # outside the try: its own errors are already explicit
+        try:
+            found = self.client.get(resource, namespace=namespace, label_selector=selector)
+        except Exception as error:
+            raise ApplyError(describe_api_error(
+                "Failed to list", "{0}s in namespace {1!r} ({2})".format(KIND, namespace, selector),
+                error, self.host)) from error
+        return found.to_dict().get("items") or []
+
+    def apply(self, manifest):
+        """Server-side apply, taking back fields edited by others; True when it was created."""
+        metadata = manifest["metadata"]
+        response = self._write("apply", manifest, lambda resource: self.client.client.server_side_apply(
+            resource, body=manifest, name=metadata["name"], namespace=metadata["namespace"],
+            field_manager=FIELD_MANAGER, force_conflicts=True, dry_run=self._dry_run, serialize=False))
+        return response.status == 201
+
+    def remove_keys(self, manifest, patch):
+        """Merge-patch `patch` (nulls for keys another manager added) into the live object."""
+        metadata = manifest["metadata"]
+        self._write("patch", manifest, lambda resource: self.client.client.patch(
+            resource, body=patch, name=metadata["name"], namespace=metadata["namespace"],
+            content_type="application/merge-patch+json", field_manager=FIELD_MANAGER,
+            dry_run=self._dry_run, serialize=False))
+
+    def delete(self, obj):
+        metadata = obj["metadata"]
+        self._write("delete", obj, lambda resource: self.client.delete(
+            resource, name=metadata["name"], namespace=metadata["namespace"], serialize=False))
+
+    def _write(self, verb, obj, call):
+        resource = self.resource  # outside the try: discovery errors are not this write's
+        try:
+            return call(resource)
+        except Exception as error:
+            target = "{0} {1}/{2}".format(KIND, obj["metadata"].get("namespace"), obj["metadata"]["name"])
+            raise ApplyError(describe_api_error("Failed to " + verb, target, error, self.host)) from error
+
+
+def intent_scope(intent):
+    """Namespace and label selector of the policies an intent manages (its identity only)."""
+    namespace = parse_intent_identity(intent)[1]
+    return namespace, intent_selector(intent)
+
+
+def desired_policies(intent, state):
+    """The compiled manifests for `present`, nothing for `absent` (which needs no valid rules)."""
+    return compile_intent(intent) if state == "present" else []
+
+
+def reconcile(store, intent, state="present", prune=True, want_diff=False):
+    """Make the cluster hold exactly the intent's policies; returns the module result.
+
+    Raises MultinetError before any request when the intent is invalid, ApplyError (with the
+    partial result) when the API refuses a request.
+    """
+    desired = desired_policies(intent, state)
+    namespace, selector = intent_scope(intent)
+    plan = compute_plan(desired, store.list(namespace, selector), prune=prune or state == "absent")
+    result = {"policies": desired, "created": [], "updated": [], "deleted": []}
+    if want_diff:
+        result["diff"] = diff_entries(plan, OWNED_LABELS)
+    try:
+        execute(store, plan, result)
+    except ApplyError as error:
+        error.result = _finish(result)
+        raise
+    return _finish(result)
+
+
+def execute(store, plan, result):
+    """Write the plan: creates and updates first, so nothing is left open while pruning."""
+    for manifest in plan.create:
+        _record(result, manifest, created=store.apply(manifest))
+    for update in plan.update:
+        store.apply(update.desired)
+        extra = foreign_keys_patch(update.existing.get("spec") or {}, update.desired["spec"])
+        if extra:
+            store.remove_keys(update.desired, {"spec": extra})
+        result["updated"].append(update.desired["metadata"]["name"])
+    for obj in plan.delete:
+        store.delete(obj)
+        result["deleted"].append(obj["metadata"]["name"])
+
+
+def _record(result, manifest, created):
+    # An apply answered 200 instead of 201 found the object already there (created meanwhile,
+    # or an unlabelled policy of the same name that is now taken over): that is an update.
+    result["created" if created else "updated"].append(manifest["metadata"]["name"])
+
+
+def _finish(result):
+    result["changed"] = bool(result["created"] or result["updated"] or result["deleted"])
+    return result

@@ -1,0 +1,185 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: multinetwork_policy
+short_description: Compile an allow-list intent into MultiNetworkPolicies and apply them idempotently
+version_added: 0.1.0
+author:
+  - ocpvirt.multinet contributors
+description:
+  - Validates and compiles an intent (workloads, outside endpoints and an allow list on one secondary
+    network) into C(k8s.cni.cncf.io/v1beta1) MultiNetworkPolicy objects, the same manifests the
+    P(ocpvirt.multinet.compile_mnp#filter) filter returns.
+  - Applies them with server-side apply under the field manager C(ocpvirt.multinet), forcing
+    conflicts, so a policy edited by hand is put back and reported in RV(updated).
+  - Lists the intent's policies once (by the labels C(app.kubernetes.io/managed-by=ocpvirt.multinet)
+    and C(multinet.ocpvirt.io/intent=<intent name>)) and writes only the policies whose owned fields
+    differ. Owned fields are the spec, the labels and the annotations the compiler sets; labels,
+    annotations and status added by others are left alone. A re-run with the same intent makes no
+    write request and reports C(changed=false).
+  - Map keys added by hand inside a policy's spec (for example an extra C(matchLabels) entry) are
+    removed with a merge patch after the apply, because server-side apply keeps fields owned by
+    another manager.
+  - Nothing is applied when any part of the intent is invalid; the error names the field and value.
+  - Naming a workload in the allow list isolates it in that direction, as NetworkPolicy does.
+attributes:
+  check_mode:
+    support: full
+    details: Writes are sent as server-side dry runs, so the API server still validates them.
+  diff_mode:
+    support: full
+    details: One before/after pair per created, updated or deleted policy, owned fields only.
+options:
+  intent:
+    description:
+      - The intent, schema v1. See C(docs/multinetwork_policy.md) in the collection for every key.
+      - Keys are C(namespace) (required), C(network) (required, C(<nad>) or C(<ns>/<nad>)), C(name)
+        (the intent name, default the NAD name), C(ipam) (default V(false)), C(default_deny)
+        (default V([ingress, egress])), C(workloads), C(endpoints) and C(allow).
+      - With O(state=absent) only C(namespace), C(network) and C(name) are read (the rest is not
+        validated), so the same intent that created the policies removes them.
+    type: dict
+    required: true
+  state:
+    description:
+      - V(present) makes the namespace hold exactly the compiled policies of this intent.
+      - V(absent) deletes every policy labelled with this intent, and only those.
+    type: str
+    choices: [present, absent]
+    default: present
+  prune:
+    description:
+      - Delete policies labelled with this intent that the intent no longer compiles to.
+      - Policies of other intents and policies not managed by this collection are never touched.
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+requirements:
+  - python >= 3.9
+  - kubernetes >= 24.2.0
+notes:
+  - The namespace must exist; the module does not create it.
+  - Needs C(list) on multinetworkpolicies in the namespace, plus C(patch) and C(delete) when
+    something differs (C(get) on namespaces is not needed).
+seealso:
+  - plugin: ocpvirt.multinet.compile_mnp
+    plugin_type: filter
+  - module: kubernetes.core.k8s
+"""
+
+EXAMPLES = r"""
+- name: Allow the seed lab's flows on the localnet network, deny the rest
+  ocpvirt.multinet.multinetwork_policy:
+    intent:
+      namespace: llm-demo
+      network: llm-demo-localnet-network
+      workloads:
+        tinypod: {selector: {app: tinypod}, ips: [192.168.77.91]}
+        tinypod-01: {selector: {app: tinypod-01}, ips: [192.168.77.92]}
+        gold-rabbit: {vm: centos-stream9-gold-rabbit-80, ips: [192.168.77.71]}
+      endpoints:
+        gateway: 192.168.77.1
+        internet: {cidr: 0.0.0.0/0, except: [192.168.77.0/24]}
+      allow:
+        - {from: tinypod-01, to: tinypod}
+        - {from: gold-rabbit, to: [gateway, tinypod-01, internet]}
+
+- name: Preview the changes without writing (the API server still validates them)
+  ocpvirt.multinet.multinetwork_policy:
+    intent: "{{ llm_demo_intent }}"
+    kubeconfig: ~/.kube/lab
+  check_mode: true
+  diff: true
+  register: preview
+
+- name: Remove every policy of that intent
+  ocpvirt.multinet.multinetwork_policy:
+    intent: "{{ llm_demo_intent }}"
+    state: absent
+"""
+
+RETURN = r"""
+policies:
+  description: The compiled MultiNetworkPolicy manifests, sorted by name (empty for O(state=absent)).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - apiVersion: k8s.cni.cncf.io/v1beta1
+      kind: MultiNetworkPolicy
+      metadata:
+        name: llm-demo-localnet-network-deny-all
+        namespace: llm-demo
+        labels:
+          app.kubernetes.io/managed-by: ocpvirt.multinet
+          multinet.ocpvirt.io/intent: llm-demo-localnet-network
+        annotations:
+          k8s.v1.cni.cncf.io/policy-for: llm-demo/llm-demo-localnet-network
+      spec:
+        podSelector: {}
+        policyTypes: [Ingress, Egress]
+created:
+  description: Names of the policies created (in check mode, that would be created).
+  returned: always
+  type: list
+  elements: str
+  sample: [llm-demo-localnet-network-deny-all]
+updated:
+  description:
+    - Names of the existing policies whose owned fields were put back to the compiled ones,
+      including policies edited by hand.
+  returned: always
+  type: list
+  elements: str
+  sample: [llm-demo-localnet-network-tinypod]
+deleted:
+  description: Names of this intent's policies deleted (pruned, or all of them for O(state=absent)).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+changed:
+  description: Whether any policy was created, updated or deleted.
+  returned: always
+  type: bool
+"""
+
+import copy
+
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import PolicyStore, reconcile
+
+
+def argspec():
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(
+        intent={"type": "dict", "required": True},
+        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+        prune={"type": "bool", "default": True},
+    )
+    return spec
+
+
+def main():
+    module = AnsibleK8SModule(argument_spec=argspec(), supports_check_mode=True, check_pyyaml=False)
+    params = module.params
+    try:
+        result = reconcile(PolicyStore(module), params["intent"], state=params["state"],
+                           prune=params["prune"], want_diff=module._diff)
+    except MultinetError as error:
+        module.fail_json(msg=str(error), changed=False)
+    except CoreException as error:
+        module.fail_json(msg=str(error), **getattr(error, "result", {}))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

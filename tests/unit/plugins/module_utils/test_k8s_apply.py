@@ -1,0 +1,174 @@
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from kubernetes.client.exceptions import ApiException
+from kubernetes.dynamic.exceptions import api_exception
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import (
+    ApplyError,
+    describe_api_error,
+    reconcile,
+)
+
+SEED_INTENT = yaml.safe_load((Path(__file__).parents[3] / "unit" / "fixtures" / "seed_intent.yml").read_text())
+
+
+class FakeStore:
+    """The store's interface over a dict of live objects; records every write."""
+
+    def __init__(self, live=(), fail_on=None):
+        self.live = {obj["metadata"]["name"]: copy.deepcopy(obj) for obj in live}
+        self.writes = []
+        self.lists = 0
+        self.fail_on = fail_on
+
+    def list(self, namespace, selector):
+        self.lists += 1
+        self.selector = (namespace, selector)
+        return [copy.deepcopy(obj) for obj in self.live.values()]
+
+    def apply(self, manifest):
+        self._write("apply", manifest)
+        created = manifest["metadata"]["name"] not in self.live
+        self.live[manifest["metadata"]["name"]] = copy.deepcopy(manifest)
+        return created
+
+    def remove_keys(self, manifest, patch):
+        self._write("patch", manifest, patch)
+
+    def delete(self, obj):
+        self._write("delete", obj)
+        del self.live[obj["metadata"]["name"]]
+
+    def _write(self, verb, obj, *extra):
+        if self.fail_on == (verb, obj["metadata"]["name"]):
+            raise ApplyError("Failed to {0} {1}: Forbidden".format(verb, obj["metadata"]["name"]))
+        self.writes.append((verb, obj["metadata"]["name"], *extra))
+
+
+def names(policies):
+    return [p["metadata"]["name"] for p in policies]
+
+
+def test_first_run_creates_every_compiled_policy():
+    store = FakeStore()
+    result = reconcile(store, SEED_INTENT)
+    compiled = compile_intent(SEED_INTENT)
+    assert result["changed"] and result["created"] == names(compiled)
+    assert result["policies"] == compiled and result["updated"] == result["deleted"] == []
+    assert store.selector[0] == "llm-demo" and "multinet.ocpvirt.io/intent=llm-demo-localnet-network" in store.selector[1]
+
+
+def test_second_run_lists_once_and_writes_nothing():
+    store = FakeStore(compile_intent(SEED_INTENT))
+    result = reconcile(store, SEED_INTENT)
+    assert not result["changed"] and store.writes == [] and store.lists == 1
+
+
+def test_a_hand_edit_is_applied_back_and_foreign_keys_removed():
+    live = compile_intent(SEED_INTENT)
+    edited = live[0]
+    edited["spec"]["podSelector"].setdefault("matchLabels", {})["sneaky"] = "yes"
+    store = FakeStore(live)
+    result = reconcile(store, SEED_INTENT)
+    assert result["updated"] == [edited["metadata"]["name"]] and result["changed"]
+    assert store.writes == [("apply", edited["metadata"]["name"]),
+                            ("patch", edited["metadata"]["name"], {"spec": {"podSelector": {"matchLabels": {"sneaky": None}}}})]
+
+
+def test_prune_deletes_stale_policies_after_applying():
+    stale = copy.deepcopy(compile_intent(SEED_INTENT)[0])
+    stale["metadata"]["name"] = "zz-stale"
+    store = FakeStore([stale])
+    result = reconcile(store, SEED_INTENT)
+    assert result["deleted"] == ["zz-stale"] and store.writes[-1] == ("delete", "zz-stale")
+
+
+def test_without_prune_stale_policies_stay():
+    stale = copy.deepcopy(compile_intent(SEED_INTENT)[0])
+    stale["metadata"]["name"] = "zz-stale"
+    store = FakeStore(compile_intent(SEED_INTENT) + [stale])
+    assert not reconcile(store, SEED_INTENT, prune=False)["changed"]
+
+
+def test_absent_deletes_the_listed_policies_even_with_prune_off():
+    store = FakeStore(compile_intent(SEED_INTENT))
+    result = reconcile(store, SEED_INTENT, state="absent", prune=False)
+    assert result["deleted"] == names(compile_intent(SEED_INTENT)) and result["policies"] == []
+    assert store.live == {}
+
+
+def test_absent_needs_only_the_intents_identity():
+    store = FakeStore()
+    intent = {"namespace": "llm-demo", "network": "net", "name": "web", "allow": "not even a list"}
+    result = reconcile(store, intent, state="absent")
+    assert not result["changed"] and store.selector == (
+        "llm-demo", "app.kubernetes.io/managed-by=ocpvirt.multinet,multinet.ocpvirt.io/intent=web")
+
+
+def test_an_invalid_intent_makes_no_request():
+    store = FakeStore()
+    intent = dict(SEED_INTENT, allow=[{"from": "tinypod", "to": "nobody"}])
+    with pytest.raises(MultinetError, match="nobody"):
+        reconcile(store, intent)
+    assert store.lists == 0 and store.writes == []
+
+
+def test_absent_without_namespace_is_a_field_error():
+    with pytest.raises(MultinetError, match="namespace"):
+        reconcile(FakeStore(), {"name": "web", "network": "net"}, state="absent")
+
+
+def test_a_failed_write_reports_what_was_done_before_it():
+    compiled = names(compile_intent(SEED_INTENT))
+    store = FakeStore(fail_on=("apply", compiled[1]))
+    with pytest.raises(ApplyError, match="Forbidden") as failure:
+        reconcile(store, SEED_INTENT)
+    assert failure.value.result["created"] == compiled[:1] and failure.value.result["changed"]
+
+
+def test_diff_is_returned_only_when_asked():
+    assert "diff" not in reconcile(FakeStore(), SEED_INTENT)
+    diff = reconcile(FakeStore(), SEED_INTENT, want_diff=True)["diff"]
+    assert [d["after"]["metadata"]["name"] for d in diff] == names(compile_intent(SEED_INTENT))
+
+
+def api_error(status, reason, body):
+    return api_exception(ApiException(status=status, reason=reason) if body is None else _with_body(status, reason, body))
+
+
+def _with_body(status, reason, body):
+    error = ApiException(status=status, reason=reason)
+    error.body = json.dumps(body)
+    return error
+
+
+def test_api_errors_name_the_object_and_the_servers_reason():
+    error = api_error(403, "Forbidden", {"kind": "Status", "reason": "Forbidden", "message": "user x cannot patch"})
+    assert describe_api_error("Failed to apply", "MultiNetworkPolicy ns/a", error) == (
+        "Failed to apply MultiNetworkPolicy ns/a: Forbidden (403): user x cannot patch")
+
+
+def test_a_missing_namespace_is_said_plainly():
+    error = api_error(404, "Not Found", {"reason": "NotFound", "message": 'namespaces "ghost" not found',
+                                         "details": {"name": "ghost", "kind": "namespaces"}})
+    assert describe_api_error("Failed to apply", "x", error) == "Failed to apply x: namespace 'ghost' does not exist"
+
+
+def test_an_error_without_a_status_body_keeps_the_http_reason():
+    assert describe_api_error("Failed to list", "x", api_error(500, "Internal Server Error", None)) == (
+        "Failed to list x: Internal Server Error (500): Internal Server Error")
+
+
+def test_connection_errors_name_the_server_and_the_socket_error():
+    cause = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")
+    error = MaxRetryError(None, "/apis", reason=cause)
+    message = describe_api_error("Failed to discover", "MNP", error, host="https://127.0.0.1:1")
+    assert message.startswith("Failed to discover MNP: cannot reach the Kubernetes API server at https://127.0.0.1:1: ")
+    assert "Connection refused" in message

@@ -1,0 +1,54 @@
+import json
+
+import pytest
+import yaml
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.kubernetes.core.plugins.doc_fragments.k8s_auth_options import ModuleDocFragment
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+
+from ansible_collections.ocpvirt.multinet.plugins.modules import multinetwork_policy
+
+DOC = yaml.safe_load(multinetwork_policy.DOCUMENTATION)
+DOCUMENTED = {**yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"], **DOC["options"]}
+
+
+def run_main(capsys, args):
+    """main() as Ansible runs it: args in, one JSON result out, exit status."""
+    with patch_module_args(args), pytest.raises(SystemExit) as exit_info:
+        multinetwork_policy.main()
+    return exit_info.value.code, json.loads(capsys.readouterr().out)
+
+
+def test_every_option_is_documented_with_the_same_type_and_default():
+    spec = multinetwork_policy.argspec()
+    assert set(spec) == set(DOCUMENTED)
+    for name in DOC["options"]:
+        assert spec[name].get("type", "str") == DOCUMENTED[name].get("type", "str"), name
+        assert spec[name].get("default") == DOCUMENTED[name].get("default"), name
+        assert spec[name].get("choices") == DOCUMENTED[name].get("choices"), name
+
+
+def test_auth_specs_are_copied_not_shared():
+    multinetwork_policy.argspec()["api_key"]["no_log"] = False
+    assert AUTH_ARG_SPEC["api_key"]["no_log"] is True
+    assert multinetwork_policy.argspec()["api_key"]["no_log"] is True
+
+
+def test_returned_keys_are_documented():
+    assert set(yaml.safe_load(multinetwork_policy.RETURN)) == {"policies", "created", "updated", "deleted", "changed"}
+
+
+def test_an_invalid_intent_fails_on_its_field_before_any_connection(capsys, tmp_path):
+    status, result = run_main(capsys, {
+        "intent": {"namespace": "llm-demo", "network": "net", "endpoints": {"lan": "192.168.77.1/24"}},
+        "kubeconfig": str(tmp_path / "missing-kubeconfig"),
+    })
+    assert status == 1 and result["failed"] and not result["changed"]
+    assert "endpoints.lan" in result["msg"] and "192.168.77.1/24" in result["msg"]
+
+
+def test_an_unreadable_kubeconfig_is_a_clear_failure(capsys, tmp_path):
+    status, result = run_main(capsys, {
+        "intent": {"namespace": "llm-demo", "network": "net"}, "kubeconfig": str(tmp_path / "missing")})
+    assert status == 1 and result["msg"].startswith("Could not create API client: Invalid kube-config file")
+    assert "Traceback" not in result["msg"]
