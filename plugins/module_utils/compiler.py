@@ -13,10 +13,14 @@ Shape of the output, and why:
   on, then peers with the same port set share one rule; peers and ports are sorted, so the same
   intent always gives byte-identical manifests.
 """
+import gc
+from contextlib import contextmanager
+
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import (
     EGRESS,
     INGRESS,
     WorkloadRef,
+    normalise_ports,
     parse_intent,
     parse_intent_identity,
 )
@@ -45,17 +49,38 @@ def intent_selector(intent):
 
 def compile_intent(intent):
     """Intent dict -> list of MultiNetworkPolicy manifests sorted by name; MultinetError if invalid."""
-    model = parse_intent(intent)
-    rules = _collect_rules(model)
-    policies = [_workload_policy(model, workload, rules[workload.name])
-                for workload in model.workloads if workload.name in rules]
-    if model.default_deny:
-        policies.append(_deny_policy(model))
-    return sorted(policies, key=lambda policy: policy["metadata"]["name"])
+    with _cyclic_gc_paused():
+        model = parse_intent(intent)
+        rules = _collect_rules(model)
+        policies = [_workload_policy(model, workload, rules[workload.name])
+                    for workload in model.workloads if workload.name in rules]
+        if model.default_deny:
+            policies.append(_deny_policy(model))
+        return sorted(policies, key=lambda policy: policy["metadata"]["name"])
+
+
+@contextmanager
+def _cyclic_gc_paused():
+    """Pause the cycle collector while compiling, restoring its previous state afterwards.
+
+    Compiling allocates a few small containers per workload and none of them form reference
+    cycles, so the collector's repeated passes over them reclaim nothing; on 10,000 workloads
+    they cost about 40% of the run. Reference counting still frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # ---------------------------------------------------------------------------------------------
-# Rules: workload name -> direction -> peer -> ports
+# Rules: workload name -> direction -> peer key -> ports (None = every port)
+#
+# A peer key is a plain tuple that sorts peers into their manifest order and hashes fast:
+# (0, selector pairs) for a podSelector, (1, sort key, cidr, excepts) for an ipBlock.
 # ---------------------------------------------------------------------------------------------
 def _collect_rules(model):
     peers_of = _peer_resolver(model)
@@ -70,18 +95,23 @@ def _collect_rules(model):
     return rules
 
 
+def _block_key(block):
+    return (1, block.sort_key, block.cidr, block.excepts)
+
+
 def _peer_resolver(model):
-    """Peer -> tuple of hashable, sortable peer keys as they appear in the manifest."""
+    """Peer -> tuple of peer keys; workloads resolved once, up front."""
     if model.ipam:
-        selectors = {workload.name: (("podSelector", workload.selector),) for workload in model.workloads}
+        workload_peers = {workload.name: ((0, workload.selector),) for workload in model.workloads}
     else:
         # IPAM-less networks accept only ipBlock peers: a workload is its /32 and /128 addresses.
-        selectors = {workload.name: tuple(("ipBlock", ip) for ip in workload.ips) for workload in model.workloads}
+        workload_peers = {workload.name: tuple(_block_key(ip) for ip in workload.ips)
+                          for workload in model.workloads}
 
     def peers_of(peer):
         if isinstance(peer, WorkloadRef):
-            return selectors[peer.name]
-        return (("ipBlock", peer),)
+            return workload_peers[peer.name]
+        return (_block_key(peer),)
 
     return peers_of
 
@@ -89,85 +119,45 @@ def _peer_resolver(model):
 def _add_rule(rules, workload, direction, peers, ports):
     by_peer = rules.setdefault(workload, {}).setdefault(direction, {})
     for peer in peers:
-        if peer in by_peer:
-            by_peer[peer] = _union_ports(by_peer[peer], ports)
-        else:
+        if peer not in by_peer:
             by_peer[peer] = ports
-
-
-def _union_ports(left, right):
-    if left is ALL_PORTS or right is ALL_PORTS:
-        return ALL_PORTS
-    return left + right
-
-
-# ---------------------------------------------------------------------------------------------
-# Ports: sorted, duplicates and contained ranges dropped, overlapping ranges joined
-# ---------------------------------------------------------------------------------------------
-def normalise_ports(ports):
-    """Tuple of PortRange -> canonical tuple of (protocol, start, end).
-
-    Two single ports are never joined into a range: ``endPort`` needs a recent OVN-Kubernetes,
-    so a range appears in the output only where the intent wrote one.
-    """
-    merged = []
-    for port in sorted(set(ports)):
-        if merged and _joinable(merged[-1], port):
-            protocol, start, end = merged[-1]
-            merged[-1] = (protocol, start, max(end, port.end))
-        else:
-            merged.append((port.protocol, port.start, port.end))
-    return tuple(merged)
-
-
-def _joinable(previous, port):
-    protocol, start, end = previous
-    if protocol != port.protocol:
-        return False
-    if port.start <= end:
-        return True
-    is_range = start != end or port.start != port.end
-    return is_range and port.start == end + 1
-
-
-def _port_manifest(port):
-    protocol, start, end = port
-    manifest = {"protocol": protocol, "port": start}
-    if end != start:
-        manifest["endPort"] = end
-    return manifest
+        elif by_peer[peer] is not ALL_PORTS:
+            # Rules are ORed, so one peer allowed on two port sets is allowed on their union.
+            by_peer[peer] = ALL_PORTS if ports is ALL_PORTS else normalise_ports(by_peer[peer] + ports)
 
 
 # ---------------------------------------------------------------------------------------------
 # Manifests
 # ---------------------------------------------------------------------------------------------
 def _peer_manifest(peer):
-    kind, value = peer
-    if kind == "podSelector":
-        return {"podSelector": {"matchLabels": dict(value)}}
-    block = {"cidr": value.cidr}
-    if value.excepts:
-        block["except"] = list(value.excepts)
-    return {"ipBlock": block}
+    if peer[0] == 0:
+        return {"podSelector": {"matchLabels": dict(peer[1])}}
+    _kind, _sort_key, cidr, excepts = peer
+    if excepts:
+        return {"ipBlock": {"cidr": cidr, "except": list(excepts)}}
+    return {"ipBlock": {"cidr": cidr}}
 
 
-def _peer_sort_key(peer):
-    kind, value = peer
-    if kind == "podSelector":
-        return (0, value)
-    return (1, value.sort_key, value.excepts)
+def _port_manifest(port):
+    if port.end != port.start:
+        return {"protocol": port.protocol, "port": port.start, "endPort": port.end}
+    return {"protocol": port.protocol, "port": port.start}
+
+
+def _ports_sort_key(ports):
+    # Every-port rules first, then by their (already sorted) port tuples.
+    return () if ports is ALL_PORTS else (ports,)
 
 
 def _direction_rules(direction, by_peer):
-    """Peers with the same port set share one rule; rules sorted, all-ports rules first."""
+    """Peers with the same port set share one rule; rules and their peers sorted."""
     by_ports = {}
     for peer, ports in by_peer.items():
-        key = ALL_PORTS if ports is ALL_PORTS else normalise_ports(ports)
-        by_ports.setdefault(key, []).append(peer)
+        by_ports.setdefault(ports, []).append(peer)
+    peer_key = _PEER_KEY[direction]
     rules = []
-    for ports in sorted(by_ports, key=lambda key: () if key is ALL_PORTS else (key,)):
-        peers = sorted(by_ports[ports], key=_peer_sort_key)
-        rule = {_PEER_KEY[direction]: [_peer_manifest(peer) for peer in peers]}
+    for ports in sorted(by_ports, key=_ports_sort_key):
+        rule = {peer_key: [_peer_manifest(peer) for peer in sorted(by_ports[ports])]}
         if ports is not ALL_PORTS:
             rule["ports"] = [_port_manifest(port) for port in ports]
         rules.append(rule)

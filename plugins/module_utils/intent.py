@@ -31,6 +31,7 @@ _DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z
 _QUALIFIED_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]\Z")
 _PORT_SPEC = re.compile(r"([A-Za-z]+)/(\d+)(?:-(\d+))?\Z")
 _PORT_MIN, _PORT_MAX = 1, 65535
+_HOST_PREFIXES = (32, 128)
 
 
 class IntentError(MultinetError):
@@ -65,7 +66,7 @@ class _Problems:
 # ---------------------------------------------------------------------------------------------
 # The model
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class IpBlock:
     """A normalised CIDR with its exceptions; ``sort_key`` orders blocks numerically."""
 
@@ -74,7 +75,7 @@ class IpBlock:
     excepts: Tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class PortRange:
     """One protocol and port, or port range when ``end`` > ``start``."""
 
@@ -83,7 +84,7 @@ class PortRange:
     end: int
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class WorkloadRef:
     """An allow peer that names a workload (resolved by the compiler to selector or ipBlocks)."""
 
@@ -93,20 +94,20 @@ class WorkloadRef:
 Peer = Union[WorkloadRef, IpBlock]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Workload:
     name: str
     selector: Tuple[Tuple[str, str], ...]
     ips: Tuple[IpBlock, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Endpoint:
     name: str
     block: IpBlock
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Allow:
     """One allow entry; ``ports`` None means every port."""
 
@@ -116,7 +117,7 @@ class Allow:
     ports: Optional[Tuple[PortRange, ...]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Intent:
     name: str
     namespace: str
@@ -180,71 +181,78 @@ def label_value_problem(value):
 # Addresses
 # ---------------------------------------------------------------------------------------------
 @lru_cache(maxsize=65536)
-def _parse_network(text):
-    """Return (network, None) or (None, reason). A bare IP becomes a /32 or /128."""
+def _parse_cidr(text):
+    """'IP' or 'CIDR' -> (sort_key, normalised cidr, None) or (None, None, reason).
+
+    A bare IP becomes a /32 or /128. Cached and kept off ``ip_network`` for bare addresses
+    because large intents list thousands of them.
+    """
+    if "/" not in text:
+        try:
+            address = ipaddress.ip_address(text)
+        except ValueError:
+            return None, None, "not an IP address or CIDR"
+        return (address.version, int(address), address.max_prefixlen), \
+            "{0}/{1}".format(address, address.max_prefixlen), None
     try:
-        return ipaddress.ip_network(text, strict=True), None
+        network = ipaddress.ip_network(text, strict=True)
     except ValueError as error:
         try:
             loose = ipaddress.ip_network(text, strict=False)
         except ValueError:
-            return None, "not an IP address or CIDR ({0})".format(error)
-        return None, "host bits set in CIDR, did you mean {0}?".format(loose)
-
-
-def _network_key(network):
-    return (network.version, int(network.network_address), network.prefixlen)
+            return None, None, "not an IP address or CIDR ({0})".format(error)
+        return None, None, "host bits set in CIDR, did you mean {0}?".format(loose)
+    return (network.version, int(network.network_address), network.prefixlen), str(network), None
 
 
 def _parse_block_text(text, field, problems):
-    """A CIDR or bare IP string -> (network, IpBlock) or None after recording the problem."""
+    """A CIDR or bare IP string -> IpBlock without excepts, or None after recording the problem."""
     if not isinstance(text, str):
         problems.add(field, "must be an IP address or CIDR string", text)
         return None
-    network, reason = _parse_network(text.strip())
-    if network is None:
+    sort_key, cidr, reason = _parse_cidr(text.strip())
+    if reason:
         problems.add(field, reason, text)
         return None
-    return network, IpBlock(_network_key(network), str(network))
+    return IpBlock(sort_key, cidr)
 
 
-def _parse_excepts(network, excepts, field, problems):
+def _parse_excepts(block, excepts, field, problems):
     if not isinstance(excepts, list):
         problems.add(field, "must be a list of CIDRs", excepts)
         return None
+    network = ipaddress.ip_network(block.cidr)
     parsed = {}
     for index, text in enumerate(excepts):
         item_field = "{0}[{1}]".format(field, index)
-        result = _parse_block_text(text, item_field, problems)
-        if result is None:
+        inner_block = _parse_block_text(text, item_field, problems)
+        if inner_block is None:
             continue
-        inner, block = result
+        inner = ipaddress.ip_network(inner_block.cidr)
         if inner.version != network.version:
             problems.add(item_field, "mixed IP families in one ipBlock (cidr is {0})".format(network), text)
         elif not (inner.subnet_of(network) and inner.prefixlen > network.prefixlen):
             problems.add(item_field, "except must be a strict subset of its cidr {0}".format(network), text)
         else:
-            parsed[block.sort_key] = block.cidr
+            parsed[inner_block.sort_key] = inner_block.cidr
     return tuple(parsed[key] for key in sorted(parsed))
 
 
 def parse_ip_block(spec, field, problems):
     """An endpoint or literal peer: 'IP', 'CIDR' or {cidr, except} -> IpBlock or None."""
-    if isinstance(spec, dict):
-        _reject_unknown_keys(spec, ENDPOINT_KEYS, field, problems)
-        if "cidr" not in spec:
-            problems.add(field, "an endpoint mapping needs a 'cidr'", spec)
-            return None
-        result = _parse_block_text(spec["cidr"], field + ".cidr", problems)
-        if result is None:
-            return None
-        network, block = result
-        excepts = _parse_excepts(network, spec.get("except") or [], field + ".except", problems)
-        if excepts is None:
-            return None
-        return IpBlock(block.sort_key, block.cidr, excepts)
-    result = _parse_block_text(spec, field, problems)
-    return None if result is None else result[1]
+    if not isinstance(spec, dict):
+        return _parse_block_text(spec, field, problems)
+    _reject_unknown_keys(spec, ENDPOINT_KEYS, field, problems)
+    if "cidr" not in spec:
+        problems.add(field, "an endpoint mapping needs a 'cidr'", spec)
+        return None
+    block = _parse_block_text(spec["cidr"], field + ".cidr", problems)
+    if block is None:
+        return None
+    excepts = _parse_excepts(block, spec.get("except") or [], field + ".except", problems)
+    if excepts is None:
+        return None
+    return IpBlock(block.sort_key, block.cidr, excepts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -382,11 +390,10 @@ def _parse_workload_ips(spec, field, ipam, problems):
     blocks = {}
     for index, text in enumerate(ips):
         item_field = "{0}[{1}]".format(field, index)
-        result = _parse_block_text(text, item_field, problems)
-        if result is None:
+        block = _parse_block_text(text, item_field, problems)
+        if block is None:
             continue
-        network, block = result
-        if network.prefixlen != network.max_prefixlen:
+        if block.sort_key[2] not in _HOST_PREFIXES:
             problems.add(item_field, "must be a single address (no prefix, or /32 and /128)", text)
             continue
         blocks[block.sort_key] = block
@@ -450,41 +457,73 @@ def _check_duplicate_names(raw, problems):
 # ---------------------------------------------------------------------------------------------
 # Allow entries
 # ---------------------------------------------------------------------------------------------
-def parse_port(text, field, problems):
-    """'tcp/22' or 'udp/8000-8080' -> PortRange or None."""
-    if not isinstance(text, str):
-        problems.add(field, "must be a string '<protocol>/<port>' or '<protocol>/<start>-<end>'", text)
-        return None
+@lru_cache(maxsize=4096)
+def _port_from_text(text):
+    """'tcp/22' or 'udp/8000-8080' -> (PortRange, None) or (None, reason)."""
     match = _PORT_SPEC.match(text.strip())
     if match is None:
-        problems.add(field, "must be '<protocol>/<port>' or '<protocol>/<start>-<end>'; named ports are not "
-                            "supported (OVN-Kubernetes treats them as every port)", text)
-        return None
+        return None, ("must be '<protocol>/<port>' or '<protocol>/<start>-<end>'; named ports are not "
+                      "supported (OVN-Kubernetes treats them as every port)")
     protocol = match.group(1).upper()
     start = int(match.group(2))
     end = int(match.group(3)) if match.group(3) else start
     if protocol not in PROTOCOLS:
-        problems.add(field, "protocol must be tcp, udp or sctp", text)
-        return None
+        return None, "protocol must be tcp, udp or sctp"
     if not (_PORT_MIN <= start <= _PORT_MAX and _PORT_MIN <= end <= _PORT_MAX):
-        problems.add(field, "ports must be between 1 and 65535", text)
-        return None
+        return None, "ports must be between {0} and {1}".format(_PORT_MIN, _PORT_MAX)
     if start > end:
-        problems.add(field, "port range start must not exceed its end", text)
+        return None, "port range start must not exceed its end"
+    return PortRange(protocol, start, end), None
+
+
+def parse_port(text, field, problems):
+    """One port spec -> PortRange, or None after recording the problem."""
+    if not isinstance(text, str):
+        problems.add(field, "must be a string '<protocol>/<port>' or '<protocol>/<start>-<end>'", text)
         return None
-    return PortRange(protocol, start, end)
+    port, reason = _port_from_text(text)
+    if reason:
+        problems.add(field, reason, text)
+    return port
+
+
+@lru_cache(maxsize=4096)
+def normalise_ports(ports):
+    """Tuple of PortRange -> canonical tuple: sorted, duplicates and contained ranges dropped,
+    overlapping ranges joined.
+
+    Two single ports are never joined into a range: ``endPort`` needs a recent OVN-Kubernetes,
+    so a range appears in the output only where the intent wrote one.
+    """
+    merged = []
+    for port in sorted(set(ports)):
+        if merged and _joinable(merged[-1], port):
+            previous = merged[-1]
+            merged[-1] = PortRange(previous.protocol, previous.start, max(previous.end, port.end))
+        else:
+            merged.append(port)
+    return tuple(merged)
+
+
+def _joinable(previous, port):
+    if previous.protocol != port.protocol:
+        return False
+    if port.start <= previous.end:
+        return True
+    is_range = previous.start != previous.end or port.start != port.end
+    return is_range and port.start == previous.end + 1
 
 
 def _parse_ports(entry, field, problems):
-    if "ports" not in entry or entry["ports"] is None:
+    """None means every port: ``ports`` omitted, null or empty, as in NetworkPolicy."""
+    ports = entry.get("ports")
+    if ports is None:
         return None
-    ports = entry["ports"]
     if not isinstance(ports, list):
         problems.add(field, "must be a list like [tcp/22, udp/53, tcp/8000-8080]", ports)
         return None
     parsed = [parse_port(text, "{0}[{1}]".format(field, index), problems) for index, text in enumerate(ports)]
-    # An empty list means every port, as in NetworkPolicy.
-    return tuple(port for port in parsed if port is not None) or None
+    return normalise_ports(tuple(port for port in parsed if port is not None)) or None
 
 
 def _resolve_peer(ref, field, names, problems):
@@ -554,11 +593,14 @@ def _peer_names(workloads, endpoints):
 
 
 def _check_policy_names(name, workloads, problems):
+    # Workload names are DNS-1123 labels and the intent name a DNS-1123 subdomain, so the
+    # generated '<intent>-allow-<workload>' can only break the length limit.
     for workload in workloads:
         policy_name = "{0}-allow-{1}".format(name, workload.name)
-        problem = dns1123_subdomain_problem(policy_name)
-        if problem:
-            problems.add("workloads.{0}".format(workload.name), "generated policy name " + problem, policy_name)
+        if len(policy_name) > DNS1123_SUBDOMAIN_MAX:
+            problems.add("workloads.{0}".format(workload.name),
+                         "generated policy name must be at most {0} characters".format(DNS1123_SUBDOMAIN_MAX),
+                         policy_name)
 
 
 # ---------------------------------------------------------------------------------------------
