@@ -1,0 +1,96 @@
+# -*- coding: utf-8 -*-
+# Apache-2.0 (see galaxy.yml)
+"""Filter shim: ocpvirt.multinet.nad_config -> nad.nad_config."""
+
+DOCUMENTATION = r"""
+name: nad_config
+author: ocpvirt.multinet maintainers
+version_added: "0.1.0"
+short_description: Build the spec.config of an OVN-Kubernetes localnet NetworkAttachmentDefinition
+description:
+  - Returns the JSON string OVN-Kubernetes reads from a localnet NAD's C(spec.config):
+    C(type=ovn-k8s-cni-overlay), C(topology=localnet), C(name), optional C(physicalNetworkName),
+    C(subnets), C(excludeSubnets), C(vlanID), C(mtu), and C(netAttachDefName=<namespace>/<name>),
+    always in this key order, so the same entry gives the same string.
+  - C(name) in the config is the entry's C(localnet) (the bridge mapping's localnet name); with
+    C(network_name) (OpenShift 4.18 and later) it is C(network_name) and the localnet goes to
+    C(physicalNetworkName).
+  - Checks the entry first and fails naming the field and value, namely unknown keys, names that are not
+    DNS-1123, a localnet no declared bridge mapping knows, C(vlan_id) outside 1-4094, C(mtu)
+    outside 576-65535, invalid or host-bit CIDRs, C(exclude_subnets) without C(subnets) or outside
+    them, and NADs of the same network that disagree on subnets, VLAN or MTU.
+positional: _input
+options:
+  _input:
+    description:
+      - The NAD entry with keys C(name), C(namespace), C(localnet) (required), C(network_name),
+        C(subnets), C(exclude_subnets) (list or comma-separated string), C(vlan_id), C(mtu),
+        C(cni_version) (default C(0.3.1)) and C(state) (ignored here).
+    type: dict
+    required: true
+  known_localnets:
+    description: Localnet names of the declared bridge mappings; empty means unknown (no check).
+    type: list
+    elements: str
+    default: []
+  networks:
+    description: All NAD entries of the run; the ones of the same network must agree with this one.
+    type: list
+    elements: dict
+    default: []
+notes:
+  - Pure Python, runs on the controller; it does not contact any cluster.
+"""
+
+EXAMPLES = r"""
+- name: Build the seed lab's NAD
+  kubernetes.core.k8s:
+    definition:
+      apiVersion: k8s.cni.cncf.io/v1
+      kind: NetworkAttachmentDefinition
+      metadata: {name: llm-demo-localnet-network, namespace: llm-demo}
+      spec:
+        config: "{{ nad | ocpvirt.multinet.nad_config(known_localnets=['localnet-cnv']) }}"
+  vars:
+    nad: {name: llm-demo-localnet-network, namespace: llm-demo, localnet: localnet-cnv}
+"""
+
+RETURN = r"""
+_value:
+  description: The config as a JSON string (2-space indent, fixed key order).
+  type: str
+"""
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.ocpvirt.multinet.plugins.module_utils import nad
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+
+# Mirrors DOCUMENTATION's options.
+ARGUMENT_SPEC = {
+    "_input": {"type": "dict", "required": True},
+    "known_localnets": {"type": "list", "elements": "str", "default": []},
+    "networks": {"type": "list", "elements": "dict", "default": []},
+}
+
+
+def nad_config(*args, **kwargs):
+    """Validate the filter arguments, then build the config string."""
+    data = dict(zip(["_input", "known_localnets", "networks"], args))
+    data.update(kwargs)
+    result = ArgumentSpecValidator(ARGUMENT_SPEC).validate(data)
+    if result.error_messages:
+        raise AnsibleFilterError("nad_config: " + "; ".join(result.error_messages))
+    params = result.validated_parameters
+    try:
+        return nad.nad_config(params["_input"], params["known_localnets"], params["networks"])
+    except MultinetError as error:
+        raise AnsibleFilterError("nad_config: {0}".format(error)) from error
+
+
+class FilterModule(object):
+    """ocpvirt.multinet NAD filter."""
+
+    def filters(self):
+        return {"nad_config": nad_config}

@@ -1,0 +1,85 @@
+"""Tests for the localnet NAD config builder."""
+import json
+
+import pytest
+
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.nad import nad_config
+
+SEED = {"name": "llm-demo-localnet-network", "namespace": "llm-demo", "localnet": "localnet-cnv"}
+
+
+def test_seed_entry_gives_the_seed_config_without_ipam():
+    config = json.loads(nad_config(SEED))
+    assert config == {
+        "cniVersion": "0.3.1",
+        "name": "localnet-cnv",
+        "type": "ovn-k8s-cni-overlay",
+        "topology": "localnet",
+        "netAttachDefName": "llm-demo/llm-demo-localnet-network",
+    }
+
+
+def test_key_order_is_fixed_whatever_the_entry_order():
+    entry = dict(SEED, mtu=1500, vlan_id=33, subnets=["192.168.99.0/24"], exclude_subnets="192.168.99.0/29")
+    reordered = dict(reversed(list(entry.items())))
+    text = nad_config(entry)
+    assert text == nad_config(reordered)
+    assert list(json.loads(text)) == [
+        "cniVersion", "name", "type", "topology", "subnets", "excludeSubnets", "vlanID", "mtu", "netAttachDefName"]
+
+
+def test_optional_fields_are_written_as_ovn_k_reads_them():
+    entry = dict(SEED, subnets="192.168.99.0/24, fd00::/64", exclude_subnets=["192.168.99.0/29"], vlan_id=33, mtu=1400)
+    config = json.loads(nad_config(entry))
+    assert config["subnets"] == "192.168.99.0/24,fd00::/64"
+    assert config["excludeSubnets"] == "192.168.99.0/29"
+    assert (config["vlanID"], config["mtu"]) == (33, 1400)
+
+
+def test_network_name_moves_the_localnet_to_physical_network_name():
+    config = json.loads(nad_config(dict(SEED, network_name="tenant-blue")))
+    assert (config["name"], config["physicalNetworkName"]) == ("tenant-blue", "localnet-cnv")
+
+
+@pytest.mark.parametrize("key, value, words, shown", [
+    ("vlan_id", 0, "vlan_id: must be an integer from 1 to 4094", "0"),
+    ("vlan_id", 4095, "vlan_id: must be an integer from 1 to 4094", "4095"),
+    ("vlan_id", True, "vlan_id: must be an integer", "True"),
+    ("mtu", 100, "mtu: must be an integer from 576 to 65535", "100"),
+    ("mtu", "1500", "mtu: must be an integer", "'1500'"),
+    ("subnets", ["192.168.99.1/24"], "subnets: invalid CIDR (192.168.99.1/24 has host bits set)", "'192.168.99.1/24'"),
+    ("subnets", ["300.1.1.0/24"], "subnets: invalid CIDR", "'300.1.1.0/24'"),
+    ("exclude_subnets", ["10.0.0.0/29"], "exclude_subnets: needs subnets", "['10.0.0.0/29']"),
+    ("localnet", "a:b", "localnet: invalid name", "'a:b'"),
+    ("namespace", "LLM", "namespace: invalid name", "'LLM'"),
+    ("name", "", "name: invalid name", "''"),
+    ("vlanid", 3, "network: unknown keys", "['vlanid']"),
+])
+def test_bad_values_fail_naming_field_and_value(key, value, words, shown):
+    with pytest.raises(MultinetError) as error:
+        nad_config(dict(SEED, **{key: value}))
+    assert words in str(error.value)
+    assert str(error.value).endswith("(got {0})".format(shown))
+
+
+def test_exclude_outside_every_subnet_fails():
+    with pytest.raises(MultinetError, match="outside every subnet.*10.0.0.0/29"):
+        nad_config(dict(SEED, subnets=["192.168.99.0/24"], exclude_subnets=["10.0.0.0/29"]))
+
+
+def test_localnet_must_match_a_declared_bridge_mapping():
+    assert nad_config(SEED, known_localnets=["localnet-cnv"])
+    with pytest.raises(MultinetError, match="known: localnet-other.*'localnet-cnv'"):
+        nad_config(SEED, known_localnets=["localnet-other"])
+
+
+def test_nads_of_one_network_must_agree_on_vlan():
+    other = dict(SEED, namespace="team-b", vlan_id=20)
+    with pytest.raises(MultinetError, match="vlanID.*team-b/llm-demo-localnet-network"):
+        nad_config(SEED, networks=[SEED, other])
+
+
+def test_nads_of_different_networks_may_differ():
+    other = dict(SEED, namespace="team-b", vlan_id=20, network_name="other")
+    assert nad_config(SEED, networks=[SEED, other])
