@@ -29,9 +29,10 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.reconcile import 
 )
 
 try:
-    from kubernetes.dynamic.exceptions import DynamicApiError
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError as TransportError
 except ImportError:  # reported by AnsibleK8SModule's dependency check
-    DynamicApiError = None
+    ApiException = TransportError = ()
 
 FIELD_MANAGER = "ocpvirt.multinet"
 OWNED_LABELS = (MANAGED_BY_LABEL, INTENT_LABEL)
@@ -47,10 +48,12 @@ class ApplyError(CoreException):
 
 def describe_api_error(action, target, error, host=None):
     """One line naming what failed and the API's own reason, never a traceback."""
-    if DynamicApiError is not None and isinstance(error, DynamicApiError):
+    if isinstance(error, ApiException):
         return "{0} {1}: {2}".format(action, target, _api_reason(error))
-    return "{0} {1}: cannot reach the Kubernetes API server{2}: {3}".format(
-        action, target, " at " + host if host else "", _root_cause(error))
+    if isinstance(error, TransportError):
+        return "{0} {1}: cannot reach the Kubernetes API server{2}: {3}".format(
+            action, target, " at " + host if host else "", _root_cause(error))
+    return "{0} {1}: {2}".format(action, target, error)
 
 
 def _api_reason(error):
@@ -93,8 +96,9 @@ class PolicyStore:
                 self._client = get_api_client(module=self._module)
             except CoreException:  # already says "Could not create API client: <why>"
                 raise
-            except Exception as error:  # e.g. unreadable certificate files
-                raise ApplyError("Could not create a Kubernetes API client: {0}".format(error)) from error
+            except Exception as error:  # the server is unreachable (the client asks /version), bad cert paths
+                raise ApplyError(describe_api_error(
+                    "Could not create", "a Kubernetes API client", error, self._module.params.get("host"))) from error
         return self._client
 
     @property
@@ -133,12 +137,12 @@ class PolicyStore:
         return found.to_dict().get("items") or []
 
     def apply(self, manifest):
-        """Server-side apply, taking back fields edited by others; True when it was created."""
+        """Server-side apply, taking back fields edited by others: (created?, object as stored)."""
         metadata = manifest["metadata"]
         response = self._write("apply", manifest, lambda resource: self.client.client.server_side_apply(
             resource, body=manifest, name=metadata["name"], namespace=metadata["namespace"],
             field_manager=FIELD_MANAGER, force_conflicts=True, dry_run=self._dry_run, serialize=False))
-        return response.status == 201
+        return response.status == 201, json.loads(response.data)
 
     def remove_keys(self, manifest, patch):
         """Merge-patch `patch` (nulls for keys another manager added) into the live object."""
@@ -196,16 +200,22 @@ def reconcile(store, intent, state="present", prune=True, want_diff=False):
 def execute(store, plan, result):
     """Write the plan: creates and updates first, so nothing is left open while pruning."""
     for manifest in plan.create:
-        _record(result, manifest, created=store.apply(manifest))
+        _record(result, manifest, created=_apply(store, manifest))
     for update in plan.update:
-        store.apply(update.desired)
-        extra = foreign_keys_patch(update.existing.get("spec") or {}, update.desired["spec"])
-        if extra:
-            store.remove_keys(update.desired, {"spec": extra})
+        _apply(store, update.desired)
         result["updated"].append(update.desired["metadata"]["name"])
     for obj in plan.delete:
         store.delete(obj)
         result["deleted"].append(obj["metadata"]["name"])
+
+
+def _apply(store, manifest):
+    """Apply, then delete what the apply could not: spec keys another field manager added."""
+    created, stored = store.apply(manifest)
+    extra = foreign_keys_patch(stored.get("spec") or {}, manifest["spec"])
+    if extra:
+        store.remove_keys(manifest, {"spec": extra})
+    return created
 
 
 def _record(result, manifest, created):

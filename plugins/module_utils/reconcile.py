@@ -55,10 +55,10 @@ def foreign_keys_patch(live, desired):
     """A JSON merge patch deleting map keys that `live` has and `desired` lacks.
 
     Server-side apply leaves fields owned by another manager in place even when forcing
-    conflicts, so a key added by hand inside the spec (an extra matchLabels entry narrowing
-    a deny-all) would survive the apply. Lists are atomic in the MultiNetworkPolicy schema
-    and are replaced by the apply itself; only maps need this. Returns {} when nothing is
-    foreign.
+    conflicts, so a key added by hand inside the spec (an `egress` list on an ingress-only
+    policy) would survive the apply. Lists and label selectors are atomic in the
+    MultiNetworkPolicy schema and are replaced by the apply itself; only granular maps need
+    this. Called with the object the apply returned, so it is {} unless something survived.
     """
     patch = {}
     for key, value in live.items():

@@ -20,9 +20,9 @@ description:
     differ. Owned fields are the spec, the labels and the annotations the compiler sets; labels,
     annotations and status added by others are left alone. A re-run with the same intent makes no
     write request and reports C(changed=false).
-  - Map keys added by hand inside a policy's spec (for example an extra C(matchLabels) entry) are
-    removed with a merge patch after the apply, because server-side apply keeps fields owned by
-    another manager.
+  - Spec keys added by hand that the compiled policy does not set (for example an C(egress) list
+    on an ingress-only policy) are removed with a merge patch after the apply, because server-side
+    apply keeps fields owned by another manager.
   - Nothing is applied when any part of the intent is invalid; the error names the field and value.
   - Naming a workload in the allow list isolates it in that direction, as NetworkPolicy does.
 attributes:

@@ -22,11 +22,12 @@ SEED_INTENT = yaml.safe_load((Path(__file__).parents[3] / "unit" / "fixtures" / 
 class FakeStore:
     """The store's interface over a dict of live objects; records every write."""
 
-    def __init__(self, live=(), fail_on=None):
+    def __init__(self, live=(), fail_on=None, foreign_keys=()):
         self.live = {obj["metadata"]["name"]: copy.deepcopy(obj) for obj in live}
         self.writes = []
         self.lists = 0
         self.fail_on = fail_on
+        self.foreign_keys = foreign_keys
 
     def list(self, namespace, selector):
         self.lists += 1
@@ -34,10 +35,15 @@ class FakeStore:
         return [copy.deepcopy(obj) for obj in self.live.values()]
 
     def apply(self, manifest):
+        """Like server-side apply: spec keys absent from the manifest survive if someone else set them."""
         self._write("apply", manifest)
-        created = manifest["metadata"]["name"] not in self.live
-        self.live[manifest["metadata"]["name"]] = copy.deepcopy(manifest)
-        return created
+        name = manifest["metadata"]["name"]
+        created = name not in self.live
+        stored = self.live.setdefault(name, {"spec": {}})
+        kept = {key: value for key, value in stored["spec"].items() if key in self.foreign_keys}
+        self.live[name] = copy.deepcopy(manifest)
+        self.live[name]["spec"].update(kept)
+        return created, copy.deepcopy(self.live[name])
 
     def remove_keys(self, manifest, patch):
         self._write("patch", manifest, patch)
@@ -71,15 +77,24 @@ def test_second_run_lists_once_and_writes_nothing():
     assert not result["changed"] and store.writes == [] and store.lists == 1
 
 
-def test_a_hand_edit_is_applied_back_and_foreign_keys_removed():
+def test_a_hand_edit_is_applied_back():
     live = compile_intent(SEED_INTENT)
-    edited = live[0]
-    edited["spec"]["podSelector"].setdefault("matchLabels", {})["sneaky"] = "yes"
+    live[1]["spec"]["policyTypes"] = ["Ingress"]
     store = FakeStore(live)
     result = reconcile(store, SEED_INTENT)
-    assert result["updated"] == [edited["metadata"]["name"]] and result["changed"]
-    assert store.writes == [("apply", edited["metadata"]["name"]),
-                            ("patch", edited["metadata"]["name"], {"spec": {"podSelector": {"matchLabels": {"sneaky": None}}}})]
+    assert result["updated"] == [live[1]["metadata"]["name"]] and result["changed"]
+    assert store.writes == [("apply", live[1]["metadata"]["name"])]
+
+
+def test_spec_keys_the_apply_leaves_behind_are_patched_away():
+    live = compile_intent(SEED_INTENT)
+    ingress_only = next(p for p in live if "egress" not in p["spec"])
+    ingress_only["spec"]["egress"] = [{}]
+    store = FakeStore(live, foreign_keys=("egress",))
+    result = reconcile(store, SEED_INTENT)
+    name = ingress_only["metadata"]["name"]
+    assert result["updated"] == [name]
+    assert store.writes == [("apply", name), ("patch", name, {"spec": {"egress": None}})]
 
 
 def test_prune_deletes_stale_policies_after_applying():
@@ -172,3 +187,8 @@ def test_connection_errors_name_the_server_and_the_socket_error():
     message = describe_api_error("Failed to discover", "MNP", error, host="https://127.0.0.1:1")
     assert message.startswith("Failed to discover MNP: cannot reach the Kubernetes API server at https://127.0.0.1:1: ")
     assert "Connection refused" in message
+
+
+def test_other_errors_keep_their_own_message():
+    assert describe_api_error("Could not create", "a client", FileNotFoundError("no /ca.crt")) == (
+        "Could not create a client: no /ca.crt")

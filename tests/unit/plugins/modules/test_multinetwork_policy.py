@@ -52,3 +52,11 @@ def test_an_unreadable_kubeconfig_is_a_clear_failure(capsys, tmp_path):
         "intent": {"namespace": "llm-demo", "network": "net"}, "kubeconfig": str(tmp_path / "missing")})
     assert status == 1 and result["msg"].startswith("Could not create API client: Invalid kube-config file")
     assert "Traceback" not in result["msg"]
+
+
+def test_an_unreachable_api_server_is_named_in_the_failure(capsys):
+    status, result = run_main(capsys, {
+        "intent": {"namespace": "llm-demo", "network": "net"},
+        "host": "https://127.0.0.1:1", "api_key": "not-a-secret", "validate_certs": False})
+    assert status == 1 and "cannot reach the Kubernetes API server at https://127.0.0.1:1" in result["msg"]
+    assert "Connection refused" in result["msg"] and "not-a-secret" not in json.dumps(result)
