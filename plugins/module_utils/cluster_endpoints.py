@@ -602,3 +602,17 @@ def simulation_endpoints(endpoints):
             item.update(namespace=endpoint["namespace"], labels=dict(endpoint.get("labels") or {}))
         projected.append(item)
     return projected
+
+
+def nad_has_ipam(nad):
+    """Whether a NetworkAttachmentDefinition gives addresses (OVN-K: ``subnets`` in its config).
+
+    None when its config cannot be read, so the caller can say it fell back to a default.
+    """
+    try:
+        config = json.loads(((nad or {}).get("spec") or {}).get("config") or "")
+    except ValueError:
+        return None
+    if not isinstance(config, dict):
+        return None
+    return bool(config.get("subnets")) or bool((config.get("ipam") or {}).get("type"))

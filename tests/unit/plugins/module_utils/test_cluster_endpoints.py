@@ -344,3 +344,14 @@ def test_representative_ip_is_inside_the_cidr_and_outside_its_excepts(cidr, exce
 def test_representative_ip_errors_name_the_cidr(cidr, excepts):
     with pytest.raises(MultinetError, match="^endpoints.x: "):
         ce.representative_ip(cidr, excepts, field="endpoints.x")
+
+
+@pytest.mark.parametrize("config, expected", [
+    ({"type": "ovn-k8s-cni-overlay", "topology": "localnet", "name": "localnet-cnv"}, False),
+    ({"type": "ovn-k8s-cni-overlay", "topology": "localnet", "subnets": "192.168.77.0/24"}, True),
+    ({"type": "macvlan", "ipam": {"type": "whereabouts"}}, True),
+    ("not json", None),
+])
+def test_nad_has_ipam_reads_the_cni_config(config, expected):
+    text = config if isinstance(config, str) else json.dumps(config)
+    assert ce.nad_has_ipam({"spec": {"config": text}}) is expected

@@ -1,0 +1,430 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Apache License 2.0 (see LICENSE or http://www.apache.org/licenses/LICENSE-2.0)
+
+DOCUMENTATION = r"""
+module: connectivity_info
+short_description: Who can reach whom on a secondary network, simulated from the live MultiNetworkPolicies
+version_added: 0.1.0
+description:
+  - Reads the MultiNetworkPolicies, pods, VirtualMachines and VirtualMachineInstances of the
+    given namespaces, finds every endpoint attached to one secondary network, and simulates
+    which ordered pairs may open a connection, the way OVN-Kubernetes enforces the policies.
+  - "Pod addresses come from the C(k8s.v1.cni.cncf.io/network-status) annotation, else from
+    the C(ips) of the C(k8s.v1.cni.cncf.io/networks) annotation (the only place an IPAM-less
+    pod's address is written). VM addresses come from the guest agent (VMI status), else from
+    the virt-launcher pod, else from cloud-init C(networkData) (C(cloudInitNoCloud) or
+    C(cloudInitConfigDrive); inline, base64, or in the Secret of C(networkDataSecretRef))
+    matched to the VM's interface on the network by MAC address or C(eth<index>)."
+  - A virt-launcher pod is counted as its VM, with the pod's labels (what a policy selects).
+  - Secrets are read only for their networkData key and nothing of them is returned.
+  - With O(intent), also compiles the intent and returns the C(expected) matrix over the same
+    endpoints, with live endpoints named after the intent's workloads.
+  - Read-only; supports check mode.
+author:
+  - ocpvirt.multinet maintainers
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+options:
+  network:
+    description:
+      - The secondary network as C(<namespace>/<nad>).
+      - Required unless O(intent) is given, which then provides it.
+    type: str
+  namespaces:
+    description:
+      - Namespaces whose pods, VMs and policies are read.
+      - Defaults to the intent's namespace, else the namespace of O(network).
+      - With several namespaces, endpoint names are C(<namespace>/<name>).
+    type: list
+    elements: str
+    aliases: [namespace]
+  port:
+    description:
+      - The traffic to simulate, C(tcp/22)-style (C(tcp), C(udp), C(sctp)).
+      - Unset means ICMP-like traffic (ping), which no rule with ports admits.
+    type: str
+  ipam:
+    description:
+      - Whether the network has IPAM. On IPAM-less networks OVN-Kubernetes rejects every
+        policy with a podSelector or namespaceSelector peer, and the simulation does too.
+      - When unset, taken from the intent if given, else from the NAD's C(spec.config)
+        (C(subnets) present), else V(false).
+    type: bool
+  endpoints:
+    description:
+      - Hosts outside the cluster to include in the matrix, such as the gateway.
+      - With O(intent), a host named like one of the intent's endpoints replaces the address
+        chosen for it (the first address of its CIDR outside its C(except) blocks).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Name shown in the matrix.
+        type: str
+        required: true
+      ip:
+        description: A single IPv4 or IPv6 address.
+        type: str
+        required: true
+  intent:
+    description:
+      - An intent (schema v1, see M(ocpvirt.multinet.multinetwork_policy)) to compare with.
+      - Adds the intent's outside endpoints and workloads that are missing in the cluster (at
+        their intent address), and returns RV(expected).
+    type: dict
+  read_secrets:
+    description:
+      - Read the Secrets that VMs reference in C(networkDataSecretRef) to learn their addresses.
+      - When V(false), or when reading is forbidden, such VMs are listed in RV(unresolved).
+    type: bool
+    default: true
+requirements:
+  - python >= 3.9
+  - kubernetes >= 24.2.0
+notes:
+  - Rows exist for every ordered pair of distinct endpoints where at least one side is a pod
+    or VM; pairs of two outside hosts are not governed by any policy.
+  - Stopped VMs are included (C(running=false)) with the labels KubeVirt will give their pod.
+seealso:
+  - module: ocpvirt.multinet.multinetwork_policy
+  - name: Verification guide
+    description: The verify role, the HTML report and the JUnit output.
+    link: https://example.invalid/ocpvirt/multinet/docs/verification.md
+"""
+
+EXAMPLES = r"""
+- name: Simulate ping between everything on the seed's localnet network
+  ocpvirt.multinet.connectivity_info:
+    network: llm-demo/llm-demo-localnet-network
+    endpoints:
+      - {name: gateway, ip: 192.168.77.1}
+      - {name: outside-host, ip: 192.168.77.10}
+  register: ping_matrix
+
+- name: Show who may reach whom
+  ansible.builtin.debug:
+    msg: "{{ ping_matrix.matrix | selectattr('allowed') | map(attribute='from') | zip(ping_matrix.matrix | selectattr('allowed') | map(attribute='to')) | list }}"
+
+- name: SSH matrix, compared with what an intent wants
+  ocpvirt.multinet.connectivity_info:
+    intent: "{{ lookup('ansible.builtin.file', 'intents/llm-demo.yml') | from_yaml }}"
+    port: tcp/22
+    kubeconfig: ~/.kube/config
+  register: ssh
+
+- name: Fail when the live policies do not do what the intent says
+  ansible.builtin.assert:
+    that: ssh.matrix | map(attribute='allowed') | list == ssh.expected | map(attribute='allowed') | list
+"""
+
+RETURN = r"""
+network:
+  description: The network simulated, C(<namespace>/<nad>).
+  returned: always
+  type: str
+  sample: llm-demo/llm-demo-localnet-network
+ipam:
+  description: Whether the network was treated as having IPAM, and RV(ipam_source) says why.
+  returned: always
+  type: bool
+ipam_source:
+  description: Where RV(ipam) came from, C(parameter), C(intent), C(nad) or C(default).
+  returned: always
+  type: str
+port:
+  description: The traffic simulated; null for ICMP-like.
+  returned: always
+  type: str
+endpoints:
+  description: Every endpoint with an address, cluster ones sorted by namespace and name, then outside hosts.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Name used in the matrix.
+      type: str
+    kind:
+      description: "C(pod), C(vm), C(vmi) or C(outside)."
+      type: str
+    object:
+      description: Name of the pod, VM or VMI; null for outside hosts.
+      type: str
+    namespace:
+      description: Namespace; absent for outside hosts.
+      type: str
+    labels:
+      description: Labels policies select on (a VM's are its launcher pod's).
+      type: dict
+    ip:
+      description: The address simulated (the first of RV(endpoints[].ips)).
+      type: str
+    ips:
+      description: All addresses found on the network.
+      type: list
+      elements: str
+    cidr:
+      description: The address with its prefix when known.
+      type: str
+    source:
+      description: "Where the address came from: C(network-status), C(networks-annotation), C(vmi-status), C(launcher-pod), C(cloud-init), C(cloud-init-secret), C(parameter), C(intent)."
+      type: str
+    interface:
+      description: Pod interface or VM interface name on the network.
+      type: str
+    pod:
+      description: Pod to exec into for probes (a VM's launcher pod); null if none.
+      type: str
+    running:
+      description: Whether the pod is Running (for a VM, whether it has a launcher pod).
+      type: bool
+    workload:
+      description: The intent workload this endpoint is (with O(intent)).
+      type: str
+    present:
+      description: False for an intent workload not found in the cluster.
+      type: bool
+  sample:
+    - {name: tinypod, kind: pod, object: tinypod, namespace: llm-demo, labels: {app: tinypod}, ip: 192.168.77.91,
+       ips: [192.168.77.91], cidr: 192.168.77.91/24, source: networks-annotation, interface: null, pod: tinypod, running: true}
+unresolved:
+  description: Pods and VMs attached to the network whose address could not be found, with the reason.
+  returned: always
+  type: list
+  elements: dict
+policies:
+  description: The live MultiNetworkPolicies that apply to the network, as C(<namespace>/<name>).
+  returned: always
+  type: list
+  elements: str
+  sample: [llm-demo/deny-by-default, llm-demo/allow-ipblock]
+matrix:
+  description: The simulation of the live policies, one row per ordered pair.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    from:
+      description: Source endpoint name.
+      type: str
+    to:
+      description: Destination endpoint name.
+      type: str
+    allowed:
+      description: Whether the source may open a connection to the destination.
+      type: bool
+    reason:
+      description: The policies and rules that decided.
+      type: str
+  sample:
+    - {from: tinypod-01, to: tinypod, allowed: true,
+       reason: "allowed: egress llm-demo/allow-ipblock-01 egress[0]; ingress llm-demo/allow-ipblock ingress[0]"}
+expected:
+  description: The simulation of the intent's compiled policies over the same endpoints, rows in the same order as RV(matrix).
+  returned: when O(intent) is given
+  type: list
+  elements: dict
+expected_policies:
+  description: Names of the policies the intent compiles to.
+  returned: when O(intent) is given
+  type: list
+  elements: str
+intent_traffic:
+  description: The kinds of traffic the intent mentions, null (ICMP) first, then each protocol/port (first port of a range).
+  returned: when O(intent) is given
+  type: list
+  elements: str
+  sample: [null, tcp/22, tcp/8000]
+warnings_list:
+  description: Things a person should know, such as missing KubeVirt APIs or workloads not found.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import copy
+
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
+
+from ansible_collections.ocpvirt.multinet.plugins.module_utils import cluster_endpoints as ce
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import parse_policy
+
+POLICY = ("MultiNetworkPolicy", "k8s.cni.cncf.io/v1beta1")
+NAD = ("NetworkAttachmentDefinition", "k8s.cni.cncf.io/v1")
+POD = ("Pod", "v1")
+VM = ("VirtualMachine", "kubevirt.io/v1")
+VMI = ("VirtualMachineInstance", "kubevirt.io/v1")
+SECRET = ("Secret", "v1")
+HIDDEN = ["metadata.managedFields"]
+
+
+def argspec():
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(
+        network=dict(type="str"),
+        namespaces=dict(type="list", elements="str", aliases=["namespace"]),
+        port=dict(type="str"),
+        ipam=dict(type="bool"),
+        endpoints=dict(type="list", elements="dict", default=[], options=dict(
+            name=dict(type="str", required=True), ip=dict(type="str", required=True))),
+        intent=dict(type="dict"),
+        read_secrets=dict(type="bool", default=True, no_log=False),
+    )
+    return spec
+
+
+class Cluster:
+    """Lists and gets through kubernetes.core's client; optional APIs degrade to warnings."""
+
+    def __init__(self, module):
+        self.service = K8sService(get_api_client(module), module)
+        self.warnings = []
+
+    def list(self, kind, namespace, optional=False):
+        try:
+            found = self.service.find(kind=kind[0], api_version=kind[1], namespace=namespace,
+                                      hidden_fields=HIDDEN)
+        except CoreException as error:
+            if not optional:
+                raise
+            self.warnings.append("cannot list {0} in {1}: {2}".format(kind[0], namespace, error))
+            return []
+        if not found.get("api_found") and optional:
+            self.warnings.append("{0} ({1}) is not served by this cluster".format(*kind))
+        elif not found.get("api_found"):
+            raise CoreException(found.get("msg"))
+        return found["resources"]
+
+    def get(self, kind, namespace, name):
+        try:
+            found = self.service.find(kind=kind[0], api_version=kind[1], namespace=namespace, name=name)
+        except CoreException as error:
+            self.warnings.append("cannot read {0} {1}/{2}: {3}".format(kind[0], namespace, name, error))
+            return None
+        return (found.get("resources") or [None])[0]
+
+
+def resolve_scope(params, intent):
+    """(network, namespaces, ipam or None, ipam_source) from the parameters and the intent."""
+    network = params["network"] or (intent.network if intent else None)
+    if network is None:
+        raise MultinetError("is required unless intent is given", "network", None)
+    network = "/".join(ce.parse_network(network, intent.namespace if intent else None))
+    if intent and network != intent.network:
+        raise MultinetError("differs from the intent's network " + intent.network, "network", network)
+    namespaces = params["namespaces"] or [intent.namespace if intent else network.split("/")[0]]
+    if params["ipam"] is not None:
+        return network, sorted(set(namespaces)), params["ipam"], "parameter"
+    if intent:
+        return network, sorted(set(namespaces)), intent.ipam, "intent"
+    return network, sorted(set(namespaces)), None, None
+
+
+def read_cluster(cluster, namespaces, read_secrets):
+    """Everything the simulation needs, per kind, over all namespaces."""
+    objects = {"policies": [], "pods": [], "vms": [], "vmis": [], "secrets": {}}
+    for namespace in namespaces:
+        objects["policies"] += cluster.list(POLICY, namespace)
+        objects["pods"] += cluster.list(POD, namespace)
+        objects["vms"] += cluster.list(VM, namespace, optional=True)
+        objects["vmis"] += cluster.list(VMI, namespace, optional=True)
+    if read_secrets:
+        objects["secrets"] = read_network_data_secrets(cluster, objects["vms"] + objects["vmis"])
+    return objects
+
+
+def read_network_data_secrets(cluster, machines):
+    """'<ns>/<name>' -> networkData text, for the Secrets machines reference, nothing else kept."""
+    texts = {}
+    for machine in machines:
+        namespace = machine["metadata"]["namespace"]
+        spec = machine.get("spec") or {}
+        spec = (spec.get("template") or {}).get("spec") or spec
+        for name in ce.secret_refs(spec):
+            key = "{0}/{1}".format(namespace, name)
+            if key not in texts:
+                secret = cluster.get(SECRET, namespace, name)
+                texts[key] = ce.network_data_from_secret(secret) if secret else None
+    return {key: text for key, text in texts.items() if text}
+
+
+def applicable_policies(manifests, network):
+    """Live policies reduced to what the simulator reads; a malformed one is named in the error."""
+    result = []
+    for manifest in manifests:
+        meta = manifest["metadata"]
+        slim = {"apiVersion": manifest.get("apiVersion"), "kind": manifest.get("kind"),
+                "metadata": {k: meta.get(k) for k in ("name", "namespace", "labels", "annotations")},
+                "spec": manifest.get("spec") or {}}
+        where = "MultiNetworkPolicy {0}/{1}".format(meta["namespace"], meta["name"])
+        if parse_policy(slim, where).applies_to(network):
+            result.append(slim)
+    return result
+
+
+def detect_ipam(cluster, network):
+    namespace, name = network.split("/")
+    ipam = ce.nad_has_ipam(cluster.get(NAD, namespace, name))
+    return (False, "default") if ipam is None else (ipam, "nad")
+
+
+def intent_traffic(intent):
+    ports = sorted({(p.protocol, p.start) for a in intent.allow for p in a.ports or ()})
+    return [None] + ["{0}/{1}".format(protocol.lower(), start) for protocol, start in ports]
+
+
+def run(module):
+    params = module.params
+    intent = parse_intent(params["intent"]) if params["intent"] is not None else None
+    network, namespaces, ipam, ipam_source = resolve_scope(params, intent)
+    cluster = Cluster(module)
+    if ipam is None:
+        ipam, ipam_source = detect_ipam(cluster, network)
+    objects = read_cluster(cluster, namespaces, params["read_secrets"])
+    collected = ce.collect_endpoints(network, objects["pods"], objects["vms"], objects["vmis"],
+                                     objects["secrets"], [] if intent else params["endpoints"])
+    endpoints, warnings = collected["endpoints"], list(cluster.warnings)
+    if intent:
+        aligned = ce.align_with_intent(endpoints, params["intent"], params["endpoints"])
+        endpoints, warnings = aligned["endpoints"], warnings + aligned["warnings"]
+    live = applicable_policies(objects["policies"], network)
+    sim_endpoints = ce.simulation_endpoints(endpoints)
+    result = dict(
+        changed=False, network=network, ipam=ipam, ipam_source=ipam_source, port=params["port"],
+        endpoints=endpoints, unresolved=collected["unresolved"], warnings_list=warnings,
+        policies=["{0}/{1}".format(p["metadata"]["namespace"], p["metadata"]["name"]) for p in live],
+        matrix=simulate(live, network, sim_endpoints, params["port"], ipam),
+    )
+    if intent:
+        compiled = compile_intent(params["intent"])
+        result.update(
+            expected=simulate(compiled, network, sim_endpoints, params["port"], intent.ipam),
+            expected_policies=[p["metadata"]["name"] for p in compiled],
+            intent_traffic=intent_traffic(intent),
+        )
+    return result
+
+
+def main():
+    module = AnsibleK8SModule(argument_spec=argspec(), supports_check_mode=True, check_pyyaml=False)
+    try:
+        result = run(module)
+    except MultinetError as error:
+        module.fail_json(msg=str(error))
+    except CoreException as error:
+        module.fail_json(msg=str(error), **getattr(error, "result", {}))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
