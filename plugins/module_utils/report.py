@@ -83,6 +83,25 @@ def port_label(port):
     return port if port else "icmp"
 
 
+def build(data):
+    """Compare every check of data and render everything once.
+
+    data: {title, network, endpoints, probe, warnings, checks: [{port, expected, simulated,
+    probed}]}. Returns {checks: [{port, rows}], summary, failed, table, html, junit}.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("checks"), list):
+        raise MultinetError("must be a mapping with a list of checks", "report", data)
+    if not data.get("network"):
+        raise MultinetError("is required", "report.network", data.get("network"))
+    checks = [{"port": check.get("port"),
+               "rows": compare(check.get("expected"), check.get("simulated"), check.get("probed"))}
+              for check in data["checks"]]
+    report = dict(data, checks=checks)
+    totals = summary(checks)
+    return {"checks": checks, "summary": totals, "failed": totals["failures"] > 0,
+            "table": render_table(checks), "html": render_html(report), "junit": render_junit(report)}
+
+
 # --- text ------------------------------------------------------------------------------------
 
 def render_table(checks, only_failures=True):

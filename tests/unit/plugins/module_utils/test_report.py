@@ -165,3 +165,23 @@ def test_html_states_the_outcome_and_why_probing_was_skipped():
 def test_html_without_endpoints_takes_names_from_the_rows():
     page = parse(rp.render_html({"network": "ns/net", "checks": [{"port": None, "rows": rp.compare(None, [row("x", "y", True)])}]}))
     assert set(page.cells) == {("x", "x"), ("x", "y"), ("y", "x"), ("y", "y")}
+
+
+# --- build -----------------------------------------------------------------------------------
+
+def test_build_compares_each_check_and_renders_all_outputs():
+    built = rp.build({"title": "t", "network": "ns/net", "endpoints": ENDPOINTS, "probe": None, "warnings": [],
+                      "checks": [{"port": None, "expected": EXPECTED, "simulated": EXPECTED},
+                                 {"port": "tcp/22", "expected": EXPECTED, "simulated": [row("a", "b", False), row("b", "a", False), row("a", "gw", True)]}]})
+    assert built["failed"] is True
+    assert built["summary"] == {"pairs": 6, "failures": 1, "probed": 0}
+    assert [c["port"] for c in built["checks"]] == [None, "tcp/22"]
+    assert "tcp/22" in built["table"] and "icmp" not in built["table"]
+    assert ET.fromstring(built["junit"]).get("failures") == "1"
+    assert built["html"].count('<section class="check"') == 2
+
+
+@pytest.mark.parametrize("data, field", [({"network": "n"}, "report"), ({"checks": []}, "report.network")])
+def test_build_rejects_incomplete_input(data, field):
+    with pytest.raises(MultinetError, match="^" + field + ":"):
+        rp.build(data)

@@ -1,0 +1,92 @@
+# -*- coding: utf-8 -*-
+# Apache-2.0 (see galaxy.yml)
+"""Filter shim: ocpvirt.multinet.connectivity_report -> report.build."""
+
+DOCUMENTATION = r"""
+name: connectivity_report
+author: ocpvirt.multinet maintainers
+version_added: "0.1.0"
+short_description: Compare expected, simulated and probed connectivity and render HTML, JUnit and a table
+description:
+  - Lines up, for every ordered pair of endpoints and every kind of traffic, what an intent
+    expects, what the live policies allow (simulated) and what a probe saw.
+  - A pair fails when the simulation disagrees with the intent, or when a probe ran and
+    disagrees with the intent (or, without an intent, with the simulation). Probe rows with
+    C(allowed=null) are skipped probes and never fail.
+  - Renders one self-contained HTML page (a matrix per traffic kind with a colour per cell and
+    the reasons on hover, and an SVG graph of the allowed flows), JUnit XML (one testcase per
+    pair) and a plain-text table of the failing pairs.
+positional: _input
+options:
+  _input:
+    description:
+      - "C({title, network, endpoints, probe, warnings, checks}): C(network) is C(<ns>/<nad>);
+        C(endpoints) as returned by M(ocpvirt.multinet.connectivity_info); C(probe) is
+        C({enabled, reason}); C(checks) a list of C({port, expected, simulated, probed}) where
+        each of the last three is a list of rows C({from, to, allowed, reason}) (probe rows may
+        give C(detail) instead of C(reason)), and C(expected) may be null (no intent)."
+    type: dict
+    required: true
+seealso:
+  - module: ocpvirt.multinet.connectivity_info
+  - plugin: ocpvirt.multinet.connectivity
+    plugin_type: filter
+"""
+
+EXAMPLES = r"""
+- name: Compare and render
+  ansible.builtin.set_fact:
+    verdict: >-
+      {{ {'title': 'llm-demo', 'network': info.network, 'endpoints': info.endpoints,
+          'probe': {'enabled': false, 'reason': 'no exec on this cluster'}, 'warnings': [],
+          'checks': [{'port': none, 'expected': info.expected, 'simulated': info.matrix, 'probed': none}]}
+         | ocpvirt.multinet.connectivity_report }}
+
+- name: Write the report
+  ansible.builtin.copy:
+    content: "{{ verdict.html }}"
+    dest: reports/connectivity.html
+    mode: "0644"
+
+- name: Fail with the table of disagreements
+  ansible.builtin.fail:
+    msg: "{{ verdict.table }}"
+  when: verdict.failed
+"""
+
+RETURN = r"""
+_value:
+  description:
+    - C(checks) (per traffic kind, the compared rows C({from, to, expected, simulated, probed,
+      status, problems, expected_reason, simulated_reason, probed_reason})), C(summary)
+      (C({pairs, failures, probed})), C(failed) (bool), C(table) (text), C(html) and C(junit)
+      (documents as strings).
+  type: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.report import build
+
+# Mirrors DOCUMENTATION's options.
+ARGUMENT_SPEC = {"_input": {"type": "dict", "required": True}}
+
+
+def connectivity_report(data):
+    """Validate the input, then compare and render."""
+    result = ArgumentSpecValidator(ARGUMENT_SPEC).validate({"_input": data})
+    if result.error_messages:
+        raise AnsibleFilterError("connectivity_report: " + "; ".join(result.error_messages))
+    try:
+        return build(result.validated_parameters["_input"])
+    except MultinetError as error:
+        raise AnsibleFilterError("connectivity_report: {0}".format(error)) from error
+
+
+class FilterModule(object):
+    """ocpvirt.multinet report filter."""
+
+    def filters(self):
+        return {"connectivity_report": connectivity_report}
