@@ -30,6 +30,7 @@ _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 _DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 _QUALIFIED_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]\Z")
 _PORT_SPEC = re.compile(r"([A-Za-z]+)/(\d+)(?:-(\d+))?\Z")
+_NAMED_PORT = re.compile(r"[A-Za-z]+/[A-Za-z][-A-Za-z0-9]*\Z")
 _PORT_MIN, _PORT_MAX = 1, 65535
 _HOST_PREFIXES = (32, 128)
 
@@ -461,9 +462,10 @@ def _check_duplicate_names(raw, problems):
 def _port_from_text(text):
     """'tcp/22' or 'udp/8000-8080' -> (PortRange, None) or (None, reason)."""
     match = _PORT_SPEC.match(text.strip())
+    if match is None and _NAMED_PORT.match(text.strip()):
+        return None, "named ports are not supported (OVN-Kubernetes treats them as every port); use a number"
     if match is None:
-        return None, ("must be '<protocol>/<port>' or '<protocol>/<start>-<end>'; named ports are not "
-                      "supported (OVN-Kubernetes treats them as every port)")
+        return None, "must be '<protocol>/<port>' or '<protocol>/<start>-<end>', like tcp/22 or tcp/8000-8080"
     protocol = match.group(1).upper()
     start = int(match.group(2))
     end = int(match.group(3)) if match.group(3) else start
@@ -527,13 +529,13 @@ def _parse_ports(entry, field, problems):
 
 
 def _resolve_peer(ref, field, names, problems):
-    """A name or a literal CIDR -> WorkloadRef or IpBlock or None."""
+    """A name or a literal CIDR -> WorkloadRef or IpBlock, or None if invalid."""
     if not isinstance(ref, str):
         problems.add(field, "must be a workload or endpoint name, or a CIDR", ref)
         return None
-    peer = names.get(ref)
-    if peer is not None:
-        return peer
+    if ref in names:
+        # None for a declared but invalid entry: its own error is already reported.
+        return names[ref]
     # Names are DNS-1123 labels, so '.', ':' or '/' can only mean an address.
     if any(char in ref for char in "./:"):
         return parse_ip_block(ref, field, problems)
@@ -542,6 +544,7 @@ def _resolve_peer(ref, field, names, problems):
 
 
 def _parse_side(entry, key, field, names, problems):
+    """One side of an allow entry -> tuple of (reference as written, resolved peer)."""
     if key not in entry:
         problems.add(field, "required", None)
         return ()
@@ -552,18 +555,18 @@ def _parse_side(entry, key, field, names, problems):
         fields = ["{0}[{1}]".format(field, index) for index in range(len(refs))]
     else:
         refs, fields = [refs], [field]
-    peers = [_resolve_peer(ref, item_field, names, problems) for ref, item_field in zip(refs, fields)]
-    return tuple(peer for peer in peers if peer is not None)
+    resolved = [(ref, _resolve_peer(ref, item_field, names, problems)) for ref, item_field in zip(refs, fields)]
+    return tuple((ref, peer) for ref, peer in resolved if peer is not None)
 
 
-def _check_pairs(entry, field, sources, destinations, problems):
+def _check_pairs(field, sources, destinations, problems):
     """Every (from, to) pair needs a workload on at least one side to carry the rule."""
-    if all(isinstance(peer, WorkloadRef) for peer in sources):
-        return
-    if all(isinstance(peer, WorkloadRef) for peer in destinations):
-        return
-    problems.add(field, "some 'from' -> 'to' pair has no workload on either side, so no policy could "
-                        "carry it", {"from": entry.get("from"), "to": entry.get("to")})
+    orphans = ["{0} -> {1}".format(source, destination)
+               for source, source_peer in sources if not isinstance(source_peer, WorkloadRef)
+               for destination, destination_peer in destinations
+               if not isinstance(destination_peer, WorkloadRef)]
+    if orphans:
+        problems.add(field, "neither side is a workload, so no policy could carry the rule", ", ".join(orphans))
 
 
 def _parse_allow(raw, names, problems):
@@ -581,13 +584,19 @@ def _parse_allow(raw, names, problems):
         sources = _parse_side(entry, "from", field + ".from", names, problems)
         destinations = _parse_side(entry, "to", field + ".to", names, problems)
         ports = _parse_ports(entry, field + ".ports", problems)
-        _check_pairs(entry, field, sources, destinations, problems)
-        entries.append(Allow(index, sources, destinations, ports))
+        _check_pairs(field, sources, destinations, problems)
+        entries.append(Allow(index, tuple(peer for _ref, peer in sources),
+                             tuple(peer for _ref, peer in destinations), ports))
     return tuple(entries)
 
 
-def _peer_names(workloads, endpoints):
-    names = {workload.name: WorkloadRef(workload.name) for workload in workloads}
+def _peer_names(raw, workloads, endpoints):
+    """Every declared name -> its peer; None for entries that failed validation."""
+    names = {}
+    for section in ("workloads", "endpoints"):
+        if isinstance(raw.get(section), dict):
+            names.update((name, None) for name in raw[section] if isinstance(name, str))
+    names.update((workload.name, WorkloadRef(workload.name)) for workload in workloads)
     names.update((endpoint.name, endpoint.block) for endpoint in endpoints)
     return names
 
@@ -619,7 +628,7 @@ def parse_intent(raw):
     workloads = _parse_workloads(raw, ipam, problems)
     endpoints = _parse_endpoints(raw, problems)
     _check_duplicate_names(raw, problems)
-    allow = _parse_allow(raw, _peer_names(workloads, endpoints), problems)
+    allow = _parse_allow(raw, _peer_names(raw, workloads, endpoints), problems)
     if name is not None:
         _check_policy_names(name, workloads, problems)
     problems.raise_if_any()
