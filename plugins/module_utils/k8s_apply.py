@@ -132,7 +132,7 @@ class PolicyStore:
             found = self.client.get(resource, namespace=namespace, label_selector=selector)
         except Exception as error:
             raise ApplyError(describe_api_error(
-                "Failed to list", "{0}s in namespace {1!r} ({2})".format(KIND, namespace, selector),
+                "Failed to list", "MultiNetworkPolicies in namespace {0!r} ({1})".format(namespace, selector),
                 error, self.host)) from error
         return found.to_dict().get("items") or []
 
