@@ -1,0 +1,28 @@
+"""Entry point of the lab simulator: `python -m simulator --kubeconfig PATH` (cwd lab/).
+
+Runs every simulated controller in one process until killed; logs go to stdout.
+"""
+import argparse
+import logging
+import sys
+
+from .controllers import ALL_CONTROLLERS
+from .kube import Kube
+from .runtime import run_forever
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="simulator", description=__doc__)
+    parser.add_argument("--kubeconfig", required=True, help="admin kubeconfig of the lab")
+    parser.add_argument("--log-level", default="INFO")
+    args = parser.parse_args(argv)
+    logging.basicConfig(stream=sys.stdout, level=args.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s")
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
+    kube = Kube(args.kubeconfig)
+    logging.getLogger("simulator").info("lab simulator starting %d simulated controllers", len(ALL_CONTROLLERS))
+    run_forever([controller(kube) for controller in ALL_CONTROLLERS])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,456 @@
+"""The lab simulator's controllers: thin shells that read the API, call the pure logic modules
+(olm, nmstate, kubevirt, kubelet, openshift, nodes) and write back only what differs.
+"""
+import base64
+import random
+import string
+from pathlib import Path
+
+import yaml
+
+from . import kube as k
+from . import kubelet, kubevirt, nmstate, nodes, olm, openshift
+from .conditions import is_true, now_iso, status_differs
+from .runtime import Controller
+
+OPERATOR_CRDS_DIR = Path(__file__).resolve().parent.parent / "crds" / "operators"
+
+
+def random_suffix(length=5):
+    return "".join(random.choices(string.ascii_lowercase + string.digits, k=length))
+
+
+class StatusWriter(Controller):
+    def write_status(self, obj, desired, resource=None):
+        if status_differs(obj.get("status"), desired):
+            self.kube.patch_status(resource or self.primary, obj, desired)
+            self.log.info("%s status updated", _name(obj))
+
+
+def _name(obj):
+    metadata = obj["metadata"]
+    return f"{obj.get('kind', '')} {metadata.get('namespace', '') + '/' if metadata.get('namespace') else ''}{metadata['name']}"
+
+
+# --- OpenShift platform stand-ins ----------------------------------------------------------
+
+class ClusterVersionController(StatusWriter):
+    name = "cluster-version"
+    primary = k.CLUSTER_VERSIONS
+
+    def reconcile(self, obj):
+        if obj["metadata"]["name"] == "version":
+            self.write_status(obj, openshift.cluster_version_status(obj, now_iso()))
+
+
+class CatalogSourceController(StatusWriter):
+    name = "marketplace"
+    primary = k.CATALOG_SOURCES
+
+    def reconcile(self, obj):
+        self.write_status(obj, openshift.catalog_source_status(obj, now_iso()))
+
+
+class NetworkOperatorController(StatusWriter):
+    name = "network-operator"
+    primary = k.NETWORKS
+
+    def reconcile(self, obj):
+        if obj["metadata"]["name"] == "cluster":
+            self.write_status(obj, openshift.network_status(obj, now_iso()))
+
+
+class NodeController(Controller):
+    """Registers the simulated nodes and keeps them Ready and untainted (the kubelets' part)."""
+    name = "nodes"
+    primary = k.NODES
+    resync_seconds = 60.0
+
+    def startup(self):
+        for spec in nodes.NODES:
+            if self.kube.create_if_absent(k.NODES, nodes.node_manifest(spec)):
+                self.log.info("registered simulated node %s", spec["name"])
+
+    def reconcile(self, obj):
+        spec = nodes.spec_for(obj["metadata"]["name"])
+        if spec is None:
+            return
+        # TaintNodesByCondition adds node.kubernetes.io/not-ready on create; with no node
+        # lifecycle controller in the lab, the kubelet stand-in removes it by posting Ready.
+        taints = nodes.node_taints(spec)
+        if (obj["spec"].get("taints") or []) != taints:
+            self.kube.merge_patch(k.NODES, spec["name"], {"spec": {"taints": taints or None}})
+        if not is_true(obj, "Ready"):
+            self.kube.patch_status(k.NODES, obj, nodes.node_status(spec, now_iso()))
+            self.log.info("node %s Ready", spec["name"])
+
+
+# --- OLM --------------------------------------------------------------------------------------
+
+class SubscriptionController(StatusWriter):
+    name = "olm-subscriptions"
+    primary = k.SUBSCRIPTIONS
+    triggers = (k.OPERATOR_GROUPS, k.INSTALL_PLANS, k.CSVS, k.PACKAGE_MANIFESTS, k.CATALOG_SOURCES)
+
+    def reconcile(self, sub):
+        spec, namespace = sub["spec"], sub["metadata"]["namespace"]
+        package = self.kube.get(k.PACKAGE_MANIFESTS, spec["name"], spec["sourceNamespace"])
+        if package and (package.get("status") or {}).get("catalogSource") != spec["source"]:
+            package = None
+        resolution = olm.resolve(sub, self.kube.items(k.OPERATOR_GROUPS, namespace), package,
+                                 self.kube.get(k.CATALOG_SOURCES, spec["source"], spec["sourceNamespace"]))
+        plan = csv = None
+        if resolution.csv_name:
+            plan = olm.plan_for(sub, self.kube.items(k.INSTALL_PLANS, namespace), resolution.csv_name)
+            if plan is None:
+                plan = self.kube.create(k.INSTALL_PLANS, olm.new_install_plan(
+                    sub, resolution.csv_name, f"install-{random_suffix()}"))
+                self.log.info("InstallPlan %s/%s created for %s (%s)", namespace, plan["metadata"]["name"],
+                              resolution.csv_name, plan["spec"]["approval"])
+            csv = self.kube.get(k.CSVS, resolution.csv_name, namespace)
+        elif resolution.failure:
+            self.log.info("Subscription %s/%s: %s", namespace, sub["metadata"]["name"],
+                          resolution.failure["message"])
+        self.write_status(sub, olm.subscription_status(sub, resolution, plan, csv, now_iso()))
+
+
+class InstallPlanController(StatusWriter):
+    name = "olm-installplans"
+    primary = k.INSTALL_PLANS
+    triggers = (k.CSVS,)
+
+    def reconcile(self, plan):
+        installed = False
+        if plan["spec"].get("approved"):
+            installed = all(self._install(plan, csv_name) for csv_name in plan["spec"]["clusterServiceVersionNames"])
+        self.write_status(plan, olm.install_plan_status(plan, installed, now_iso()))
+
+    def _install(self, plan, csv_name):
+        namespace = plan["metadata"]["namespace"]
+        if self.kube.get(k.CSVS, csv_name, namespace):
+            return True
+        subscription = self._subscription(plan)
+        if subscription is None:
+            return False
+        package_name = subscription["spec"]["name"]
+        crds = load_operator_crds(package_name)
+        for crd in crds:
+            if self.kube.create_if_absent(k.CRDS, crd):
+                self.log.info("installed CRD %s for %s", crd["metadata"]["name"], package_name)
+        package = self.kube.get(k.PACKAGE_MANIFESTS, package_name, subscription["spec"]["sourceNamespace"]) or {}
+        self.kube.create_if_absent(k.CSVS, olm.new_csv(plan, package, csv_name, crds))
+        self.log.info("ClusterServiceVersion %s/%s created", namespace, csv_name)
+        return True
+
+    def _subscription(self, plan):
+        for ref in plan["metadata"].get("ownerReferences") or []:
+            if ref.get("kind") == "Subscription":
+                return self.kube.get(k.SUBSCRIPTIONS, ref["name"], plan["metadata"]["namespace"])
+        return None
+
+
+def load_operator_crds(package_name):
+    directory = OPERATOR_CRDS_DIR / package_name
+    documents = []
+    for path in sorted(directory.glob("*.yaml")) if directory.is_dir() else []:
+        documents.extend(d for d in yaml.safe_load_all(path.read_text()) if d)
+    return documents
+
+
+class CSVController(StatusWriter):
+    name = "olm-csvs"
+    primary = k.CSVS
+    triggers = (k.CRDS,)
+
+    def reconcile(self, csv):
+        owned = (csv["spec"].get("customresourcedefinitions") or {}).get("owned") or []
+        established = {o["name"]: is_true(self.kube.get(k.CRDS, o["name"]) or {}, "Established") for o in owned}
+        self.write_status(csv, olm.csv_status(csv, established, now_iso()))
+
+
+# --- NMState -------------------------------------------------------------------------------------
+
+def nmstate_deployed(kube):
+    instance = kube.get(k.NMSTATES, "nmstate")
+    return instance is not None and is_true(instance, "Available")
+
+
+class NMStateController(StatusWriter):
+    name = "nmstate-operator"
+    primary = k.NMSTATES
+
+    def reconcile(self, obj):
+        if obj["metadata"]["name"] != "nmstate":
+            self.log.info("ignoring NMState %s: the operator only handles the one named nmstate",
+                          obj["metadata"]["name"])
+            return
+        self.write_status(obj, nmstate.nmstate_status(obj, now_iso()))
+        for spec in nodes.NODES:  # the handler daemonset reports each node's state
+            if self.kube.get(k.NNSS, spec["name"]) is None:
+                manifest, status = nmstate.node_network_state(
+                    spec["name"], nodes.initial_network_state(spec), now_iso())
+                node = self.kube.get(k.NODES, spec["name"])
+                if node:
+                    manifest["metadata"]["ownerReferences"] = [
+                        {"apiVersion": "v1", "kind": "Node", "name": spec["name"], "uid": node["metadata"]["uid"]}]
+                created = self.kube.create(k.NNSS, manifest)
+                self.kube.patch_status(k.NNSS, created, status)
+                self.log.info("NodeNetworkState %s reported", spec["name"])
+
+
+class NNCPController(StatusWriter):
+    """The nmstate handler on every node plus the policy status aggregation."""
+    name = "nmstate-handler"
+    primary = k.NNCPS
+    triggers = (k.NODES, k.NMSTATES)
+
+    def reconcile(self, policy):
+        if not nmstate_deployed(self.kube):
+            return  # no handler pods yet: policies stay without status, as on a cluster
+        name, generation = policy["metadata"]["name"], policy["metadata"].get("generation", 1)
+        matching = [n for n in self.kube.items(k.NODES)
+                    if nodes.spec_for(n["metadata"]["name"])
+                    and nmstate.matches(nmstate.node_selector(policy), n["metadata"].get("labels") or {})]
+        matching_names = {n["metadata"]["name"] for n in matching}
+        enactments = []
+        for enactment in self.kube.items(k.NNCES, label_selector=f"{nmstate.POLICY_LABEL}={name}"):
+            if enactment["metadata"]["labels"].get(nmstate.NODE_LABEL) not in matching_names:
+                self.kube.delete(k.NNCES, enactment["metadata"]["name"])
+        for node_name in sorted(matching_names):
+            enactments.append(self._enact(policy, node_name, generation))
+        self.write_status(policy, nmstate.policy_status(policy, matching, enactments, now_iso()))
+
+    def _enact(self, policy, node_name, generation):
+        name = nmstate.enactment_name(node_name, policy["metadata"]["name"])
+        enactment = self.kube.get(k.NNCES, name) or self.kube.create(k.NNCES, nmstate.new_enactment(policy, node_name))
+        if nmstate.enactment_result(enactment, generation) is not None:
+            return enactment
+        desired = policy["spec"].get("desiredState") or {}
+        state = self.kube.get(k.NNSS, node_name)
+        current = ((state or {}).get("status") or {}).get("currentState") or {}
+        error = nmstate.validate(desired, current)
+        if error is None and state is not None:
+            self.kube.patch_status(k.NNSS, state, {"currentState": nmstate.apply(desired, current),
+                                                   "lastSuccessfulUpdateTime": now_iso()})
+        status = nmstate.enactment_status(enactment, policy, node_name, error, now_iso())
+        self.log.info("policy %s on %s: %s", policy["metadata"]["name"], node_name, error or "SuccessfullyConfigured")
+        return self.kube.patch_status(k.NNCES, enactment, status)
+
+
+# --- OpenShift Virtualization ------------------------------------------------------------------------
+
+HCO_NAME = "kubevirt-hyperconverged"
+
+
+def virtualization_deployed(kube):
+    return any(h["metadata"]["name"] == HCO_NAME and is_true(h, "Available")
+               for h in kube.items(k.HYPERCONVERGEDS))
+
+
+class HyperConvergedController(StatusWriter):
+    name = "hyperconverged"
+    primary = k.HYPERCONVERGEDS
+    triggers = (k.NODES,)
+
+    def reconcile(self, hco):
+        if hco["metadata"]["name"] != HCO_NAME:
+            self.log.info("ignoring HyperConverged %s: HCO only reconciles %s", hco["metadata"]["name"], HCO_NAME)
+            return
+        self.write_status(hco, kubevirt.hyperconverged_status(hco, now_iso()))
+        for spec in nodes.NODES:  # virt-handler marks the nodes it runs on as schedulable
+            node = self.kube.get(k.NODES, spec["name"])
+            if spec["role"] == "worker" and node and \
+                    (node["metadata"].get("labels") or {}).get("kubevirt.io/schedulable") != "true":
+                self.kube.merge_patch(k.NODES, spec["name"], {"metadata": {"labels": {"kubevirt.io/schedulable": "true"}}})
+
+
+class DataSourceController(StatusWriter):
+    name = "cdi-datasources"
+    primary = k.DATA_SOURCES
+
+    def reconcile(self, ds):
+        self.write_status(ds, kubevirt.data_source_status(ds, now_iso()))
+
+
+class DataVolumeController(StatusWriter):
+    name = "cdi-datavolumes"
+    primary = k.DATA_VOLUMES
+    triggers = (k.DATA_SOURCES,)
+
+    def reconcile(self, dv):
+        ref = dv["spec"].get("sourceRef")
+        exists = True
+        if ref:
+            exists = self.kube.get(k.DATA_SOURCES, ref["name"], ref.get("namespace") or dv["metadata"]["namespace"]) is not None
+        self.write_status(dv, kubevirt.data_volume_status(dv, exists, now_iso()))
+
+
+class VirtualMachineController(StatusWriter):
+    """virt-controller's VM loop, plus kubemacpool's MAC assignment."""
+    name = "kubevirt-vms"
+    primary = k.VMS
+    triggers = (k.VMIS, k.DATA_VOLUMES, k.HYPERCONVERGEDS)
+
+    def reconcile(self, vm):
+        if not virtualization_deployed(self.kube):
+            return
+        namespace, name = vm["metadata"]["namespace"], vm["metadata"]["name"]
+        patch = kubevirt.kubemacpool_patch(vm, kubevirt.used_macs(self.kube.items(k.VMS)), now_iso())
+        if patch is not None:
+            self.kube.merge_patch(k.VMS, name, patch, namespace)
+            self.log.info("kubemacpool: assigned MACs to VM %s/%s", namespace, name)
+            return  # the update event reconciles again with the MACs in place
+        volumes_ready = self._data_volumes_ready(vm)
+        vmi = self.kube.get(k.VMIS, name, namespace)
+        wanted = kubevirt.wants_running(vm, vmi)
+        phase = ((vmi or {}).get("status") or {}).get("phase")
+        if vmi and wanted and phase in ("Failed", "Succeeded") and not vmi["metadata"].get("deletionTimestamp"):
+            self.kube.delete(k.VMIS, name, namespace)
+            self.log.info("VM %s/%s: VMI %s, restarting", namespace, name, phase)
+        elif wanted and vmi is None and volumes_ready:
+            vmi = self.kube.create(k.VMIS, kubevirt.new_vmi(vm))
+            self.log.info("VM %s/%s started: VMI created", namespace, name)
+        elif wanted is False and vmi is not None and not vmi["metadata"].get("deletionTimestamp"):
+            self._stop(vmi)
+            self.log.info("VM %s/%s stopped: VMI deleted", namespace, name)
+            vmi = self.kube.get(k.VMIS, name, namespace)
+        self.write_status(vm, kubevirt.vm_status(vm, vmi, volumes_ready, now_iso()))
+
+    def _data_volumes_ready(self, vm):
+        ready = True
+        for dv in kubevirt.new_data_volumes(vm):
+            current = self.kube.get(k.DATA_VOLUMES, dv["metadata"]["name"], dv["metadata"]["namespace"])
+            if current is None:
+                self.kube.create(k.DATA_VOLUMES, dv)
+                ready = False
+            elif (current.get("status") or {}).get("phase") != "Succeeded":
+                ready = False
+        return ready
+
+    def _stop(self, vmi):
+        namespace, uid = vmi["metadata"]["namespace"], vmi["metadata"]["uid"]
+        self.kube.delete(k.VMIS, vmi["metadata"]["name"], namespace)
+        for pod in self.kube.items(k.PODS, namespace, label_selector=f"kubevirt.io/created-by={uid}"):
+            self.kube.delete(k.PODS, pod["metadata"]["name"], namespace)
+
+
+class VirtualMachineInstanceController(StatusWriter):
+    """virt-controller's VMI loop and virt-handler's status reporting."""
+    name = "kubevirt-vmis"
+    primary = k.VMIS
+    triggers = (k.PODS,)
+
+    def reconcile(self, vmi):
+        if vmi["metadata"].get("deletionTimestamp"):
+            return
+        namespace, uid = vmi["metadata"]["namespace"], vmi["metadata"]["uid"]
+        pods = [p for p in self.kube.items(k.PODS, namespace, label_selector=f"kubevirt.io/created-by={uid}")
+                if not p["metadata"].get("deletionTimestamp")]
+        pod = pods[0] if pods else None
+        phase = (vmi.get("status") or {}).get("phase")
+        if pod is None and phase in (None, "", "Pending", "Scheduling"):
+            pod = self.kube.create(k.PODS, kubevirt.new_launcher_pod(vmi))
+            self.log.info("VMI %s/%s: launcher pod %s created", namespace, vmi["metadata"]["name"], pod["metadata"]["name"])
+        if pod and (pod.get("status") or {}).get("phase") == "Running":
+            node = pod["spec"].get("nodeName")
+            if (pod["metadata"].get("labels") or {}).get("kubevirt.io/nodeName") != node:
+                self.kube.merge_patch(k.PODS, pod["metadata"]["name"],
+                                      {"metadata": {"labels": {"kubevirt.io/nodeName": node}}}, namespace)
+        addresses = kubevirt.guest_addresses(vmi, self._network_data(vmi))
+        self.write_status(vmi, kubevirt.vmi_status(vmi, pod, addresses, now_iso()))
+
+    def _network_data(self, vmi):
+        source = kubevirt.network_data_source(vmi)
+        if source is None:
+            return ""
+        kind, value = source
+        if kind == "inline":
+            return value
+        secret = self.kube.get(k.SECRETS, value, vmi["metadata"]["namespace"]) or {}
+        data = secret.get("data") or {}
+        encoded = data.get("networkdata") or data.get("networkData") or ""
+        return base64.b64decode(encoded).decode() if encoded else ""
+
+
+# --- kubelet / scheduler / Multus ---------------------------------------------------------------------
+
+class PodController(Controller):
+    name = "kubelet"
+    primary = k.PODS
+    triggers = (k.NADS,)
+
+    def reconcile(self, pod):
+        metadata, spec = pod["metadata"], pod["spec"]
+        node_name = spec.get("nodeName")
+        if node_name and nodes.spec_for(node_name) is None:
+            return  # not on a simulated node
+        if metadata.get("deletionTimestamp"):
+            if node_name:  # graceful deletion ends when the kubelet confirms the containers stopped
+                self.kube.delete(k.PODS, metadata["name"], metadata["namespace"], grace_period_seconds=0,
+                                 uid=metadata["uid"])
+            return
+        if not node_name:
+            node_name = self._schedule(pod)
+            if node_name is None:
+                return
+            pod = self.kube.get(k.PODS, metadata["name"], metadata["namespace"])
+        status = pod.get("status") or {}
+        if status.get("phase") == "Running" and status.get("podIP"):
+            return
+        self._run(pod, nodes.spec_for(node_name))
+
+    def _schedule(self, pod):
+        candidates = [n for n in self.kube.items(k.NODES) if nodes.spec_for(n["metadata"]["name"])]
+        counts = {}
+        for other in self.kube.items(k.PODS):
+            if other["spec"].get("nodeName"):
+                counts[other["spec"]["nodeName"]] = counts.get(other["spec"]["nodeName"], 0) + 1
+        node_name = kubelet.pick_node(pod, candidates, counts)
+        if node_name is None:
+            self.log.info("pod %s/%s: no simulated node fits (nodeSelector/taints)",
+                          pod["metadata"]["namespace"], pod["metadata"]["name"])
+            return None
+        self.kube.bind_pod(pod, node_name)
+        self.log.info("pod %s/%s bound to %s", pod["metadata"]["namespace"], pod["metadata"]["name"], node_name)
+        return node_name
+
+    def _run(self, pod, node_spec):
+        metadata, now = pod["metadata"], now_iso()
+        previous = pod.get("status") or {}
+        try:
+            requests = kubelet.parse_networks(pod)
+        except kubelet.NetworksAnnotationError as error:
+            self._write_pod_status(pod, kubelet.waiting_status(pod, str(error), now, previous))
+            return
+        for request in requests:
+            if self.kube.get(k.NADS, request["name"], request["namespace"]) is None:
+                message = (f"cannot find a network-attachment-definition ({request['name']}) in namespace "
+                           f"({request['namespace']}): network-attachment-definitions.k8s.cni.cncf.io "
+                           f"\"{request['name']}\" not found")
+                if self._write_pod_status(pod, kubelet.waiting_status(pod, message, now, previous)):
+                    self.log.info("pod %s/%s waits: %s", metadata["namespace"], metadata["name"], message)
+                return
+        used = {p["status"].get("podIP") for p in self.kube.items(
+            k.PODS, field_selector=f"spec.nodeName={node_spec['name']}") if p.get("status")}
+        pod_ip = previous.get("podIP") or kubelet.allocate_pod_ip(node_spec["pod_cidr"], used)
+        if requests:
+            annotation = kubelet.network_status(pod, pod_ip, requests)
+            self.kube.merge_patch(k.PODS, metadata["name"], {"metadata": {"annotations": {
+                kubelet.NETWORK_STATUS_ANNOTATION: annotation}}}, metadata["namespace"])
+        self.kube.patch_status(k.PODS, pod, kubelet.running_status(pod, node_spec["address"], pod_ip, now, previous))
+        self.log.info("pod %s/%s Running on %s (%s)", metadata["namespace"], metadata["name"], node_spec["name"], pod_ip)
+
+    def _write_pod_status(self, pod, status):
+        if not status_differs(pod.get("status"), status):
+            return False
+        self.kube.patch_status(k.PODS, pod, status)
+        return True
+
+
+ALL_CONTROLLERS = [
+    NodeController, ClusterVersionController, CatalogSourceController, NetworkOperatorController,
+    SubscriptionController, InstallPlanController, CSVController,
+    NMStateController, NNCPController,
+    HyperConvergedController, DataSourceController, DataVolumeController,
+    VirtualMachineController, VirtualMachineInstanceController, PodController,
+]

@@ -1,0 +1,171 @@
+"""Thin REST layer of the lab simulator: plain dicts in and out, one call per API request.
+
+The simulator talks to the lab's real kube-apiserver through the `kubernetes` client's
+ApiClient (authentication, TLS) but builds paths itself, so core objects and custom resources
+are handled the same way and CRDs that appear later (installed by the OLM simulator) need no
+discovery refresh.
+"""
+import json
+from dataclasses import dataclass
+
+from kubernetes import config
+from kubernetes.client.rest import ApiException
+
+MERGE_PATCH = "application/merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
+
+
+@dataclass(frozen=True)
+class Resource:
+    group: str
+    version: str
+    plural: str
+    namespaced: bool
+
+    def path(self, namespace=None, name=None, subresource=None):
+        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        parts = [base]
+        if self.namespaced and namespace:
+            parts.append(f"namespaces/{namespace}")
+        parts.append(self.plural)
+        if name:
+            parts.append(name)
+        if subresource:
+            parts.append(subresource)
+        return "/".join(parts)
+
+    @property
+    def api_version(self):
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+
+NODES = Resource("", "v1", "nodes", False)
+PODS = Resource("", "v1", "pods", True)
+SECRETS = Resource("", "v1", "secrets", True)
+CRDS = Resource("apiextensions.k8s.io", "v1", "customresourcedefinitions", False)
+SUBSCRIPTIONS = Resource("operators.coreos.com", "v1alpha1", "subscriptions", True)
+OPERATOR_GROUPS = Resource("operators.coreos.com", "v1", "operatorgroups", True)
+INSTALL_PLANS = Resource("operators.coreos.com", "v1alpha1", "installplans", True)
+CSVS = Resource("operators.coreos.com", "v1alpha1", "clusterserviceversions", True)
+CATALOG_SOURCES = Resource("operators.coreos.com", "v1alpha1", "catalogsources", True)
+PACKAGE_MANIFESTS = Resource("packages.operators.coreos.com", "v1", "packagemanifests", True)
+NADS = Resource("k8s.cni.cncf.io", "v1", "network-attachment-definitions", True)
+NETWORKS = Resource("operator.openshift.io", "v1", "networks", False)
+CLUSTER_VERSIONS = Resource("config.openshift.io", "v1", "clusterversions", False)
+DATA_SOURCES = Resource("cdi.kubevirt.io", "v1beta1", "datasources", True)
+DATA_VOLUMES = Resource("cdi.kubevirt.io", "v1beta1", "datavolumes", True)
+NMSTATES = Resource("nmstate.io", "v1", "nmstates", False)
+NNCPS = Resource("nmstate.io", "v1", "nodenetworkconfigurationpolicies", False)
+NNCES = Resource("nmstate.io", "v1beta1", "nodenetworkconfigurationenactments", False)
+NNSS = Resource("nmstate.io", "v1beta1", "nodenetworkstates", False)
+HYPERCONVERGEDS = Resource("hco.kubevirt.io", "v1beta1", "hyperconvergeds", True)
+VMS = Resource("kubevirt.io", "v1", "virtualmachines", True)
+VMIS = Resource("kubevirt.io", "v1", "virtualmachineinstances", True)
+
+
+def is_status(error, *codes):
+    return isinstance(error, ApiException) and error.status in codes
+
+
+class Kube:
+    """Minimal typed-by-path client; every method is a single API request."""
+
+    def __init__(self, kubeconfig):
+        self.api_client = config.new_client_from_config(config_file=str(kubeconfig))
+
+    def request(self, method, path, *, query=None, body=None, content_type="application/json",
+                timeout=30):
+        response = self.api_client.call_api(
+            path, method, query_params=list((query or {}).items()), body=body,
+            header_params={"Content-Type": content_type, "Accept": "application/json"},
+            auth_settings=["BearerToken"], _preload_content=False, _return_http_data_only=True,
+            _request_timeout=timeout)
+        data = response.data
+        return json.loads(data) if data else {}
+
+    def get(self, resource, name, namespace=None):
+        try:
+            return self.request("GET", resource.path(namespace, name))
+        except ApiException as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def list(self, resource, namespace=None, label_selector=None, field_selector=None):
+        query = {key: value for key, value in (("labelSelector", label_selector),
+                                               ("fieldSelector", field_selector)) if value}
+        return self.request("GET", resource.path(namespace), query=query)
+
+    def items(self, resource, namespace=None, label_selector=None, field_selector=None):
+        """The list's items, or [] while the resource type does not exist (CRD not installed)."""
+        try:
+            return self.list(resource, namespace, label_selector, field_selector).get("items", [])
+        except ApiException as error:
+            if error.status == 404:
+                return []
+            raise
+
+    def watch(self, resource, resource_version, timeout_seconds=240):
+        """Yield (type, object) events until the server ends the watch."""
+        query = {"watch": "true", "resourceVersion": resource_version,
+                 "timeoutSeconds": str(timeout_seconds), "allowWatchBookmarks": "false"}
+        response = self.api_client.call_api(
+            resource.path(), "GET", query_params=list(query.items()),
+            header_params={"Accept": "application/json"}, auth_settings=["BearerToken"],
+            _preload_content=False, _return_http_data_only=True,
+            _request_timeout=timeout_seconds + 30)
+        try:
+            buffer = b""
+            for chunk in response.stream(4096, decode_content=True):
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    if line.strip():
+                        event = json.loads(line)
+                        yield event["type"], event["object"]
+        finally:
+            response.release_conn()
+
+    def create(self, resource, body, namespace=None):
+        namespace = namespace or body.get("metadata", {}).get("namespace")
+        return self.request("POST", resource.path(namespace), body=body)
+
+    def create_if_absent(self, resource, body, namespace=None):
+        try:
+            return self.create(resource, body, namespace)
+        except ApiException as error:
+            if error.status == 409:
+                return None
+            raise
+
+    def merge_patch(self, resource, name, patch, namespace=None, subresource=None):
+        return self.request("PATCH", resource.path(namespace, name, subresource), body=patch,
+                            content_type=MERGE_PATCH)
+
+    def patch_status(self, resource, obj, status):
+        metadata = obj["metadata"]
+        return self.merge_patch(resource, metadata["name"], {"status": status},
+                                metadata.get("namespace"), "status")
+
+    def delete(self, resource, name, namespace=None, grace_period_seconds=None, uid=None):
+        body = {"kind": "DeleteOptions", "apiVersion": "v1"}
+        if grace_period_seconds is not None:
+            body["gracePeriodSeconds"] = grace_period_seconds
+        if uid:
+            body["preconditions"] = {"uid": uid}
+        try:
+            return self.request("DELETE", resource.path(namespace, name), body=body)
+        except ApiException as error:
+            if error.status in (404, 409):
+                return None
+            raise
+
+    def bind_pod(self, pod, node_name):
+        metadata = pod["metadata"]
+        body = {"apiVersion": "v1", "kind": "Binding",
+                "metadata": {"name": metadata["name"], "namespace": metadata["namespace"],
+                             "uid": metadata["uid"]},
+                "target": {"apiVersion": "v1", "kind": "Node", "name": node_name}}
+        return self.request("POST", PODS.path(metadata["namespace"], metadata["name"], "binding"),
+                            body=body)
+

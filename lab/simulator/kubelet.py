@@ -1,0 +1,133 @@
+"""Scheduler, kubelet and Multus stand-in logic (pure).
+
+Pods without a node are bound to a simulated node that fits (nodeSelector, taints), then reported
+Running with a primary IP from the node's pod CIDR (10.128.x.y, as OVN-Kubernetes would give)
+and, for pods asking for secondary networks, Multus' `k8s.v1.cni.cncf.io/network-status`
+annotation. A requested NetworkAttachmentDefinition that does not exist keeps the pod in
+ContainerCreating, as Multus does. No container is ever started.
+"""
+import hashlib
+import ipaddress
+import json
+
+NETWORKS_ANNOTATION = "k8s.v1.cni.cncf.io/networks"
+NETWORK_STATUS_ANNOTATION = "k8s.v1.cni.cncf.io/network-status"
+FIRST_HOST_INDEX = 10
+
+
+class NetworksAnnotationError(ValueError):
+    pass
+
+
+def parse_networks(pod):
+    """The pod's Multus requests as dicts with name, namespace and optional ips/mac/interface."""
+    raw = ((pod["metadata"].get("annotations") or {}).get(NETWORKS_ANNOTATION) or "").strip()
+    if not raw:
+        return []
+    namespace = pod["metadata"]["namespace"]
+    if raw.startswith("["):
+        try:
+            entries = json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise NetworksAnnotationError(f"{NETWORKS_ANNOTATION}: invalid JSON: {error}") from error
+    else:
+        entries = []
+        for item in raw.split(","):
+            ref, _, interface = item.strip().partition("@")
+            ns, _, name = ref.rpartition("/")
+            entries.append({"name": name, "namespace": ns or namespace, **({"interface": interface} if interface else {})})
+    return [{**entry, "namespace": entry.get("namespace") or namespace} for entry in entries]
+
+
+def tolerates(pod, taint):
+    for toleration in pod["spec"].get("tolerations") or []:
+        if toleration.get("operator") == "Exists" and not toleration.get("key"):
+            return True
+        if toleration.get("key") == taint["key"] and toleration.get("effect") in (None, "", taint["effect"]):
+            if toleration.get("operator") == "Exists" or toleration.get("value") == taint.get("value"):
+                return True
+    return False
+
+
+def fits(pod, node):
+    selector = pod["spec"].get("nodeSelector") or {}
+    labels = node["metadata"].get("labels") or {}
+    if any(labels.get(k) != v for k, v in selector.items()):
+        return False
+    return all(tolerates(pod, t) for t in node["spec"].get("taints") or []
+               if t.get("effect") in ("NoSchedule", "NoExecute"))
+
+
+def pick_node(pod, nodes, pods_per_node):
+    """The fitting node with the fewest pods (ties by name), or None."""
+    candidates = sorted((pods_per_node.get(n["metadata"]["name"], 0), n["metadata"]["name"])
+                        for n in nodes if fits(pod, n))
+    return candidates[0][1] if candidates else None
+
+
+def allocate_pod_ip(pod_cidr, used):
+    network = ipaddress.ip_network(pod_cidr)
+    for index, host in enumerate(network.hosts()):
+        if index + 1 >= FIRST_HOST_INDEX and str(host) not in used:
+            return str(host)
+    raise RuntimeError(f"pod CIDR {pod_cidr} exhausted")
+
+
+def mac_for(seed):
+    """A stable locally administered MAC (0a:58 like OVN-K's primary interface MACs)."""
+    digest = hashlib.sha256(seed.encode()).hexdigest()
+    return "0a:58:" + ":".join(digest[i:i + 2] for i in range(0, 8, 2))
+
+
+def network_status(pod, pod_ip, requests):
+    """Multus' network-status: the default OVN-K network first, then each secondary network."""
+    uid = pod["metadata"]["uid"]
+    entries = [{"name": "ovn-kubernetes", "interface": "eth0", "ips": [pod_ip],
+                "mac": mac_for(pod_ip), "default": True, "dns": {}}]
+    for index, request in enumerate(requests, start=1):
+        entry = {"name": f"{request['namespace']}/{request['name']}",
+                 "interface": request.get("interface") or f"net{index}",
+                 "mac": request.get("mac") or mac_for(f"{uid}/{index}"), "dns": {}}
+        ips = [str(ipaddress.ip_interface(ip).ip) for ip in request.get("ips") or []]
+        if ips:
+            entry["ips"] = ips
+        entries.append(entry)
+    return json.dumps(entries, indent=4)
+
+
+def running_status(pod, node_address, pod_ip, now, previous=None):
+    previous = previous or {}
+    started = previous.get("startTime", now)
+    conditions = [{"type": t, "status": "True", "lastProbeTime": None,
+                   "lastTransitionTime": _kept_time(previous, t, now)}
+                  for t in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled")]
+    containers = [{"name": c["name"], "image": c.get("image", ""), "imageID": c.get("image", ""),
+                   "ready": True, "started": True, "restartCount": 0,
+                   "containerID": "cri-o://" + hashlib.sha256(f"{pod['metadata']['uid']}/{c['name']}".encode()).hexdigest(),
+                   "state": {"running": {"startedAt": started}}}
+                  for c in pod["spec"].get("containers") or []]
+    return {"phase": "Running", "conditions": conditions, "hostIP": node_address,
+            "hostIPs": [{"ip": node_address}], "podIP": pod_ip, "podIPs": [{"ip": pod_ip}],
+            "startTime": started, "containerStatuses": containers, "qosClass": "BestEffort"}
+
+
+def waiting_status(pod, message, now, previous=None):
+    previous = previous or {}
+    containers = [{"name": c["name"], "image": c.get("image", ""), "imageID": "", "ready": False,
+                   "started": False, "restartCount": 0,
+                   "state": {"waiting": {"reason": "ContainerCreating", "message": message}}}
+                  for c in pod["spec"].get("containers") or []]
+    return {"phase": "Pending", "startTime": previous.get("startTime", now),
+            "conditions": [{"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                            "lastTransitionTime": _kept_time(previous, "PodScheduled", now)},
+                           {"type": "Ready", "status": "False", "reason": "ContainersNotReady",
+                            "message": message, "lastProbeTime": None,
+                            "lastTransitionTime": _kept_time(previous, "Ready", now, "False")}],
+            "containerStatuses": containers, "qosClass": "BestEffort"}
+
+
+def _kept_time(previous, type_, now, status="True"):
+    for cond in previous.get("conditions") or []:
+        if cond.get("type") == type_ and cond.get("status") == status:
+            return cond.get("lastTransitionTime") or now
+    return now
