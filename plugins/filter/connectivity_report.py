@@ -20,11 +20,13 @@ positional: _input
 options:
   _input:
     description:
-      - "C({title, network, endpoints, probe, warnings, checks}): C(network) is C(<ns>/<nad>);
-        C(endpoints) as returned by M(ocpvirt.multinet.connectivity_info); C(probe) is
-        C({enabled, reason}); C(checks) a list of C({port, expected, simulated, probed}) where
-        each of the last three is a list of rows C({from, to, allowed, reason}) (probe rows may
-        give C(detail) instead of C(reason)), and C(expected) may be null (no intent)."
+      - "C({title, sections}), one section per intent, or a single section."
+      - "A section is C({name, network, endpoints, probe, warnings, checks}): C(network) is
+        C(<ns>/<nad>); C(endpoints) as returned by M(ocpvirt.multinet.connectivity_info);
+        C(probe) is C({enabled, reason}); C(checks) a list of C({port, expected, simulated,
+        probed}) where each of the last three is a list of rows C({from, to, allowed, reason})
+        (probe rows may give C(detail) instead of C(reason)), and C(expected) may be null
+        (no intent)."
     type: dict
     required: true
 seealso:
@@ -37,7 +39,7 @@ EXAMPLES = r"""
 - name: Compare and render
   ansible.builtin.set_fact:
     verdict: >-
-      {{ {'title': 'llm-demo', 'network': info.network, 'endpoints': info.endpoints,
+      {{ {'name': 'llm-demo', 'network': info.network, 'endpoints': info.endpoints,
           'probe': {'enabled': false, 'reason': 'no exec on this cluster'}, 'warnings': [],
           'checks': [{'port': none, 'expected': info.expected, 'simulated': info.matrix, 'probed': none}]}
          | ocpvirt.multinet.connectivity_report }}
@@ -57,8 +59,9 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description:
-    - C(checks) (per traffic kind, the compared rows C({from, to, expected, simulated, probed,
-      status, problems, expected_reason, simulated_reason, probed_reason})), C(summary)
+    - C(sections) (C({name, network, checks}) with, per traffic kind, the compared rows
+      C({from, to, expected, simulated, probed, status, problems, expected_reason,
+      simulated_reason, probed_reason})), C(summary)
       (C({pairs, failures, probed})), C(failed) (bool), C(table) (text), C(html) and C(junit)
       (documents as strings).
   type: dict

@@ -5,8 +5,9 @@ Pure: rows in, strings out. ``compare`` lines up the three verdicts of every ord
 hover, and an inline SVG graph of the allowed flows), ``render_junit`` one testcase per pair for
 CI, ``render_table`` the plain-text table of disagreements for a failing task.
 
-A report is ``{title, network, endpoints, checks: [{port, rows}], probe, warnings}`` where
-``rows`` are ``compare`` output, ``probe`` is ``{enabled, reason}``.
+A report is ``{title, sections}``, one section per intent (or network): ``{name, network,
+endpoints, probe, warnings, checks: [{port, rows}]}`` where ``rows`` are ``compare`` output and
+``probe`` is ``{enabled, reason}``.
 """
 import html
 import math
@@ -84,37 +85,51 @@ def port_label(port):
 
 
 def build(data):
-    """Compare every check of data and render everything once.
+    """Compare every check of every section and render everything once.
 
-    data: {title, network, endpoints, probe, warnings, checks: [{port, expected, simulated,
-    probed}]}. Returns {checks: [{port, rows}], summary, failed, table, html, junit}.
+    data: {title, sections: [section]} or a single section, where a section is {name, network,
+    endpoints, probe, warnings, checks: [{port, expected, simulated, probed}]}.
+    Returns {sections: [{name, network, checks: [{port, rows}]}], summary, failed, table, html, junit}.
     """
-    if not isinstance(data, dict) or not isinstance(data.get("checks"), list):
-        raise MultinetError("must be a mapping with a list of checks", "report", data)
-    if not data.get("network"):
-        raise MultinetError("is required", "report.network", data.get("network"))
+    if not isinstance(data, dict):
+        raise MultinetError("must be a mapping", "report", data)
+    raw_sections = data.get("sections") if "sections" in data else [data]
+    if not isinstance(raw_sections, list) or not raw_sections:
+        raise MultinetError("must be a non-empty list", "report.sections", raw_sections)
+    sections = [_section(raw, "report.sections[{0}]".format(i)) for i, raw in enumerate(raw_sections)]
+    report = {"title": data.get("title") or sections[0]["name"], "sections": sections}
+    checks = [check for section in sections for check in section["checks"]]
+    totals = summary(checks)
+    return {"sections": [{k: s[k] for k in ("name", "network", "checks")} for s in sections],
+            "summary": totals, "failed": totals["failures"] > 0,
+            "table": render_table(sections), "html": render_html(report), "junit": render_junit(report)}
+
+
+def _section(raw, field):
+    if not isinstance(raw, dict) or not isinstance(raw.get("checks"), list):
+        raise MultinetError("must be a mapping with a list of checks", field, raw)
+    if not raw.get("network"):
+        raise MultinetError("is required", field + ".network", raw.get("network"))
     checks = [{"port": check.get("port"),
                "rows": compare(check.get("expected"), check.get("simulated"), check.get("probed"))}
-              for check in data["checks"]]
-    report = dict(data, checks=checks)
-    totals = summary(checks)
-    return {"checks": checks, "summary": totals, "failed": totals["failures"] > 0,
-            "table": render_table(checks), "html": render_html(report), "junit": render_junit(report)}
+              for check in raw["checks"]]
+    return dict(raw, name=raw.get("name") or raw["network"], checks=checks)
 
 
 # --- text ------------------------------------------------------------------------------------
 
-def render_table(checks, only_failures=True):
+def render_table(sections, only_failures=True):
     """A fixed-width table of pairs (by default only the failing ones) for task output."""
-    header = ("FROM", "TO", "TRAFFIC", "EXPECTED", "SIMULATED", "PROBED", "WHY")
+    header = ("CHECK", "FROM", "TO", "EXPECTED", "SIMULATED", "PROBED", "WHY")
     lines = [header]
-    for check in checks:
-        for row in check["rows"]:
-            if only_failures and row["status"] == PASS:
-                continue
-            lines.append((row["from"], row["to"], port_label(check.get("port")),
-                          _word(row["expected"]), _word(row["simulated"]), _word(row["probed"]),
-                          "; ".join(row["problems"]) or "ok"))
+    for section in sections:
+        for check in section["checks"]:
+            for row in check["rows"]:
+                if only_failures and row["status"] == PASS:
+                    continue
+                lines.append(("{0} {1}".format(section["name"], port_label(check.get("port"))),
+                              row["from"], row["to"], _word(row["expected"]), _word(row["simulated"]),
+                              _word(row["probed"]), "; ".join(row["problems"]) or "ok"))
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(header) - 1)]
     return "\n".join(
         "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)) + "  " + line[-1]
@@ -129,25 +144,26 @@ def _word(value):
 # --- JUnit -----------------------------------------------------------------------------------
 
 def render_junit(report):
-    """JUnit XML: a testsuite per traffic kind, a testcase per ordered pair."""
-    checks = report["checks"]
+    """JUnit XML: a testsuite per section and traffic kind, a testcase per ordered pair."""
+    checks = [c for section in report["sections"] for c in section["checks"]]
     total = summary(checks)
     suites = ET.Element("testsuites", name=report.get("title") or "connectivity",
                         tests=str(total["pairs"]), failures=str(total["failures"]))
-    for check in checks:
-        label = port_label(check.get("port"))
-        rows = check["rows"]
-        suite = ET.SubElement(suites, "testsuite", name="{0} {1}".format(report["network"], label),
-                              tests=str(len(rows)),
-                              failures=str(sum(r["status"] == FAIL for r in rows)))
-        for row in rows:
-            _testcase(suite, row, report["network"], label)
+    for section in report["sections"]:
+        for check in section["checks"]:
+            label = port_label(check.get("port"))
+            rows = check["rows"]
+            suite = ET.SubElement(suites, "testsuite", name="{0} {1}".format(section["name"], label),
+                                  tests=str(len(rows)),
+                                  failures=str(sum(r["status"] == FAIL for r in rows)))
+            for row in rows:
+                _testcase(suite, row, section["name"], label)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
 
 
-def _testcase(suite, row, network, label):
-    case = ET.SubElement(suite, "testcase", classname="{0}.{1}".format(network, label),
+def _testcase(suite, row, section, label):
+    case = ET.SubElement(suite, "testcase", classname="{0}.{1}".format(section, label),
                          name="{0} -> {1}".format(row["from"], row["to"]))
     details = _details(row)
     if row["status"] == FAIL:
@@ -170,7 +186,7 @@ def _details(row):
 
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color:#1d1d1f}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:19px;margin:30px 0 4px;border-bottom:2px solid #ddd}h3{font-size:16px;margin:18px 0 8px}
 .meta{color:#555;margin-bottom:12px}.badge{display:inline-block;padding:2px 10px;border-radius:10px;color:#fff;font-weight:600}
 .badge.pass{background:#2e7d32}.badge.fail{background:#c62828}
 table.matrix{border-collapse:collapse;font-size:13px}
@@ -189,30 +205,42 @@ ul.warn li{color:#8a5300}
 
 def render_html(report):
     """One self-contained page: no scripts, no external assets, every text escaped."""
-    checks = report["checks"]
-    total = summary(checks)
-    status = FAIL if total["failures"] else PASS
-    body = [
-        "<h1>{0}</h1>".format(_e(report.get("title") or "Connectivity report")),
-        '<div class="meta">network <b>{0}</b> &middot; {1} pairs &middot; '
-        '<span class="badge {2}" id="status">{3}</span> &middot; {4}</div>'.format(
-            _e(report["network"]), total["pairs"], status,
-            "{0} disagreement(s)".format(total["failures"]) if total["failures"] else "all agree",
-            _e(_probe_text(report.get("probe")))),
-        _legend(),
-    ]
-    names = [e["name"] for e in report.get("endpoints") or []] or _names_from(checks)
-    for check in checks:
-        label = port_label(check.get("port"))
-        body.append('<section class="check" data-traffic="{0}"><h2>Traffic: {0}</h2><div class="grid">'.format(_e(label)))
-        body.append(_matrix(names, check["rows"]))
-        body.append(_graph(report.get("endpoints") or [{"name": n} for n in names], check["rows"]))
-        body.append("</div></section>")
-    body.append(_endpoint_table(report.get("endpoints") or []))
-    body.append(_warnings(report.get("warnings") or []))
+    title = report.get("title") or "Connectivity report"
+    total = summary([c for section in report["sections"] for c in section["checks"]])
+    body = ["<h1>{0}</h1>".format(_e(title)),
+            '<div class="meta">{0} pairs &middot; {1}</div>'.format(total["pairs"], _badge(total, "status")),
+            _legend()]
+    for index, section in enumerate(report["sections"]):
+        body.append(_html_section(section, index))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<title>{0}</title><style>{1}</style></head><body>\n{2}\n</body></html>\n").format(
-        _e(report.get("title") or "Connectivity report"), _CSS, "\n".join(body))
+        _e(title), _CSS, "\n".join(body))
+
+
+def _badge(total, element_id):
+    status = FAIL if total["failures"] else PASS
+    text = "{0} disagreement(s)".format(total["failures"]) if total["failures"] else "all agree"
+    return '<span class="badge {0}" id="{1}">{2}</span>'.format(status, element_id, text)
+
+
+def _html_section(section, index):
+    checks = section["checks"]
+    endpoints = section.get("endpoints") or [{"name": n} for n in _names_from(checks)]
+    names = [e["name"] for e in endpoints]
+    parts = ['<section class="intent" data-name="{0}"><h2>{0}</h2>'.format(_e(section["name"])),
+             '<div class="meta">network <b>{0}</b> &middot; {1} &middot; {2}</div>'.format(
+                 _e(section["network"]), _badge(summary(checks), "status-{0}".format(index)),
+                 _e(_probe_text(section.get("probe"))))]
+    for check in checks:
+        label = port_label(check.get("port"))
+        parts.append('<div class="check" data-traffic="{0}"><h3>Traffic: {0}</h3><div class="grid">'.format(_e(label)))
+        parts.append(_matrix(names, check["rows"]))
+        parts.append(_graph(endpoints, check["rows"]))
+        parts.append("</div></div>")
+    parts.append(_endpoint_table(section.get("endpoints") or []))
+    parts.append(_warnings(section.get("warnings") or []))
+    parts.append("</section>")
+    return "\n".join(parts)
 
 
 def _e(text):
@@ -328,7 +356,7 @@ def _endpoint_table(endpoints):
     head = "".join("<th>{0}</th>".format(c) for c in columns)
     rows = "".join("<tr>{0}</tr>".format("".join(
         "<td>{0}</td>".format(_e(_show(e.get(c)))) for c in columns)) for e in endpoints)
-    return '<h2>Endpoints</h2><table class="list"><thead><tr>{0}</tr></thead><tbody>{1}</tbody></table>'.format(head, rows)
+    return '<h3>Endpoints</h3><table class="list"><thead><tr>{0}</tr></thead><tbody>{1}</tbody></table>'.format(head, rows)
 
 
 def _show(value):
@@ -342,5 +370,5 @@ def _show(value):
 def _warnings(warnings):
     if not warnings:
         return ""
-    return '<h2>Warnings</h2><ul class="warn">{0}</ul>'.format(
+    return '<h3>Warnings</h3><ul class="warn">{0}</ul>'.format(
         "".join("<li>{0}</li>".format(_e(w)) for w in warnings))

@@ -16,7 +16,7 @@ def test_filter_returns_the_rendered_report():
 
 @pytest.mark.parametrize("data, message", [
     ("nope", "connectivity_report: .*dict"),
-    ({"checks": []}, "connectivity_report: report.network: is required"),
+    ({"checks": []}, r"connectivity_report: report.sections\[0\].network: is required"),
 ])
 def test_filter_turns_bad_input_into_a_filter_error(data, message):
     with pytest.raises(AnsibleFilterError, match=message):

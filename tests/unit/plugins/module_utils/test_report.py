@@ -17,9 +17,13 @@ ENDPOINTS = [{"name": "a", "kind": "pod", "ip": "192.168.77.91", "object": "a", 
              {"name": "gw", "kind": "outside", "ip": "192.168.77.1"}]
 
 
-def report_of(rows, port=None, **extra):
-    return dict({"title": "demo", "network": "ns/net", "endpoints": ENDPOINTS,
+def section_of(rows, port=None, **extra):
+    return dict({"name": "demo", "network": "ns/net", "endpoints": ENDPOINTS,
                  "checks": [{"port": port, "rows": rows}], "probe": {"enabled": False, "reason": "lab"}}, **extra)
+
+
+def report_of(rows, port=None, **extra):
+    return {"title": "demo report", "sections": [section_of(rows, port, **extra)]}
 
 
 # --- compare ---------------------------------------------------------------------------------
@@ -78,10 +82,10 @@ def test_summary_counts_pairs_failures_and_probes():
 
 def test_table_lists_only_failures_with_aligned_columns():
     rows = rp.compare(EXPECTED, [row("a", "b", False), row("b", "a", False), row("a", "gw", True)])
-    lines = rp.render_table([{"port": "tcp/22", "rows": rows}]).splitlines()
+    lines = rp.render_table([section_of(rows, "tcp/22")]).splitlines()
     assert len(lines) == 2
-    assert lines[0].split() == ["FROM", "TO", "TRAFFIC", "EXPECTED", "SIMULATED", "PROBED", "WHY"]
-    assert lines[1].split()[:6] == ["a", "b", "tcp/22", "allow", "deny", "-"]
+    assert lines[0].split() == ["CHECK", "FROM", "TO", "EXPECTED", "SIMULATED", "PROBED", "WHY"]
+    assert lines[1].split()[:7] == ["demo", "tcp/22", "a", "b", "allow", "deny", "-"]
     assert lines[0].index("TO") == lines[1].index("b ")
 
 
@@ -92,7 +96,7 @@ def test_junit_has_one_testcase_per_pair_and_failures_carry_the_reasons():
     root = ET.fromstring(rp.render_junit(report_of(rows, port="tcp/22")))
     assert root.get("tests") == "3" and root.get("failures") == "1"
     [suite] = root.findall("testsuite")
-    assert suite.get("name") == "ns/net tcp/22"
+    assert suite.get("name") == "demo tcp/22"
     cases = suite.findall("testcase")
     assert [c.get("name") for c in cases] == ["a -> b", "b -> a", "a -> gw"]
     failure = cases[0].find("failure")
@@ -147,10 +151,10 @@ def test_html_graph_draws_allowed_and_disagreeing_flows_only():
 
 def test_html_is_self_contained_and_escapes_names():
     rows = rp.compare(None, [row("<script>", "b", True)])
-    page = rp.render_html(report_of(rows, endpoints=[{"name": "<script>", "kind": "pod"}, {"name": "b", "kind": "pod"}]))
+    page = rp.render_html(report_of(rows, endpoints=[{"name": "<script>", "kind": "pod"}, {"name": "b", "kind": "pod"}], name="<b>"))
     tags = parse(page).tags
     assert "script" not in tags and "link" not in tags and "img" not in tags
-    assert "&lt;script&gt;" in page
+    assert "&lt;script&gt;" in page and "&lt;b&gt;" in page
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
 
 
@@ -163,25 +167,39 @@ def test_html_states_the_outcome_and_why_probing_was_skipped():
 
 
 def test_html_without_endpoints_takes_names_from_the_rows():
-    page = parse(rp.render_html({"network": "ns/net", "checks": [{"port": None, "rows": rp.compare(None, [row("x", "y", True)])}]}))
+    page = parse(rp.render_html({"sections": [{"name": "n", "network": "ns/net", "checks": [{"port": None, "rows": rp.compare(None, [row("x", "y", True)])}]}]}))
     assert set(page.cells) == {("x", "x"), ("x", "y"), ("y", "x"), ("y", "y")}
 
 
 # --- build -----------------------------------------------------------------------------------
 
 def test_build_compares_each_check_and_renders_all_outputs():
-    built = rp.build({"title": "t", "network": "ns/net", "endpoints": ENDPOINTS, "probe": None, "warnings": [],
+    built = rp.build({"name": "t", "network": "ns/net", "endpoints": ENDPOINTS, "probe": None, "warnings": [],
                       "checks": [{"port": None, "expected": EXPECTED, "simulated": EXPECTED},
                                  {"port": "tcp/22", "expected": EXPECTED, "simulated": [row("a", "b", False), row("b", "a", False), row("a", "gw", True)]}]})
     assert built["failed"] is True
     assert built["summary"] == {"pairs": 6, "failures": 1, "probed": 0}
-    assert [c["port"] for c in built["checks"]] == [None, "tcp/22"]
-    assert "tcp/22" in built["table"] and "icmp" not in built["table"]
+    assert [c["port"] for c in built["sections"][0]["checks"]] == [None, "tcp/22"]
+    assert "t tcp/22" in built["table"] and "icmp" not in built["table"]
     assert ET.fromstring(built["junit"]).get("failures") == "1"
-    assert built["html"].count('<section class="check"') == 2
+    assert built["html"].count('<div class="check"') == 2
 
 
-@pytest.mark.parametrize("data, field", [({"network": "n"}, "report"), ({"checks": []}, "report.network")])
+def test_build_puts_several_intents_in_one_report():
+    one = {"name": "first", "network": "ns/a", "checks": [{"port": None, "expected": EXPECTED, "simulated": EXPECTED}]}
+    two = {"name": "second", "network": "ns/b", "checks": [{"port": None, "expected": None, "simulated": EXPECTED}]}
+    built = rp.build({"title": "all", "sections": [one, two]})
+    assert [s["name"] for s in built["sections"]] == ["first", "second"]
+    assert [s.get("name") for s in ET.fromstring(built["junit"]).findall("testsuite")] == ["first icmp", "second icmp"]
+    assert built["html"].count('<section class="intent"') == 2 and "<title>all</title>" in built["html"]
+
+
+@pytest.mark.parametrize("data, field", [
+    ("x", "report"),
+    ({"sections": []}, "report.sections"),
+    ({"network": "n"}, r"report.sections\[0\]"),
+    ({"checks": []}, r"report.sections\[0\].network"),
+])
 def test_build_rejects_incomplete_input(data, field):
     with pytest.raises(MultinetError, match="^" + field + ":"):
         rp.build(data)
