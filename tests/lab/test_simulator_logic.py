@@ -1,0 +1,386 @@
+"""Pure reconcile logic of the lab simulator (lab/simulator/*): no API server needed."""
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lab"))
+
+from simulator import kubelet, kubevirt, nmstate, nodes, olm, openshift  # noqa: E402
+from simulator.conditions import merge_conditions  # noqa: E402
+
+NOW, LATER = "2024-07-23T03:56:16Z", "2024-07-23T04:00:00Z"
+CSV_NAME = "kubernetes-nmstate-operator.4.15.0-202407101936"
+
+
+def subscription(**spec):
+    base = {"name": "kubernetes-nmstate-operator", "source": "redhat-operators",
+            "sourceNamespace": "openshift-marketplace", "channel": "stable"}
+    return {"apiVersion": "operators.coreos.com/v1alpha1", "kind": "Subscription",
+            "metadata": {"name": "kubernetes-nmstate-operator", "namespace": "openshift-nmstate", "uid": "sub-uid"},
+            "spec": {**base, **spec}}
+
+
+PACKAGE = {"metadata": {"name": "kubernetes-nmstate-operator"},
+           "status": {"catalogSource": "redhat-operators", "defaultChannel": "stable",
+                      "channels": [{"name": "stable", "currentCSV": CSV_NAME,
+                                    "currentCSVDesc": {"displayName": "Kubernetes NMState Operator",
+                                                       "version": "4.15.0"}}]}}
+CATALOG = {"metadata": {"name": "redhat-operators"}}
+GROUP = {"metadata": {"name": "openshift-nmstate"}}
+
+
+# --- OLM ---------------------------------------------------------------------------------------
+
+def test_resolution_picks_the_channel_head():
+    resolution = olm.resolve(subscription(), [GROUP], PACKAGE, CATALOG)
+    assert resolution.failure is None
+    assert resolution.csv_name == CSV_NAME
+
+
+@pytest.mark.parametrize("sub, groups, package, catalog, reason, words", [
+    (subscription(), [GROUP], None, CATALOG, "ConstraintsNotSatisfiable",
+     "no operators found in package kubernetes-nmstate-operator"),
+    (subscription(channel="fast"), [GROUP], PACKAGE, CATALOG, "ConstraintsNotSatisfiable",
+     "no operators found in channel fast"),
+    (subscription(), [], PACKAGE, CATALOG, "NoOperatorGroup", "no operator group found"),
+    (subscription(), [GROUP, GROUP], PACKAGE, CATALOG, "TooManyOperatorGroups", "multiple operatorgroups"),
+    (subscription(), [GROUP], PACKAGE, None, "UnhealthyCatalogSourceFound",
+     "targeted catalogsource openshift-marketplace/redhat-operators missing"),
+])
+def test_resolution_failures_name_the_cause(sub, groups, package, catalog, reason, words):
+    resolution = olm.resolve(sub, groups, package, catalog)
+    assert resolution.csv_name is None
+    assert resolution.failure["reason"] == reason
+    assert words in resolution.failure["message"]
+    status = olm.subscription_status(sub, resolution, None, None, NOW)
+    assert any(c["reason"] == reason and c["status"] == "True" for c in status["conditions"])
+    assert status["state"] == ""
+
+
+@pytest.mark.parametrize("approval, approved", [("Automatic", True), ("Manual", False), (None, True)])
+def test_install_plan_approval_follows_the_subscription(approval, approved):
+    sub = subscription(**({"installPlanApproval": approval} if approval else {}))
+    plan = olm.new_install_plan(sub, CSV_NAME, "install-abcde")
+    assert plan["spec"]["approved"] is approved
+    assert plan["spec"]["approval"] == (approval or "Automatic")
+    assert plan["spec"]["clusterServiceVersionNames"] == [CSV_NAME]
+    assert plan["metadata"]["ownerReferences"][0]["uid"] == "sub-uid"
+
+
+def _plan(approved):
+    plan = olm.new_install_plan(subscription(), CSV_NAME, "install-abcde")
+    plan["metadata"].update(uid="plan-uid", resourceVersion="7")
+    plan["spec"]["approved"] = approved
+    return plan
+
+
+def test_subscription_waits_for_manual_approval_then_reaches_at_latest_known():
+    sub, resolution = subscription(), olm.resolve(subscription(), [GROUP], PACKAGE, CATALOG)
+    pending = olm.subscription_status(sub, resolution, _plan(False), None, NOW)
+    assert pending["state"] == "UpgradePending"
+    assert "installedCSV" not in pending
+    assert {"type": "InstallPlanPending", "reason": "RequiresApproval"}.items() <= pending["conditions"][-1].items()
+    assert olm.install_plan_status(_plan(False), False, NOW)["phase"] == "RequiresApproval"
+
+    csv = {"status": {"phase": "Succeeded"}}
+    done = olm.subscription_status(sub, resolution, _plan(True), csv, NOW)
+    assert done["state"] == "AtLatestKnown"
+    assert done["installedCSV"] == done["currentCSV"] == CSV_NAME
+    assert done["installPlanRef"]["name"] == "install-abcde"
+    assert olm.install_plan_status(_plan(True), True, NOW)["phase"] == "Complete"
+
+
+def test_plan_for_finds_only_this_subscriptions_plan():
+    plan = _plan(True)
+    assert olm.plan_for(subscription(), [plan], CSV_NAME) is plan
+    other = subscription()
+    other["metadata"]["uid"] = "other"
+    assert olm.plan_for(other, [plan], CSV_NAME) is None
+
+
+def test_csv_succeeds_only_when_its_crds_are_established():
+    crd = {"metadata": {"name": "nmstates.nmstate.io"},
+           "spec": {"names": {"kind": "NMState"}, "versions": [{"name": "v1", "storage": True}]}}
+    csv = olm.new_csv(_plan(True), PACKAGE, CSV_NAME, [crd])
+    assert csv["spec"]["customresourcedefinitions"]["owned"] == [
+        {"name": "nmstates.nmstate.io", "kind": "NMState", "version": "v1"}]
+    pending = olm.csv_status(csv, {"nmstates.nmstate.io": False}, NOW)
+    assert pending["phase"] == "Pending"
+    csv["status"] = olm.csv_status(csv, {"nmstates.nmstate.io": True}, NOW)
+    assert csv["status"]["phase"] == "Succeeded"
+    assert olm.csv_status(csv, {"nmstates.nmstate.io": True}, LATER) == csv["status"]
+
+
+def test_merge_conditions_keeps_transition_time_while_status_is_unchanged():
+    first = merge_conditions(None, [{"type": "Ready", "status": "True"}], NOW)
+    again = merge_conditions(first, [{"type": "Ready", "status": "True"}], LATER)
+    flipped = merge_conditions(first, [{"type": "Ready", "status": "False"}], LATER)
+    assert again[0]["lastTransitionTime"] == NOW
+    assert flipped[0]["lastTransitionTime"] == LATER
+
+
+# --- NMState ----------------------------------------------------------------------------------------
+
+WORKER = nodes.spec_for("worker-0")
+SEED_MAPPING = {"ovn": {"bridge-mappings": [{"localnet": "localnet-cnv", "bridge": "br-ex", "state": "present"}]}}
+DEDICATED_BRIDGE = {
+    "interfaces": [{"name": "ovs-br-cnv", "type": "ovs-bridge", "state": "up",
+                    "bridge": {"options": {"stp": True}, "port": [{"name": "enp9s0"}]}}],
+    "ovn": {"bridge-mappings": [{"localnet": "localnet-cnv", "bridge": "ovs-br-cnv", "state": "present"}]}}
+
+
+def test_seed_mappings_are_valid_on_a_simulated_worker():
+    state = nodes.initial_network_state(WORKER)
+    assert nmstate.validate(SEED_MAPPING, state) is None
+    assert nmstate.validate(DEDICATED_BRIDGE, state) is None
+
+
+def test_bridge_on_a_missing_nic_fails_with_nmstate_message():
+    desired = json.loads(json.dumps(DEDICATED_BRIDGE).replace("enp9s0", "enp10s0"))
+    error = nmstate.validate(desired, nodes.initial_network_state(WORKER))
+    assert "Failed to find interface enp10s0" in error
+    assert error.startswith("InvalidArgument")
+    message = nmstate.failure_message("worker-0", error)
+    assert "NmstateError: InvalidArgument" in message and "worker-0" in message
+
+
+@pytest.mark.parametrize("desired, words", [
+    ({"ovn": {"bridge-mappings": [{"localnet": "x", "bridge": "br-missing"}]}}, "br-missing"),
+    ({"interfaces": [{"name": "enp10s0", "type": "ethernet", "state": "up"}]}, "enp10s0"),
+    ({"interfaces": [{"name": "br-new", "type": "ovs-bridge", "bridge": {"port": [{"name": "enp1s0"}]}}]},
+     "already a port of br-ex"),
+])
+def test_invalid_desired_states(desired, words):
+    assert words in nmstate.validate(desired, nodes.initial_network_state(WORKER))
+
+
+def test_apply_adds_and_absent_removes_a_mapping_and_deleting_nothing_else():
+    state = nmstate.apply(DEDICATED_BRIDGE, nodes.initial_network_state(WORKER))
+    assert {"localnet": "localnet-cnv", "bridge": "ovs-br-cnv"} in state["ovn"]["bridge-mappings"]
+    assert next(i for i in state["interfaces"] if i["name"] == "enp9s0")["controller"] == "ovs-br-cnv"
+    assert nmstate.validate(DEDICATED_BRIDGE, state) is None  # re-applying the same policy is fine
+    absent = {"ovn": {"bridge-mappings": [{"localnet": "localnet-cnv", "state": "absent"}]}}
+    after = nmstate.apply(absent, state)
+    assert [m["localnet"] for m in after["ovn"]["bridge-mappings"]] == ["physnet"]
+    assert any(i["name"] == "ovs-br-cnv" for i in after["interfaces"])
+
+
+def _policy(generation=1):
+    return {"metadata": {"name": "mapping", "uid": "p-uid", "generation": generation},
+            "spec": {"nodeSelector": {"node-role.kubernetes.io/worker": ""}, "desiredState": SEED_MAPPING}}
+
+
+def _enactment(node, error, generation=1):
+    enactment = nmstate.new_enactment(_policy(generation), node)
+    enactment["status"] = nmstate.enactment_status(enactment, _policy(generation), node, error, NOW)
+    return enactment
+
+
+def _conditions(status):
+    return {c["type"]: (c["status"], c["reason"], c["message"]) for c in status["conditions"]}
+
+
+def test_policy_available_when_every_node_succeeded():
+    status = nmstate.policy_status(_policy(), ["worker-0", "worker-1"],
+                                   [_enactment("worker-0", None), _enactment("worker-1", None)], NOW)
+    assert _conditions(status)["Available"] == ("True", "SuccessfullyConfigured", "2/2 nodes successfully configured")
+    assert _conditions(status)["Degraded"][0] == "False"
+
+
+def test_policy_degraded_when_a_node_failed():
+    status = nmstate.policy_status(_policy(), ["worker-0", "worker-1"],
+                                   [_enactment("worker-0", "InvalidArgument: x"), _enactment("worker-1", None)], NOW)
+    assert _conditions(status)["Degraded"] == ("True", "FailedToConfigure", "1/2 nodes failed to configure")
+    assert _conditions(status)["Available"][0] == "False"
+    failing = _conditions(_enactment("worker-0", "InvalidArgument: x")["status"])["Failing"]
+    assert failing[:2] == ("True", "FailedToConfigure") and "InvalidArgument: x" in failing[2]
+
+
+def test_policy_progressing_until_enactments_of_this_generation_finish():
+    status = nmstate.policy_status(_policy(2), ["worker-0"], [_enactment("worker-0", None, generation=1)], NOW)
+    assert _conditions(status)["Progressing"] == ("True", "ConfigurationProgressing",
+                                                  "Policy is progressing 0/1 nodes finished")
+
+
+def test_policy_matching_no_node():
+    status = nmstate.policy_status(_policy(), [], [], NOW)
+    assert _conditions(status)["Available"][:2] == ("False", "NoMatchingNode")
+
+
+def test_node_selector_matching():
+    assert nmstate.matches({"node-role.kubernetes.io/worker": ""}, {"node-role.kubernetes.io/worker": ""})
+    assert not nmstate.matches({"node-role.kubernetes.io/worker": ""}, {"node-role.kubernetes.io/master": ""})
+
+
+# --- KubeVirt -----------------------------------------------------------------------------------------
+
+SEED_NETWORK_DATA = "ethernets:\n  eth0:\n    addresses:\n      - 192.168.77.71\n    gateway4: 192.168.77.1\nversion: 2\n"
+
+
+def vm(run_strategy="Always", mac="02:00:a3:00:00:01"):
+    interface = {"name": "nic-yellow-duck-37", "bridge": {}, "model": "virtio"}
+    if mac:
+        interface["macAddress"] = mac
+    return {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
+            "metadata": {"name": "vm-71", "namespace": "llm-demo", "uid": "vm-uid", "resourceVersion": "5",
+                         "generation": 1},
+            "spec": {"runStrategy": run_strategy, "template": {
+                "metadata": {"labels": {"kubevirt.io/domain": "vm-71", "app": "vm-71"}},
+                "spec": {"domain": {"devices": {"interfaces": [interface]}},
+                         "networks": [{"name": "nic-yellow-duck-37",
+                                       "multus": {"networkName": "llm-demo-localnet-network"}}],
+                         "volumes": [{"name": "cloudinitdisk",
+                                      "cloudInitNoCloud": {"networkData": SEED_NETWORK_DATA}}]}}}}
+
+
+@pytest.mark.parametrize("spec, expected", [
+    ({"runStrategy": "Always"}, True), ({"runStrategy": "Halted"}, False), ({"runStrategy": "Manual"}, None),
+    ({"running": True}, True), ({"running": False}, False)])
+def test_run_strategy(spec, expected):
+    machine = vm()
+    machine["spec"].pop("runStrategy")
+    machine["spec"].update(spec)
+    assert kubevirt.wants_running(machine, None) is expected
+
+
+def test_kubemacpool_assigns_a_free_mac_and_stamps_the_transaction():
+    patch = kubevirt.kubemacpool_patch(vm(mac=None), {"02:5a:c3:00:00:01"}, NOW)
+    interfaces = patch["spec"]["template"]["spec"]["domain"]["devices"]["interfaces"]
+    assert interfaces[0]["macAddress"] == "02:5a:c3:00:00:02"
+    assert patch["metadata"]["annotations"] == {kubevirt.KUBEMACPOOL_ANNOTATION: NOW}
+    assert patch["metadata"]["resourceVersion"] == "5"
+    assert kubevirt.kubemacpool_patch(vm(), set(), NOW) is None
+
+
+def _running_vmi():
+    vmi = kubevirt.new_vmi(vm())
+    vmi["metadata"]["uid"] = "vmi-uid"
+    return vmi
+
+
+def test_vmi_and_launcher_pod_carry_kubevirt_labels_and_multus_request():
+    vmi = _running_vmi()
+    assert vmi["metadata"]["labels"]["vm.kubevirt.io/name"] == "vm-71"
+    assert vmi["metadata"]["ownerReferences"][0] == {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
+                                                    "name": "vm-71", "uid": "vm-uid", "controller": True,
+                                                    "blockOwnerDeletion": True}
+    pod = kubevirt.new_launcher_pod(vmi)
+    labels = pod["metadata"]["labels"]
+    assert pod["metadata"]["generateName"] == "virt-launcher-vm-71-"
+    assert labels["kubevirt.io"] == "virt-launcher" and labels["vm.kubevirt.io/name"] == "vm-71"
+    assert labels["app"] == "vm-71" and labels["kubevirt.io/created-by"] == "vmi-uid"
+    # The seed's launcher pod: interface podffec3d98bf3 for network nic-yellow-duck-37.
+    assert json.loads(pod["metadata"]["annotations"]["k8s.v1.cni.cncf.io/networks"]) == [
+        {"name": "llm-demo-localnet-network", "namespace": "llm-demo", "mac": "02:00:a3:00:00:01",
+         "interface": "podffec3d98bf3"}]
+
+
+def test_guest_addresses_from_cloud_init_network_data():
+    vmi = _running_vmi()
+    assert kubevirt.guest_addresses(vmi, SEED_NETWORK_DATA) == {"nic-yellow-duck-37": ["192.168.77.71"]}
+    v1 = ("version: 1\nconfig:\n- type: physical\n  name: eth0\n  mac_address: '02:00:a3:00:00:01'\n"
+          "  subnets:\n  - type: static\n    address: 192.168.77.72/24\n")
+    assert kubevirt.guest_addresses(vmi, v1) == {"nic-yellow-duck-37": ["192.168.77.72"]}
+    assert kubevirt.network_data_source(vmi) == ("inline", SEED_NETWORK_DATA)
+
+
+def test_vmi_running_when_launcher_pod_runs_and_vm_reports_ready():
+    vmi = _running_vmi()
+    pod = {"metadata": {"uid": "pod-uid"}, "spec": {"nodeName": "worker-0"},
+           "status": {"phase": "Running", "podIP": "10.128.2.10"}}
+    vmi["status"] = kubevirt.vmi_status(vmi, pod, {"nic-yellow-duck-37": ["192.168.77.71"]}, NOW)
+    assert vmi["status"]["phase"] == "Running" and vmi["status"]["nodeName"] == "worker-0"
+    assert vmi["status"]["interfaces"][0]["ipAddress"] == "192.168.77.71"
+    vm_status = kubevirt.vm_status(vm(), vmi, True, NOW)
+    assert (vm_status["printableStatus"], vm_status["ready"], vm_status["created"]) == ("Running", True, True)
+    pending = kubevirt.vmi_status(_running_vmi(), {**pod, "spec": {}, "status": {"phase": "Pending"}}, {}, NOW)
+    assert pending["phase"] == "Scheduling"
+
+
+def test_vm_status_stopped_and_provisioning():
+    stopped = kubevirt.vm_status(vm("Halted"), None, True, NOW)
+    assert (stopped["printableStatus"], stopped["ready"], stopped["created"]) == ("Stopped", False, False)
+    assert kubevirt.vm_status(vm(), None, False, NOW)["printableStatus"] == "Provisioning"
+
+
+def test_data_volume_waits_for_its_data_source():
+    dv = {"metadata": {"name": "root", "namespace": "llm-demo"},
+          "spec": {"sourceRef": {"kind": "DataSource", "name": "centos-stream9",
+                                 "namespace": "openshift-virtualization-os-images"}}}
+    assert kubevirt.data_volume_status(dv, True, NOW)["phase"] == "Succeeded"
+    missing = kubevirt.data_volume_status(dv, False, NOW)
+    assert missing["phase"] == "Pending"
+    assert "openshift-virtualization-os-images/centos-stream9 not found" in missing["conditions"][1]["message"]
+
+
+# --- kubelet / Multus ---------------------------------------------------------------------------------------
+
+SEED_POD_NETWORKS = ('[ { "name": "llm-demo-localnet-network", "_mac": "02:03:04:05:06:07", '
+                     '"_interface": "myiface1", "ips": [ "192.168.77.91/24" ] } ]')
+
+
+def pod(annotations=None, **spec):
+    return {"metadata": {"name": "tinypod", "namespace": "llm-demo", "uid": "pod-uid",
+                         "annotations": annotations or {}},
+            "spec": {"containers": [{"name": "c", "image": "img"}], **spec}}
+
+
+def _node(name):
+    return nodes.node_manifest(nodes.spec_for(name))
+
+
+def test_scheduler_avoids_master_taint_and_honours_node_selector():
+    all_nodes = [_node("master-0"), _node("worker-0"), _node("worker-1")]
+    assert kubelet.pick_node(pod(), all_nodes, {"worker-0": 3}) == "worker-1"
+    assert kubelet.pick_node(pod(nodeSelector={"kubevirt.io/schedulable": "true"}), all_nodes, {}) is None
+    tolerant = pod(tolerations=[{"key": "node-role.kubernetes.io/master", "operator": "Exists"}],
+                   nodeSelector={"node-role.kubernetes.io/master": ""})
+    assert kubelet.pick_node(tolerant, all_nodes, {}) == "master-0"
+
+
+def test_multus_network_status_lists_default_then_secondary_with_static_ip():
+    seeded = pod({kubelet.NETWORKS_ANNOTATION: SEED_POD_NETWORKS})
+    requests = kubelet.parse_networks(seeded)
+    assert requests[0]["namespace"] == "llm-demo"
+    status = json.loads(kubelet.network_status(seeded, "10.128.2.10", requests))
+    assert status[0]["default"] is True and status[0]["ips"] == ["10.128.2.10"]
+    assert status[1]["name"] == "llm-demo/llm-demo-localnet-network"
+    assert status[1]["interface"] == "net1" and status[1]["ips"] == ["192.168.77.91"]
+
+
+def test_short_networks_annotation_and_invalid_json():
+    requests = kubelet.parse_networks(pod({kubelet.NETWORKS_ANNOTATION: "other/nad-a@eth9, nad-b"}))
+    assert requests == [{"name": "nad-a", "namespace": "other", "interface": "eth9"},
+                        {"name": "nad-b", "namespace": "llm-demo"}]
+    with pytest.raises(kubelet.NetworksAnnotationError):
+        kubelet.parse_networks(pod({kubelet.NETWORKS_ANNOTATION: "[{"}))
+
+
+def test_pod_ip_allocation_skips_used_addresses():
+    assert kubelet.allocate_pod_ip("10.128.2.0/23", set()) == "10.128.2.10"
+    assert kubelet.allocate_pod_ip("10.128.2.0/23", {"10.128.2.10"}) == "10.128.2.11"
+
+
+def test_running_status_is_stable_across_reconciles():
+    first = kubelet.running_status(pod(), "192.168.99.24", "10.128.2.10", NOW)
+    again = kubelet.running_status(pod(), "192.168.99.24", "10.128.2.10", LATER, first)
+    assert first == again and first["phase"] == "Running"
+
+
+# --- OpenShift stand-ins --------------------------------------------------------------------------------------
+
+def test_network_operator_reports_the_multi_network_policy_switch():
+    network = {"metadata": {"name": "cluster", "generation": 3}, "spec": {"useMultiNetworkPolicy": True}}
+    status = openshift.network_status(network, NOW)
+    assert status["observedGeneration"] == 3
+    assert "useMultiNetworkPolicy=true" in status["conditions"][0]["message"]
+    network["spec"]["useMultiNetworkPolicy"] = False
+    assert "useMultiNetworkPolicy=false" in openshift.network_status(network, NOW)["conditions"][0]["message"]
+
+
+def test_cluster_version_reports_4_15():
+    status = openshift.cluster_version_status({"metadata": {"name": "version", "generation": 1}}, NOW)
+    assert status["desired"]["version"].startswith("4.15.")
+    assert status["history"][0]["state"] == "Completed"
