@@ -42,8 +42,13 @@ options:
   port:
     description:
       - The traffic to simulate, C(tcp/22)-style (C(tcp), C(udp), C(sctp)).
-      - Unset means ICMP-like traffic (ping), which no rule with ports admits.
+      - Unset or V(icmp) means ICMP-like traffic (ping), which no rule with ports admits.
     type: str
+    default: icmp
+  probe_timeout:
+    description: Seconds each command of RV(probes) waits for an answer.
+    type: int
+    default: 2
   ipam:
     description:
       - Whether the network has IPAM. On IPAM-less networks OVN-Kubernetes rejects every
@@ -134,9 +139,22 @@ ipam_source:
   returned: always
   type: str
 port:
-  description: The traffic simulated; null for ICMP-like.
+  description: The traffic simulated, V(icmp) or C(<protocol>/<port>).
   returned: always
   type: str
+  sample: tcp/22
+probes:
+  description:
+    - How to probe each ordered pair that starts at a pod or VM, for a playbook to run with
+      M(kubernetes.core.k8s_exec) (the module itself runs nothing).
+    - C(skip) says why a pair cannot be probed, such as a VM source (its launcher pod is not
+      the guest), UDP, or a target outside the source's subnet; then C(command) is null.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {from: tinypod-01, to: tinypod, port: icmp, namespace: llm-demo, pod: tinypod-01,
+       command: ping -c 1 -W 2 -I net1 192.168.77.91, skip: null}
 endpoints:
   description: Every endpoint with an address, cluster ones sorted by namespace and name, then outside hosts.
   returned: always
@@ -232,11 +250,11 @@ expected_policies:
   type: list
   elements: str
 intent_traffic:
-  description: The kinds of traffic the intent mentions, null (ICMP) first, then each protocol/port (first port of a range).
+  description: The kinds of traffic the intent mentions, V(icmp) first, then each protocol/port (first port of a range).
   returned: when O(intent) is given
   type: list
   elements: str
-  sample: [null, tcp/22, tcp/8000]
+  sample: [icmp, tcp/22, tcp/8000]
 warnings_list:
   description: Things a person should know, such as missing KubeVirt APIs or workloads not found.
   returned: always
@@ -273,7 +291,8 @@ def argspec():
     spec.update(
         network=dict(type="str"),
         namespaces=dict(type="list", elements="str", aliases=["namespace"]),
-        port=dict(type="str"),
+        port=dict(type="str", default=ce.ICMP),
+        probe_timeout=dict(type="int", default=2),
         ipam=dict(type="bool"),
         endpoints=dict(type="list", elements="dict", default=[], options=dict(
             name=dict(type="str", required=True), ip=dict(type="str", required=True))),
@@ -380,7 +399,7 @@ def detect_ipam(cluster, network):
 
 def intent_traffic(intent):
     ports = sorted({(p.protocol, p.start) for a in intent.allow for p in a.ports or ()})
-    return [None] + ["{0}/{1}".format(protocol.lower(), start) for protocol, start in ports]
+    return [ce.ICMP] + ["{0}/{1}".format(protocol.lower(), start) for protocol, start in ports]
 
 
 def run(module):
@@ -399,16 +418,18 @@ def run(module):
         endpoints, warnings = aligned["endpoints"], warnings + aligned["warnings"]
     live = applicable_policies(objects["policies"], network)
     sim_endpoints = ce.simulation_endpoints(endpoints)
+    port = None if (params["port"] or ce.ICMP).lower() == ce.ICMP else params["port"]
     result = dict(
-        changed=False, network=network, ipam=ipam, ipam_source=ipam_source, port=params["port"],
+        changed=False, network=network, ipam=ipam, ipam_source=ipam_source, port=port or ce.ICMP,
         endpoints=endpoints, unresolved=collected["unresolved"], warnings_list=warnings,
         policies=["{0}/{1}".format(p["metadata"]["namespace"], p["metadata"]["name"]) for p in live],
-        matrix=simulate(live, network, sim_endpoints, params["port"], ipam),
+        matrix=simulate(live, network, sim_endpoints, port, ipam),
+        probes=ce.probe_plan(endpoints, port, params["probe_timeout"]),
     )
     if intent:
         compiled = compile_intent(params["intent"])
         result.update(
-            expected=simulate(compiled, network, sim_endpoints, params["port"], intent.ipam),
+            expected=simulate(compiled, network, sim_endpoints, port, intent.ipam),
             expected_policies=[p["metadata"]["name"] for p in compiled],
             intent_traffic=intent_traffic(intent),
         )
