@@ -47,7 +47,7 @@ options:
   port:
     description:
       - The traffic, as C(tcp/22), C(udp/53) or C(sctp/9).
-      - Omitted or null means ICMP-like traffic (a ping), which only rules without ports allow.
+      - Omitted, null or V(icmp) means ICMP-like traffic (a ping), which only rules without ports allow.
     type: str
   ipam:
     description: Whether the network has IPAM (C(subnets) in its NetworkAttachmentDefinition).

@@ -45,7 +45,7 @@ class Endpoint:
 def simulate(policies, network, endpoints, port=None, ipam=False):
     """Return one row {from, to, allowed, reason} per ordered pair with a pod or VM on one side.
 
-    ``network`` is '<ns>/<nad>'; ``port`` is 'tcp/22'-style, or None for ICMP-like traffic;
+    ``network`` is '<ns>/<nad>'; ``port`` is 'tcp/22'-style, or None ('icmp') for ICMP-like traffic;
     ``ipam`` says whether the network has IPAM (without it OVN-K rejects any policy that has a
     podSelector or namespaceSelector peer, and enforces nothing from it). Rows follow the order
     of ``endpoints``: every destination of the first endpoint, then of the second, and so on.
@@ -78,12 +78,12 @@ def parse_network(network):
 
 
 def parse_port(port):
-    """'tcp/22' -> ('TCP', 22); None -> None (ICMP-like traffic, which no rule with ports matches)."""
-    if port is None:
+    """'tcp/22' -> ('TCP', 22); None or 'icmp' -> None (ICMP-like traffic, which no rule with ports matches)."""
+    if port is None or (isinstance(port, str) and port.lower() == "icmp"):
         return None
     match = _PORT.match(port) if isinstance(port, str) else None
     if not match or not 1 <= int(match.group(2)) <= 65535:
-        raise MultinetError("must be '<tcp|udp|sctp>/<1-65535>' or null for ICMP", "port", port)
+        raise MultinetError("must be '<tcp|udp|sctp>/<1-65535>', or 'icmp' or null for ICMP", "port", port)
     return match.group(1).upper(), int(match.group(2))
 
 

@@ -360,8 +360,9 @@ def test_selector_peers_never_match_outside_hosts():
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"network": "net"}, "network: must be '<namespace>/<nad name>' (got 'net')"),
-    ({"port": "tcp/0"}, "port: must be '<tcp|udp|sctp>/<1-65535>' or null for ICMP (got 'tcp/0')"),
-    ({"port": "icmp"}, "port: must be"),
+    ({"port": "tcp/0"}, "port: must be '<tcp|udp|sctp>/<1-65535>', or 'icmp' or null for ICMP (got 'tcp/0')"),
+    ({"port": "icmp/8"}, "port: must be"),
+    ({"port": 22}, "port: must be"),
     ({"endpoints": [{"name": "a", "ip": "300.1.1.1"}]}, "endpoints[0].ip: must be an IP address (got '300.1.1.1')"),
     ({"endpoints": [{"name": "a", "ip": "10.0.0.1"}, {"name": "a", "ip": "10.0.0.2"}]},
      "endpoints[1].name: duplicate endpoint name (got 'a')"),
@@ -385,6 +386,7 @@ def test_bad_input_names_field_and_value(kwargs, message):
 def test_parse_port():
     assert parse_port("TCP/22") == ("TCP", 22)
     assert parse_port(None) is None
+    assert parse_port("ICMP") is None
 
 
 # --- scale ---------------------------------------------------------------------------------------
