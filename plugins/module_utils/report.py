@@ -88,7 +88,8 @@ def build(data):
     """Compare every check of every section and render everything once.
 
     data: {title, sections: [section]} or a single section, where a section is {name, network,
-    endpoints, probe, warnings, checks: [{port, expected, simulated, probed}]}.
+    endpoints, probe, warnings, checks: [{port, expected, simulated, probed}]}; instead of
+    ``probed`` rows a check may give ``probes`` (the plan) and ``runs`` (exec results).
     Returns {sections: [{name, network, checks: [{port, rows}]}], summary, failed, table, html, junit}.
     """
     if not isinstance(data, dict):
@@ -110,10 +111,59 @@ def _section(raw, field):
         raise MultinetError("must be a mapping with a list of checks", field, raw)
     if not raw.get("network"):
         raise MultinetError("is required", field + ".network", raw.get("network"))
-    checks = [{"port": check.get("port"),
-               "rows": compare(check.get("expected"), check.get("simulated"), check.get("probed"))}
-              for check in raw["checks"]]
+    probe = raw.get("probe") or {}
+    disabled = None if probe.get("enabled") else (probe.get("reason") or "probing is off")
+    checks = []
+    for check in raw["checks"]:
+        probed = check.get("probed")
+        if probed is None and check.get("probes"):
+            probed = probe_rows(check["probes"], check.get("runs") or [], disabled)
+        checks.append({"port": check.get("port"),
+                       "rows": compare(check.get("expected"), check.get("simulated"), probed)})
     return dict(raw, name=raw.get("name") or raw["network"], checks=checks)
+
+
+# Exit codes of a shell that could not run the probe tool: the probe says nothing then.
+TOOL_MISSING_CODES = (126, 127)
+
+
+def probe_rows(plan, runs, disabled_reason=None):
+    """Probed rows from a probe plan (connectivity_info's ``probes``) and the exec results.
+
+    runs are registered loop results of ``kubernetes.core.k8s_exec`` over plan items (each
+    with ``item``, ``rc``, ``stdout``, ``stderr``, ``msg``). Exit 0 means the traffic got
+    through, 126/127 that the tool is missing (no verdict), anything else that it was blocked.
+    """
+    by_pair = {}
+    for run in runs:
+        item = run.get("item") or {}
+        by_pair[(item.get("from"), item.get("to"), item.get("port"))] = run
+    rows = []
+    for step in plan:
+        allowed, detail = _probe_outcome(step, by_pair.get((step["from"], step["to"], step["port"])),
+                                         disabled_reason)
+        rows.append({"from": step["from"], "to": step["to"], "allowed": allowed, "detail": detail})
+    return rows
+
+
+def _probe_outcome(step, run, disabled_reason):
+    if disabled_reason or step.get("skip"):
+        return None, "not probed: {0}".format(disabled_reason or step["skip"])
+    if run is None or run.get("skipped"):
+        return None, "not probed: no result"
+    if run.get("rc") is None:
+        return None, "exec into {0} failed: {1}".format(step.get("pod"), run.get("msg") or "no exit code")
+    output = _last_line(run.get("stderr")) or _last_line(run.get("stdout"))
+    if run["rc"] in TOOL_MISSING_CODES:
+        return None, "probe tool missing in pod {0}: {1}".format(step.get("pod"), output)
+    verdict = "got through" if run["rc"] == 0 else "blocked"
+    return run["rc"] == 0, "{0}: `{1}` in pod {2} exited {3}{4}".format(
+        verdict, step.get("command"), step.get("pod"), run["rc"], " ({0})".format(output) if output else "")
+
+
+def _last_line(text):
+    lines = [line for line in str(text or "").splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
 
 
 # --- text ------------------------------------------------------------------------------------

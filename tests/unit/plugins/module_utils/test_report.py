@@ -203,3 +203,45 @@ def test_build_puts_several_intents_in_one_report():
 def test_build_rejects_incomplete_input(data, field):
     with pytest.raises(MultinetError, match="^" + field + ":"):
         rp.build(data)
+
+
+# --- probe rows ------------------------------------------------------------------------------
+
+PLAN = [{"from": "a", "to": "b", "port": "icmp", "pod": "a", "command": "ping -c 1 b", "skip": None},
+        {"from": "a", "to": "gw", "port": "icmp", "pod": "a", "command": None, "skip": "off-subnet"},
+        {"from": "b", "to": "a", "port": "icmp", "pod": "a", "command": "ping -c 1 a", "skip": None}]
+
+
+def run_of(step, **result):
+    return dict(result, item=step)
+
+
+@pytest.mark.parametrize("result, allowed, detail", [
+    ({"rc": 0, "stdout": "1 received"}, True, "got through: `ping -c 1 b` in pod a exited 0 (1 received)"),
+    ({"rc": 1, "stdout": "0 received\n\n"}, False, "blocked: `ping -c 1 b` in pod a exited 1 (0 received)"),
+    ({"rc": 127, "stderr": "sh: ping: not found"}, None, "probe tool missing in pod a: sh: ping: not found"),
+    ({"failed": True, "msg": "upgrade request required"}, None, "exec into a failed: upgrade request required"),
+])
+def test_probe_rows_read_exec_results(result, allowed, detail):
+    [first, _, _] = rp.probe_rows(PLAN, [run_of(PLAN[0], **result)])
+    assert (first["allowed"], first["detail"]) == (allowed, detail)
+
+
+def test_probe_rows_explain_skipped_and_missing_pairs():
+    rows = rp.probe_rows(PLAN, [run_of(PLAN[0], rc=0)])
+    assert rows[1] == {"from": "a", "to": "gw", "allowed": None, "detail": "not probed: off-subnet"}
+    assert rows[2]["allowed"] is None and rows[2]["detail"] == "not probed: no result"
+
+
+def test_probe_rows_when_probing_is_off_say_why_for_every_pair():
+    rows = rp.probe_rows(PLAN, [run_of(PLAN[0], rc=0)], disabled_reason="simulated nodes")
+    assert {r["detail"] for r in rows} == {"not probed: simulated nodes"}
+
+
+def test_build_derives_probed_rows_from_plan_and_runs():
+    built = rp.build({"name": "n", "network": "ns/net", "probe": {"enabled": True},
+                      "checks": [{"port": "icmp", "expected": [row("a", "b", False)], "simulated": [row("a", "b", False)],
+                                  "probes": PLAN[:1], "runs": [run_of(PLAN[0], rc=0)]}]})
+    [checked] = built["sections"][0]["checks"][0]["rows"]
+    assert checked["probed"] is True and checked["status"] == "fail"
+    assert checked["problems"] == ["the probe got through what the intent denied"]
