@@ -27,6 +27,11 @@ options:
         probed}) where each of the last three is a list of rows C({from, to, allowed, reason})
         (probe rows may give C(detail) instead of C(reason)), and C(expected) may be null
         (no intent)."
+      - "Instead of C(probed), a check may give C(probes), the probe plan returned by
+        M(ocpvirt.multinet.connectivity_info), and C(runs), the registered loop results of
+        M(kubernetes.core.k8s_exec) over its items: exit 0 is allowed, 126/127 (tool missing)
+        and exec failures give no verdict, any other exit code is blocked. When C(probe.enabled)
+        is false every pair reads C(not probed) with C(probe.reason)."
     type: dict
     required: true
 seealso:
