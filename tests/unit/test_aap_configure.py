@@ -39,10 +39,16 @@ def ansible_env():
 
 
 @lru_cache(maxsize=None)
-def module_doc(fqcn):
-    output = subprocess.run([str(BIN / "ansible-doc"), "--json", fqcn], check=True, capture_output=True,
+def module_docs():
+    """One ansible-doc call for every module the checks need (each call costs seconds)."""
+    modules = sorted({module for module, _args, _name in awx_tasks()} | {"kubernetes.core.k8s"})
+    output = subprocess.run([str(BIN / "ansible-doc"), "--json", *modules], check=True, capture_output=True,
                             text=True, env=ansible_env()).stdout
-    return json.loads(output)[fqcn]["doc"]
+    return json.loads(output)
+
+
+def module_doc(fqcn):
+    return module_docs()[fqcn]["doc"]
 
 
 def awx_tasks():
@@ -105,6 +111,8 @@ def test_survey_question_matches_awx_schema(question):
     assert {"question_name", "variable", "type", "required"} <= set(question)
     assert question["type"] in SURVEY_TYPES
     assert re.fullmatch(r"[a-z_][a-z0-9_]*", question["variable"])
+    if question["type"] == "multiplechoice":
+        assert question["default"] in question["choices"]
     if question["type"] in {"text", "textarea"}:
         assert question["min"] <= len(question["default"]) <= question["max"]
 
@@ -119,7 +127,8 @@ def test_every_template_has_a_survey_and_a_playbook_in_the_project():
 
 
 def project_yaml_text():
-    paths = [*REPO.glob("playbooks/**/*.yml"), *REPO.glob("roles/*/tasks/*.yml"), *REPO.glob("roles/*/defaults/*.yml")]
+    paths = [*REPO.glob("playbooks/**/*.yml"), *REPO.glob("inventory/**/*.yml"),
+             *REPO.glob("roles/*/tasks/*.yml"), *REPO.glob("roles/*/defaults/*.yml")]
     return "\n".join(path.read_text(encoding="utf-8") for path in paths)
 
 
