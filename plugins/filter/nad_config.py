@@ -57,7 +57,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: The config as a JSON string (2-space indent, fixed key order).
+  description: The config as a one-line JSON string in a fixed key order.
   type: str
 """
 

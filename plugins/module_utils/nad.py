@@ -43,7 +43,7 @@ def nad_config(entry, known_localnets=None, networks=None):
     for other in networks or ():
         if _key(other) != _key(entry):
             _check_same_network(config, build_config(other, ()), other)
-    return json.dumps(config, indent=2)
+    return json.dumps(config)
 
 
 def build_config(entry, known_localnets):
