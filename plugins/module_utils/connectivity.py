@@ -89,7 +89,8 @@ def parse_port(port):
 
 def parse_endpoints(endpoints):
     if not isinstance(endpoints, list):
-        raise MultinetError("must be a list of {name, ip[, namespace, labels]}", "endpoints", endpoints)
+        raise MultinetError("must be a list of mappings with name and ip (pods and VMs: namespace, labels)",
+                            "endpoints", endpoints)
     parsed = [_endpoint(ep, "endpoints[{0}]".format(i)) for i, ep in enumerate(endpoints)]
     seen = set()
     for i, ep in enumerate(parsed):

@@ -109,7 +109,7 @@ def peer_matches(np_guard_peer, endpoint, pod_names):
         return False
     ip = ipaddress.ip_address(endpoint["ip"])
     for block in np_guard_peer.split(","):
-        first, _, last = block.strip().partition("-")
+        first, last = (block.strip().split("-") + [""])[:2]
         if last:
             if ipaddress.ip_address(first) <= ip <= ipaddress.ip_address(last):
                 return True
@@ -122,9 +122,9 @@ def peer_matches(np_guard_peer, endpoint, pod_names):
 def test_np_guard_agrees_with_the_simulator_on_the_seed(stage, tmp_path):
     policies = [doc for name in POLICY_SETS[stage] for doc in load(name)]
     pairs = workloads()
-    render(tmp_path, policies, [pod for pod, _ in pairs])
+    render(tmp_path, policies, [pod for pod, _endpoint in pairs])
     pod_names = {ep["name"]: "{0}/{1}".format(NAMESPACE, pod["metadata"]["name"]) for pod, ep in pairs}
-    endpoints = [ep for _, ep in pairs] + OUTSIDE
+    endpoints = [ep for _pod, ep in pairs] + OUTSIDE
     connections = run_netpolicy(tmp_path)
 
     def np_guard_allows(src, dst):

@@ -184,8 +184,9 @@ TWO_PODS = [
 ]
 
 
-def allowed(policies, endpoints=TWO_PODS, network="ns/net", **kwargs):
-    return sorted((r["from"], r["to"]) for r in simulate(policies, network, endpoints, **kwargs) if r["allowed"])
+def allowed(policies, endpoints=None, network="ns/net", **kwargs):
+    rows = simulate(policies, network, TWO_PODS if endpoints is None else endpoints, **kwargs)
+    return sorted((r["from"], r["to"]) for r in rows if r["allowed"])
 
 
 @pytest.mark.parametrize("annotation, enforced", [

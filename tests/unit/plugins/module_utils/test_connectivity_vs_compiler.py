@@ -37,7 +37,7 @@ def intents(draw):
         endpoints["internet"] = INTERNET
     names = sorted(workloads) + sorted(endpoints)
     allow = []
-    for _ in range(draw(st.integers(0, 8))):
+    for _entry in range(draw(st.integers(0, 8))):
         source = draw(st.sampled_from(names))
         candidates = names if source in workloads else sorted(workloads)
         targets = draw(st.lists(st.sampled_from(candidates), min_size=1, max_size=3, unique=True))
@@ -121,9 +121,9 @@ class Oracle:
             return False
         protocol, number = self.traffic
         for spec in ports:
-            proto, _, span = spec.partition("/")
-            low, _, high = span.partition("-")
-            if proto.upper() == protocol and int(low) <= number <= int(high or low):
+            proto, span = spec.split("/")
+            low, high = (span.split("-") + [span])[:2]
+            if proto.upper() == protocol and int(low) <= number <= int(high):
                 return True
         return False
 
