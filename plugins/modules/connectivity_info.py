@@ -256,7 +256,7 @@ intent_traffic:
   elements: str
   sample: [icmp, tcp/22, tcp/8000]
 warnings_list:
-  description: Things a person should know, such as missing KubeVirt APIs or workloads not found.
+  description: Things a person should know, such as missing KubeVirt APIs, workloads not found, or RV(unresolved) endpoints.
   returned: always
   type: list
   elements: str
@@ -316,19 +316,23 @@ class Cluster:
         except CoreException as error:
             if not optional:
                 raise
-            self.warnings.append("cannot list {0} in {1}: {2}".format(kind[0], namespace, error))
+            self._warn("cannot list {0} in {1}: {2}".format(kind[0], namespace, error))
             return []
         if not found.get("api_found") and optional:
-            self.warnings.append("{0} ({1}) is not served by this cluster".format(*kind))
+            self._warn("{0} ({1}) is not served by this cluster".format(*kind))
         elif not found.get("api_found"):
             raise CoreException(found.get("msg"))
         return found["resources"]
+
+    def _warn(self, text):
+        if text not in self.warnings:
+            self.warnings.append(text)
 
     def get(self, kind, namespace, name):
         try:
             found = self.service.find(kind=kind[0], api_version=kind[1], namespace=namespace, name=name)
         except CoreException as error:
-            self.warnings.append("cannot read {0} {1}/{2}: {3}".format(kind[0], namespace, name, error))
+            self._warn("cannot read {0} {1}/{2}: {3}".format(kind[0], namespace, name, error))
             return None
         return (found.get("resources") or [None])[0]
 
@@ -413,6 +417,7 @@ def run(module):
     collected = ce.collect_endpoints(network, objects["pods"], objects["vms"], objects["vmis"],
                                      objects["secrets"], [] if intent else params["endpoints"])
     endpoints, warnings = collected["endpoints"], list(cluster.warnings)
+    warnings += ["{0} {1}: {2}".format(u["kind"], u["object"], u["reason"]) for u in collected["unresolved"]]
     if intent:
         aligned = ce.align_with_intent(endpoints, params["intent"], params["endpoints"])
         endpoints, warnings = aligned["endpoints"], warnings + aligned["warnings"]
