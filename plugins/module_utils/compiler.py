@@ -191,4 +191,3 @@ def _workload_policy(model, workload, rules_by_direction):
 def _deny_policy(model):
     spec = {"podSelector": {}, "policyTypes": [_POLICY_TYPE[direction] for direction in model.default_deny]}
     return _manifest(model, model.deny_policy_name, spec)
-

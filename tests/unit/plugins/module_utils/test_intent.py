@@ -278,8 +278,8 @@ def test_all_problems_are_reported_together():
     with pytest.raises(IntentError) as caught:
         parse_intent(intent)
 
-    assert [error.field for error in caught.value.errors] == ["namespace", "workloads.tinypod.ips[0]",
-                                                            "allow[0].ports[0]"]
+    fields = [error.field for error in caught.value.errors]
+    assert fields == ["namespace", "workloads.tinypod.ips[0]", "allow[0].ports[0]"]
     assert str(caught.value).startswith("intent has 3 problems:")
     assert all(str(error) in str(caught.value) for error in caught.value.errors)
 
