@@ -239,7 +239,7 @@ def _parse_excepts(block, excepts, field, problems):
     return tuple(parsed[key] for key in sorted(parsed))
 
 
-def parse_ip_block(spec, field, problems):
+def _parse_ip_block(spec, field, problems):
     """An endpoint or literal peer: 'IP', 'CIDR' or {cidr, except} -> IpBlock or None."""
     if not isinstance(spec, dict):
         return _parse_block_text(spec, field, problems)
@@ -274,7 +274,7 @@ def _require_string(raw, key, problems):
     return value
 
 
-def parse_identity(raw, problems):
+def _parse_identity(raw, problems):
     """The fields that name things: (intent name, namespace, '<ns>/<nad>'); None parts if invalid."""
     namespace = _require_string(raw, "namespace", problems)
     if namespace is not None and dns1123_label_problem(namespace):
@@ -441,7 +441,7 @@ def _parse_endpoints(raw, problems):
         field = "endpoints.{0}".format(name)
         if not _check_entry_name(name, field, problems):
             continue
-        block = parse_ip_block(spec, field, problems)
+        block = _parse_ip_block(spec, field, problems)
         if block is not None:
             endpoints.append(Endpoint(name, block))
     return tuple(sorted(endpoints, key=lambda endpoint: endpoint.name))
@@ -478,7 +478,7 @@ def _port_from_text(text):
     return PortRange(protocol, start, end), None
 
 
-def parse_port(text, field, problems):
+def _parse_port(text, field, problems):
     """One port spec -> PortRange, or None after recording the problem."""
     if not isinstance(text, str):
         problems.add(field, "must be a string '<protocol>/<port>' or '<protocol>/<start>-<end>'", text)
@@ -524,7 +524,7 @@ def _parse_ports(entry, field, problems):
     if not isinstance(ports, list):
         problems.add(field, "must be a list like [tcp/22, udp/53, tcp/8000-8080]", ports)
         return None
-    parsed = [parse_port(text, "{0}[{1}]".format(field, index), problems) for index, text in enumerate(ports)]
+    parsed = [_parse_port(text, "{0}[{1}]".format(field, index), problems) for index, text in enumerate(ports)]
     return normalise_ports(tuple(port for port in parsed if port is not None)) or None
 
 
@@ -538,7 +538,7 @@ def _resolve_peer(ref, field, names, problems):
         return names[ref]
     # Names are DNS-1123 labels, so '.', ':' or '/' can only mean an address.
     if any(char in ref for char in "./:"):
-        return parse_ip_block(ref, field, problems)
+        return _parse_ip_block(ref, field, problems)
     problems.add(field, "unknown name: not a workload, an endpoint or a CIDR", ref)
     return None
 
@@ -622,7 +622,7 @@ def parse_intent(raw):
         problems.add("intent", "must be a mapping", raw)
         problems.raise_if_any()
     _reject_unknown_keys(raw, TOP_LEVEL_KEYS, "", problems)
-    name, namespace, network = parse_identity(raw, problems)
+    name, namespace, network = _parse_identity(raw, problems)
     ipam = _parse_ipam(raw, problems)
     default_deny = _parse_default_deny(raw, problems)
     workloads = _parse_workloads(raw, ipam, problems)
@@ -641,6 +641,6 @@ def parse_intent_identity(raw):
     if not isinstance(raw, dict):
         problems.add("intent", "must be a mapping", raw)
         problems.raise_if_any()
-    identity = parse_identity(raw, problems)
+    identity = _parse_identity(raw, problems)
     problems.raise_if_any()
     return identity
