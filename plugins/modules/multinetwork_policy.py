@@ -63,7 +63,7 @@ requirements:
   - kubernetes >= 24.2.0
 notes:
   - The namespace must exist; the module does not create it.
-  - Needs C(list) on multinetworkpolicies in the namespace, plus C(patch) and C(delete) when
+  - Needs C(list) on multi-networkpolicies in the namespace, plus C(patch) and C(delete) when
     something differs (C(get) on namespaces is not needed).
 seealso:
   - plugin: ocpvirt.multinet.compile_mnp

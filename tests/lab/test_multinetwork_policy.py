@@ -29,7 +29,7 @@ ANSIBLE_ENV = dict(
     ANSIBLE_STDOUT_CALLBACK="json",
     ANSIBLE_LOCALHOST_WARNING="false",
 )
-GROUP, VERSION, PLURAL = "k8s.cni.cncf.io", "v1beta1", "multinetworkpolicies"
+GROUP, VERSION, PLURAL = "k8s.cni.cncf.io", "v1beta1", "multi-networkpolicies"
 
 
 def run_module(kubeconfig, intent, *flags, **params):
