@@ -22,9 +22,12 @@ def random_suffix(length=5):
 
 class StatusWriter(Controller):
     def write_status(self, obj, desired, resource=None):
-        if status_differs(obj.get("status"), desired):
-            self.kube.patch_status(resource or self.primary, obj, desired)
-            self.log.info("%s status updated", _name(obj))
+        """Patch the status subresource only when something differs; True when written."""
+        if not status_differs(obj.get("status"), desired):
+            return False
+        self.kube.patch_status(resource or self.primary, obj, desired)
+        self.log.info("%s status updated", _name(obj))
+        return True
 
 
 def _name(obj):
@@ -108,10 +111,10 @@ class SubscriptionController(StatusWriter):
                 self.log.info("InstallPlan %s/%s created for %s (%s)", namespace, plan["metadata"]["name"],
                               resolution.csv_name, plan["spec"]["approval"])
             csv = self.kube.get(k.CSVS, resolution.csv_name, namespace)
-        elif resolution.failure:
+        written = self.write_status(sub, olm.subscription_status(sub, resolution, plan, csv, now_iso()))
+        if written and resolution.failure:
             self.log.info("Subscription %s/%s: %s", namespace, sub["metadata"]["name"],
                           resolution.failure["message"])
-        self.write_status(sub, olm.subscription_status(sub, resolution, plan, csv, now_iso()))
 
 
 class InstallPlanController(StatusWriter):
@@ -120,6 +123,8 @@ class InstallPlanController(StatusWriter):
     triggers = (k.CSVS,)
 
     def reconcile(self, plan):
+        if (plan.get("status") or {}).get("phase") == "Complete":
+            return  # a finished plan is history: OLM never re-runs it
         installed = False
         if plan["spec"].get("approved"):
             installed = all(self._install(plan, csv_name) for csv_name in plan["spec"]["clusterServiceVersionNames"])

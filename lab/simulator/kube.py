@@ -73,14 +73,26 @@ class Kube:
     def __init__(self, kubeconfig):
         self.api_client = config.new_client_from_config(config_file=str(kubeconfig))
 
+    def _send(self, method, path, *, query=None, body=None, content_type="application/json", timeout=30):
+        """Send one request; return the urllib3 response (not yet read) or raise ApiException."""
+        method, url, headers, body, _ = self.api_client.param_serialize(
+            method, path, query_params=list((query or {}).items()),
+            header_params={"Content-Type": content_type, "Accept": "application/json"},
+            body=body, auth_settings=["BearerToken"])
+        response = self.api_client.call_api(method, url, header_params=headers, body=body,
+                                            _request_timeout=timeout).response
+        if not 200 <= response.status <= 299:
+            text = response.data.decode(errors="replace")
+            response.release_conn()
+            raise ApiException(status=response.status, reason=response.reason, body=text)
+        return response
+
     def request(self, method, path, *, query=None, body=None, content_type="application/json",
                 timeout=30):
-        response = self.api_client.call_api(
-            path, method, query_params=list((query or {}).items()), body=body,
-            header_params={"Content-Type": content_type, "Accept": "application/json"},
-            auth_settings=["BearerToken"], _preload_content=False, _return_http_data_only=True,
-            _request_timeout=timeout)
+        response = self._send(method, path, query=query, body=body, content_type=content_type,
+                              timeout=timeout)
         data = response.data
+        response.release_conn()
         return json.loads(data) if data else {}
 
     def get(self, resource, name, namespace=None):
@@ -109,11 +121,7 @@ class Kube:
         """Yield (type, object) events until the server ends the watch."""
         query = {"watch": "true", "resourceVersion": resource_version,
                  "timeoutSeconds": str(timeout_seconds), "allowWatchBookmarks": "false"}
-        response = self.api_client.call_api(
-            resource.path(), "GET", query_params=list(query.items()),
-            header_params={"Accept": "application/json"}, auth_settings=["BearerToken"],
-            _preload_content=False, _return_http_data_only=True,
-            _request_timeout=timeout_seconds + 30)
+        response = self._send("GET", resource.path(), query=query, timeout=timeout_seconds + 30)
         try:
             buffer = b""
             for chunk in response.stream(4096, decode_content=True):

@@ -132,6 +132,8 @@ class ControllerRunner:
             try:
                 self._process(key)
             except Exception as error:
+                if _namespace_terminating(error):
+                    continue  # the object goes away with its namespace; nothing to converge
                 self.log.warning("reconcile %s failed, retrying: %s", "/".join(key), _describe(error))
                 self.queue.add_after(key, RETRY_SECONDS)
 
@@ -145,6 +147,10 @@ class ControllerRunner:
         obj = kube.get(resource, name, namespace or None)
         if obj is not None:
             self.controller.reconcile(obj)
+
+
+def _namespace_terminating(error):
+    return isinstance(error, ApiException) and error.status == 403 and "being terminated" in (error.body or "")
 
 
 def _describe(error):
