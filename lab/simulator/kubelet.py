@@ -73,8 +73,13 @@ def allocate_pod_ip(pod_cidr, used):
     raise RuntimeError(f"pod CIDR {pod_cidr} exhausted")
 
 
-def mac_for(seed):
-    """A stable locally administered MAC (0a:58 like OVN-K's primary interface MACs)."""
+def primary_mac(pod_ip):
+    """OVN-Kubernetes derives the primary interface MAC from the IP: 0a:58 + the four octets."""
+    return "0a:58:" + ":".join(f"{int(octet):02x}" for octet in pod_ip.split("."))
+
+
+def secondary_mac(seed):
+    """A stable locally administered MAC for a secondary interface that did not ask for one."""
     digest = hashlib.sha256(seed.encode()).hexdigest()
     return "0a:58:" + ":".join(digest[i:i + 2] for i in range(0, 8, 2))
 
@@ -83,11 +88,11 @@ def network_status(pod, pod_ip, requests):
     """Multus' network-status: the default OVN-K network first, then each secondary network."""
     uid = pod["metadata"]["uid"]
     entries = [{"name": "ovn-kubernetes", "interface": "eth0", "ips": [pod_ip],
-                "mac": mac_for(pod_ip), "default": True, "dns": {}}]
+                "mac": primary_mac(pod_ip), "default": True, "dns": {}}]
     for index, request in enumerate(requests, start=1):
         entry = {"name": f"{request['namespace']}/{request['name']}",
                  "interface": request.get("interface") or f"net{index}",
-                 "mac": request.get("mac") or mac_for(f"{uid}/{index}"), "dns": {}}
+                 "mac": request.get("mac") or secondary_mac(f"{uid}/{index}"), "dns": {}}
         ips = [str(ipaddress.ip_interface(ip).ip) for ip in request.get("ips") or []]
         if ips:
             entry["ips"] = ips

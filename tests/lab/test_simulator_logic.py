@@ -346,6 +346,7 @@ def test_multus_network_status_lists_default_then_secondary_with_static_ip():
     assert requests[0]["namespace"] == "llm-demo"
     status = json.loads(kubelet.network_status(seeded, "10.128.2.10", requests))
     assert status[0]["default"] is True and status[0]["ips"] == ["10.128.2.10"]
+    assert status[0]["mac"] == "0a:58:0a:80:02:0a"  # OVN-K: 0a:58 + the IP's octets
     assert status[1]["name"] == "llm-demo/llm-demo-localnet-network"
     assert status[1]["interface"] == "net1" and status[1]["ips"] == ["192.168.77.91"]
 
