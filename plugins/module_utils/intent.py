@@ -33,6 +33,8 @@ _PORT_SPEC = re.compile(r"([A-Za-z]+)/(\d+)(?:-(\d+))?\Z")
 _NAMED_PORT = re.compile(r"[A-Za-z]+/[A-Za-z][-A-Za-z0-9]*\Z")
 _PORT_MIN, _PORT_MAX = 1, 65535
 _HOST_PREFIXES = (32, 128)
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_DOTTED_QUAD = re.compile(r"\.".join([_OCTET] * 4) + r"\Z")
 
 
 class IntentError(MultinetError):
@@ -188,6 +190,11 @@ def _parse_cidr(text):
     A bare IP becomes a /32 or /128. Cached and kept off ``ip_network`` for bare addresses
     because large intents list thousands of them.
     """
+    match = _DOTTED_QUAD.match(text)
+    if match is not None:
+        # The common case, parsed without ipaddress; the pattern admits only canonical text.
+        octets = [int(octet) for octet in match.groups()]
+        return (4, (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3], 32), text + "/32", None
     if "/" not in text:
         try:
             address = ipaddress.ip_address(text)
@@ -390,14 +397,14 @@ def _parse_workload_ips(spec, field, ipam, problems):
         return ()
     blocks = {}
     for index, text in enumerate(ips):
-        item_field = "{0}[{1}]".format(field, index)
-        block = _parse_block_text(text, item_field, problems)
-        if block is None:
-            continue
-        if block.sort_key[2] not in _HOST_PREFIXES:
-            problems.add(item_field, "must be a single address (no prefix, or /32 and /128)", text)
-            continue
-        blocks[block.sort_key] = block
+        # Field paths are built only on error: large intents list thousands of addresses.
+        sort_key, cidr, reason = _parse_cidr(text.strip()) if isinstance(text, str) else (None, None, "must be a string")
+        if reason is None and sort_key[2] not in _HOST_PREFIXES:
+            reason = "must be a single address (no prefix, or /32 and /128)"
+        if reason:
+            problems.add("{0}[{1}]".format(field, index), reason, text)
+        else:
+            blocks[sort_key] = IpBlock(sort_key, cidr)
     return tuple(blocks[key] for key in sorted(blocks))
 
 
@@ -478,17 +485,6 @@ def _port_from_text(text):
     return PortRange(protocol, start, end), None
 
 
-def _parse_port(text, field, problems):
-    """One port spec -> PortRange, or None after recording the problem."""
-    if not isinstance(text, str):
-        problems.add(field, "must be a string '<protocol>/<port>' or '<protocol>/<start>-<end>'", text)
-        return None
-    port, reason = _port_from_text(text)
-    if reason:
-        problems.add(field, reason, text)
-    return port
-
-
 @lru_cache(maxsize=4096)
 def normalise_ports(ports):
     """Tuple of PortRange -> canonical tuple: sorted, duplicates and contained ranges dropped,
@@ -524,8 +520,24 @@ def _parse_ports(entry, field, problems):
     if not isinstance(ports, list):
         problems.add(field, "must be a list like [tcp/22, udp/53, tcp/8000-8080]", ports)
         return None
-    parsed = [_parse_port(text, "{0}[{1}]".format(field, index), problems) for index, text in enumerate(ports)]
-    return normalise_ports(tuple(port for port in parsed if port is not None)) or None
+    if not all(isinstance(text, str) for text in ports):
+        for index, text in enumerate(ports):
+            if not isinstance(text, str):
+                problems.add("{0}[{1}]".format(field, index), "must be a string like tcp/22 or tcp/8000-8080", text)
+        return None
+    parsed, errors = _ports_from_texts(tuple(ports))
+    for index, reason in errors:
+        problems.add("{0}[{1}]".format(field, index), reason, ports[index])
+    return parsed or None
+
+
+@lru_cache(maxsize=4096)
+def _ports_from_texts(texts):
+    """A ports list (as a tuple) -> (normalised PortRanges, [(index, reason)]); cached because
+    large intents repeat the same few lists."""
+    results = [_port_from_text(text) for text in texts]
+    errors = tuple((index, reason) for index, (_port, reason) in enumerate(results) if reason)
+    return normalise_ports(tuple(port for port, _reason in results if port is not None)), errors
 
 
 def _resolve_peer(ref, field, names, problems):
@@ -549,6 +561,8 @@ def _parse_side(entry, key, field, names, problems):
         problems.add(field, "required", None)
         return ()
     refs = entry[key]
+    if isinstance(refs, str) and names.get(refs) is not None:
+        return ((refs, names[refs]),)
     if isinstance(refs, list):
         if not refs:
             problems.add(field, "must name at least one workload, endpoint or CIDR", refs)

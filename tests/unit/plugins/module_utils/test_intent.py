@@ -1,8 +1,11 @@
 """Intent schema v1: parsing, normalisation and every class of validation error."""
 import copy
 import dataclasses
+import ipaddress
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import (
@@ -102,6 +105,21 @@ def test_endpoint_cidrs_are_normalised(text, cidr):
     intent = parse_intent(with_changes((["endpoints", "gateway"], text)))
 
     assert {endpoint.name: endpoint.block.cidr for endpoint in intent.endpoints}["gateway"] == cidr
+
+
+@given(address=st.ip_addresses(v=4))
+def test_ipv4_fast_path_agrees_with_ipaddress(address):
+    intent = parse_intent(with_changes((["workloads", "tinypod", "ips"], [str(address)])))
+
+    (block,) = {workload.name: workload for workload in intent.workloads}["tinypod"].ips
+    assert block.cidr == str(ipaddress.ip_network(address))
+    assert block.sort_key == (4, int(address), 32)
+
+
+@pytest.mark.parametrize("text", ["192.168.077.1", "256.1.1.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.4 5"])
+def test_non_canonical_ipv4_is_rejected(text):
+    with pytest.raises(MultinetError, match=r"workloads\.tinypod\.ips\[0\]: not an IP address"):
+        parse_intent(with_changes((["workloads", "tinypod", "ips"], [text])))
 
 
 def test_excepts_are_normalised_sorted_and_deduplicated():
@@ -244,7 +262,9 @@ ERRORS = [
     ("no workload on either side", [(["allow", 0, "from"], "gateway")], "allow[0]", "gateway -> internet"),
     ("named port", [(["allow", 0, "ports"], ["tcp/ssh"])], "allow[0].ports[0]", "tcp/ssh"),
     ("port without protocol", [(["allow", 0, "ports"], ["tcp/22", "22"])], "allow[0].ports[1]", "22"),
-    ("port not a string", [(["allow", 0, "ports"], [22])], "allow[0].ports[0]", "22"),
+    ("port not a string", [(["allow", 0, "ports"], ["tcp/22", 22])], "allow[0].ports[1]", "22"),
+    ("workload ip not a string", [(["workloads", "tinypod", "ips"], [3232255323])], "workloads.tinypod.ips[0]",
+     "3232255323"),
     ("unknown protocol", [(["allow", 0, "ports"], ["icmp/8"])], "allow[0].ports[0]", "icmp/8"),
     ("port zero", [(["allow", 0, "ports"], ["tcp/0"])], "allow[0].ports[0]", "tcp/0"),
     ("port above 65535", [(["allow", 0, "ports"], ["udp/1-65536"])], "allow[0].ports[0]", "udp/1-65536"),
