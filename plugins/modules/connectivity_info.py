@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Apache License 2.0 (see LICENSE or http://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 module: connectivity_info
@@ -22,7 +22,7 @@ description:
     endpoints, with live endpoints named after the intent's workloads.
   - Read-only; supports check mode.
 author:
-  - ocpvirt.multinet maintainers
+  - ocpvirt.multinet maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 options:
