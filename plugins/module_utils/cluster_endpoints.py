@@ -679,4 +679,3 @@ def _probe_command(source, target, traffic, timeout):
         return "ping -c 1 -W {0}{1} {2}".format(timeout, interface, target["ip"])
     script = _TCP_PROBE.format(t=timeout, ip=target["ip"], port=traffic.split("/")[1])
     return "sh -c \"{0}\"".format(script.replace('"', '\\"'))
-

@@ -246,7 +246,8 @@ table.matrix tbody th{text-align:right;white-space:nowrap}
 td.allow{background:#c8e6c9;color:#1b5e20}td.deny{background:#eceff1;color:#607d8b}
 td.fail{background:#ffcdd2;color:#b71c1c;font-weight:700;outline:2px solid #c62828;outline-offset:-2px}
 td.self,td.none{background:#fafafa;color:#bbb}td[title]{cursor:help}
-.legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:14px;height:14px;vertical-align:middle;margin-right:4px;border:1px solid #aaa}
+.legend span{display:inline-block;margin-right:14px}
+.legend i{display:inline-block;width:14px;height:14px;vertical-align:middle;margin-right:4px;border:1px solid #aaa}
 .grid{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
 table.list{border-collapse:collapse;font-size:13px}table.list th,table.list td{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left}
 ul.warn li{color:#8a5300}

@@ -110,7 +110,8 @@ EXAMPLES = r"""
 
 - name: Show who may reach whom
   ansible.builtin.debug:
-    msg: "{{ ping_matrix.matrix | selectattr('allowed') | map(attribute='from') | zip(ping_matrix.matrix | selectattr('allowed') | map(attribute='to')) | list }}"
+    msg: "{{ item.from }} -> {{ item.to }}"
+  loop: "{{ ping_matrix.matrix | selectattr('allowed') }}"
 
 - name: SSH matrix, compared with what an intent wants
   ocpvirt.multinet.connectivity_info:
@@ -187,7 +188,9 @@ endpoints:
       description: The address with its prefix when known.
       type: str
     source:
-      description: "Where the address came from: C(network-status), C(networks-annotation), C(vmi-status), C(launcher-pod), C(cloud-init), C(cloud-init-secret), C(parameter), C(intent)."
+      description: >-
+        Where the address came from: C(network-status), C(networks-annotation), C(vmi-status),
+        C(launcher-pod), C(cloud-init), C(cloud-init-secret), C(parameter), C(intent).
       type: str
     interface:
       description: Pod interface or VM interface name on the network.
