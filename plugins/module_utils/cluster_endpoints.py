@@ -135,7 +135,7 @@ def _short_form_attachment(pod, namespace, network):
     """``ns/nad@iface, nad2`` -> {interface} for the matching element, else None."""
     raw = _meta(pod)["annotations"][NETWORKS_ANNOTATION]
     for element in raw.split(","):
-        reference, _, interface = element.strip().partition("@")
+        reference, interface = (element.strip().split("@", 1) + [None])[:2]
         if _refers_to(reference, namespace, network):
             return {"interface": interface or None}
     return None
@@ -450,7 +450,7 @@ def outside_endpoints(extra):
         field = "endpoints[{0}]".format(index)
         if not isinstance(host, dict) or not host.get("name"):
             raise MultinetError("needs a name and an ip", field, host)
-        ip, _ = _split_ip(host.get("ip", ""))
+        ip = _split_ip(host.get("ip", ""))[0]
         if ip is None or "/" in str(host.get("ip")):
             raise MultinetError("must be a single IP address", field + ".ip", host.get("ip"))
         result.append({"name": str(host["name"]), "object": None, "kind": "outside",
@@ -566,9 +566,9 @@ def _intent_outside(name, spec):
     cidr, excepts = (spec.get("cidr"), spec.get("except") or []) if isinstance(spec, dict) \
         else (spec, [])
     ip = representative_ip(cidr, excepts, field="endpoints.{0}".format(name))
+    single = _split_ip(cidr)[0] == ip and str(cidr).endswith(("/32", "/128")) or "/" not in str(cidr)
     return {"name": name, "object": None, "kind": "outside", "ip": ip, "ips": [ip],
-            "source": "intent" if "/" not in str(cidr) or ip == str(cidr).split("/")[0]
-            else "intent (first address of {0})".format(cidr)}
+            "source": "intent" if single else "intent (first address of {0})".format(cidr)}
 
 
 def representative_ip(cidr, excepts=(), field="cidr"):

@@ -348,7 +348,7 @@ def resolve_scope(params, intent):
     network = "/".join(ce.parse_network(network, intent.namespace if intent else None))
     if intent and network != intent.network:
         raise MultinetError("differs from the intent's network " + intent.network, "network", network)
-    namespaces = params["namespaces"] or [intent.namespace if intent else network.split("/")[0]]
+    namespaces = params["namespaces"] or [intent.namespace if intent else network.split("/", 1)[0]]
     if params["ipam"] is not None:
         return network, sorted(set(namespaces)), params["ipam"], "parameter"
     if intent:
