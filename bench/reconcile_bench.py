@@ -1,0 +1,299 @@
+"""Reconcile benchmark: the module, kubectl server-side apply and kubernetes.core.k8s in a loop,
+on the same manifests against the same lab control plane.
+
+Each tool gets a fresh namespace per size and is run three times: the first apply, a no-op
+re-run, and a re-run after one policy was changed by hand (a merge patch under another field
+manager). Every run reports wall seconds, HTTP requests by verb counted at the client, and the
+peak memory of the tool's processes. The cluster state is checked after every run with the
+kubernetes client, never taken from the tool's own report.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from kubernetes import client, config
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+VENV_BIN = REPO_DIR / ".venv" / "bin"
+PROBE_DIR = BENCH_DIR / "probe"
+PLAYBOOKS = BENCH_DIR / "playbooks"
+COLLECTIONS = REPO_DIR / ".venv" / "collections"
+
+sys.path.insert(0, str(BENCH_DIR))
+from compile_bench import make_intent  # noqa: E402  (bench/ is not a package; it also puts the collection on sys.path)
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent  # noqa: E402
+
+GROUP, VERSION, PLURAL = "k8s.cni.cncf.io", "v1beta1", "multi-networkpolicies"
+READ_VERBS = {"GET", "HEAD", "OPTIONS"}
+HAND_EDIT_MANAGER = "bench-hand-edit"
+KUBECTL_FIELD_MANAGER = "kubectl-bench"
+
+
+# --- inputs -------------------------------------------------------------------------------
+
+def bench_intent(size, namespace):
+    """compile_bench's ring of `size` workloads plus two more allow entries per workload.
+
+    Every workload i may reach i+1 on tcp/8080 (the ring), the gateway on udp/53 and workload
+    i+size/2 on tcp/22, so each workload policy has egress and ingress rules with several peers.
+    """
+    intent = make_intent(size)
+    names = sorted(intent["workloads"])
+    intent["namespace"] = namespace
+    intent["allow"] = intent["allow"] + [
+        entry
+        for index, name in enumerate(names)
+        for entry in ({"from": name, "to": "gateway", "ports": ["udp/53"]},
+                      {"from": name, "to": names[(index + size // 2) % size], "ports": ["tcp/22"]})
+        if entry["from"] != entry["to"]
+    ]
+    return intent
+
+
+# --- processes ----------------------------------------------------------------------------
+
+def run_process(argv, workdir, env=None, label="run"):
+    """Run `argv` to completion; wall seconds, exit code, peak RSS of its process tree, output.
+
+    os.wait4 returns the resource usage of this child alone (ru_maxrss: the largest RSS of the
+    child and the descendants it waited for), unlike RUSAGE_CHILDREN, which accumulates over
+    every child this process ever had.
+    """
+    stdout_path, stderr_path = workdir / f"{label}.stdout", workdir / f"{label}.stderr"
+    with open(stdout_path, "wb") as stdout, open(stderr_path, "wb") as stderr:
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=env, cwd=REPO_DIR)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return {
+        "seconds": seconds,
+        "returncode": proc.returncode,
+        "tree_maxrss_kib": usage.ru_maxrss,
+        "stdout": stdout_path.read_text(errors="replace"),
+        "stderr": stderr_path.read_text(errors="replace"),
+    }
+
+
+def checked(run, argv):
+    if run["returncode"] != 0:
+        raise RuntimeError("{0} failed (rc {1}):\n{2}\n{3}".format(
+            " ".join(map(str, argv[:3])), run["returncode"], run["stdout"][-3000:], run["stderr"][-3000:]))
+    return run
+
+
+def writes(requests):
+    return sum(count for verb, count in requests.items() if verb not in READ_VERBS)
+
+
+def measurement(run, requests, process_maxrss_kib, **extra):
+    return dict({
+        "seconds": round(run["seconds"], 3),
+        "requests": dict(sorted(requests.items())),
+        "writes": writes(requests),
+        "process_maxrss_kib": process_maxrss_kib,
+        "tree_maxrss_kib": run["tree_maxrss_kib"],
+    }, **extra)
+
+
+# --- the lab ------------------------------------------------------------------------------
+
+class Lab:
+    """The lab apiserver, seen as another user would see it (a plain kubernetes client)."""
+
+    def __init__(self, kubeconfig):
+        self.kubeconfig = str(kubeconfig)
+        self.api = config.new_client_from_config(config_file=self.kubeconfig)
+        self.core = client.CoreV1Api(self.api)
+        self.custom = client.CustomObjectsApi(self.api)
+
+    def server_version(self):
+        return client.VersionApi(self.api).get_code().git_version
+
+    def create_namespace(self, name):
+        self.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(
+            name=name, labels={"multinet.ocpvirt.io/bench": "true"})))
+        return name
+
+    def delete_bench_namespaces(self):
+        """Delete every namespace a benchmark made (the namespace controller empties them)."""
+        for namespace in self.core.list_namespace(label_selector="multinet.ocpvirt.io/bench=true").items:
+            if not namespace.metadata.deletion_timestamp:
+                self.core.delete_namespace(namespace.metadata.name)
+
+    def policies(self, namespace):
+        found = self.custom.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL)
+        return {item["metadata"]["name"]: item for item in found["items"]}
+
+    def edit_by_hand(self, namespace, name):
+        """Empty the policy's ingress rules, as `kubectl edit` would (another field manager)."""
+        self.custom.patch_namespaced_custom_object(
+            GROUP, VERSION, namespace, PLURAL, name, {"spec": {"ingress": []}}, field_manager=HAND_EDIT_MANAGER,
+            _content_type="application/merge-patch+json")
+
+    def matches(self, namespace, manifests):
+        """True when the namespace holds exactly `manifests` (names and specs)."""
+        live = self.policies(namespace)
+        return sorted(live) == sorted(m["metadata"]["name"] for m in manifests) and all(
+            live[m["metadata"]["name"]]["spec"] == m["spec"] for m in manifests)
+
+
+# --- tools --------------------------------------------------------------------------------
+
+def ansible_env(probe_log):
+    """Ansible as users run it, plus the probe that counts each module process's requests."""
+    return dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
+        ANSIBLE_STDOUT_CALLBACK="json",
+        ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+        ANSIBLE_LOCALHOST_WARNING="false",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(PROBE_DIR), os.environ.get("PYTHONPATH")])),
+        OCPVIRT_BENCH_PROBE_LOG=str(probe_log),
+    )
+
+
+def probe_records(probe_log, program_prefix):
+    """The probe's lines for the processes whose argv[0] starts with `program_prefix`."""
+    if not probe_log.exists():
+        return []
+    records = [json.loads(line) for line in probe_log.read_text().splitlines() if line.strip()]
+    return [record for record in records if record["program"].startswith(program_prefix)]
+
+
+def summed_requests(records):
+    total = {}
+    for record in records:
+        for verb, count in record["requests"].items():
+            total[verb] = total.get(verb, 0) + count
+    return total
+
+
+def task_results(stdout):
+    """The host results of each task from the json stdout callback."""
+    plays = json.loads(stdout)["plays"]
+    return [task["hosts"]["localhost"] for play in plays for task in play["tasks"]]
+
+
+class ModuleTool:
+    """ocpvirt.multinet.multinetwork_policy in a playbook, one task for the whole intent."""
+
+    name = "module"
+    title = "ocpvirt.multinet.multinetwork_policy"
+
+    def __init__(self, lab, workdir):
+        self.lab, self.workdir = lab, workdir
+
+    def prepare(self, label, intent, manifests):
+        path = self.workdir / f"{label}.intent.json"
+        path.write_text(json.dumps({"intent": intent}))
+        return path
+
+    def run(self, label, prepared):
+        probe_log = self.workdir / f"{label}.probe.jsonl"
+        argv = [str(VENV_BIN / "ansible-playbook"), str(PLAYBOOKS / "module.yml"),
+                "-e", f"intent_file={prepared}", "-e", f"kubeconfig={self.lab.kubeconfig}"]
+        run = checked(run_process(argv, self.workdir, ansible_env(probe_log), label), argv)
+        records = probe_records(probe_log, "AnsiballZ_multinetwork_policy")
+        result = task_results(run["stdout"])[0]
+        return measurement(
+            run, summed_requests(records), max(r["maxrss_kib"] for r in records),
+            module_seconds=round(sum(r["seconds"] for r in records), 3),
+            reported={key: len(result[key]) for key in ("created", "updated", "deleted")},
+            changed=result["changed"])
+
+
+class KubectlTool:
+    """`kubectl apply --server-side --force-conflicts -f <dir>`, one file per manifest."""
+
+    name = "kubectl"
+    title = "kubectl apply --server-side"
+    _REQUEST_LINE = re.compile(r'verb="(\w+)" url=|\] (GET|POST|PUT|PATCH|DELETE) https?://')
+
+    def __init__(self, lab, workdir, kubectl):
+        self.lab, self.workdir, self.kubectl = lab, workdir, kubectl
+        # Discovery is cached here between runs, as in ~/.kube/cache for a user.
+        self.cache_dir = workdir / "kubectl-cache"
+
+    def prepare(self, label, intent, manifests):
+        directory = self.workdir / f"{label}.manifests"
+        directory.mkdir()
+        for manifest in manifests:
+            (directory / "{0}.json".format(manifest["metadata"]["name"])).write_text(json.dumps(manifest))
+        return directory
+
+    def run(self, label, prepared):
+        # -v=6 logs one line per request (verb, URL, status), which is how requests are counted.
+        argv = [str(self.kubectl), "--kubeconfig", self.lab.kubeconfig, "--cache-dir", str(self.cache_dir),
+                "apply", "--server-side", "--force-conflicts", f"--field-manager={KUBECTL_FIELD_MANAGER}",
+                "-f", str(prepared), "-v=6"]
+        run = checked(run_process(argv, self.workdir, None, label), argv)
+        requests = {}
+        for match in self._REQUEST_LINE.finditer(run["stderr"]):
+            verb = (match.group(1) or match.group(2)).upper()
+            requests[verb] = requests.get(verb, 0) + 1
+        return measurement(run, requests, run["tree_maxrss_kib"],
+                           applied_lines=len(run["stdout"].splitlines()))
+
+
+class K8sLoopTool:
+    """kubernetes.core.k8s with server-side apply, one loop item per manifest."""
+
+    name = "k8s_loop"
+    title = "kubernetes.core.k8s in a loop"
+
+    def __init__(self, lab, workdir):
+        self.lab, self.workdir = lab, workdir
+
+    def prepare(self, label, intent, manifests):
+        path = self.workdir / f"{label}.manifests.json"
+        path.write_text(json.dumps({"manifests": manifests}))
+        return path
+
+    def run(self, label, prepared):
+        probe_log = self.workdir / f"{label}.probe.jsonl"
+        argv = [str(VENV_BIN / "ansible-playbook"), str(PLAYBOOKS / "k8s_loop.yml"),
+                "-e", f"manifests_file={prepared}", "-e", f"kubeconfig={self.lab.kubeconfig}"]
+        run = checked(run_process(argv, self.workdir, ansible_env(probe_log), label), argv)
+        records = probe_records(probe_log, "AnsiballZ_k8s")
+        items = task_results(run["stdout"])[0]["results"]
+        return measurement(
+            run, summed_requests(records), max(r["maxrss_kib"] for r in records),
+            module_seconds=round(sum(r["seconds"] for r in records), 3),
+            module_processes=len(records), changed_items=sum(1 for item in items if item.get("changed")))
+
+
+# --- scenario -----------------------------------------------------------------------------
+
+def scenario(lab, tool, size, run_id):
+    """First apply, no-op re-run and re-run after a hand edit of one policy, each checked."""
+    namespace = lab.create_namespace(f"bench-{run_id}-{tool.name.replace('_', '-')}-{size}")
+    intent = bench_intent(size, namespace)
+    manifests = compile_intent(intent)
+    prepared = tool.prepare(f"{tool.name}-{size}", intent, manifests)
+    runs = {}
+    for phase in ("first_apply", "no_op", "after_hand_edit"):
+        if phase == "after_hand_edit":
+            lab.edit_by_hand(namespace, hand_edit_target(manifests))
+        runs[phase] = tool.run(f"{tool.name}-{size}-{phase}", prepared)
+        runs[phase]["cluster_matches"] = lab.matches(namespace, manifests)
+    return {"tool": tool.name, "workloads": size, "policies": len(manifests), "namespace": namespace, "runs": runs}
+
+
+def hand_edit_target(manifests):
+    """The first workload policy (it has ingress rules, unlike the deny-all policy)."""
+    return next(m["metadata"]["name"] for m in manifests if m["spec"].get("ingress"))
+
+
+def warm_up(lab, tools, run_id):
+    """One small apply per tool first, so discovery caches are warm, as on a user's machine."""
+    for tool in tools:
+        namespace = lab.create_namespace(f"bench-{run_id}-warmup-{tool.name.replace('_', '-')}")
+        intent = bench_intent(2, namespace)
+        tool.run(f"{tool.name}-warmup", tool.prepare(f"{tool.name}-warmup", intent, compile_intent(intent)))

@@ -1,0 +1,192 @@
+"""Targets and the Markdown page (docs/benchmarks.md) from bench/run.py's results; no I/O."""
+
+TARGET_SIZE = 1000
+COMPILE_TARGET_SIZE = 10000
+PHASES = (
+    ("first_apply", "First apply (empty namespace)"),
+    ("no_op", "No-op re-run (nothing changed)"),
+    ("after_hand_edit", "Re-run after one policy was changed by hand"),
+)
+TOOL_TITLES = {
+    "module": "ocpvirt.multinet.multinetwork_policy (ansible-playbook)",
+    "kubectl": "kubectl apply --server-side -f <dir>",
+    "k8s_loop": "kubernetes.core.k8s in a loop (ansible-playbook)",
+}
+
+
+def find_run(results, tool, size, phase):
+    for outcome in results.get("reconcile", []):
+        if outcome["tool"] == tool and outcome["workloads"] == size:
+            return outcome["runs"][phase]
+    return None
+
+
+def _ratio_target(name, results, phase, limit):
+    module, kubectl = (find_run(results, tool, TARGET_SIZE, phase) for tool in ("module", "kubectl"))
+    if not (module and kubectl):
+        return {"name": name, "met": None, "detail": "not measured in this run"}
+    ratio = module["seconds"] / kubectl["seconds"]
+    return {"name": name, "met": ratio <= limit,
+            "detail": "module {0:.2f} s, kubectl {1:.2f} s: {2:.2f}x (limit {3}x)".format(
+                module["seconds"], kubectl["seconds"], ratio, limit)}
+
+
+def targets(results):
+    no_op = find_run(results, "module", TARGET_SIZE, "no_op")
+    compiled = next((row for row in results.get("compile", []) if row["workloads"] == COMPILE_TARGET_SIZE), None)
+    return [
+        {"name": "no-op re-run of 1,000 workloads makes no write request",
+         "met": None if no_op is None else no_op["writes"] == 0,
+         "detail": "not measured in this run" if no_op is None else "requests {0}".format(
+             _verbs(no_op["requests"]))},
+        _ratio_target("no-op re-run of 1,000 workloads takes at most half of kubectl's", results, "no_op", 0.5),
+        _ratio_target("first apply of 1,000 workloads within 1.5x of kubectl's", results, "first_apply", 1.5),
+        {"name": "compile of 10,000 workloads under one second",
+         "met": None if compiled is None else compiled["within_target"],
+         "detail": "not measured in this run" if compiled is None else "{1:.3f} s CPU ({0:.3f} s wall), cold".format(
+             compiled["cold_wall_seconds"], compiled["cold_cpu_seconds"])},
+    ]
+
+
+def _verbs(requests):
+    return ", ".join("{0} {1}".format(verb, count) for verb, count in sorted(requests.items())) or "none"
+
+
+def _mib(kib):
+    return "{0:.0f}".format(kib / 1024)
+
+
+def _verdict(met):
+    return {True: "met", False: "**missed**", None: "not measured"}[met]
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _setup_section(results):
+    machine, versions = results["machine"], results["versions"]
+    rows = [("CPUs (nproc)", machine["nproc"]), ("CPU model", machine["cpu_model"]),
+            ("Memory", "{0} GiB".format(machine["memory_gib"])), ("Kernel", machine["kernel"]),
+            ("Load average (1, 5, 15 min) at start / end", "{0} / {1}".format(
+                machine["load_average_at_start"], machine.get("load_average_at_end")))]
+    rows += list(versions.items())
+    return _table(("", ""), rows)
+
+
+def _compile_section(results):
+    rows = [("{0:,}".format(row["workloads"]), "{0:,}".format(row["policies"]),
+             "{0:.3f}".format(row["cold_wall_seconds"]), "{0:.3f}".format(row["cold_cpu_seconds"]),
+             "{0:.3f}".format(row["best_wall_seconds"])) for row in results["compile"]]
+    return _table(("workloads", "policies", "cold wall s", "cold CPU s", "best of 3 wall s"), rows)
+
+
+def _phase_rows(results, phase):
+    rows = []
+    for outcome in results.get("reconcile", []):
+        run = outcome["runs"][phase]
+        kubectl = find_run(results, "kubectl", outcome["workloads"], phase)
+        ratio = "{0:.2f}x".format(run["seconds"] / kubectl["seconds"]) if kubectl else "-"
+        rows.append(("{0:,}".format(outcome["workloads"]), "{0:,}".format(outcome["policies"]),
+                     TOOL_TITLES[outcome["tool"]], "{0:.2f}".format(run["seconds"]), ratio,
+                     _module_seconds(run), _verbs(run["requests"]), run["writes"],
+                     _mib(run["process_maxrss_kib"]), "yes" if run["cluster_matches"] else "**no**"))
+    return rows
+
+
+def _module_seconds(run):
+    return "{0:.2f}".format(run["module_seconds"]) if "module_seconds" in run else "-"
+
+
+def _reconcile_section(results):
+    header = ("workloads", "policies", "tool", "wall s", "vs kubectl", "module process s",
+              "requests by verb", "writes", "peak RSS MiB", "cluster as intended")
+    parts = []
+    for phase, title in PHASES:
+        parts += ["### " + title, "", _table(header, _phase_rows(results, phase)), ""]
+    return "\n".join(parts)
+
+
+def _loop_note(results):
+    loop_sizes = results.get("loop_sizes") or []
+    if not loop_sizes:
+        return "kubernetes.core.k8s in a loop was not run."
+    per_item = [
+        (outcome["workloads"], outcome["runs"]["no_op"]["seconds"] / outcome["policies"])
+        for outcome in results["reconcile"] if outcome["tool"] == "k8s_loop"]
+    measured = "; ".join("{0:.2f} s per manifest at {1:,} workloads".format(seconds, size)
+                         for size, seconds in per_item)
+    return ("kubernetes.core.k8s in a loop starts one module process per manifest, so it was run only at "
+            "{0} workloads (a no-op pass measured {1}); at 1,000 and 5,000 workloads each pass would take "
+            "that long per manifest, too long for one `make bench` on this machine.").format(
+                ", ".join("{0:,}".format(size) for size in loop_sizes), measured)
+
+
+def markdown(results):
+    sizes = ", ".join("{0:,}".format(size) for size in results["sizes"])
+    target_rows = [(target["name"], _verdict(target["met"]), target["detail"]) for target in results["targets"]]
+    return "\n".join([
+        "# Benchmarks: compile and reconcile at scale",
+        "",
+        "Generated by `make bench` (`bench/run.py`) on {0}, in {1:.0f} s; raw numbers in "
+        "`bench/results.json`. Do not edit by hand: re-run `make bench`.".format(
+            results["date"], results["total_seconds"]),
+        "",
+        "## Targets (1,000 workloads unless said otherwise)",
+        "",
+        _table(("target", "result", "measured"), target_rows),
+        "",
+        "## What is measured",
+        "",
+        "- **Intents**: {0} workloads in one namespace on one IPAM-less network. Every workload may reach the "
+        "next one on tcp/8080, the gateway on udp/53 and the workload half-way round the ring on tcp/22 (three "
+        "allow entries each), so it gets one policy with egress and ingress rules; plus the deny-all policy.".format(
+            sizes),
+        "- **Same manifests, same lab**: the manifests the module compiles are written out one file each for "
+        "`kubectl apply --server-side --force-conflicts -f <dir>` and passed as a list to a playbook that loops "
+        "`kubernetes.core.k8s` (`apply: true` with `server_side_apply`, forcing conflicts) over them. Each tool "
+        "gets its own fresh namespace on the lab control plane (real kube-apiserver and etcd on loopback).",
+        "- **Runs**: first apply into the empty namespace, a no-op re-run, and a re-run after one policy's "
+        "ingress rules were emptied by a merge patch under another field manager (what `kubectl edit` does). "
+        "After every run the namespace is read back with the Kubernetes client: *cluster as intended* means it "
+        "holds exactly the compiled policies with their specs.",
+        "- **How users run it**: the module and `kubernetes.core.k8s` run from `ansible-playbook` (connection "
+        "local, intent or manifests from a vars file), so *wall s* includes Ansible's start-up and templating. "
+        "*module process s* is the module process alone, from interpreter start to exit (summed over the "
+        "loop's processes).",
+        "- **Requests** are counted at the client: for Ansible modules, a probe on the module processes' "
+        "`PYTHONPATH` (`bench/probe/sitecustomize.py`) counts every urllib3 request, the transport under the "
+        "kubernetes client; for kubectl, its `-v=6` request log. A LIST is a GET; *writes* are all other verbs. "
+        "Each tool does one warm-up run first, so API discovery is cached as on a user's machine.",
+        "- **Peak RSS**: the module process's own peak (`getrusage(RUSAGE_SELF)` at exit; the largest of the "
+        "loop's processes) and kubectl's (`wait4`).",
+        "- **Compile**: `bench/compile_bench.py` (one allow entry per workload, the compiler's own target), "
+        "first (cold) of three compiles in one process; the target is judged on CPU time, which wall time "
+        "matches on an idle machine.",
+        "",
+        "## Results",
+        "",
+        _reconcile_section(results),
+        "### Compile",
+        "",
+        _compile_section(results),
+        "",
+        "## Notes",
+        "",
+        "- " + _loop_note(results),
+        "- The machine is shared with other work (see the load average); *module process s* and the request "
+        "counts do not depend on the load, wall times do.",
+        "",
+        "## Machine and versions",
+        "",
+        _setup_section(results),
+        "",
+        "## Reproduce",
+        "",
+        "`make bench` (starts the lab with `lab/labctl.py up` and, once, builds kubectl of the lab's release from "
+        "`bench/kubectl/go.mod` into the lab's binary cache). Smaller runs: `.venv/bin/python bench/run.py "
+        "--sizes 10 100 --loop-sizes 10 --json /tmp/b.json --markdown /tmp/b.md`.",
+        "",
+    ])
