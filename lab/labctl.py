@@ -31,6 +31,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from kubernetes import client, config
+from kubernetes.dynamic import DynamicClient
+
 LAB_DIR = Path(__file__).resolve().parent
 REPO_DIR = LAB_DIR.parent
 STATE_DIR = Path(os.environ.get("OCPVIRT_LAB_DIR") or REPO_DIR / ".lab").resolve()
@@ -145,16 +153,7 @@ def file_lock(path):
 
 # --- PKI ----------------------------------------------------------------------------------
 
-def _crypto():
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-    return x509, hashes, serialization, ec, rsa, ExtendedKeyUsageOID, NameOID
-
-
 def write_private_key(path, key):
-    _, _, serialization, *_ = _crypto()
     path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
                                        serialization.PrivateFormat.TraditionalOpenSSL,
                                        serialization.NoEncryption()))
@@ -162,13 +161,11 @@ def write_private_key(path, key):
 
 
 def write_certificate(path, cert):
-    _, _, serialization, *_ = _crypto()
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
 def new_certificate(subject_cn, organization, issuer, issuer_key, public_key, *, is_ca=False,
                     server_names=(), client=False):
-    x509, hashes, _, _, _, ExtendedKeyUsageOID, NameOID = _crypto()
     attributes = [x509.NameAttribute(NameOID.COMMON_NAME, subject_cn)]
     if organization:
         attributes.insert(0, x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
@@ -195,12 +192,10 @@ def new_certificate(subject_cn, organization, issuer, issuer_key, public_key, *,
 
 
 def server_names(*dns_names, ips=("127.0.0.1",)):
-    x509, *_ = _crypto()
     return [x509.DNSName(n) for n in dns_names] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
 
 
 def issue(ca_cert, ca_key, name, cn, organization=None, *, names=(), client=False):
-    _, _, _, ec, *_ = _crypto()
     key = ec.generate_private_key(ec.SECP256R1())
     cert = new_certificate(cn, organization, ca_cert.subject, ca_key, key.public_key(),
                            server_names=names, client=client)
@@ -212,7 +207,6 @@ def ensure_pki():
     if (PKI_DIR / "ca.crt").exists():
         return
     log(f"generating CA, certificates and the service-account signing key in {PKI_DIR}")
-    _, _, serialization, ec, rsa, *_ = _crypto()
     PKI_DIR.mkdir(parents=True, exist_ok=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = new_certificate(f"{CLUSTER_NAME}-ca", None, None, ca_key, ca_key.public_key(), is_ca=True)
@@ -241,7 +235,7 @@ def b64_file(path):
 
 
 def write_kubeconfig(path, user_name, user):
-    config = {
+    kubeconfig = {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": CLUSTER_NAME, "cluster": {
@@ -251,7 +245,7 @@ def write_kubeconfig(path, user_name, user):
                       "context": {"cluster": CLUSTER_NAME, "user": user_name}}],
         "current-context": f"{user_name}@{CLUSTER_NAME}",
     }
-    path.write_text(json.dumps(config, indent=2))  # JSON is valid kubeconfig YAML
+    path.write_text(json.dumps(kubeconfig, indent=2))  # JSON is valid kubeconfig YAML
     path.chmod(0o600)
     return path
 
@@ -453,12 +447,10 @@ def etcd_ready(ports):
 # --- manifests ----------------------------------------------------------------------------
 
 def api_client(kubeconfig=KUBECONFIG):
-    from kubernetes import config
     return config.new_client_from_config(config_file=str(kubeconfig))
 
 
 def yaml_documents(directory):
-    import yaml
     for path in sorted(directory.rglob("*")):
         if path.suffix in (".yaml", ".yml") and path.is_file():
             for document in yaml.safe_load_all(path.read_text()):
@@ -493,7 +485,6 @@ def crds_established(dynamic, names):
 
 
 def apply_lab_manifests():
-    from kubernetes.dynamic import DynamicClient
     base, objects = LAB_DIR / "crds" / "base", LAB_DIR / "crds" / "base-objects"
     if base.is_dir():
         dynamic = DynamicClient(api_client())
@@ -563,7 +554,6 @@ def status():
 
 
 def kubeconfig_for_serviceaccount(namespace, name, expiration_seconds):
-    from kubernetes import client
     core = client.CoreV1Api(api_client())
     request = client.AuthenticationV1TokenRequest(
         spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=expiration_seconds))
