@@ -51,7 +51,8 @@ def core(lab_api):
 
 
 @pytest.fixture(scope="module")
-def operator_namespace(core):
+def operator_namespace(lab_api):
+    core = client.CoreV1Api(lab_api)
     name = f"labtest-operators-{uuid.uuid4().hex[:6]}"
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
     yield name
