@@ -3,7 +3,8 @@
 Level-triggered, as controller-runtime is: on start every primary object is reconciled, then
 watch events enqueue keys; events on a controller's secondary ("trigger") resources and a
 periodic resync enqueue every primary again, so a reconcile may read any other object it needs.
-A reconcile that raises is logged and retried after a short delay; the loops never die.
+A reconcile that raises is logged and retried with backoff (2 s doubling to 60 s); the loops
+never die.
 """
 import logging
 import threading
@@ -13,6 +14,7 @@ from kubernetes.client.rest import ApiException
 
 ALL = ("*", "*")
 RETRY_SECONDS = 2.0
+MAX_RETRY_SECONDS = 60.0
 
 
 class Controller:
@@ -73,6 +75,7 @@ class ControllerRunner:
     def __init__(self, controller):
         self.controller = controller
         self.queue = WorkQueue()
+        self.failures = {}  # key -> consecutive failed reconciles, for backoff
         self.log = controller.log
 
     def start(self):
@@ -131,11 +134,15 @@ class ControllerRunner:
             key = self.queue.get()
             try:
                 self._process(key)
+                self.failures.pop(key, None)
             except Exception as error:
                 if _namespace_terminating(error):
                     continue  # the object goes away with its namespace; nothing to converge
-                self.log.warning("reconcile %s failed, retrying: %s", "/".join(key), _describe(error))
-                self.queue.add_after(key, RETRY_SECONDS)
+                count = self.failures[key] = self.failures.get(key, 0) + 1
+                delay = min(RETRY_SECONDS * 2 ** (count - 1), MAX_RETRY_SECONDS)
+                self.log.warning("reconcile %s failed (%d), retrying in %.0fs: %s",
+                                 "/".join(key), count, delay, _describe(error))
+                self.queue.add_after(key, delay)
 
     def _process(self, key):
         kube, resource = self.controller.kube, self.controller.primary

@@ -385,3 +385,15 @@ def test_cluster_version_reports_4_15():
     status = openshift.cluster_version_status({"metadata": {"name": "version", "generation": 1}}, NOW)
     assert status["desired"]["version"].startswith("4.15.")
     assert status["history"][0]["state"] == "Completed"
+
+
+# --- runtime ----------------------------------------------------------------------------------------
+
+def test_work_queue_runs_a_key_queued_twice_once_in_order():
+    from simulator.runtime import WorkQueue
+    queue = WorkQueue()
+    for key in [("ns", "a"), ("ns", "b"), ("ns", "a")]:
+        queue.add(key)
+    assert [queue.get(), queue.get()] == [("ns", "a"), ("ns", "b")]
+    queue.add(("ns", "a"))  # processed keys may be queued again
+    assert queue.get() == ("ns", "a")
