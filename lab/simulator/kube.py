@@ -12,7 +12,6 @@ from kubernetes import config
 from kubernetes.client.rest import ApiException
 
 MERGE_PATCH = "application/merge-patch+json"
-JSON_PATCH = "application/json-patch+json"
 
 
 @dataclass(frozen=True)
@@ -62,9 +61,6 @@ HYPERCONVERGEDS = Resource("hco.kubevirt.io", "v1beta1", "hyperconvergeds", True
 VMS = Resource("kubevirt.io", "v1", "virtualmachines", True)
 VMIS = Resource("kubevirt.io", "v1", "virtualmachineinstances", True)
 
-
-def is_status(error, *codes):
-    return isinstance(error, ApiException) and error.status in codes
 
 
 class Kube:
