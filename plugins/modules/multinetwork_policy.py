@@ -8,7 +8,7 @@ module: multinetwork_policy
 short_description: Compile an allow-list intent into MultiNetworkPolicies and apply them idempotently
 version_added: 0.1.0
 author:
-  - ocpvirt.multinet contributors
+  - ocpvirt.multinet maintainers (!UNKNOWN)
 description:
   - Validates and compiles an intent (workloads, outside endpoints and an allow list on one secondary
     network) into C(k8s.cni.cncf.io/v1beta1) MultiNetworkPolicy objects, the same manifests the
@@ -27,9 +27,11 @@ description:
   - Naming a workload in the allow list isolates it in that direction, as NetworkPolicy does.
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Writes are sent as server-side dry runs, so the API server still validates them.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: One before/after pair per created, updated or deleted policy, owned fields only.
 options:
