@@ -247,6 +247,16 @@ def test_a_serviceaccount_that_may_only_read_fails_on_the_first_write(lab_kubeco
     assert mnp.items() == []
 
 
+def test_a_no_op_run_sends_no_write_request(lab_kubeconfig, lab_api, mnp):
+    """resourceVersions cannot show it (a no-op apply is not persisted): a reader can run it."""
+    intent = tenant_intent(mnp.namespace)
+    run_module(lab_kubeconfig, intent)
+    reader = {"apiGroups": [GROUP], "resources": [PLURAL], "verbs": ["list"]}
+    result = run_module(serviceaccount_kubeconfig(lab_api, mnp.namespace, "lister", [reader]), intent)
+    assert not result.get("failed"), result.get("msg")
+    assert not result["changed"] and result["policies"] == compile_intent(intent)
+
+
 @pytest.fixture
 def deny_open_ipblocks(lab_api, lab_namespace):
     """A ValidatingAdmissionPolicy, as a platform team would install, refusing 0.0.0.0/0 peers."""
