@@ -156,15 +156,22 @@ class PolicyStore:
     def delete(self, obj):
         metadata = obj["metadata"]
         self._write("delete", obj, lambda resource: self.client.delete(
-            resource, name=metadata["name"], namespace=metadata["namespace"], serialize=False))
+            resource, name=metadata["name"], namespace=metadata["namespace"], serialize=False), gone_ok=True)
 
-    def _write(self, verb, obj, call):
+    def _write(self, verb, obj, call, gone_ok=False):
         resource = self.resource  # outside the try: discovery errors are not this write's
         try:
             return call(resource)
+        except ApiException as error:
+            if gone_ok and error.status == 404:  # deleted by someone else since the list: done
+                return None
+            raise self._write_error(verb, obj, error) from error
         except Exception as error:
-            target = "{0} {1}/{2}".format(KIND, obj["metadata"].get("namespace"), obj["metadata"]["name"])
-            raise ApplyError(describe_api_error("Failed to " + verb, target, error, self.host)) from error
+            raise self._write_error(verb, obj, error) from error
+
+    def _write_error(self, verb, obj, error):
+        target = "{0} {1}/{2}".format(KIND, obj["metadata"].get("namespace"), obj["metadata"]["name"])
+        return ApplyError(describe_api_error("Failed to " + verb, target, error, self.host))
 
 
 def intent_scope(intent):

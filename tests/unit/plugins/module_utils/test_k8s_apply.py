@@ -12,6 +12,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import c
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import (
     ApplyError,
+    PolicyStore,
     describe_api_error,
     reconcile,
 )
@@ -192,3 +193,60 @@ def test_connection_errors_name_the_server_and_the_socket_error():
 def test_other_errors_keep_their_own_message():
     assert describe_api_error("Could not create", "a client", FileNotFoundError("no /ca.crt")) == (
         "Could not create a client: no /ca.crt")
+
+
+class StubResponse:
+    def __init__(self, status, body):
+        self.status, self.data = status, json.dumps(body).encode()
+
+
+class StubClient:
+    """Just what PolicyStore uses of kubernetes.core's K8SClient; `fail` maps a verb to an error."""
+
+    def __init__(self, fail=None, dry_run=False):
+        self.fail, self.dry_run, self.calls = fail or {}, dry_run, []
+        self.configuration = type("Configuration", (), {"host": "https://127.0.0.1:6443"})()
+        self.client = self  # the dynamic client kubernetes.core wraps
+
+    def _call(self, verb, response, **params):
+        self.calls.append((verb, params))
+        if verb in self.fail:
+            raise self.fail[verb]
+        return response
+
+    def server_side_apply(self, resource, body, **params):
+        return self._call("apply", StubResponse(201, body), **params)
+
+    def delete(self, resource, **params):
+        return self._call("delete", StubResponse(200, {}), **params)
+
+
+def stub_store(client):
+    store = PolicyStore(module=None)
+    store._client, store._resource = client, "multi-networkpolicies"
+    return store
+
+
+def test_the_store_applies_server_side_with_our_field_manager_and_force():
+    client = StubClient(dry_run=True)
+    manifest = compile_intent(SEED_INTENT)[0]
+    created, stored = stub_store(client).apply(manifest)
+    assert created and stored == manifest
+    (verb, params), = client.calls
+    assert params["field_manager"] == "ocpvirt.multinet" and params["force_conflicts"] is True
+    assert params["dry_run"] == "All"
+
+
+def test_deleting_a_policy_someone_else_deleted_is_not_an_error():
+    client = StubClient(fail={"delete": api_error(404, "Not Found", {"reason": "NotFound", "message": "gone"})})
+    stub_store(client).delete(compile_intent(SEED_INTENT)[0])
+    assert [verb for verb, _ in client.calls] == ["delete"]
+
+
+def test_a_refused_write_names_the_policy():
+    forbidden = api_error(403, "Forbidden", {"reason": "Forbidden", "message": "cannot patch"})
+    manifest = compile_intent(SEED_INTENT)[0]
+    with pytest.raises(ApplyError) as failure:
+        stub_store(StubClient(fail={"apply": forbidden})).apply(manifest)
+    assert str(failure.value) == "Failed to apply MultiNetworkPolicy llm-demo/{0}: Forbidden (403): cannot patch".format(
+        manifest["metadata"]["name"])
