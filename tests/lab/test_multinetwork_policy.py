@@ -4,7 +4,6 @@ The module runs the way Ansible runs it (an ad-hoc `ansible` call, JSON callback
 assertion about the cluster is made with the kubernetes client, never with the module's
 own report.
 """
-import copy
 import json
 import os
 import subprocess
