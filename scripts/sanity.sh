@@ -20,6 +20,11 @@ if [[ ! -f "$get_pip_cache" ]]; then
   cp "$repo/scripts/get_pip_offline.py" "$get_pip_cache"
 fi
 
+# One run at a time: the staged copy is rebuilt from scratch on each run.
+mkdir -p "$repo/.cache"
+exec 9>"$repo/.cache/sanity.lock"
+flock 9
+
 collection="$("$bin/python" "$repo/scripts/stage_collection.py" --root "$repo/.cache")"
 cd "$collection"
-exec "$bin/ansible-test" sanity --python 3.11 --local --color no "$@"
+"$bin/ansible-test" sanity --python 3.11 --local --color no "$@"
