@@ -13,14 +13,15 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
+import jinja2
 import pytest
 import yaml
+from jinja2 import meta
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 AAP = REPO / "aap"
 SURVEY_TYPES = {"text", "textarea", "password", "integer", "float", "multiplechoice", "multiselect"}
-AWX_TEMPLATE_VARIABLE = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
 
 class UnsafeLoader(yaml.SafeLoader):
@@ -81,19 +82,33 @@ def test_awx_task_uses_only_documented_options(module, args, task_name):
 
 def test_credential_type_injects_what_kubernetes_core_reads():
     k8s_options = module_doc("kubernetes.core.k8s")["options"]
-    documented = " ".join(" ".join(k8s_options[name]["description"]) for name in ("host", "api_key", "validate_certs"))
+    documented = " ".join(" ".join(k8s_options[name]["description"])
+                          for name in ("host", "api_key", "validate_certs", "ca_cert"))
     injected = aap_vars()["aap_credential_type_injectors"]["env"]
-    assert set(injected) == {"K8S_AUTH_HOST", "K8S_AUTH_API_KEY", "K8S_AUTH_VERIFY_SSL"}
+    assert set(injected) == {"K8S_AUTH_HOST", "K8S_AUTH_API_KEY", "K8S_AUTH_VERIFY_SSL", "K8S_AUTH_SSL_CA_CERT"}
     for variable in injected:
         assert variable in documented, f"kubernetes.core does not document {variable}"
 
 
+def injector_templates():
+    injectors = aap_vars()["aap_credential_type_injectors"]
+    return [*injectors["env"].values(), *injectors.get("file", {}).values()]
+
+
 def test_injectors_refer_only_to_declared_inputs():
-    settings = aap_vars()
-    fields = {field["id"] for field in settings["aap_credential_type_inputs"]["fields"]}
-    referenced = {name for value in settings["aap_credential_type_injectors"]["env"].values()
-                  for name in AWX_TEMPLATE_VARIABLE.findall(value)}
-    assert referenced == fields
+    """Every input reaches the job, and nothing but inputs (and AWX's `tower`) is referenced."""
+    fields = {field["id"] for field in aap_vars()["aap_credential_type_inputs"]["fields"]}
+    environment = jinja2.Environment()
+    referenced = set().union(*(meta.find_undeclared_variables(environment.parse(template))
+                               for template in injector_templates()))
+    assert referenced - {"tower"} == fields
+
+
+def test_injected_files_are_referenced_by_their_template_name():
+    injectors = aap_vars()["aap_credential_type_injectors"]
+    for file_key in injectors.get("file", {}):
+        name = file_key.split(".", 1)[1]
+        assert any(f"tower.filename.{name}" in value for value in injectors["env"].values()), file_key
 
 
 def test_token_input_is_secret():
