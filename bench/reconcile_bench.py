@@ -32,6 +32,7 @@ GROUP, VERSION, PLURAL = "k8s.cni.cncf.io", "v1beta1", "multi-networkpolicies"
 READ_VERBS = {"GET", "HEAD", "OPTIONS"}
 HAND_EDIT_MANAGER = "bench-hand-edit"
 KUBECTL_FIELD_MANAGER = "kubectl-bench"
+BENCH_RUN_LABEL = "multinet.ocpvirt.io/bench-run"
 
 
 # --- inputs -------------------------------------------------------------------------------
@@ -58,11 +59,13 @@ def bench_intent(size, namespace):
 # --- processes ----------------------------------------------------------------------------
 
 def run_process(argv, workdir, env=None, label="run"):
-    """Run `argv` to completion; wall seconds, exit code, peak RSS of its process tree, output.
+    """Run `argv` to completion; wall seconds, exit code, CPU seconds and peak RSS of its process
+    tree, output.
 
-    os.wait4 returns the resource usage of this child alone (ru_maxrss: the largest RSS of the
-    child and the descendants it waited for), unlike RUSAGE_CHILDREN, which accumulates over
-    every child this process ever had.
+    os.wait4 returns the resource usage of this child and the descendants it waited for
+    (ru_maxrss: the largest RSS among them), unlike RUSAGE_CHILDREN, which accumulates over
+    every child this process ever had. CPU seconds do not grow when the machine is busy with
+    other work; wall seconds do.
     """
     stdout_path, stderr_path = workdir / f"{label}.stdout", workdir / f"{label}.stderr"
     with open(stdout_path, "wb") as stdout, open(stderr_path, "wb") as stderr:
@@ -74,6 +77,7 @@ def run_process(argv, workdir, env=None, label="run"):
     return {
         "seconds": seconds,
         "returncode": proc.returncode,
+        "tree_cpu_seconds": usage.ru_utime + usage.ru_stime,
         "tree_maxrss_kib": usage.ru_maxrss,
         "stdout": stdout_path.read_text(errors="replace"),
         "stderr": stderr_path.read_text(errors="replace"),
@@ -94,6 +98,7 @@ def writes(requests):
 def measurement(run, requests, process_maxrss_kib, **extra):
     return dict({
         "seconds": round(run["seconds"], 3),
+        "client_cpu_seconds": round(run["tree_cpu_seconds"], 3),
         "requests": dict(sorted(requests.items())),
         "writes": writes(requests),
         "process_maxrss_kib": process_maxrss_kib,
@@ -106,8 +111,8 @@ def measurement(run, requests, process_maxrss_kib, **extra):
 class Lab:
     """The lab apiserver, seen as another user would see it (a plain kubernetes client)."""
 
-    def __init__(self, kubeconfig):
-        self.kubeconfig = str(kubeconfig)
+    def __init__(self, kubeconfig, run_id):
+        self.kubeconfig, self.run_id = str(kubeconfig), run_id
         self.api = config.new_client_from_config(config_file=self.kubeconfig)
         self.core = client.CoreV1Api(self.api)
         self.custom = client.CustomObjectsApi(self.api)
@@ -116,13 +121,14 @@ class Lab:
         return client.VersionApi(self.api).get_code().git_version
 
     def create_namespace(self, name):
+        """A namespace labelled with this run, so that cleaning up never touches another run's."""
         self.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(
-            name=name, labels={"multinet.ocpvirt.io/bench": "true"})))
-        return name
+            name=f"bench-{self.run_id}-{name}", labels={BENCH_RUN_LABEL: self.run_id})))
+        return f"bench-{self.run_id}-{name}"
 
-    def delete_bench_namespaces(self):
-        """Delete every namespace a benchmark made (the namespace controller empties them)."""
-        for namespace in self.core.list_namespace(label_selector="multinet.ocpvirt.io/bench=true").items:
+    def delete_namespaces(self):
+        """Delete the namespaces this run made (the namespace controller empties them)."""
+        for namespace in self.core.list_namespace(label_selector=f"{BENCH_RUN_LABEL}={self.run_id}").items:
             if not namespace.metadata.deletion_timestamp:
                 self.core.delete_namespace(namespace.metadata.name)
 
@@ -205,6 +211,7 @@ class ModuleTool:
         return measurement(
             run, summed_requests(records), max(r["maxrss_kib"] for r in records),
             module_seconds=round(sum(r["seconds"] for r in records), 3),
+            module_cpu_seconds=round(sum(r["cpu_seconds"] for r in records), 3),
             reported={key: len(result[key]) for key in ("created", "updated", "deleted")},
             changed=result["changed"])
 
@@ -266,14 +273,15 @@ class K8sLoopTool:
         return measurement(
             run, summed_requests(records), max(r["maxrss_kib"] for r in records),
             module_seconds=round(sum(r["seconds"] for r in records), 3),
+            module_cpu_seconds=round(sum(r["cpu_seconds"] for r in records), 3),
             module_processes=len(records), changed_items=sum(1 for item in items if item.get("changed")))
 
 
 # --- scenario -----------------------------------------------------------------------------
 
-def scenario(lab, tool, size, run_id):
+def scenario(lab, tool, size):
     """First apply, no-op re-run and re-run after a hand edit of one policy, each checked."""
-    namespace = lab.create_namespace(f"bench-{run_id}-{tool.name.replace('_', '-')}-{size}")
+    namespace = lab.create_namespace(f"{tool.name.replace('_', '-')}-{size}")
     intent = bench_intent(size, namespace)
     manifests = compile_intent(intent)
     prepared = tool.prepare(f"{tool.name}-{size}", intent, manifests)
@@ -291,9 +299,9 @@ def hand_edit_target(manifests):
     return next(m["metadata"]["name"] for m in manifests if m["spec"].get("ingress"))
 
 
-def warm_up(lab, tools, run_id):
+def warm_up(lab, tools):
     """One small apply per tool first, so discovery caches are warm, as on a user's machine."""
     for tool in tools:
-        namespace = lab.create_namespace(f"bench-{run_id}-warmup-{tool.name.replace('_', '-')}")
+        namespace = lab.create_namespace(f"warmup-{tool.name.replace('_', '-')}")
         intent = bench_intent(2, namespace)
         tool.run(f"{tool.name}-warmup", tool.prepare(f"{tool.name}-warmup", intent, compile_intent(intent)))

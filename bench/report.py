@@ -91,17 +91,19 @@ def _phase_rows(results, phase):
         ratio = "{0:.2f}x".format(run["seconds"] / kubectl["seconds"]) if kubectl else "-"
         rows.append(("{0:,}".format(outcome["workloads"]), "{0:,}".format(outcome["policies"]),
                      TOOL_TITLES[outcome["tool"]], "{0:.2f}".format(run["seconds"]), ratio,
-                     _module_seconds(run), _verbs(run["requests"]), run["writes"],
+                     "{0:.2f}".format(run["client_cpu_seconds"]), _module_seconds(run), _verbs(run["requests"]), run["writes"],
                      _mib(run["process_maxrss_kib"]), "yes" if run["cluster_matches"] else "**no**"))
     return rows
 
 
 def _module_seconds(run):
-    return "{0:.2f}".format(run["module_seconds"]) if "module_seconds" in run else "-"
+    if "module_seconds" not in run:
+        return "-"
+    return "{0:.2f} / {1:.2f}".format(run["module_seconds"], run["module_cpu_seconds"])
 
 
 def _reconcile_section(results):
-    header = ("workloads", "policies", "tool", "wall s", "vs kubectl", "module process s",
+    header = ("workloads", "policies", "tool", "wall s", "vs kubectl", "client CPU s", "module process wall / CPU s",
               "requests by verb", "writes", "peak RSS MiB", "cluster as intended")
     parts = []
     for phase, title in PHASES:
@@ -154,8 +156,9 @@ def markdown(results):
         "holds exactly the compiled policies with their specs.",
         "- **How users run it**: the module and `kubernetes.core.k8s` run from `ansible-playbook` (connection "
         "local, intent or manifests from a vars file), so *wall s* includes Ansible's start-up and templating. "
-        "*module process s* is the module process alone, from interpreter start to exit (summed over the "
-        "loop's processes).",
+        "*client CPU s* is the CPU time of the tool's whole process tree (for Ansible: controller, worker and "
+        "module processes); *module process wall / CPU s* is the module process alone, from interpreter start "
+        "to exit (summed over the loop's processes). The API server's own work shows only in *wall s*.",
         "- **Requests** are counted at the client: for Ansible modules, a probe on the module processes' "
         "`PYTHONPATH` (`bench/probe/sitecustomize.py`) counts every urllib3 request, the transport under the "
         "kubernetes client; for kubectl, its `-v=6` request log. A LIST is a GET; *writes* are all other verbs. "
@@ -176,8 +179,8 @@ def markdown(results):
         "## Notes",
         "",
         "- " + _loop_note(results),
-        "- The machine is shared with other work (see the load average); *module process s* and the request "
-        "counts do not depend on the load, wall times do.",
+        "- The machine may be shared with other work (see the load average at start and end); CPU times and "
+        "request counts do not depend on that load, wall times do, and so do the ratios to kubectl.",
         "",
         "## Machine and versions",
         "",

@@ -124,7 +124,7 @@ def intent_compile_seconds(size):
     return round(time.perf_counter() - started, 4)
 
 
-def reconcile_runs(args, lab, tools, run_id):
+def reconcile_runs(args, lab, tools):
     results = []
     for size in args.sizes:
         for tool in tools:
@@ -132,7 +132,7 @@ def reconcile_runs(args, lab, tools, run_id):
                 continue
             log(f"{tool.title}: {size} workloads")
             started = time.perf_counter()
-            outcome = reconcile_bench.scenario(lab, tool, size, run_id)
+            outcome = reconcile_bench.scenario(lab, tool, size)
             outcome["compile_seconds"] = intent_compile_seconds(size)
             results.append(outcome)
             log(f"{tool.title}: {size} workloads done in {time.perf_counter() - started:.0f}s")
@@ -143,9 +143,8 @@ def main(argv=None):
     args = parse_args(argv)
     started = time.perf_counter()
     kubeconfig = lab_up()
-    lab = reconcile_bench.Lab(kubeconfig)
+    lab = reconcile_bench.Lab(kubeconfig, run_id=uuid.uuid4().hex[:6])
     kubectl = build_kubectl() if "kubectl" in args.tools else None
-    run_id = uuid.uuid4().hex[:6]
     results = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "arguments": sys.argv[1:] if argv is None else list(argv),
@@ -159,11 +158,11 @@ def main(argv=None):
     workdir = Path(tempfile.mkdtemp(prefix="ocpvirt-bench-"))
     try:
         tools = make_tools(args.tools, lab, workdir, kubectl)
-        reconcile_bench.warm_up(lab, tools, run_id)
-        results["reconcile"] = reconcile_runs(args, lab, tools, run_id)
+        reconcile_bench.warm_up(lab, tools)
+        results["reconcile"] = reconcile_runs(args, lab, tools)
     finally:
         if not args.keep_namespaces:
-            lab.delete_bench_namespaces()
+            lab.delete_namespaces()
         shutil.rmtree(workdir, ignore_errors=True)
     results["machine"]["load_average_at_end"] = [round(value, 2) for value in os.getloadavg()]
     results["total_seconds"] = round(time.perf_counter() - started, 1)

@@ -1,7 +1,7 @@
 """Benchmark probe, loaded by every Python process started with this directory on PYTHONPATH.
 
 When OCPVIRT_BENCH_PROBE_LOG names a file, each process appends one JSON line at exit: its
-argv[0], wall seconds since start-up, peak RSS (KiB) and the HTTP requests it sent, by verb,
+argv[0], wall seconds since start-up, CPU seconds, peak RSS (KiB) and the HTTP requests it sent, by verb,
 counted at urllib3 (the transport under the kubernetes client, so every REST call, retry and
 redirect is seen). Ansible starts modules as separate processes (AnsiballZ_<module>.py), so
 this is how the module's own requests and memory are measured without touching the module.
@@ -31,11 +31,13 @@ def _count_requests():
 
 
 def _report():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     record = {
         "pid": os.getpid(),
         "program": os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "",
         "seconds": time.monotonic() - _STARTED,
-        "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "maxrss_kib": usage.ru_maxrss,
         "requests": _REQUESTS,
     }
     # One short write per process with O_APPEND: lines from concurrent processes do not interleave.

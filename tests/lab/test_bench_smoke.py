@@ -1,0 +1,69 @@
+"""Smoke run of `make bench`'s script (bench/run.py) at 10 workloads with the module only.
+
+The full benchmark is not part of `make test`; this proves the script still runs end to end
+against the lab, that its results have the shape the Markdown page is rendered from, and the
+property the benchmark exists to keep: a no-op re-run makes no write request.
+"""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_DIR = Path(__file__).resolve().parents[2]
+PHASES = ("first_apply", "no_op", "after_hand_edit")
+
+
+@pytest.fixture(scope="module")
+def smoke(lab_kubeconfig, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    argv = [sys.executable, str(REPO_DIR / "bench" / "run.py"), "--sizes", "10", "--loop-sizes",
+            "--compile-sizes", "10", "--tools", "module",
+            "--json", str(out / "results.json"), "--markdown", str(out / "benchmarks.md")]
+    proc = subprocess.run(argv, cwd=REPO_DIR, capture_output=True, text=True, check=False)
+    assert proc.returncode in (0, 1), proc.stderr  # 1: a target missed, which a smoke run cannot judge
+    return json.loads((out / "results.json").read_text()), (out / "benchmarks.md").read_text()
+
+
+def module_runs(results):
+    [outcome] = [o for o in results["reconcile"] if o["tool"] == "module"]
+    return outcome
+
+
+def test_results_record_machine_versions_and_every_phase(smoke):
+    results, _ = smoke
+    assert results["machine"]["nproc"] >= 1 and results["machine"]["memory_gib"] > 0
+    assert results["versions"]["kube-apiserver"].startswith("v1.")
+    assert results["versions"]["kubernetes.core"][0].isdigit()
+    outcome = module_runs(results)
+    assert (outcome["workloads"], outcome["policies"]) == (10, 11)  # one policy per workload + deny-all
+    for phase in PHASES:
+        run = outcome["runs"][phase]
+        assert run["seconds"] > 0 and run["client_cpu_seconds"] > 0 and run["process_maxrss_kib"] > 0
+        assert run["cluster_matches"], phase
+
+
+def test_first_apply_writes_every_policy_once(smoke):
+    run = module_runs(smoke[0])["runs"]["first_apply"]
+    assert run["writes"] == 11 and run["reported"]["created"] == 11
+
+
+def test_no_op_rerun_makes_no_write_request(smoke):
+    run = module_runs(smoke[0])["runs"]["no_op"]
+    assert run["writes"] == 0, run["requests"]
+    assert run["requests"].get("GET", 0) >= 1  # the one LIST was counted, so counting works
+    assert run["changed"] is False
+
+
+def test_hand_edit_is_put_back_with_one_write(smoke):
+    run = module_runs(smoke[0])["runs"]["after_hand_edit"]
+    assert run["writes"] == 1 and run["reported"]["updated"] == 1 and run["changed"] is True
+
+
+def test_markdown_shows_the_measured_numbers(smoke):
+    results, markdown = smoke
+    no_op = module_runs(results)["runs"]["no_op"]
+    assert "| 10 | 11 | ocpvirt.multinet.multinetwork_policy" in markdown
+    assert "{0:.2f}".format(no_op["seconds"]) in markdown
+    assert results["versions"]["ansible-core"] in markdown
