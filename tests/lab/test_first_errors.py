@@ -26,7 +26,7 @@ def run_site(tmp_path, extra_vars, *args, python=None):
     result = subprocess.run(
         [str(BIN / "ansible-playbook"), "-i", str(REPO / "inventory" / "seed_lab"), str(REPO / "playbooks" / "site.yml"),
          "-e", json.dumps(extra_vars), *args],
-        capture_output=True, text=True, cwd=REPO, env=env, timeout=300,
+        check=False, capture_output=True, text=True, cwd=REPO, env=env, timeout=300,
     )
     return result.returncode, result.stdout + result.stderr
 
@@ -64,7 +64,7 @@ def test_unreachable_api_server(tmp_path):
 def python_without_kubernetes():
     for candidate in ("/usr/bin/python3", "/usr/local/bin/python3"):
         if Path(candidate).exists() and subprocess.run([candidate, "-c", "import kubernetes"],
-                                                       capture_output=True).returncode != 0:
+                                                       check=False, capture_output=True).returncode != 0:
             return candidate
     return None
 
