@@ -122,9 +122,10 @@ class Lab:
 
     def create_namespace(self, name):
         """A namespace labelled with this run, so that cleaning up never touches another run's."""
+        namespace = f"bench-{self.run_id}-{name}"
         self.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(
-            name=f"bench-{self.run_id}-{name}", labels={BENCH_RUN_LABEL: self.run_id})))
-        return f"bench-{self.run_id}-{name}"
+            name=namespace, labels={BENCH_RUN_LABEL: self.run_id})))
+        return namespace
 
     def delete_namespaces(self):
         """Delete the namespaces this run made (the namespace controller empties them)."""
@@ -151,13 +152,16 @@ class Lab:
 
 # --- tools --------------------------------------------------------------------------------
 
-def ansible_env(probe_log):
-    """Ansible as users run it, plus the probe that counts each module process's requests."""
+def ansible_env(probe_log, results_file):
+    """Ansible as users run it (default output), plus the probe that counts each module process's
+    requests and the callback that summarises each task's result into `results_file`."""
     return dict(
         os.environ,
         ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
-        ANSIBLE_STDOUT_CALLBACK="json",
-        ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+        ANSIBLE_STDOUT_CALLBACK="default",
+        ANSIBLE_CALLBACK_PLUGINS=str(PLAYBOOKS / "callback_plugins"),
+        ANSIBLE_CALLBACKS_ENABLED="bench_results",
+        OCPVIRT_BENCH_RESULTS=str(results_file),
         ANSIBLE_LOCALHOST_WARNING="false",
         ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
         PYTHONPATH=os.pathsep.join(filter(None, [str(PROBE_DIR), os.environ.get("PYTHONPATH")])),
@@ -181,10 +185,14 @@ def summed_requests(records):
     return total
 
 
-def task_results(stdout):
-    """The host results of each task from the json stdout callback."""
-    plays = json.loads(stdout)["plays"]
-    return [task["hosts"]["localhost"] for play in plays for task in play["tasks"]]
+def run_playbook(workdir, label, playbook, extra_vars):
+    """ansible-playbook with the probe; (process run, task summaries, probe records)."""
+    probe_log, results_file = workdir / f"{label}.probe.jsonl", workdir / f"{label}.results.json"
+    argv = [str(VENV_BIN / "ansible-playbook"), str(PLAYBOOKS / playbook)]
+    for name, value in extra_vars.items():
+        argv += ["-e", f"{name}={value}"]
+    run = checked(run_process(argv, workdir, ansible_env(probe_log, results_file), label), argv)
+    return run, json.loads(results_file.read_text()), probe_log
 
 
 class ModuleTool:
@@ -202,17 +210,14 @@ class ModuleTool:
         return path
 
     def run(self, label, prepared):
-        probe_log = self.workdir / f"{label}.probe.jsonl"
-        argv = [str(VENV_BIN / "ansible-playbook"), str(PLAYBOOKS / "module.yml"),
-                "-e", f"intent_file={prepared}", "-e", f"kubeconfig={self.lab.kubeconfig}"]
-        run = checked(run_process(argv, self.workdir, ansible_env(probe_log), label), argv)
+        run, [result], probe_log = run_playbook(self.workdir, label, "module.yml", {
+            "intent_file": prepared, "kubeconfig": self.lab.kubeconfig})
         records = probe_records(probe_log, "AnsiballZ_multinetwork_policy")
-        result = task_results(run["stdout"])[0]
         return measurement(
             run, summed_requests(records), max(r["maxrss_kib"] for r in records),
             module_seconds=round(sum(r["seconds"] for r in records), 3),
             module_cpu_seconds=round(sum(r["cpu_seconds"] for r in records), 3),
-            reported={key: len(result[key]) for key in ("created", "updated", "deleted")},
+            reported={key: result[key] for key in ("created", "updated", "deleted")},
             changed=result["changed"])
 
 
@@ -264,17 +269,14 @@ class K8sLoopTool:
         return path
 
     def run(self, label, prepared):
-        probe_log = self.workdir / f"{label}.probe.jsonl"
-        argv = [str(VENV_BIN / "ansible-playbook"), str(PLAYBOOKS / "k8s_loop.yml"),
-                "-e", f"manifests_file={prepared}", "-e", f"kubeconfig={self.lab.kubeconfig}"]
-        run = checked(run_process(argv, self.workdir, ansible_env(probe_log), label), argv)
+        run, [result], probe_log = run_playbook(self.workdir, label, "k8s_loop.yml", {
+            "manifests_file": prepared, "kubeconfig": self.lab.kubeconfig})
         records = probe_records(probe_log, "AnsiballZ_k8s")
-        items = task_results(run["stdout"])[0]["results"]
         return measurement(
             run, summed_requests(records), max(r["maxrss_kib"] for r in records),
             module_seconds=round(sum(r["seconds"] for r in records), 3),
             module_cpu_seconds=round(sum(r["cpu_seconds"] for r in records), 3),
-            module_processes=len(records), changed_items=sum(1 for item in items if item.get("changed")))
+            module_processes=len(records), changed_items=sum(result["items_changed"]))
 
 
 # --- scenario -----------------------------------------------------------------------------

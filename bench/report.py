@@ -115,15 +115,30 @@ def _loop_note(results):
     loop_sizes = results.get("loop_sizes") or []
     if not loop_sizes:
         return "kubernetes.core.k8s in a loop was not run."
-    per_item = [
-        (outcome["workloads"], outcome["runs"]["no_op"]["seconds"] / outcome["policies"])
-        for outcome in results["reconcile"] if outcome["tool"] == "k8s_loop"]
-    measured = "; ".join("{0:.2f} s per manifest at {1:,} workloads".format(seconds, size)
-                         for size, seconds in per_item)
-    return ("kubernetes.core.k8s in a loop starts one module process per manifest, so it was run only at "
-            "{0} workloads (a no-op pass measured {1}); at 1,000 and 5,000 workloads each pass would take "
-            "that long per manifest, too long for one `make bench` on this machine.").format(
-                ", ".join("{0:,}".format(size) for size in loop_sizes), measured)
+    measured = "; ".join(
+        "at {0:,} workloads a no-op pass took {1:.2f} s wall and {2:.2f} s CPU per manifest".format(
+            outcome["workloads"], outcome["runs"]["no_op"]["seconds"] / outcome["policies"],
+            outcome["runs"]["no_op"]["client_cpu_seconds"] / outcome["policies"])
+        for outcome in results["reconcile"] if outcome["tool"] == "k8s_loop")
+    return ("kubernetes.core.k8s in a loop starts one module process per manifest ({0}). It was run only at "
+            "{1} workloads: a pass at 1,000 workloads needs 1,001 module processes and three passes per size "
+            "would not fit in one `make bench` (about 20 minutes on 2 cores). Larger loop runs: "
+            "`--loop-sizes 10 100`.").format(measured, ", ".join("{0:,}".format(size) for size in loop_sizes))
+
+
+def _controller_note(results):
+    """Where the module's no-op time goes: its own process versus Ansible on the controller."""
+    parts = []
+    for outcome in results.get("reconcile", []):
+        if outcome["tool"] == "module":
+            run = outcome["runs"]["no_op"]
+            parts.append("{0:,} workloads: {1:.2f} s CPU, {2:.2f} s of it in the module process".format(
+                outcome["workloads"], run["client_cpu_seconds"], run["module_cpu_seconds"]))
+    if not parts:
+        return "The module was not run."
+    return ("Module no-op re-runs, client CPU: " + "; ".join(parts) + ". The rest is Ansible on the controller: "
+            "start-up, loading and templating the intent, and handling the module's result, which holds every "
+            "compiled policy (`policies`) and, as `invocation`, the whole intent again.")
 
 
 def markdown(results):
@@ -155,7 +170,8 @@ def markdown(results):
         "After every run the namespace is read back with the Kubernetes client: *cluster as intended* means it "
         "holds exactly the compiled policies with their specs.",
         "- **How users run it**: the module and `kubernetes.core.k8s` run from `ansible-playbook` (connection "
-        "local, intent or manifests from a vars file), so *wall s* includes Ansible's start-up and templating. "
+        "local, intent or manifests from a vars file, default output), so *wall s* includes Ansible's start-up and "
+        "templating. "
         "*client CPU s* is the CPU time of the tool's whole process tree (for Ansible: controller, worker and "
         "module processes); *module process wall / CPU s* is the module process alone, from interpreter start "
         "to exit (summed over the loop's processes). The API server's own work shows only in *wall s*.",
@@ -178,6 +194,7 @@ def markdown(results):
         "",
         "## Notes",
         "",
+        "- " + _controller_note(results),
         "- " + _loop_note(results),
         "- The machine may be shared with other work (see the load average at start and end); CPU times and "
         "request counts do not depend on that load, wall times do, and so do the ratios to kubectl.",

@@ -6,7 +6,7 @@ Starts the lab (lab/labctl.py up), builds kubectl of the lab's release if it is 
 runs every measurement, then writes bench/results.json and docs/benchmarks.md (rendered by
 bench/report.py from that JSON). Exit status 1 when a target is missed.
 
-Usage: python bench/run.py [--sizes 10 100 1000 5000] [--loop-sizes 10 100]
+Usage: python bench/run.py [--sizes 10 100 1000 5000] [--loop-sizes 10]
                            [--compile-sizes 10 100 1000 5000 10000] [--tools module kubectl k8s_loop]
                            [--json PATH] [--markdown PATH]
 """
@@ -39,7 +39,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000, 5000],
                         help="workloads per intent for the reconcile runs")
-    parser.add_argument("--loop-sizes", type=int, nargs="*", default=[10, 100],
+    parser.add_argument("--loop-sizes", type=int, nargs="*", default=[10],
                         help="sizes at which kubernetes.core.k8s runs in a loop (one process per manifest)")
     parser.add_argument("--compile-sizes", type=int, nargs="+", default=[10, 100, 1000, 5000, 10000])
     parser.add_argument("--tools", nargs="+", choices=TOOLS, default=list(TOOLS))
