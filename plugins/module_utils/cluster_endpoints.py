@@ -14,7 +14,10 @@ import binascii
 import ipaddress
 import json
 
-import yaml
+try:
+    import yaml  # ansible-core's own dependency, so present wherever the module runs
+except ImportError:  # pragma: no cover
+    yaml = None
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 
@@ -237,6 +240,8 @@ def network_data_interfaces(text):
 
     Returns [{name, mac, addresses}] in document order; unparsable text gives [].
     """
+    if yaml is None:
+        raise MultinetError("reading cloud-init networkData needs the Python package PyYAML")
     try:
         data = yaml.safe_load(text)  # YAML is a superset of the JSON form
     except yaml.YAMLError:
