@@ -5,9 +5,15 @@ the module's auth options and `K8sService` finds the API resource. What kubernet
 service does not offer is a server-side apply without a preliminary GET per object (its
 `apply` goes through `k8s_apply`, which reads the object first), so writes go straight to
 the dynamic client it built: one LIST per run, then one request per policy that differs.
+
+Writes run a few at a time (`WRITE_WORKERS`): each one is a round trip in which the client
+mostly waits for the API server, so a thousand sequential applies spend most of their time
+idle. The phases of `reconcile.write_phases` still run one after the other.
 """
 
 import json
+import threading
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
@@ -26,6 +32,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.reconcile import 
     compute_plan,
     diff_entries,
     foreign_keys_patch,
+    write_phases,
 )
 
 try:
@@ -36,6 +43,12 @@ except ImportError:  # reported by AnsibleK8SModule's dependency check
 
 FIELD_MANAGER = "ocpvirt.multinet"
 OWNED_LABELS = (MANAGED_BY_LABEL, INTENT_LABEL)
+# Writes in flight at once. Four keep a 2-core API server busy; more mostly queue there, and
+# they would exceed the connections urllib3 keeps per host on a 1-CPU execution environment
+# (the kubernetes client's default pool is 5 per CPU).
+WRITE_WORKERS = 4
+RETURN_POLICIES = ("all", "changed", "names")
+_SKIPPED = object()  # what a write task returns when it did not start because another failed
 
 
 class ApplyError(CoreException):
@@ -122,6 +135,18 @@ class PolicyStore:
                              "installed (useMultiNetworkPolicy on OpenShift)?".format(target))
         return resource
 
+    def prepare_writes(self):
+        """Resolve the client and the API resource in this thread, before writes run in others
+        (the lazy properties are not thread-safe); how many writes may run at once.
+
+        Capped by the connections the client's urllib3 pool keeps: a write beyond them would
+        open a connection and throw it away afterwards.
+        """
+        if self._resource is None:
+            self._resource = self._find_resource()  # resolves the client too
+        pool_size = self.client.configuration.connection_pool_maxsize or 1
+        return max(1, min(WRITE_WORKERS, pool_size))
+
     @property
     def _dry_run(self):
         return "All" if self.client.dry_run else None
@@ -185,7 +210,7 @@ def desired_policies(intent, state):
     return compile_intent(intent) if state == "present" else []
 
 
-def reconcile(store, intent, state="present", prune=True, want_diff=False):
+def reconcile(store, intent, state="present", prune=True, want_diff=False, return_policies="changed"):
     """Make the cluster hold exactly the intent's policies; returns the module result.
 
     Raises MultinetError before any request when the intent is invalid, ApplyError (with the
@@ -194,31 +219,99 @@ def reconcile(store, intent, state="present", prune=True, want_diff=False):
     desired = desired_policies(intent, state)
     namespace, selector = intent_scope(intent)
     plan = compute_plan(desired, store.list(namespace, selector), prune=prune or state == "absent")
-    result = {"policies": desired, "created": [], "updated": [], "deleted": []}
+    result = {"created": [], "updated": [], "deleted": []}
     if want_diff:
         result["diff"] = diff_entries(plan, OWNED_LABELS)
     try:
         execute(store, plan, result)
     except ApplyError as error:
-        error.result = _finish(result)
+        error.result = _finish(result, desired, return_policies)
         raise
-    return _finish(result)
+    return _finish(result, desired, return_policies)
 
 
 def execute(store, plan, result):
-    """Write the plan: creates and updates first, so nothing is left open while pruning."""
-    for manifest in plan.create:
-        _record(result, manifest, created=_apply(store, manifest))
-    for update in plan.update:
-        _apply(store, update.desired)
-        result["updated"].append(update.desired["metadata"]["name"])
-    for obj in plan.delete:
-        store.delete(obj)
-        result["deleted"].append(obj["metadata"]["name"])
+    """Write the plan phase by phase (see `write_phases` for the order and why).
+
+    A phase's writes run concurrently, after its first one succeeded alone. At the first
+    failure no further write starts, the ones in flight are waited for and recorded, and the
+    failure is raised.
+    """
+    phases = write_phases(plan)
+    if not phases:
+        return
+    workers = store.prepare_writes()
+    for phase in phases:
+        done, failure = run_bounded([_write_task(store, write) for write in phase], workers)
+        for index in sorted(done):
+            result[done[index]].append(phase[index].name)
+        if failure is not None:
+            raise failure
+
+
+def _write_task(store, write):
+    """A callable doing `write`; it returns the result list the policy's name belongs in."""
+    def task():
+        if write.action == "delete":
+            store.delete(write.obj)
+            return "deleted"
+        created = _apply(store, write.obj)
+        # A create answered 200 instead of 201 found the object already there (created
+        # meanwhile, or an unlabelled policy of the same name, now taken over): an update.
+        return "created" if created and write.action == "create" else "updated"
+    return task
+
+
+def run_bounded(tasks, workers):
+    """Run `tasks` (callables) in order, at most `workers` at a time, stopping at a failure.
+
+    The first task runs alone: most failures are the same for every write (no `patch` right,
+    a missing namespace, an admission webhook that is down), and those then stop the run
+    before anything is written. Once a task has failed, no task that has not started yet
+    starts; the running ones are waited for, so their results are known.
+    Returns ({index: value} of the tasks that completed, the exception of the first failed
+    task in task order or None).
+    """
+    completed, failures = {}, {}
+    failed = threading.Event()
+    pending = {}
+    queue = iter(enumerate(tasks))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        while True:
+            # Submit only into free threads, so nothing waits in the executor's queue and
+            # stopping the submissions stops the work.
+            while not failed.is_set() and len(pending) < (workers if completed else 1):
+                item = next(queue, None)
+                if item is None:
+                    break
+                pending[pool.submit(_guarded, item[1], failed)] = item[0]
+            if not pending:
+                break
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = pending.pop(future)
+                if future.exception() is not None:
+                    failures[index] = future.exception()
+                elif future.result() is not _SKIPPED:
+                    completed[index] = future.result()
+    return completed, failures[min(failures)] if failures else None
+
+
+def _guarded(task, failed):
+    # Checked in the worker thread as well: between a failure and the main thread noticing it,
+    # a task already submitted must not start its write.
+    if failed.is_set():
+        return _SKIPPED
+    try:
+        return task()
+    except BaseException:
+        failed.set()
+        raise
 
 
 def _apply(store, manifest):
-    """Apply, then delete what the apply could not: spec keys another field manager added."""
+    """Apply, then delete what the apply could not: spec keys another field manager added.
+    True when the apply created the object."""
     created, stored = store.apply(manifest)
     extra = foreign_keys_patch(stored.get("spec") or {}, manifest["spec"])
     if extra:
@@ -226,12 +319,20 @@ def _apply(store, manifest):
     return created
 
 
-def _record(result, manifest, created):
-    # An apply answered 200 instead of 201 found the object already there (created meanwhile,
-    # or an unlabelled policy of the same name that is now taken over): that is an update.
-    result["created" if created else "updated"].append(manifest["metadata"]["name"])
-
-
-def _finish(result):
+def _finish(result, desired, return_policies):
+    """Sorted name lists (writes complete in any order), `changed` and the policies asked for."""
+    for key in ("created", "updated", "deleted"):
+        result[key].sort()
+    written = set(result["created"]) | set(result["updated"])
+    result["policy_names"] = [policy["metadata"]["name"] for policy in desired]
+    result["policies"] = _returned_policies(desired, written, return_policies)
     result["changed"] = bool(result["created"] or result["updated"] or result["deleted"])
     return result
+
+
+def _returned_policies(desired, written, return_policies):
+    if return_policies == "all":
+        return desired
+    if return_policies == "changed":
+        return [policy for policy in desired if policy["metadata"]["name"] in written]
+    return []

@@ -109,13 +109,64 @@ def compute_plan(desired, existing, prune=True):
     return Plan(create=create, update=update, delete=delete)
 
 
+def allows_nothing(policy):
+    """True for a policy without ingress or egress rules: it only isolates the pods it selects.
+
+    The deny-all policy is one; so is an allow policy whose rules someone emptied by hand.
+    """
+    spec = policy.get("spec") or {}
+    return not spec.get("ingress") and not spec.get("egress")
+
+
+@dataclass(frozen=True)
+class Write:
+    """One write of a plan: `create` or `update` applies `obj` (the compiled manifest),
+    `delete` removes `obj` (the live object)."""
+
+    action: str
+    obj: dict
+
+    @property
+    def name(self):
+        return _name(self.obj)
+
+
+def write_phases(plan):
+    """The plan's writes in phases that run one after the other; each phase sorted by name.
+
+    A run can stop half-way (a refused write, a lost connection), so the order is chosen to
+    never block, even for a moment, a flow that both the old and the new policies allow:
+    1. policies that allow something are created or updated;
+    2. then policies that allow nothing (the deny-all): applied before the allows, it would
+       cut every flow of a workload whose allow policy is not written yet;
+    3. stale policies that allow nothing are deleted (they only block);
+    4. stale policies that allow something are deleted last: removing one narrows what is
+       allowed, so it waits until every new allow is in place.
+    Writes within one phase are independent of each other and may run concurrently.
+    """
+    applies = sorted([Write("create", obj) for obj in plan.create] +
+                     [Write("update", update.desired) for update in plan.update], key=_write_name)
+    deletes = sorted((Write("delete", obj) for obj in plan.delete), key=_write_name)
+    phases = (
+        [write for write in applies if not allows_nothing(write.obj)],
+        [write for write in applies if allows_nothing(write.obj)],
+        [write for write in deletes if allows_nothing(write.obj)],
+        [write for write in deletes if not allows_nothing(write.obj)],
+    )
+    return [phase for phase in phases if phase]
+
+
+def _write_name(write):
+    return write.name
+
+
 def removal_view(existing, label_keys):
     """A deleted policy as a diff's `before`: its spec and the labels that marked it ours."""
     return owned_view(existing, label_keys, ())
 
 
 def diff_entries(plan, label_keys):
-    """Ansible diff entries (before/after per policy), in the order the writes happen."""
+    """Ansible diff entries (before/after per policy): creates, updates, then deletes."""
     entries = []
     for desired in plan.create:
         entries.append(_entry(desired, {}, desired_view(desired)))

@@ -58,6 +58,19 @@ options:
       - Policies of other intents and policies not managed by this collection are never touched.
     type: bool
     default: true
+  return_policies:
+    description:
+      - Which compiled manifests RV(policies) holds. RV(policy_names) always lists every one.
+      - V(changed) returns the policies this run created or updated (in check mode, would), so
+        a re-run that changes nothing returns none. A result is kept by every callback and, in
+        AAP, stored with each job event; with thousands of policies the full list is several
+        hundred kilobytes per scheduled run, while the manifests can be compiled again at any
+        time from the same intent with the P(ocpvirt.multinet.compile_mnp#filter) filter.
+      - V(all) returns every compiled manifest, whether it was written or not.
+      - V(names) returns none (RV(policies) is empty).
+    type: str
+    choices: [all, changed, names]
+    default: changed
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 requirements:
@@ -105,8 +118,17 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+policy_names:
+  description: Names of every compiled policy, sorted (empty for O(state=absent)).
+  returned: always
+  type: list
+  elements: str
+  sample: [llm-demo-localnet-network-allow-tinypod, llm-demo-localnet-network-default-deny]
 policies:
-  description: The compiled MultiNetworkPolicy manifests, sorted by name (empty for O(state=absent)).
+  description:
+    - Compiled MultiNetworkPolicy manifests, sorted by name (empty for O(state=absent)).
+    - Those created or updated by this run with O(return_policies=changed) (the default), every
+      one with O(return_policies=all), none with O(return_policies=names).
   returned: always
   type: list
   elements: dict
@@ -114,7 +136,7 @@ policies:
     - apiVersion: k8s.cni.cncf.io/v1beta1
       kind: MultiNetworkPolicy
       metadata:
-        name: llm-demo-localnet-network-deny-all
+        name: llm-demo-localnet-network-default-deny
         namespace: llm-demo
         labels:
           app.kubernetes.io/managed-by: ocpvirt.multinet
@@ -129,7 +151,7 @@ created:
   returned: always
   type: list
   elements: str
-  sample: [llm-demo-localnet-network-deny-all]
+  sample: [llm-demo-localnet-network-default-deny]
 updated:
   description:
     - Names of the existing policies whose owned fields were put back to the compiled ones,
@@ -137,7 +159,7 @@ updated:
   returned: always
   type: list
   elements: str
-  sample: [llm-demo-localnet-network-tinypod]
+  sample: [llm-demo-localnet-network-allow-tinypod]
 deleted:
   description: Names of this intent's policies deleted (pruned, or all of them for O(state=absent)).
   returned: always
@@ -157,7 +179,11 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import An
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import PolicyStore, reconcile
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import (
+    RETURN_POLICIES,
+    PolicyStore,
+    reconcile,
+)
 
 
 def argspec():
@@ -166,6 +192,7 @@ def argspec():
         intent={"type": "dict", "required": True},
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
         prune={"type": "bool", "default": True},
+        return_policies={"type": "str", "choices": list(RETURN_POLICIES), "default": "changed"},
     )
     return spec
 
@@ -175,7 +202,8 @@ def main():
     params = module.params
     try:
         result = reconcile(PolicyStore(module), params["intent"], state=params["state"],
-                           prune=params["prune"], want_diff=module._diff)
+                           prune=params["prune"], want_diff=module._diff,
+                           return_policies=params["return_policies"])
     except MultinetError as error:
         module.fail_json(msg=str(error), changed=False)
     except CoreException as error:

@@ -112,6 +112,9 @@ def test_first_run_creates_and_second_run_writes_nothing(lab_kubeconfig, mnp):
     second = run_module(lab_kubeconfig, intent)
     assert not second["changed"] and second["created"] == second["updated"] == second["deleted"] == []
     assert mnp.versions() == versions
+    # by default only what was written comes back; every name always does
+    assert first["policies"] == compile_intent(intent) and second["policies"] == []
+    assert first["policy_names"] == second["policy_names"] == names(compile_intent(intent))
 
 
 def test_labels_and_annotations_added_by_others_are_left_alone(lab_kubeconfig, mnp):
@@ -251,7 +254,8 @@ def test_a_no_op_run_sends_no_write_request(lab_kubeconfig, lab_api, mnp):
     intent = tenant_intent(mnp.namespace)
     run_module(lab_kubeconfig, intent)
     reader = {"apiGroups": [GROUP], "resources": [PLURAL], "verbs": ["list"]}
-    result = run_module(serviceaccount_kubeconfig(lab_api, mnp.namespace, "lister", [reader]), intent)
+    result = run_module(serviceaccount_kubeconfig(lab_api, mnp.namespace, "lister", [reader]), intent,
+                        return_policies="all")
     assert not result.get("failed"), result.get("msg")
     assert not result["changed"] and result["policies"] == compile_intent(intent)
 

@@ -1,5 +1,6 @@
 import copy
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -21,42 +22,53 @@ SEED_INTENT = yaml.safe_load((Path(__file__).parents[3] / "unit" / "fixtures" / 
 
 
 class FakeStore:
-    """The store's interface over a dict of live objects; records every write."""
+    """The store's interface over a dict of live objects; records every write.
 
-    def __init__(self, live=(), fail_on=None, foreign_keys=()):
+    Writes may come from several threads (`workers` at once), as from the real store.
+    """
+
+    def __init__(self, live=(), fail_on=None, foreign_keys=(), workers=4):
         self.live = {obj["metadata"]["name"]: copy.deepcopy(obj) for obj in live}
         self.writes = []
         self.lists = 0
         self.fail_on = fail_on
         self.foreign_keys = foreign_keys
+        self.workers = workers
+        self.lock = threading.Lock()
 
     def list(self, namespace, selector):
         self.lists += 1
         self.selector = (namespace, selector)
         return [copy.deepcopy(obj) for obj in self.live.values()]
 
+    def prepare_writes(self):
+        return self.workers
+
     def apply(self, manifest):
         """Like server-side apply: spec keys absent from the manifest survive if someone else set them."""
         self._write("apply", manifest)
         name = manifest["metadata"]["name"]
-        created = name not in self.live
-        stored = self.live.setdefault(name, {"spec": {}})
-        kept = {key: value for key, value in stored["spec"].items() if key in self.foreign_keys}
-        self.live[name] = copy.deepcopy(manifest)
-        self.live[name]["spec"].update(kept)
-        return created, copy.deepcopy(self.live[name])
+        with self.lock:
+            created = name not in self.live
+            stored = self.live.setdefault(name, {"spec": {}})
+            kept = {key: value for key, value in stored["spec"].items() if key in self.foreign_keys}
+            self.live[name] = copy.deepcopy(manifest)
+            self.live[name]["spec"].update(kept)
+            return created, copy.deepcopy(self.live[name])
 
     def remove_keys(self, manifest, patch):
         self._write("patch", manifest, patch)
 
     def delete(self, obj):
         self._write("delete", obj)
-        del self.live[obj["metadata"]["name"]]
+        with self.lock:
+            del self.live[obj["metadata"]["name"]]
 
     def _write(self, verb, obj, *extra):
         if self.fail_on == (verb, obj["metadata"]["name"]):
             raise ApplyError("Failed to {0} {1}: Forbidden".format(verb, obj["metadata"]["name"]))
-        self.writes.append((verb, obj["metadata"]["name"], *extra))
+        with self.lock:
+            self.writes.append((verb, obj["metadata"]["name"], *extra))
 
 
 def names(policies):
@@ -143,10 +155,100 @@ def test_absent_without_namespace_is_a_field_error():
 
 def test_a_failed_write_reports_what_was_done_before_it():
     compiled = names(compile_intent(SEED_INTENT))
-    store = FakeStore(fail_on=("apply", compiled[1]))
+    store = FakeStore(fail_on=("apply", compiled[1]), workers=1)
     with pytest.raises(ApplyError, match="Forbidden") as failure:
         reconcile(store, SEED_INTENT)
     assert failure.value.result["created"] == compiled[:1] and failure.value.result["changed"]
+    assert store.writes == [("apply", compiled[0])]
+
+
+def ring_intent(size):
+    """`size` workloads, each allowed to reach the next: `size` allow policies and a deny-all."""
+    workloads = {"w{0:02d}".format(i): {"selector": {"app": "w{0:02d}".format(i)}, "ips": ["10.0.0.{0}".format(i + 10)]}
+                 for i in range(size)}
+    ring = sorted(workloads)
+    return {"namespace": "ns", "network": "net", "workloads": workloads,
+            "allow": [{"from": name, "to": ring[(i + 1) % size]} for i, name in enumerate(ring)]}
+
+
+class GatedStore(FakeStore):
+    """After a phase's first apply (it runs alone), the next `workers` applies each wait until all
+    of them have started: only concurrent writes get past."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.started = []
+        self.all_started = threading.Barrier(self.workers, timeout=10)
+        self.failure_raised = threading.Event()
+
+    def apply(self, manifest):
+        name = manifest["metadata"]["name"]
+        with self.lock:
+            self.started.append(name)
+            concurrent_wave = 1 < len(self.started) <= 1 + self.workers
+        if concurrent_wave:
+            self.all_started.wait()
+        if self.fail_on == ("apply", name):
+            error = ApplyError("Failed to apply {0}: Forbidden".format(name))
+            self.failure_raised.set()
+            raise error
+        if self.fail_on and concurrent_wave:  # the other writes in flight finish only after the failure
+            assert self.failure_raised.wait(timeout=10)
+        return super().apply(manifest)
+
+
+def test_writes_of_a_phase_run_concurrently_and_the_deny_all_comes_last():
+    intent = ring_intent(9)
+    compiled = names(compile_intent(intent))
+    store = GatedStore(workers=4)  # the barrier breaks (an error) unless 4 applies run at once
+    result = reconcile(store, intent)
+    assert result["created"] == compiled and store.live.keys() == set(compiled)
+    assert store.writes[-1] == ("apply", "net-default-deny")
+
+
+def test_concurrent_writes_stop_at_a_failure_and_report_the_ones_in_flight():
+    intent = ring_intent(9)
+    allow = [name for name in names(compile_intent(intent)) if name != "net-default-deny"]
+    store = GatedStore(workers=4, fail_on=("apply", allow[1]))
+    with pytest.raises(ApplyError, match="Failed to apply {0}: Forbidden".format(allow[1])) as failure:
+        reconcile(store, intent)
+    # allow[0] went alone; allow[2:5] were in flight with the failed write, finished after it
+    # and are reported; nothing else started, the deny-all least of all
+    done = [allow[0]] + allow[2:5]
+    assert sorted(store.started) == allow[:5]
+    assert failure.value.result["created"] == done == sorted(name for _, name in store.writes)
+    assert failure.value.result["changed"] and failure.value.result["policies"] == [
+        policy for policy in compile_intent(intent) if policy["metadata"]["name"] in done]
+
+
+def test_when_the_first_write_fails_nothing_is_written():
+    intent = ring_intent(9)
+    store = FakeStore(workers=4, fail_on=("apply", names(compile_intent(intent))[0]))
+    with pytest.raises(ApplyError) as failure:
+        reconcile(store, intent)
+    assert store.writes == [] and failure.value.result["created"] == [] and not failure.value.result["changed"]
+
+
+def test_state_absent_deletes_the_deny_all_first():
+    store = FakeStore(compile_intent(SEED_INTENT))
+    reconcile(store, SEED_INTENT, state="absent")
+    assert store.writes[0] == ("delete", "llm-demo-localnet-network-default-deny")
+
+
+def test_return_policies_chooses_which_manifests_come_back():
+    live = compile_intent(SEED_INTENT)
+    live[1]["spec"]["policyTypes"] = ["Ingress"]
+    compiled = compile_intent(SEED_INTENT)
+    by_mode = {mode: reconcile(FakeStore(live), SEED_INTENT, return_policies=mode) for mode in ("all", "changed", "names")}
+    assert by_mode["all"]["policies"] == compiled
+    assert by_mode["changed"]["policies"] == [compiled[1]]
+    assert by_mode["names"]["policies"] == []
+    assert all(result["policy_names"] == names(compiled) for result in by_mode.values())
+
+
+def test_a_no_op_run_returns_no_manifest_by_default():
+    result = reconcile(FakeStore(compile_intent(SEED_INTENT)), SEED_INTENT)
+    assert result["policies"] == [] and result["policy_names"] == names(compile_intent(SEED_INTENT))
 
 
 def test_diff_is_returned_only_when_asked():
@@ -203,9 +305,10 @@ class StubResponse:
 class StubClient:
     """Just what PolicyStore uses of kubernetes.core's K8SClient; `fail` maps a verb to an error."""
 
-    def __init__(self, fail=None, dry_run=False):
+    def __init__(self, fail=None, dry_run=False, pool_size=10):
         self.fail, self.dry_run, self.calls = fail or {}, dry_run, []
-        self.configuration = type("Configuration", (), {"host": "https://127.0.0.1:6443"})()
+        self.configuration = type("Configuration", (), {"host": "https://127.0.0.1:6443",
+                                                        "connection_pool_maxsize": pool_size})()
         self.client = self  # the dynamic client kubernetes.core wraps
 
     def _call(self, verb, response, **params):
@@ -250,3 +353,8 @@ def test_a_refused_write_names_the_policy():
         stub_store(StubClient(fail={"apply": forbidden})).apply(manifest)
     assert str(failure.value) == "Failed to apply MultiNetworkPolicy llm-demo/{0}: Forbidden (403): cannot patch".format(
         manifest["metadata"]["name"])
+
+
+@pytest.mark.parametrize("pool_size, workers", [(10, 4), (2, 2), (None, 1)])
+def test_parallel_writes_never_exceed_the_connections_urllib3_keeps(pool_size, workers):
+    assert stub_store(StubClient(pool_size=pool_size)).prepare_writes() == workers

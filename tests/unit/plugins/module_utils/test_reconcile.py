@@ -3,11 +3,13 @@ import copy
 import pytest
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.reconcile import (
+    allows_nothing,
     compute_plan,
     diff_entries,
     differs,
     foreign_keys_patch,
     live_view,
+    write_phases,
 )
 
 OUR_LABELS = ("app.kubernetes.io/managed-by", "multinet.ocpvirt.io/intent")
@@ -117,3 +119,39 @@ def test_diff_entries_pair_owned_fields_per_policy():
     assert changed["before"]["spec"] == updated["spec"] and changed["after"]["spec"] == policy("b")["spec"]
     assert "team" not in changed["before"]["metadata"]["labels"]
     assert deleted["after"] == {} and set(deleted["before"]["metadata"]["labels"]) == set(OUR_LABELS)
+
+
+def deny_all(name):
+    obj = policy(name)
+    obj["spec"] = {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    return obj
+
+
+def phases_of(plan):
+    return [[(write.action, write.name) for write in phase] for phase in write_phases(plan)]
+
+
+def test_a_policy_without_rules_allows_nothing():
+    emptied = policy("a")
+    emptied["spec"]["ingress"] = []
+    assert allows_nothing(deny_all("d")) and allows_nothing(emptied) and not allows_nothing(policy("a"))
+
+
+def test_allows_are_written_before_the_deny_all_and_stale_allows_deleted_last():
+    existing = [live(policy("b", cidr="10.0.0.1/32")), live(deny_all("old-deny")), live(policy("stale"))]
+    plan = compute_plan([deny_all("deny"), policy("c"), policy("b"), policy("a")], existing)
+    assert phases_of(plan) == [
+        [("create", "a"), ("update", "b"), ("create", "c")],
+        [("create", "deny")],
+        [("delete", "old-deny")],
+        [("delete", "stale")],
+    ]
+
+
+def test_removing_everything_deletes_the_deny_all_before_the_allows():
+    plan = compute_plan([], [live(policy("a")), live(deny_all("deny")), live(policy("b"))])
+    assert phases_of(plan) == [[("delete", "deny")], [("delete", "a"), ("delete", "b")]]
+
+
+def test_an_empty_plan_has_no_phase():
+    assert write_phases(compute_plan([policy("a")], [live(policy("a"))])) == []
