@@ -317,8 +317,9 @@ def test_workload_matched_by_labels_with_another_address_is_warned_about():
 
 
 def test_a_workload_selecting_several_pods_names_each_of_them():
-    live = ce.collect_endpoints(NET_NAME, pods=[pod("web-1", [{"name": "llm-demo-localnet-network", "ips": ["192.168.77.11/24"]}], labels={"app": "web"}),
-                                                pod("web-2", [{"name": "llm-demo-localnet-network", "ips": ["192.168.77.12/24"]}], labels={"app": "web"})])["endpoints"]
+    pods = [pod(name, [{"name": "llm-demo-localnet-network", "ips": [ip]}], labels={"app": "web"})
+            for name, ip in (("web-1", "192.168.77.11/24"), ("web-2", "192.168.77.12/24"))]
+    live = ce.collect_endpoints(NET_NAME, pods=pods)["endpoints"]
     aligned = ce.align_with_intent(live, {"namespace": "llm-demo", "ipam": True, "workloads": {"web": {"selector": {"app": "web"}}}})
     assert [e["name"] for e in aligned["endpoints"]] == ["web[web-1]", "web[web-2]"]
 
@@ -389,7 +390,7 @@ def test_probe_plan_explains_every_pair_it_cannot_probe():
     assert plan[("ghost", "tinypod")]["skip"] == "ghost is not in the cluster"
     assert plan[("tinypod", "ghost")]["skip"] == "ghost is not in the cluster"
     assert all(p["command"] is None for p in plan.values() if p["skip"])
-    assert not any(src in ("gateway", "internet") for src, _ in plan)
+    assert not any(src in ("gateway", "internet") for src, _dst in plan)
 
 
 def test_probe_plan_connects_for_tcp_and_skips_udp():
@@ -397,4 +398,3 @@ def test_probe_plan_connects_for_tcp_and_skips_udp():
     assert tcp["port"] == "tcp/22" and "nc -z -w 2 192.168.77.71 22" in tcp["command"]
     assert tcp["command"].startswith('sh -c "')
     assert plan_by_pair("udp/53")[("tinypod", "gold")]["skip"] == "UDP has no handshake a probe can observe"
-

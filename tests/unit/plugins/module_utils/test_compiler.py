@@ -271,7 +271,7 @@ def intents(draw):
     endpoints = {name: ENDPOINTS[name] for name in draw(st.lists(st.sampled_from(sorted(ENDPOINTS)), unique=True))}
     peers = st.sampled_from(names + sorted(endpoints) + ["172.16.0.0/12"])
     entries = []
-    for _ in range(draw(st.integers(min_value=0, max_value=8))):
+    for _entry in range(draw(st.integers(min_value=0, max_value=8))):
         source = draw(st.sampled_from(names))
         destinations = draw(st.lists(peers, min_size=1, max_size=3, unique=True))
         if draw(st.booleans()):

@@ -167,7 +167,8 @@ def test_html_states_the_outcome_and_why_probing_was_skipped():
 
 
 def test_html_without_endpoints_takes_names_from_the_rows():
-    page = parse(rp.render_html({"sections": [{"name": "n", "network": "ns/net", "checks": [{"port": None, "rows": rp.compare(None, [row("x", "y", True)])}]}]}))
+    check = {"port": None, "rows": rp.compare(None, [row("x", "y", True)])}
+    page = parse(rp.render_html({"sections": [{"name": "n", "network": "ns/net", "checks": [check]}]}))
     assert set(page.cells) == {("x", "x"), ("x", "y"), ("y", "x"), ("y", "y")}
 
 
@@ -223,7 +224,9 @@ def run_of(step, **result):
     ({"failed": True, "msg": "upgrade request required"}, None, "exec into a failed: upgrade request required"),
 ])
 def test_probe_rows_read_exec_results(result, allowed, detail):
-    [first, _, _] = rp.probe_rows(PLAN, [run_of(PLAN[0], **result)])
+    rows = rp.probe_rows(PLAN, [run_of(PLAN[0], **result)])
+    assert len(rows) == len(PLAN)
+    first = rows[0]
     assert (first["allowed"], first["detail"]) == (allowed, detail)
 
 
