@@ -62,7 +62,6 @@ VMS = Resource("kubevirt.io", "v1", "virtualmachines", True)
 VMIS = Resource("kubevirt.io", "v1", "virtualmachineinstances", True)
 
 
-
 class Kube:
     """Minimal typed-by-path client; every method is a single API request."""
 
@@ -172,4 +171,3 @@ class Kube:
                 "target": {"apiVersion": "v1", "kind": "Node", "name": node_name}}
         return self.request("POST", PODS.path(metadata["namespace"], metadata["name"], "binding"),
                             body=body)
-

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 from kubernetes import client, config
+from kubernetes.client.rest import ApiException
+
+from lab_helpers import condition, installed_csv, subscribe, wait_for
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 LABCTL = REPO_DIR / "lab" / "labctl.py"
@@ -68,3 +71,51 @@ def serviceaccount_api(lab_api, lab_namespace):
         kubeconfig = labctl("kubeconfig-for-serviceaccount", lab_namespace, name)
         return config.new_client_from_config(config_file=kubeconfig)
     return api_for
+
+
+# --- API clients and operators shared by the test modules ----------------------------------------
+
+@pytest.fixture(scope="module")
+def custom(lab_api):
+    return client.CustomObjectsApi(lab_api)
+
+
+@pytest.fixture(scope="module")
+def core(lab_api):
+    return client.CoreV1Api(lab_api)
+
+
+@pytest.fixture(scope="module")
+def operator_namespace(lab_api):
+    core = client.CoreV1Api(lab_api)
+    name = f"labtest-operators-{uuid.uuid4().hex[:6]}"
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+    yield name
+    core.delete_namespace(name)
+
+
+@pytest.fixture(scope="module")
+def nmstate_installed(custom, operator_namespace):
+    subscribe(custom, operator_namespace, "kubernetes-nmstate-operator")
+    csv = installed_csv(custom, operator_namespace, "kubernetes-nmstate-operator")
+    try:
+        custom.create_cluster_custom_object("nmstate.io", "v1", "nmstates", {
+            "apiVersion": "nmstate.io/v1", "kind": "NMState", "metadata": {"name": "nmstate"}})
+    except ApiException as error:
+        if error.status != 409:
+            raise
+    wait_for("NMState nmstate Available", lambda: condition(
+        custom.get_cluster_custom_object("nmstate.io", "v1", "nmstates", "nmstate"), "Available").get("status") == "True")
+    return csv
+
+
+@pytest.fixture(scope="module")
+def virtualization_installed(custom, operator_namespace):
+    subscribe(custom, operator_namespace, "kubevirt-hyperconverged")
+    installed_csv(custom, operator_namespace, "kubevirt-hyperconverged")
+    custom.create_namespaced_custom_object("hco.kubevirt.io", "v1beta1", operator_namespace, "hyperconvergeds", {
+        "apiVersion": "hco.kubevirt.io/v1beta1", "kind": "HyperConverged",
+        "metadata": {"name": "kubevirt-hyperconverged"}, "spec": {}})
+    return wait_for("HyperConverged Available", lambda: condition(
+        custom.get_namespaced_custom_object("hco.kubevirt.io", "v1beta1", operator_namespace, "hyperconvergeds",
+                                            "kubevirt-hyperconverged"), "Available").get("status") == "True")

@@ -15,8 +15,7 @@ import yaml
 from kubernetes import client
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
-# The simulator tests own the helpers that install the simulated KubeVirt and wait on objects.
-from test_simulator import custom, operator_namespace, virtualization_installed, wait_for  # noqa: F401
+from lab_helpers import wait_for
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 ANSIBLE = str(Path(sys.executable).parent / "ansible")

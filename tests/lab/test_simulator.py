@@ -12,108 +12,12 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-OLM = ("operators.coreos.com", "v1alpha1")
-MARKETPLACE = "openshift-marketplace"
-TIMEOUT = 60
-
-
-def wait_for(description, probe, timeout=TIMEOUT, interval=0.5):
-    """Poll `probe` until it returns a truthy value; fail naming what never happened."""
-    deadline, last = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        try:
-            last = probe()
-        except ApiException as error:
-            if error.status != 404:
-                raise
-            last = None
-        if last:
-            return last
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout}s waiting for {description}; last value: {last!r}")
-
-
-def condition(obj, type_):
-    for cond in (obj or {}).get("status", {}).get("conditions") or []:
-        if cond.get("type") == type_:
-            return cond
-    return {}
-
-
-@pytest.fixture(scope="module")
-def custom(lab_api):
-    return client.CustomObjectsApi(lab_api)
-
-
-@pytest.fixture(scope="module")
-def core(lab_api):
-    return client.CoreV1Api(lab_api)
-
-
-@pytest.fixture(scope="module")
-def operator_namespace(lab_api):
-    core = client.CoreV1Api(lab_api)
-    name = f"labtest-operators-{uuid.uuid4().hex[:6]}"
-    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
-    yield name
-    core.delete_namespace(name)
-
-
-def subscribe(custom, namespace, package, approval="Automatic", with_group=True):
-    if with_group and not custom.list_namespaced_custom_object("operators.coreos.com", "v1", namespace,
-                                                               "operatorgroups")["items"]:
-        custom.create_namespaced_custom_object("operators.coreos.com", "v1", namespace, "operatorgroups", {
-            "apiVersion": "operators.coreos.com/v1", "kind": "OperatorGroup",
-            "metadata": {"name": namespace}, "spec": {"targetNamespaces": [namespace]}})
-    custom.create_namespaced_custom_object(*OLM, namespace, "subscriptions", {
-        "apiVersion": "operators.coreos.com/v1alpha1", "kind": "Subscription",
-        "metadata": {"name": package},
-        "spec": {"name": package, "channel": "stable", "source": "redhat-operators",
-                 "sourceNamespace": MARKETPLACE, "installPlanApproval": approval}})
-
-
-def get_subscription(custom, namespace, name):
-    return custom.get_namespaced_custom_object(*OLM, namespace, "subscriptions", name)
-
-
-def installed_csv(custom, namespace, package):
-    sub = wait_for(f"Subscription {package} to reach AtLatestKnown",
-                   lambda: (s := get_subscription(custom, namespace, package))
-                   and s.get("status", {}).get("state") == "AtLatestKnown" and s)
-    return custom.get_namespaced_custom_object(*OLM, namespace, "clusterserviceversions",
-                                               sub["status"]["installedCSV"])
+from lab_helpers import OLM, condition, get_subscription, installed_csv, subscribe, wait_for
 
 
 def crd_established(lab_api, name):
     crd = client.ApiextensionsV1Api(lab_api).read_custom_resource_definition(name)
     return any(c.type == "Established" and c.status == "True" for c in crd.status.conditions or [])
-
-
-@pytest.fixture(scope="module")
-def nmstate_installed(custom, operator_namespace):
-    subscribe(custom, operator_namespace, "kubernetes-nmstate-operator")
-    csv = installed_csv(custom, operator_namespace, "kubernetes-nmstate-operator")
-    try:
-        custom.create_cluster_custom_object("nmstate.io", "v1", "nmstates", {
-            "apiVersion": "nmstate.io/v1", "kind": "NMState", "metadata": {"name": "nmstate"}})
-    except ApiException as error:
-        if error.status != 409:
-            raise
-    wait_for("NMState nmstate Available", lambda: condition(
-        custom.get_cluster_custom_object("nmstate.io", "v1", "nmstates", "nmstate"), "Available").get("status") == "True")
-    return csv
-
-
-@pytest.fixture(scope="module")
-def virtualization_installed(custom, operator_namespace):
-    subscribe(custom, operator_namespace, "kubevirt-hyperconverged")
-    installed_csv(custom, operator_namespace, "kubevirt-hyperconverged")
-    custom.create_namespaced_custom_object("hco.kubevirt.io", "v1beta1", operator_namespace, "hyperconvergeds", {
-        "apiVersion": "hco.kubevirt.io/v1beta1", "kind": "HyperConverged",
-        "metadata": {"name": "kubevirt-hyperconverged"}, "spec": {}})
-    return wait_for("HyperConverged Available", lambda: condition(
-        custom.get_namespaced_custom_object("hco.kubevirt.io", "v1beta1", operator_namespace, "hyperconvergeds",
-                                            "kubevirt-hyperconverged"), "Available").get("status") == "True")
 
 
 # --- platform -------------------------------------------------------------------------------------

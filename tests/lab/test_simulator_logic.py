@@ -263,9 +263,9 @@ def _running_vmi():
 def test_vmi_and_launcher_pod_carry_kubevirt_labels_and_multus_request():
     vmi = _running_vmi()
     assert vmi["metadata"]["labels"]["vm.kubevirt.io/name"] == "vm-71"
-    assert vmi["metadata"]["ownerReferences"][0] == {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
-                                                    "name": "vm-71", "uid": "vm-uid", "controller": True,
-                                                    "blockOwnerDeletion": True}
+    assert vmi["metadata"]["ownerReferences"][0] == {
+        "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "name": "vm-71", "uid": "vm-uid",
+        "controller": True, "blockOwnerDeletion": True}
     pod = kubevirt.new_launcher_pod(vmi)
     labels = pod["metadata"]["labels"]
     assert pod["metadata"]["generateName"] == "virt-launcher-vm-71-"

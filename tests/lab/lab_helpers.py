@@ -1,0 +1,57 @@
+"""Helpers shared by the lab tests: polling the API and driving the simulated OLM."""
+import time
+
+import pytest
+from kubernetes.client.rest import ApiException
+
+OLM = ("operators.coreos.com", "v1alpha1")
+MARKETPLACE = "openshift-marketplace"
+TIMEOUT = 60
+
+
+def wait_for(description, probe, timeout=TIMEOUT, interval=0.5):
+    """Poll `probe` until it returns a truthy value; fail naming what never happened."""
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        try:
+            last = probe()
+        except ApiException as error:
+            if error.status != 404:
+                raise
+            last = None
+        if last:
+            return last
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout}s waiting for {description}; last value: {last!r}")
+
+
+def condition(obj, type_):
+    for cond in (obj or {}).get("status", {}).get("conditions") or []:
+        if cond.get("type") == type_:
+            return cond
+    return {}
+
+
+def subscribe(custom, namespace, package, approval="Automatic", with_group=True):
+    if with_group and not custom.list_namespaced_custom_object("operators.coreos.com", "v1", namespace,
+                                                               "operatorgroups")["items"]:
+        custom.create_namespaced_custom_object("operators.coreos.com", "v1", namespace, "operatorgroups", {
+            "apiVersion": "operators.coreos.com/v1", "kind": "OperatorGroup",
+            "metadata": {"name": namespace}, "spec": {"targetNamespaces": [namespace]}})
+    custom.create_namespaced_custom_object(*OLM, namespace, "subscriptions", {
+        "apiVersion": "operators.coreos.com/v1alpha1", "kind": "Subscription",
+        "metadata": {"name": package},
+        "spec": {"name": package, "channel": "stable", "source": "redhat-operators",
+                 "sourceNamespace": MARKETPLACE, "installPlanApproval": approval}})
+
+
+def get_subscription(custom, namespace, name):
+    return custom.get_namespaced_custom_object(*OLM, namespace, "subscriptions", name)
+
+
+def installed_csv(custom, namespace, package):
+    sub = wait_for(f"Subscription {package} to reach AtLatestKnown",
+                   lambda: (s := get_subscription(custom, namespace, package))
+                   and s.get("status", {}).get("state") == "AtLatestKnown" and s)
+    return custom.get_namespaced_custom_object(*OLM, namespace, "clusterserviceversions",
+                                               sub["status"]["installedCSV"])
