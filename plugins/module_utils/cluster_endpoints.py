@@ -1,3 +1,6 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ocpvirt.multinet maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Turn pods, VirtualMachines and VirtualMachineInstances into connectivity endpoints.
 
 Pure: the caller fetches the objects (and the networkData of referenced Secrets) and passes

@@ -1,3 +1,6 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ocpvirt.multinet maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Compile an allow-list intent (schema v1) into MultiNetworkPolicy manifests.
 
 Pure: no Ansible import, no I/O. The intent is validated completely by ``intent.parse_intent``

@@ -1,3 +1,6 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ocpvirt.multinet maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Who may open a connection to whom on one secondary network, simulated from MultiNetworkPolicies.
 
 Pure: no Ansible, no I/O. ``simulate`` answers for every ordered pair of endpoints (at least one

@@ -1,3 +1,6 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ocpvirt.multinet maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one error type of ocpvirt.multinet's pure core.
 
 Library code raises it and never exits; modules and filters turn it into ``fail_json`` or

@@ -1,3 +1,6 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ocpvirt.multinet maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Intent schema v1: parse and validate an allow-list intent into immutable dataclasses.
 
 Pure: no Ansible import, no I/O. Every problem is collected with its field path and value and

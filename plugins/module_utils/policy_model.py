@@ -1,3 +1,6 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ocpvirt.multinet maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """MultiNetworkPolicy manifests parsed into what OVN-Kubernetes actually reads from them.
 
 Pure: no Ansible, no I/O. The parse follows OVN-K's conversion of a MultiNetworkPolicy into a

@@ -1,3 +1,6 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ocpvirt.multinet maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Expected vs simulated vs probed connectivity: the comparison and its three renderings.
 
 Pure: rows in, strings out. ``compare`` lines up the three verdicts of every ordered pair;
