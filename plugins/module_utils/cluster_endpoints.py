@@ -505,16 +505,18 @@ def align_with_intent(endpoints, intent, extra=()):
     """
     namespace = intent.get("namespace")
     workloads = intent.get("workloads") or {}
-    matched, warnings, result = {}, [], []
+    matched, warnings, result, unmatched = {}, [], [], []
     for endpoint in (dict(e) for e in endpoints if e.get("kind") != "outside"):
         workload = _workload_of(endpoint, namespace, workloads)
         if workload is None:
-            result.append(endpoint)
+            unmatched.append(endpoint)
         else:
             matched.setdefault(workload, []).append(endpoint)
+    # The intent's workloads lead, so the report reads in the order the intent was written.
     for name in sorted(workloads):
         result.extend(_workload_endpoints(name, workloads[name], namespace,
                                           matched.get(name, []), warnings))
+    result.extend(unmatched)
     overrides = {e["name"]: e for e in outside_endpoints(extra)}
     overrides.update({e["name"]: e for e in endpoints if e.get("kind") == "outside"})
     for name in sorted(intent.get("endpoints") or {}):
