@@ -283,6 +283,7 @@ class K8sLoopTool:
 
 def scenario(lab, tool, size):
     """First apply, no-op re-run and re-run after a hand edit of one policy, each checked."""
+    load_average = [round(value, 2) for value in os.getloadavg()]  # others may share the machine
     namespace = lab.create_namespace(f"{tool.name.replace('_', '-')}-{size}")
     intent = bench_intent(size, namespace)
     manifests = compile_intent(intent)
@@ -293,7 +294,8 @@ def scenario(lab, tool, size):
             lab.edit_by_hand(namespace, hand_edit_target(manifests))
         runs[phase] = tool.run(f"{tool.name}-{size}-{phase}", prepared)
         runs[phase]["cluster_matches"] = lab.matches(namespace, manifests)
-    return {"tool": tool.name, "workloads": size, "policies": len(manifests), "namespace": namespace, "runs": runs}
+    return {"tool": tool.name, "workloads": size, "policies": len(manifests), "namespace": namespace,
+            "load_average_at_start": load_average, "runs": runs}
 
 
 def hand_edit_target(manifests):

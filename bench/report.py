@@ -137,8 +137,20 @@ def _controller_note(results):
     if not parts:
         return "The module was not run."
     return ("Module no-op re-runs, client CPU: " + "; ".join(parts) + ". The rest is Ansible on the controller: "
-            "start-up, loading and templating the intent, and handling the module's result, which holds every "
-            "compiled policy (`policies`) and, as `invocation`, the whole intent again.")
+            "start-up, loading the vars file and templating the intent into the module's arguments, building the "
+            "module's payload, and handling its result: on a no-op the names of the policies and, as "
+            "`invocation`, the whole intent again; on a first apply also every created manifest (the module's "
+            "default `return_policies: changed`).")
+
+
+def _load_note(results):
+    """The 1-minute load average when each 1,000-workload scenario started (the targets' runs)."""
+    parts = ["{0} {1}".format(TOOL_TITLES[outcome["tool"]].split(" (")[0], outcome["load_average_at_start"][0])
+             for outcome in results.get("reconcile", [])
+             if outcome["workloads"] == TARGET_SIZE and "load_average_at_start" in outcome]
+    if not parts:
+        return ""
+    return " Load average (1 min) when the {0:,}-workload runs started: {1}.".format(TARGET_SIZE, ", ".join(parts))
 
 
 def markdown(results):
@@ -170,8 +182,9 @@ def markdown(results):
         "After every run the namespace is read back with the Kubernetes client: *cluster as intended* means it "
         "holds exactly the compiled policies with their specs.",
         "- **How users run it**: the module and `kubernetes.core.k8s` run from `ansible-playbook` (connection "
-        "local, intent or manifests from a vars file, default output), so *wall s* includes Ansible's start-up and "
-        "templating. "
+        "local, intent or manifests from a vars file, default output, every module option at its default: the "
+        "module writes up to 4 policies at a time and returns only the manifests it wrote), so *wall s* "
+        "includes Ansible's start-up and templating. "
         "*client CPU s* is the CPU time of the tool's whole process tree (for Ansible: controller, worker and "
         "module processes); *module process wall / CPU s* is the module process alone, from interpreter start "
         "to exit (summed over the loop's processes). The API server's own work shows only in *wall s*.",
@@ -197,7 +210,8 @@ def markdown(results):
         "- " + _controller_note(results),
         "- " + _loop_note(results),
         "- The machine may be shared with other work (see the load average at start and end); CPU times and "
-        "request counts do not depend on that load, wall times do, and so do the ratios to kubectl.",
+        "request counts do not depend on that load, wall times do, and so do the ratios to kubectl."
+        + _load_note(results),
         "",
         "## Machine and versions",
         "",

@@ -11,11 +11,13 @@ import json
 import os
 import resource
 import sys
+import threading
 import time
 
 _LOG = os.environ.get("OCPVIRT_BENCH_PROBE_LOG")
 _STARTED = time.monotonic()
 _REQUESTS = {}
+_COUNTING = threading.Lock()  # the module sends writes from several threads
 
 
 def _count_requests():
@@ -24,7 +26,8 @@ def _count_requests():
     original = connectionpool.HTTPConnectionPool.urlopen
 
     def urlopen(self, method, url, *args, **kwargs):
-        _REQUESTS[method.upper()] = _REQUESTS.get(method.upper(), 0) + 1
+        with _COUNTING:
+            _REQUESTS[method.upper()] = _REQUESTS.get(method.upper(), 0) + 1
         return original(self, method, url, *args, **kwargs)
 
     connectionpool.HTTPConnectionPool.urlopen = urlopen

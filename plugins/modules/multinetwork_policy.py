@@ -23,6 +23,11 @@ description:
   - Spec keys added by hand that the compiled policy does not set (for example an C(egress) list
     on an ingress-only policy) are removed with a merge patch after the apply, because server-side
     apply keeps fields owned by another manager.
+  - Writes up to 4 policies at a time. Policies with rules are written first, the deny-all after
+    them, stale policies are deleted last (for O(state=absent), the deny-all first), so a run that
+    stops half-way never blocks a flow that the old and the new policies both allow. At the first
+    failure no further write starts; the writes in flight are waited for and reported in
+    RV(created), RV(updated) and RV(deleted).
   - Nothing is applied when any part of the intent is invalid; the error names the field and value.
   - Naming a workload in the allow list isolates it in that direction, as NetworkPolicy does.
 attributes:
