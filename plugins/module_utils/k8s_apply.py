@@ -287,7 +287,7 @@ def run_bounded(tasks, workers):
                 pending[pool.submit(_guarded, item[1], failed)] = item[0]
             if not pending:
                 break
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            done = wait(pending, return_when=FIRST_COMPLETED).done
             for future in done:
                 index = pending.pop(future)
                 if future.exception() is not None:

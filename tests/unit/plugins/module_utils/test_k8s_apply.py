@@ -216,7 +216,7 @@ def test_concurrent_writes_stop_at_a_failure_and_report_the_ones_in_flight():
     # and are reported; nothing else started, the deny-all least of all
     done = [allow[0]] + allow[2:5]
     assert sorted(store.started) == allow[:5]
-    assert failure.value.result["created"] == done == sorted(name for _, name in store.writes)
+    assert failure.value.result["created"] == done == sorted(write[1] for write in store.writes)
     assert failure.value.result["changed"] and failure.value.result["policies"] == [
         policy for policy in compile_intent(intent) if policy["metadata"]["name"] in done]
 
