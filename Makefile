@@ -66,13 +66,17 @@ lab-status: venv
 # The main job: the seed lab built by site.yml, then verified, against the lab control plane
 # (or KUBECONFIG_FILE). The report lands in reports/<host>/.
 demo: venv
-	@kubeconfig="$(KUBECONFIG_FILE)"; \
-	if [ -z "$$kubeconfig" ]; then kubeconfig=$$($(BIN)/python lab/labctl.py up) || exit 1; fi; \
+	@kubeconfig="$(KUBECONFIG_FILE)"; timing=""; \
+	if [ -z "$$kubeconfig" ]; then \
+	  kubeconfig=$$($(BIN)/python lab/labctl.py up) || exit 1; \
+	  timing="-e @playbooks/vars/lab_timing.yml"; \
+	fi; \
 	echo "cluster: $$kubeconfig"; \
 	export MULTINET_KUBECONFIG="$$kubeconfig"; \
-	$(BIN)/ansible-playbook -i $(INVENTORY) playbooks/site.yml && \
+	$(BIN)/ansible-playbook -i $(INVENTORY) playbooks/site.yml $$timing && \
 	$(BIN)/ansible-playbook -i $(INVENTORY) playbooks/verify.yml && \
-	echo "report: $(CURDIR)/reports/ (report.html, junit.xml per cluster)"
+	echo "report: $(CURDIR)/reports/<cluster>/report.html and junit.xml" && \
+	echo "see it: KUBECONFIG=$$kubeconfig kubectl get nncp,vm,vmi,pods,net-attach-def,multi-networkpolicies -A"
 
 render: venv
 	$(BIN)/ansible-playbook -i $(INVENTORY) playbooks/render.yml

@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-# Apache-2.0 (see galaxy.yml)
+# Copyright: (c) 2026, ocpvirt.multinet maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filter shim: ocpvirt.multinet.nad_config -> nad.nad_config."""
 
 DOCUMENTATION = r"""
@@ -8,7 +9,7 @@ author: ocpvirt.multinet maintainers
 version_added: "0.1.0"
 short_description: Build the spec.config of an OVN-Kubernetes localnet NetworkAttachmentDefinition
 description:
-  - Returns the JSON string OVN-Kubernetes reads from a localnet NAD's C(spec.config):
+  - Returns the JSON string OVN-Kubernetes reads from a localnet NAD's C(spec.config), namely
     C(type=ovn-k8s-cni-overlay), C(topology=localnet), C(name), optional C(physicalNetworkName),
     C(subnets), C(excludeSubnets), C(vlanID), C(mtu), and C(netAttachDefName=<namespace>/<name>),
     always in this key order, so the same entry gives the same string.

@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-# Apache-2.0 (see galaxy.yml)
+# Copyright: (c) 2026, ocpvirt.multinet maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Build the spec.config of an OVN-Kubernetes localnet NetworkAttachmentDefinition.
 
 Pure: no Ansible import, no I/O. The same entry always gives the same string (fixed key order),
