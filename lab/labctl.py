@@ -327,6 +327,15 @@ def start(component, argv, cwd=None):
         process = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     pid_file(component).write_text(json.dumps({"pid": process.pid, "argv0": argv[0]}))
+    wait_for_exec(process, component)
+
+
+def wait_for_exec(process, component, timeout=5.0):
+    """Until the child has exec'ed: before that its /proc cmdline is still ours, and
+    running_pid would take the new process for a dead one."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and not running_pid(component) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def stop(component):
