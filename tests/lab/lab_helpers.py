@@ -1,4 +1,5 @@
 """Helpers shared by the lab tests: polling the API and driving the simulated OLM."""
+import json
 import time
 
 import pytest
@@ -55,3 +56,12 @@ def installed_csv(custom, namespace, package):
                    and s.get("status", {}).get("state") == "AtLatestKnown" and s)
     return custom.get_namespaced_custom_object(*OLM, namespace, "clusterserviceversions",
                                                sub["status"]["installedCSV"])
+
+
+def create_localnet_nad(custom, namespace, name):
+    """An IPAM-less localnet NAD as the seed writes it (localnet name localnet-cnv)."""
+    config = {"cniVersion": "0.3.1", "name": "localnet-cnv", "type": "ovn-k8s-cni-overlay",
+              "topology": "localnet", "netAttachDefName": f"{namespace}/{name}"}
+    custom.create_namespaced_custom_object("k8s.cni.cncf.io", "v1", namespace, "network-attachment-definitions", {
+        "apiVersion": "k8s.cni.cncf.io/v1", "kind": "NetworkAttachmentDefinition",
+        "metadata": {"name": name}, "spec": {"config": json.dumps(config)}})

@@ -15,7 +15,7 @@ import yaml
 from kubernetes import client
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
-from lab_helpers import wait_for
+from lab_helpers import create_localnet_nad, wait_for
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 ANSIBLE = str(Path(sys.executable).parent / "ansible")
@@ -36,14 +36,6 @@ def run_module(kubeconfig, *flags, **params):
         return json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
     except (ValueError, KeyError, IndexError):
         pytest.fail("ansible gave no task result (rc {0}):\n{1}\n{2}".format(proc.returncode, proc.stdout, proc.stderr))
-
-
-def create_nad(custom_api, namespace):
-    config = {"cniVersion": "0.3.1", "name": "localnet-cnv", "type": "ovn-k8s-cni-overlay",
-              "topology": "localnet", "netAttachDefName": f"{namespace}/{NAD}"}
-    custom_api.create_namespaced_custom_object("k8s.cni.cncf.io", "v1", namespace, "network-attachment-definitions", {
-        "apiVersion": "k8s.cni.cncf.io/v1", "kind": "NetworkAttachmentDefinition",
-        "metadata": {"name": NAD}, "spec": {"config": json.dumps(config)}})
 
 
 def create_seed_pods(core, namespace):
@@ -82,7 +74,7 @@ def allowed_pairs(matrix):
 @pytest.fixture
 def seed_lab(lab_api, lab_namespace, custom):
     core = client.CoreV1Api(lab_api)
-    create_nad(custom, lab_namespace)
+    create_localnet_nad(custom, lab_namespace, NAD)
     create_seed_pods(core, lab_namespace)
     return lab_namespace
 

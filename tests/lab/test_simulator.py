@@ -12,7 +12,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from lab_helpers import OLM, condition, get_subscription, installed_csv, subscribe, wait_for
+from lab_helpers import OLM, condition, create_localnet_nad, get_subscription, installed_csv, subscribe, wait_for
 
 
 def crd_established(lab_api, name):
@@ -149,14 +149,6 @@ def test_use_multi_network_policy_is_observed(custom):
 NAD = "llm-demo-localnet-network"
 
 
-def create_nad(custom, namespace):
-    config = {"cniVersion": "0.3.1", "name": "localnet-cnv", "type": "ovn-k8s-cni-overlay",
-              "topology": "localnet", "netAttachDefName": f"{namespace}/{NAD}"}
-    custom.create_namespaced_custom_object("k8s.cni.cncf.io", "v1", namespace, "network-attachment-definitions", {
-        "apiVersion": "k8s.cni.cncf.io/v1", "kind": "NetworkAttachmentDefinition",
-        "metadata": {"name": NAD}, "spec": {"config": json.dumps(config)}})
-
-
 def vm_manifest(name, mac=None, run_strategy="Always"):
     interface = {"name": "nic0", "bridge": {}, "model": "virtio"}
     if mac:
@@ -183,7 +175,7 @@ def launcher_pods(core, namespace, name):
 
 
 def test_vm_runs_with_launcher_pod_and_stops(custom, core, lab_namespace, virtualization_installed):
-    create_nad(custom, lab_namespace)
+    create_localnet_nad(custom, lab_namespace, NAD)
     custom.create_namespaced_custom_object("kubevirt.io", "v1", lab_namespace, "virtualmachines",
                                            vm_manifest("vm-71", mac="02:00:a3:00:00:01"))
     vmi = wait_for("VMI Ready", lambda: (v := get_vm(custom, lab_namespace, "vm-71", "virtualmachineinstances"))
@@ -225,7 +217,7 @@ def _exists(read):
 
 
 def test_kubemacpool_assigns_mac_and_stamps_transaction(custom, lab_namespace, virtualization_installed):
-    create_nad(custom, lab_namespace)
+    create_localnet_nad(custom, lab_namespace, NAD)
     custom.create_namespaced_custom_object("kubevirt.io", "v1", lab_namespace, "virtualmachines",
                                            vm_manifest("vm-nomac", run_strategy="Halted"))
     vm = wait_for("kubemacpool MAC", lambda: (v := get_vm(custom, lab_namespace, "vm-nomac"))["spec"]["template"]
@@ -242,7 +234,7 @@ def seed_pod(name, networks):
 
 
 def test_pod_with_static_secondary_ip_runs_and_deletes(custom, core, lab_namespace):
-    create_nad(custom, lab_namespace)
+    create_localnet_nad(custom, lab_namespace, NAD)
     core.create_namespaced_pod(lab_namespace, seed_pod("tinypod", [{"name": NAD, "ips": ["192.168.77.91/24"]}]))
     pod = wait_for("pod Running", lambda: (p := core.read_namespaced_pod("tinypod", lab_namespace))
                    .status.phase == "Running" and p)
