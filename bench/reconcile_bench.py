@@ -195,6 +195,14 @@ def run_playbook(workdir, label, playbook, extra_vars):
     return run, json.loads(results_file.read_text()), probe_log
 
 
+def module_measurement(run, records, **extra):
+    """A run of Ansible module processes, from the probe's per-process records."""
+    return measurement(
+        run, summed_requests(records), max(r["maxrss_kib"] for r in records),
+        module_seconds=round(sum(r["seconds"] for r in records), 3),
+        module_cpu_seconds=round(sum(r["cpu_seconds"] for r in records), 3), **extra)
+
+
 class ModuleTool:
     """ocpvirt.multinet.multinetwork_policy in a playbook, one task for the whole intent."""
 
@@ -213,11 +221,8 @@ class ModuleTool:
         run, [result], probe_log = run_playbook(self.workdir, label, "module.yml", {
             "intent_file": prepared, "kubeconfig": self.lab.kubeconfig})
         records = probe_records(probe_log, "AnsiballZ_multinetwork_policy")
-        return measurement(
-            run, summed_requests(records), max(r["maxrss_kib"] for r in records),
-            module_seconds=round(sum(r["seconds"] for r in records), 3),
-            module_cpu_seconds=round(sum(r["cpu_seconds"] for r in records), 3),
-            reported={key: result[key] for key in ("created", "updated", "deleted")},
+        return module_measurement(
+            run, records, reported={key: result[key] for key in ("created", "updated", "deleted")},
             changed=result["changed"])
 
 
@@ -272,11 +277,8 @@ class K8sLoopTool:
         run, [result], probe_log = run_playbook(self.workdir, label, "k8s_loop.yml", {
             "manifests_file": prepared, "kubeconfig": self.lab.kubeconfig})
         records = probe_records(probe_log, "AnsiballZ_k8s")
-        return measurement(
-            run, summed_requests(records), max(r["maxrss_kib"] for r in records),
-            module_seconds=round(sum(r["seconds"] for r in records), 3),
-            module_cpu_seconds=round(sum(r["cpu_seconds"] for r in records), 3),
-            module_processes=len(records), changed_items=sum(result["items_changed"]))
+        return module_measurement(run, records, module_processes=len(records),
+                                  changed_items=sum(result["items_changed"]))
 
 
 # --- scenario -----------------------------------------------------------------------------
