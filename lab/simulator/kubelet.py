@@ -74,8 +74,9 @@ def allocate_pod_ip(pod_cidr, used):
 
 
 def primary_mac(pod_ip):
-    """OVN-Kubernetes derives the primary interface MAC from the IP: 0a:58 + the four octets."""
-    return "0a:58:" + ":".join(f"{int(octet):02x}" for octet in pod_ip.split("."))
+    """OVN-Kubernetes derives an interface's MAC from its first IP (util.IPAddrToHWAddr):
+    0a:58 + the four octets of an IPv4 address (the last four bytes of an IPv6 one)."""
+    return "0a:58:" + ":".join(f"{byte:02x}" for byte in ipaddress.ip_address(pod_ip).packed[-4:])
 
 
 def secondary_mac(seed):
@@ -90,10 +91,12 @@ def network_status(pod, pod_ip, requests):
     entries = [{"name": "ovn-kubernetes", "interface": "eth0", "ips": [pod_ip],
                 "mac": primary_mac(pod_ip), "default": True, "dns": {}}]
     for index, request in enumerate(requests, start=1):
-        entry = {"name": f"{request['namespace']}/{request['name']}",
-                 "interface": request.get("interface") or f"net{index}",
-                 "mac": request.get("mac") or secondary_mac(f"{uid}/{index}"), "dns": {}}
         ips = [str(ipaddress.ip_interface(ip).ip) for ip in request.get("ips") or []]
+        # OVN-K's MAC for a secondary network: the requested one, else from the first IP
+        # (pkg/allocator/pod/pod_annotation.go), else random (here: stable per pod and index).
+        mac = request.get("mac") or (primary_mac(ips[0]) if ips else secondary_mac(f"{uid}/{index}"))
+        entry = {"name": f"{request['namespace']}/{request['name']}",
+                 "interface": request.get("interface") or f"net{index}", "mac": mac, "dns": {}}
         if ips:
             entry["ips"] = ips
         entries.append(entry)
