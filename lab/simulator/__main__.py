@@ -14,6 +14,7 @@ from .runtime import run_forever
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="simulator", description=__doc__)
     parser.add_argument("--kubeconfig", required=True, help="admin kubeconfig of the lab")
+    parser.add_argument("--state-dir", help="the lab's state directory (data-plane nodes under ovn/<node>/)")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stdout, level=args.log_level,
@@ -21,7 +22,7 @@ def main(argv=None):
     logging.getLogger("urllib3").setLevel(logging.ERROR)
     kube = Kube(args.kubeconfig)
     logging.getLogger("simulator").info("lab simulator starting %d simulated controllers", len(ALL_CONTROLLERS))
-    run_forever([controller(kube) for controller in ALL_CONTROLLERS])
+    run_forever([controller(kube, args.state_dir) for controller in ALL_CONTROLLERS])
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from . import kube as k
-from . import kubelet, kubevirt, nmstate, nodes, olm, openshift
+from . import kubelet, kubevirt, nmstate, nodes, olm, openshift, ovs
 from .conditions import is_true, now_iso, status_differs
 from .runtime import Controller
 
@@ -235,8 +235,11 @@ class NNCPController(StatusWriter):
         current = ((state or {}).get("status") or {}).get("currentState") or {}
         error = nmstate.validate(desired, current)
         if error is None and state is not None:
-            self.kube.patch_status(k.NNSS, state, {"currentState": nmstate.apply(desired, current),
-                                                   "lastSuccessfulUpdateTime": now_iso()})
+            applied = nmstate.apply(desired, current)
+            self.kube.patch_status(k.NNSS, state, {"currentState": applied, "lastSuccessfulUpdateTime": now_iso()})
+            mappings = nmstate.bridge_mappings(desired, applied)
+            if mappings is not None and ovs.write_bridge_mappings(self.state_dir, node_name, mappings):
+                self.log.info("node %s: Open_vSwitch external_ids:ovn-bridge-mappings=%s", node_name, mappings)
         status = nmstate.enactment_status(enactment, policy, node_name, error, now_iso())
         self.log.info("policy %s on %s: %s", policy["metadata"]["name"], node_name, error or "SuccessfullyConfigured")
         return self.kube.patch_status(k.NNCES, enactment, status)

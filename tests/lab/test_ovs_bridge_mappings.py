@@ -1,0 +1,57 @@
+"""The nmstate handler simulator's bridge mappings in a node's Open_vSwitch database: the pure
+value (nmstate.bridge_mappings) and the ovs-vsctl side effect (ovs.write_bridge_mappings) against
+a real ovsdb-server with Open vSwitch's schema in a temporary node directory."""
+import os
+import shutil
+
+import pytest
+
+import ovnk_seed  # noqa: F401  (puts lab/ on sys.path)
+from simulator import nmstate, nodes, ovs
+from test_ovnk_sync import start_ovsdb, stop_ovsdb
+
+VSWITCH_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
+SEED_MAPPING = {"ovn": {"bridge-mappings": [{"localnet": "localnet-cnv", "bridge": "br-ex", "state": "present"}]}}
+ABSENT = {"ovn": {"bridge-mappings": [{"localnet": "localnet-cnv", "state": "absent"}]}}
+
+
+def initial_state():
+    return nodes.initial_network_state(nodes.spec_for("worker-0"))
+
+
+def test_mapping_value_is_the_seeds():
+    applied = nmstate.apply(SEED_MAPPING, initial_state())
+    assert nmstate.bridge_mappings(SEED_MAPPING, applied) == "localnet-cnv:br-ex,physnet:br-ex"
+    removed = nmstate.apply(ABSENT, applied)
+    assert nmstate.bridge_mappings(ABSENT, removed) == "physnet:br-ex"
+    assert nmstate.bridge_mappings({"interfaces": []}, applied) is None
+
+
+def test_without_a_data_plane_nothing_is_written(tmp_path):
+    assert ovs.write_bridge_mappings(None, "worker-0", "localnet-cnv:br-ex") is False
+    assert ovs.write_bridge_mappings(tmp_path, "worker-0", "localnet-cnv:br-ex") is False
+
+
+@pytest.mark.skipif(not (shutil.which("ovsdb-server") and shutil.which("ovs-vsctl") and os.path.exists(VSWITCH_SCHEMA)),
+                    reason="needs ovsdb-server and ovs-vsctl (Debian openvswitch-switch)")
+def test_mappings_are_written_into_the_nodes_open_vswitch_table(tmp_path):
+    directory = ovs.node_dir(tmp_path, "worker-0")
+    directory.mkdir(parents=True)
+    pid = start_ovsdb(directory, VSWITCH_SCHEMA, "conf.db", "db.sock")
+    try:
+        run = ovs.vsctl_runner(directory)
+        run(["init", "--", "set", "Open_vSwitch", ".", 'external_ids:ovn-bridge-mappings="physnet:br-ex"',
+             "external_ids:system-id=worker-0"])
+        applied = nmstate.apply(SEED_MAPPING, initial_state())
+        assert ovs.write_bridge_mappings(tmp_path, "worker-0", nmstate.bridge_mappings(SEED_MAPPING, applied))
+        get = ["get", "Open_vSwitch", ".", "external-ids:ovn-bridge-mappings"]
+        assert run(get).strip() == '"localnet-cnv:br-ex,physnet:br-ex"'  # the seed's ovs-vsctl output
+        assert not ovs.write_bridge_mappings(tmp_path, "worker-0", "localnet-cnv:br-ex,physnet:br-ex")
+        removed = nmstate.apply(ABSENT, applied)
+        assert ovs.write_bridge_mappings(tmp_path, "worker-0", nmstate.bridge_mappings(ABSENT, removed))
+        assert run(get).strip() == '"physnet:br-ex"'
+        assert ovs.write_bridge_mappings(tmp_path, "worker-0", "")
+        assert run(["--if-exists", "get", "Open_vSwitch", ".", "external-ids:ovn-bridge-mappings"]).strip() == ""
+        assert run(["get", "Open_vSwitch", ".", "external-ids:system-id"]).strip() == "worker-0"
+    finally:
+        stop_ovsdb(pid)
