@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from . import kube as k
-from . import kubelet, kubevirt, nmstate, nodes, olm, openshift, ovs
+from . import kubelet, kubevirt, nmstate, nodes, olm, openshift, ovnk, ovnk_sync, ovs
 from .conditions import is_true, now_iso, status_differs
 from .runtime import Controller
 
@@ -455,10 +455,43 @@ class PodController(Controller):
         return True
 
 
+# --- OVN-Kubernetes (secondary localnet networks) -----------------------------------------------------
+
+class OVNKubernetesController(Controller):
+    """ovnkube-controller of every data-plane node (one OVN zone per node): writes the node's NB
+    from NADs, pods, MultiNetworkPolicies and useMultiNetworkPolicy (ovnk.py, ovnk_sync.py).
+    Nodes without a data plane (no STATE_DIR/ovn/<node>/ovnnb_db.sock) are skipped."""
+    name = "ovn-kubernetes"
+    primary = k.NODES
+    triggers = (k.NADS, k.PODS, k.MULTI_NETWORK_POLICIES, k.NETWORKS)
+
+    def __init__(self, kube, state_dir=None):
+        super().__init__(kube, state_dir)
+        self.logged = {}  # node -> messages already logged, so a resync does not repeat them
+
+    def reconcile(self, node):
+        name = node["metadata"]["name"]
+        directory = ovs.node_dir(self.state_dir, name) if self.state_dir else None
+        if directory is None or not (directory / "ovnnb_db.sock").exists():
+            return
+        snapshot = ovnk.Snapshot(self.kube.items(k.NADS), self.kube.items(k.PODS),
+                                 self.kube.items(k.MULTI_NETWORK_POLICIES),
+                                 ovnk.multi_network_policy_enabled(self.kube.get(k.NETWORKS, "cluster")))
+        desired = ovnk.desired_nb(snapshot, name)
+        for message in desired.messages:
+            if message not in self.logged.get(name, ()):
+                self.log.info("%s: %s", name, message)
+        self.logged[name] = set(desired.messages)
+        written = ovnk_sync.sync(ovnk_sync.nbctl_runner(directory), desired)
+        if written:
+            self.log.info("%s: NB updated (%d ovn-nbctl commands): %d switches, %d port groups", name,
+                          len(written), len(desired.switches), len(desired.port_groups))
+
+
 ALL_CONTROLLERS = [
     NodeController, ClusterVersionController, CatalogSourceController, NetworkOperatorController,
     SubscriptionController, InstallPlanController, CSVController,
     NMStateController, NNCPController,
     HyperConvergedController, DataSourceController, DataVolumeController,
-    VirtualMachineController, VirtualMachineInstanceController, PodController,
+    VirtualMachineController, VirtualMachineInstanceController, PodController, OVNKubernetesController,
 ]
