@@ -142,6 +142,9 @@ def localnet_networks(nads):
             continue
         if conf.get("type") != CNI_TYPE or conf.get("topology") != LOCALNET:
             continue
+        if not conf.get("name"):
+            messages.append(f"NAD {key}: spec.config has no network name")
+            continue
         if conf.get("netAttachDefName") != key:  # pkg/util/multi_network.go ParseNetConf
             messages.append(f"NAD {key}: net-attach-def name ({key}) is inconsistent with config "
                             f"netAttachDefName ({conf.get('netAttachDefName')})")
@@ -346,7 +349,7 @@ def gress_acls(network, namespace, policy_name, direction, index, rule, port_gro
         l4_part = "" if l4 == NONE else f" && {l4}"
         matches = []
         for block_index, block in enumerate(blocks):
-            family = "ip6" if ipaddress.ip_network(block["cidr"], strict=False).version == 6 else "ip4"
+            family = "ip6" if ":" in block["cidr"] else "ip4"  # utilnet.IsIPv6CIDRString
             match = f"{family}.{side} == {block['cidr']}"
             if block.get("except"):
                 match += f" && {family}.{side} != {{{', '.join(block['except'])}}}"

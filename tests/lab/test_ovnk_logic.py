@@ -193,3 +193,16 @@ def test_vlan_and_subnet_reach_the_switch_and_localnet_port():
     switch = ovnk.desired_nb(ovnk.Snapshot([nad], [], [], True), seed.NODE).switches["localnet.cnv_ovn_localnet_switch"]
     assert switch["other_config"] == {"subnet": "192.168.99.0/24"}
     assert switch["ports"]["localnet.cnv_ovn_localnet_port"]["tag_request"] == [33]
+
+
+def test_ipv6_blocks_and_several_excepts():
+    policy = {"metadata": {"name": "p", "namespace": "llm-demo",
+                           "annotations": {ovnk.POLICY_FOR_ANNOTATION: "llm-demo-localnet-network"}},
+              "spec": {"podSelector": {}, "policyTypes": ["Ingress"],
+                       "ingress": [{"from": [{"ipBlock": {"cidr": "fd00::/64", "except": ["fd00::1/128", "fd00::2/128"]}},
+                                             {"ipBlock": {"cidr": "10.0.0.0/8"}}]}]}}
+    nb = ovnk.desired_nb(ovnk.Snapshot([seed.nad()], seed.pods(), [policy], True), seed.NODE)
+    pg, _ = ovnk.policy_port_group_name("localnet-cnv", "llm-demo", "p")
+    acls = {a["external_ids"]["ip-block-index"]: a["match"] for a in nb.port_groups[pg]["acls"].values()}
+    assert acls == {"0": f"ip6.src == fd00::/64 && ip6.src != {{fd00::1/128, fd00::2/128}} && outport == @{pg}",
+                    "1": f"ip4.src == 10.0.0.0/8 && outport == @{pg}"}
