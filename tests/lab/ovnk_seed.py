@@ -56,10 +56,10 @@ def running(pod, node=NODE):
     return pod
 
 
-def launcher(name, vm, mac):
+def launcher(name, vm, mac, namespace=NAMESPACE):
     """A VM's launcher pod as the KubeVirt simulator writes it: label and MAC, no IP."""
-    networks = json.dumps([{"name": NAD_NAME, "namespace": NAMESPACE, "mac": mac, "interface": "podffec3d98bf3"}])
-    return {"metadata": {"name": name, "namespace": NAMESPACE,
+    networks = json.dumps([{"name": NAD_NAME, "namespace": namespace, "mac": mac, "interface": "podffec3d98bf3"}])
+    return {"metadata": {"name": name, "namespace": namespace,
                          "labels": {"kubevirt.io": "virt-launcher", "vm.kubevirt.io/name": vm},
                          "annotations": {kubelet.NETWORKS_ANNOTATION: networks}},
             "spec": {"containers": [{"name": "compute"}]}}

@@ -68,7 +68,7 @@ def nad(namespace, network):
 
 def pod_manifests(namespace):
     """The seed's three pods and two VM launcher pods, bound to worker-0."""
-    manifests = seed.load("pod.yaml") + [seed.launcher(*spec) for spec in seed.LAUNCHERS]
+    manifests = seed.load("pod.yaml") + [seed.launcher(*spec, namespace=namespace) for spec in seed.LAUNCHERS]
     for manifest in manifests:
         manifest.setdefault("apiVersion", "v1")
         manifest.setdefault("kind", "Pod")
