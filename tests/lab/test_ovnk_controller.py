@@ -18,7 +18,7 @@ import pytest
 import ovnk_seed as seed
 from lab_helpers import wait_for
 from simulator import ovnk, ovnk_sync
-from test_ovnk_sync import NB_SCHEMA, start_ovsdb, stop_ovsdb
+from test_ovnk_sync import NB_SCHEMA, start_ovsdb, stop_daemon
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 STATE_DIR = Path(os.environ.get("OCPVIRT_LAB_DIR") or REPO_DIR / ".lab").resolve()
@@ -40,7 +40,7 @@ def worker_nb(lab_kubeconfig):
     directory.mkdir(parents=True, exist_ok=True)
     pid = start_ovsdb(directory, NB_SCHEMA, "ovnnb_db.db", "ovnnb_db.sock")
     yield directory
-    stop_ovsdb(pid)
+    stop_daemon(pid)
     for name in ("ovnnb_db.db", "ovnnb_db.sock", "ovnnb_db.db.pid", "ovnnb_db.db.log", "ovnnb_db.db.ctl",
                  ".ovnnb_db.db.~lock~"):
         (directory / name).unlink(missing_ok=True)

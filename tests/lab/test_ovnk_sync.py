@@ -38,7 +38,7 @@ def start_ovsdb(directory, schema, db_name, socket_name):
     return int(pidfile.read_text())
 
 
-def stop_ovsdb(pid):
+def stop_daemon(pid):
     os.kill(pid, signal.SIGTERM)
 
 
@@ -46,7 +46,7 @@ def stop_ovsdb(pid):
 def node_dir(tmp_path):
     pid = start_ovsdb(tmp_path, NB_SCHEMA, "ovnnb_db.db", "ovnnb_db.sock")
     yield tmp_path
-    stop_ovsdb(pid)
+    stop_daemon(pid)
 
 
 class Recorder:

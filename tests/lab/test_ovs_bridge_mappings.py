@@ -13,7 +13,7 @@ import ovnk_seed  # noqa: F401  (puts lab/ on sys.path)
 from lab_helpers import wait_for
 from simulator import nmstate, nodes, ovs
 from test_ovnk_controller import STATE_DIR
-from test_ovnk_sync import start_ovsdb, stop_ovsdb
+from test_ovnk_sync import start_ovsdb, stop_daemon
 
 VSWITCH_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
 SEED_MAPPING = {"ovn": {"bridge-mappings": [{"localnet": "localnet-cnv", "bridge": "br-ex", "state": "present"}]}}
@@ -59,7 +59,7 @@ def test_mappings_are_written_into_the_nodes_open_vswitch_table(tmp_path):
         assert run(["--if-exists", "get", "Open_vSwitch", ".", "external-ids:ovn-bridge-mappings"]).strip() == ""
         assert run(["get", "Open_vSwitch", ".", "external-ids:system-id"]).strip() == "worker-0"
     finally:
-        stop_ovsdb(pid)
+        stop_daemon(pid)
 
 
 # --- on the lab: the nmstate handler simulator writes the mapping of a data-plane node -----------
@@ -84,7 +84,7 @@ def worker_ovs(lab_kubeconfig):
     run = ovs.vsctl_runner(directory)
     run(["init", "--", "set", "Open_vSwitch", ".", 'external_ids:ovn-bridge-mappings="physnet:br-ex"'])
     yield run
-    stop_ovsdb(pid)
+    stop_daemon(pid)
     for name in ("conf.db", "db.sock", "conf.db.pid", "conf.db.log", "conf.db.ctl", ".conf.db.~lock~"):
         (directory / name).unlink(missing_ok=True)
     if created:
