@@ -145,15 +145,17 @@ def localnet_networks(nads):
         if not conf.get("name"):
             messages.append(f"NAD {key}: spec.config has no network name")
             continue
-        if conf.get("netAttachDefName") != key:  # pkg/util/multi_network.go ParseNetConf
-            messages.append(f"NAD {key}: net-attach-def name ({key}) is inconsistent with config "
-                            f"netAttachDefName ({conf.get('netAttachDefName')})")
+        if conf.get("netAttachDefName") != key:  # util/multi_network.go ParseNetConf
+            messages.append(f"net-attach-def {key} is first seen and is invalid: net-attach-def name ({key}) "
+                            f"is inconsistent with config ({conf.get('netAttachDefName')})")
             continue
         network = Network(conf["name"], frozenset({key}), _split(conf.get("subnets")),
                           _split(conf.get("excludeSubnets")), int(conf.get("vlanID") or 0))
         known = found.get(network.name)
-        if known and (known.subnets, known.vlan) != (network.subnets, network.vlan):
-            messages.append(f"NAD {key}: network {network.name} is already defined with a different config")
+        if known and (known.subnets, known.exclude_subnets, known.vlan) != \
+                (network.subnets, network.exclude_subnets, network.vlan):  # network_attach_def_controller.go
+            messages.append(f"Failed to add net-attach-def {key} to network {network.name}: NAD {key} does not "
+                            f"share the same CNI config with network {network.name}")
             continue
         found[network.name] = network._replace(nads=network.nads | (known.nads if known else frozenset()))
     return found, messages
@@ -174,7 +176,7 @@ def pod_attachments(pod, network):
         entries = json.loads(raw)
     except json.JSONDecodeError:
         return []
-    return [(entry["name"], entry) for entry in entries if entry.get("name") in network.nads]
+    return [(entry["name"], entry) for entry in entries if entry.get("name") in network.nads and entry.get("mac")]
 
 
 def is_local_running(pod, node):

@@ -176,7 +176,24 @@ def test_nad_with_a_wrong_net_attach_def_name_is_rejected():
                                    nad["spec"]["config"])
     nb = ovnk.desired_nb(ovnk.Snapshot([nad], seed.pods(), [], True), seed.NODE)
     assert nb.switches == {}
-    assert "netAttachDefName (llm-demo/other)" in nb.messages[0]
+    assert nb.messages == ["net-attach-def llm-demo/llm-demo-localnet-network is first seen and is invalid: net-attach-def "
+                           "name (llm-demo/llm-demo-localnet-network) is inconsistent with config (llm-demo/other)"]
+
+
+def test_second_nad_of_a_network_with_another_config_is_refused():
+    other = seed.nad()
+    other["metadata"]["namespace"] = "other"
+    other["spec"]["config"] = other["spec"]["config"].replace("llm-demo/", "other/").replace('"_vlanID"', '"vlanID"')
+    networks, messages = ovnk.localnet_networks([seed.nad(), other])
+    assert networks["localnet-cnv"].nads == {"llm-demo/llm-demo-localnet-network"}
+    assert messages == ["Failed to add net-attach-def other/llm-demo-localnet-network to network localnet-cnv: NAD "
+                        "other/llm-demo-localnet-network does not share the same CNI config with network localnet-cnv"]
+    same = seed.nad()
+    same["metadata"]["namespace"] = "other"
+    same["spec"]["config"] = same["spec"]["config"].replace("llm-demo/", "other/")
+    networks, messages = ovnk.localnet_networks([seed.nad(), same])
+    assert networks["localnet-cnv"].nads == {"llm-demo/llm-demo-localnet-network", "other/llm-demo-localnet-network"}
+    assert messages == []
 
 
 def test_a_port_without_protocol_is_reported_not_applied():
