@@ -139,3 +139,14 @@ def test_pods_leaving_the_node_lose_their_ports_and_foreign_objects_stay(node_di
     assert nbctl(node_dir, "--bare", "--columns=ports", "find", "Port_Group", "name=a2829001848871617131").strip() == ""
     assert "clusterPortGroup" in nbctl(node_dir, "--bare", "--columns=name", "list", "Port_Group")
     assert "join" in nbctl(node_dir, "ls-list")
+
+
+def test_vlan_and_subnet_are_written_and_stable(node_dir):
+    snapshot = seed.snapshot()
+    nad = snapshot.nads[0]
+    nad["spec"]["config"] = nad["spec"]["config"].replace('"_vlanID"', '"vlanID"').replace('"_subnets"', '"subnets"')
+    sync(node_dir, snapshot)
+    assert nbctl(node_dir, "get", "Logical_Switch_Port", "localnet.cnv_ovn_localnet_port", "tag_request").strip() == "33"
+    assert nbctl(node_dir, "get", "Logical_Switch", "localnet.cnv_ovn_localnet_switch",
+                 "other_config:subnet").strip() == '"192.168.99.0/24"'
+    assert sync(node_dir, snapshot).writes() == []
