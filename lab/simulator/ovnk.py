@@ -281,27 +281,34 @@ def _go_peer(peer):
     return f"{{{_go_selector(peer.get('podSelector'))} {_go_selector(peer.get('namespaceSelector'))} {block_text}}}"
 
 
+def _rules(policy):
+    """(direction, rule, peers key) for every ingress, then every egress rule."""
+    spec = policy.get("spec") or {}
+    return [(direction, rule, key) for direction, key in (("ingress", "from"), ("egress", "to"))
+            for rule in spec.get(direction) or []]
+
+
 def refusal(policy, network):
     """Why OVN-K never applies the policy on this network, or None.
 
-    convertMultiNetPolicyToNetPolicy refuses selector peers on an IPAM-less network. A port without
-    `protocol` is passed on as a nil pointer that gressPolicy.addPortPolicy dereferences, so such
-    a policy is never applied either (the emulation reports it instead of crashing).
+    convertMultiNetPolicyToNetPolicy refuses the first selector peer on an IPAM-less network.
+    After it, a port without `protocol` reaches gressPolicy.addPortPolicy as a nil pointer that is
+    dereferenced, so such a policy is never applied either (reported here instead of a crash).
     Selector peers on an IPAM network (address sets) are not emulated and reported as such."""
-    spec, name = policy.get("spec") or {}, policy["metadata"]["name"]
-    for direction, rules, peers_key in (("ingress", spec.get("ingress"), "from"), ("egress", spec.get("egress"), "to")):
-        for rule in rules or []:
-            if any(not port.get("protocol") for port in rule.get("ports") or []):
-                return (f"{direction} port without protocol in multi-network policy {name}: "
-                        f"OVN-Kubernetes dereferences the nil protocol (gress_policy.go addPortPolicy)")
-            for peer in rule.get(peers_key) or []:
-                if peer.get("podSelector") is None and peer.get("namespaceSelector") is None:
-                    continue
-                if network.requires_ipam:
-                    return (f"{direction} selector peer in multi-network policy {name}: address sets of "
-                            f"IPAM networks are not emulated by the lab")
-                return (f"invalid {direction} peer {_go_peer(peer)} in multi-network policy {name}; "
-                            f"IPAM-less networks can only have `ipBlock` peers")
+    name = policy["metadata"]["name"]
+    for direction, rule, peers_key in _rules(policy):
+        for peer in rule.get(peers_key) or []:
+            if peer.get("podSelector") is None and peer.get("namespaceSelector") is None:
+                continue
+            if network.requires_ipam:
+                return (f"{direction} selector peer in multi-network policy {name}: address sets of "
+                        f"IPAM networks are not emulated by the lab")
+            return (f"invalid {direction} peer {_go_peer(peer)} in multi-network policy {name}; "
+                    f"IPAM-less networks can only have `ipBlock` peers")
+    for direction, rule, _ in _rules(policy):
+        if any(not port.get("protocol") for port in rule.get("ports") or []):
+            return (f"{direction} port without protocol in multi-network policy {name}: "
+                    f"OVN-Kubernetes dereferences the nil protocol (gress_policy.go addPortPolicy)")
     return None
 
 

@@ -223,3 +223,16 @@ def test_ipv6_blocks_and_several_excepts():
     acls = {a["external_ids"]["ip-block-index"]: a["match"] for a in nb.port_groups[pg]["acls"].values()}
     assert acls == {"0": f"ip6.src == fd00::/64 && ip6.src != {{fd00::1/128, fd00::2/128}} && outport == @{pg}",
                     "1": f"ip4.src == 10.0.0.0/8 && outport == @{pg}"}
+
+
+def test_selector_refusal_comes_before_the_missing_protocol():
+    """convertMultiNetPolicyToNetPolicy runs (and refuses) before any port is looked at."""
+    policy = copy.deepcopy(seed.load("multi-network-policy-deny-all.yaml")[0])
+    policy["spec"]["ingress"] = [{"ports": [{"port": 80}]}]
+    policy["spec"]["egress"] = [{"to": [{"namespaceSelector": {"matchExpressions": [
+        {"key": "team", "operator": "In", "values": ["a", "b"]}]}}]}]
+    [message] = ovnk.desired_nb(ovnk.Snapshot([seed.nad()], seed.pods(), [policy], True), seed.NODE).messages
+    assert message.endswith(
+        "invalid egress peer {nil &LabelSelector{MatchLabels:map[string]string{},MatchExpressions:"
+        "[]LabelSelectorRequirement{LabelSelectorRequirement{Key:team,Operator:In,Values:[a b],},},} <nil>} "
+        "in multi-network policy deny-by-default; IPAM-less networks can only have `ipBlock` peers")
