@@ -172,15 +172,19 @@ def down(state_dir, log):
 # --- plugging namespaces into br-int ------------------------------------------------------
 
 def plug(state_dir, node, netns, *, ifname, mac, addresses, routes, iface_id):
+    """Namespace `netns` (made if needed) gets `ifname`, a veth whose other end is a port of the
+    node's br-int with external_ids:iface-id=<iface_id>. Plugging the same ifname again
+    replaces it; each interface of a namespace has its own port."""
     node_ns = topology.node_netns(state_dir, node)
-    port = topology.plug_port(netns)
+    port = topology.plug_port(netns, ifname)
     env = topology.node_env(state_dir, node)
     record = plugged_dir(state_dir) / f"{netns}.json"
     record.parent.mkdir(parents=True, exist_ok=True)
-    record.write_text(json.dumps({"node": node, "port": port}))  # first: `down` must find it
+    ports = json.loads(record.read_text())["ports"] if record.exists() else []
+    # Recorded first: `down` must find the namespace even if a step below fails.
+    record.write_text(json.dumps({"node": node, "ports": sorted({*ports, port})}))
     shell.ensure_netns(netns)
-    shell.ip(node_ns, "link", "delete", port, check=False)  # plug again = plug anew
-    shell.ip(netns, "link", "delete", ifname, check=False)
+    shell.ip(node_ns, "link", "delete", port, check=False)
     shell.veth(node_ns, port, netns, ifname)
     shell.configure_interface(netns, ifname, addresses=addresses, mac=mac)
     shell.add_routes(netns, routes)
@@ -189,10 +193,16 @@ def plug(state_dir, node, netns, *, ifname, mac, addresses, routes, iface_id):
 
 
 def unplug(state_dir, node, netns):
-    env = topology.node_env(state_dir, node)
-    # Deleting one end of a veth removes both at once; a deleted namespace's links go later.
-    shell.ip(topology.node_netns(state_dir, node), "link", "delete", topology.plug_port(netns), check=False)
+    """Removes the namespace, its veths and their br-int ports."""
+    record = plugged_dir(state_dir) / f"{netns}.json"
+    ports = json.loads(record.read_text())["ports"] if record.exists() else []
+    node_ns = topology.node_netns(state_dir, node)
+    ovs_up = shell.pid_from_file(topology.node_dir(state_dir, node) / "ovsdb-server.pid", "ovsdb-server")
+    for port in ports:
+        # Deleting one end of a veth removes both at once; a deleted namespace's links go later.
+        shell.ip(node_ns, "link", "delete", port, check=False)
+        if ovs_up:
+            shell.run(["ovs-vsctl", "--if-exists", "del-port", "br-int", port],
+                      env=topology.node_env(state_dir, node))
     shell.delete_netns(netns)
-    if shell.pid_from_file(topology.node_dir(state_dir, node) / "ovsdb-server.pid", "ovsdb-server"):
-        shell.run(["ovs-vsctl", "--if-exists", "del-port", "br-int", topology.plug_port(netns)], env=env)
-    (plugged_dir(state_dir) / f"{netns}.json").unlink(missing_ok=True)
+    record.unlink(missing_ok=True)

@@ -127,9 +127,9 @@ def lan_port(name):
     return short_ifname("to-", name)
 
 
-def plug_port(netns):
-    """The node-side end (a br-int port) of the veth that plugs namespace `netns`."""
-    return short_ifname("pl", hashlib.sha256(netns.encode()).hexdigest())
+def plug_port(netns, ifname):
+    """The node-side end (a br-int port) of the veth that plugs `ifname` of namespace `netns`."""
+    return short_ifname("pl", hashlib.sha256(f"{netns}/{ifname}".encode()).hexdigest())
 
 
 def daemons():

@@ -41,7 +41,7 @@ def test_two_state_dirs_get_disjoint_namespace_names(tmp_path):
 
 def test_interface_names_fit_ifnamsiz():
     names = [topology.lan_port(n) for n in [*NODES, *CONFIG["hosts"], "a-very-long-host-name-indeed"]]
-    names += [topology.plug_port(f"ocpvl-123456-pod-{i}-with-a-long-name") for i in range(3)]
+    names += [topology.plug_port(f"ocpvl-123456-pod-{i}-with-a-long-name", f"net{j}") for i in range(3) for j in (1, 2)]
     assert all(len(n) <= 15 for n in names), names
     assert len(set(names)) == len(names)
 
