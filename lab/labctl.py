@@ -410,7 +410,7 @@ def controller_manager_argv(binaries, ports):
 
 
 def simulator_argv():
-    return [sys.executable, "-m", "simulator", "--kubeconfig", str(KUBECONFIG)]
+    return [sys.executable, "-m", "simulator", "--kubeconfig", str(KUBECONFIG), "--state-dir", str(STATE_DIR)]
 
 
 # --- health -------------------------------------------------------------------------------

@@ -11,12 +11,12 @@ The names exported here are what the rest of the lab imports (the issue 10 contr
 pure layout is in topology.py, the commands in lifecycle.py and shell.py.
 """
 from . import topology
-from .lifecycle import anything_running, down, plug, status, unplug, up
+from .lifecycle import anything_running, down, plug, plugged_node, status, unplug, up
 from .shell import DataPlaneError
 from .topology import host_netns, node_dir, node_env, node_netns
 
 __all__ = ["DataPlaneError", "anything_running", "data_plane_nodes", "down", "host_netns", "node_dir",
-           "node_env", "node_netns", "plug", "status", "unplug", "up"]
+           "node_env", "node_netns", "plug", "plugged_node", "status", "unplug", "up"]
 
 
 def data_plane_nodes():

@@ -192,6 +192,12 @@ def plug(state_dir, node, netns, *, ifname, mac, addresses, routes, iface_id):
                "set", "Interface", port, f"external_ids:iface-id={iface_id}"], env=env)
 
 
+def plugged_node(state_dir, netns):
+    """The node `netns` was plugged into, or None."""
+    record = plugged_dir(state_dir) / f"{netns}.json"
+    return json.loads(record.read_text())["node"] if record.exists() else None
+
+
 def unplug(state_dir, node, netns):
     """Removes the namespace, its veths and their br-int ports."""
     record = plugged_dir(state_dir) / f"{netns}.json"

@@ -25,8 +25,9 @@ class Controller:
     triggers = ()
     resync_seconds = 30.0
 
-    def __init__(self, kube):
+    def __init__(self, kube, state_dir=None):
         self.kube = kube
+        self.state_dir = state_dir  # the lab's state directory (labctl's STATE_DIR)
         self.log = logging.getLogger(f"simulator.{self.name}")
 
     def startup(self):

@@ -19,6 +19,7 @@ REPO_DIR = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_DIR / "lab"))
 
 import dataplane  # noqa: E402
+from lab_helpers import create_localnet_nad, wait_for  # noqa: E402
 from dataplane import shell, topology  # noqa: E402
 
 LABCTL = REPO_DIR / "lab" / "labctl.py"
@@ -113,6 +114,18 @@ def nbctl(state_dir, node, *args):
                    check=True, capture_output=True, text=True)
 
 
+def add_localnet_switch(state_dir, node, switch, *ports):
+    """A localnet switch on `physnet` in the node's NB, with logical ports (name, addresses), as
+    OVN-Kubernetes creates it in each zone (the ovnk emulation's job; written here by hand)."""
+    localnet = switch.replace("_switch", "_port")
+    args = ["--may-exist", "ls-add", switch,
+            "--", "--may-exist", "lsp-add", switch, localnet, "--", "lsp-set-type", localnet, "localnet",
+            "--", "lsp-set-addresses", localnet, "unknown", "--", "lsp-set-options", localnet, "network_name=physnet"]
+    for port, addresses in ports:
+        args += ["--", "lsp-add", switch, port, "--", "lsp-set-addresses", port, addresses]
+    nbctl(state_dir, node, *args)
+
+
 @pytest.fixture
 def pods_on_localnet(state_dir):
     """One namespace per data-plane node on a localnet switch `physnet` (each node is its own OVN
@@ -121,12 +134,7 @@ def pods_on_localnet(state_dir):
     switch, pods = f"labtest.{tag}_ovn_localnet_switch", []
     for index, node in enumerate(NODES[:2]):
         port, mac = f"labtest.{tag}_pod{index}", f"0a:58:c0:a8:4d:{0xf1 + index:02x}"
-        nbctl(state_dir, node, "ls-add", switch,
-              "--", "lsp-add", switch, f"labtest.{tag}_ovn_localnet_port",
-              "--", "lsp-set-type", f"labtest.{tag}_ovn_localnet_port", "localnet",
-              "--", "lsp-set-addresses", f"labtest.{tag}_ovn_localnet_port", "unknown",
-              "--", "lsp-set-options", f"labtest.{tag}_ovn_localnet_port", "network_name=physnet",
-              "--", "lsp-add", switch, port, "--", "lsp-set-addresses", port, f"{mac} {TEST_ADDRESSES[index]}")
+        add_localnet_switch(state_dir, node, switch, (port, f"{mac} {TEST_ADDRESSES[index]}"))
         netns = f"{topology.netns_prefix(state_dir)}test-{tag}-{index}"
         dataplane.plug(state_dir, node, netns, ifname="net1", mac=mac, addresses=[f"{TEST_ADDRESSES[index]}/24"],
                        routes=[{"to": "default", "via": "192.168.77.1"}], iface_id=port)
@@ -244,3 +252,69 @@ def test_down_leaves_no_namespace_link_process_or_socket(tmp_path):
     assert not leftovers
     assert not (second_lab / "exec-targets").exists()
     assert root_links() <= links_before
+
+
+# --- the kubelet stand-in's sandboxes: pods and VM guests as namespaces ---------------------------
+
+def exec_target(state_dir, kind, namespace, name):
+    path = state_dir / "exec-targets" / kind / namespace / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def only_netns_address(netns, ifname):
+    [link] = ip_json(netns, "address", "show", "dev", ifname)
+    return link["address"], [f"{a['local']}/{a['prefixlen']}" for a in link["addr_info"] if a["family"] == "inet"]
+
+
+def test_a_pod_on_a_localnet_nad_gets_a_plugged_namespace_until_deleted(state_dir, custom, core, lab_namespace):
+    create_localnet_nad(custom, lab_namespace, "localnet-network")
+    core.create_namespaced_pod(lab_namespace, {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "tinypod", "annotations": {"k8s.v1.cni.cncf.io/networks": json.dumps(
+            [{"name": "localnet-network", "ips": ["192.168.77.243/24"]}])}},
+        "spec": {"containers": [{"name": "c", "image": "registry.example/tiny"}]}})
+    target = wait_for("the pod's exec target", lambda: exec_target(state_dir, "pods", lab_namespace, "tinypod"))
+    pod = core.read_namespaced_pod("tinypod", lab_namespace)
+    [entry] = [e for e in json.loads(pod.metadata.annotations["k8s.v1.cni.cncf.io/network-status"])
+               if not e.get("default")]
+    assert only_netns_address(target["netns"], entry["interface"]) == (entry["mac"], ["192.168.77.243/24"])
+    iface_id = f"{lab_namespace.replace('-', '.')}.localnet.network_{lab_namespace}_tinypod"
+    node = pod.spec.node_name
+    add_localnet_switch(state_dir, node, f"labtest.{lab_namespace}_ovn_localnet_switch",
+                        (iface_id, f"{entry['mac']} 192.168.77.243"))
+    try:
+        assert eventually_pings(target["netns"], "192.168.77.1"), "pod -> gateway once its logical port exists"
+        core.delete_namespaced_pod("tinypod", lab_namespace)
+        wait_for("the pod's namespace to go", lambda: not shell.netns_exists(target["netns"])
+                 and exec_target(state_dir, "pods", lab_namespace, "tinypod") is None)
+    finally:
+        nbctl(state_dir, node, "--if-exists", "ls-del", f"labtest.{lab_namespace}_ovn_localnet_switch")
+
+
+def test_a_vm_guest_is_a_namespace_with_the_vm_mac_and_cloud_init_network(
+        state_dir, custom, core, lab_namespace, virtualization_installed):
+    create_localnet_nad(custom, lab_namespace, "localnet-network")
+    network_data = "ethernets:\n  eth0:\n    addresses:\n      - 192.168.77.244\n    gateway4: 192.168.77.1\nversion: 2\n"
+    custom.create_namespaced_custom_object("kubevirt.io", "v1", lab_namespace, "virtualmachines", {
+        "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": {"name": "vm-244"},
+        "spec": {"runStrategy": "Always", "template": {"spec": {
+            "domain": {"devices": {"interfaces": [{"name": "nic0", "bridge": {}, "macAddress": "02:00:a3:00:02:44"}]}},
+            "networks": [{"name": "nic0", "multus": {"networkName": "localnet-network"}}],
+            "volumes": [{"name": "cloudinitdisk", "cloudInitNoCloud": {"networkData": network_data}}]}}}})
+    target = wait_for("the guest's exec target", lambda: exec_target(state_dir, "guests", lab_namespace, "vm-244"))
+    assert only_netns_address(target["netns"], "eth0") == ("02:00:a3:00:02:44", ["192.168.77.244/24"])
+    assert [r["gateway"] for r in ip_json(target["netns"], "route", "show", "default")] == ["192.168.77.1"]
+    [launcher] = core.list_namespaced_pod(lab_namespace, label_selector="vm.kubevirt.io/name=vm-244").items
+    node, switch = launcher.spec.node_name, f"labtest.{lab_namespace}_ovn_localnet_switch"
+    # A VM's logical port has the MAC only: the guest sets its own address.
+    iface_id = f"{lab_namespace.replace('-', '.')}.localnet.network_{lab_namespace}_{launcher.metadata.name}"
+    add_localnet_switch(state_dir, node, switch, (iface_id, "02:00:a3:00:02:44"))
+    try:
+        assert eventually_pings(target["netns"], "192.168.77.1"), "guest -> gateway"
+        assert pings(target["netns"], "203.0.113.10"), "guest -> internet through the gateway"
+        custom.patch_namespaced_custom_object("kubevirt.io", "v1", lab_namespace, "virtualmachines", "vm-244",
+                                              {"spec": {"runStrategy": "Halted"}})
+        wait_for("the guest's namespace to go", lambda: not shell.netns_exists(target["netns"])
+                 and exec_target(state_dir, "guests", lab_namespace, "vm-244") is None)
+    finally:
+        nbctl(state_dir, node, "--if-exists", "ls-del", switch)
