@@ -28,9 +28,13 @@ def write_exec_target(path, netns, env=None):
 
 # --- up -------------------------------------------------------------------------------------
 
-def up(state_dir, log):
+def require_programs():
     for program in required_programs():
         shell.require(program)
+
+
+def up(state_dir, log):
+    require_programs()
     config = topology.load_config()
     lan = topology.lan_netns(state_dir)
     shell.ensure_netns(lan)
@@ -118,6 +122,7 @@ def daemon_health(state_dir, node, daemon):
 
 def status(state_dir):
     """[(component, pid or None, problem or None)] for every daemon and namespace of the lab."""
+    require_programs()
     config = topology.load_config()
     rows = []
     for node in topology.data_plane_nodes(config):

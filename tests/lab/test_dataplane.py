@@ -225,6 +225,13 @@ def test_a_killed_ovn_controller_is_named_by_status_and_restarted_by_up(state_di
     assert labctl("status").returncode == 0
 
 
+def test_labctl_names_a_missing_program_in_one_line(state_dir, tmp_path):
+    result = subprocess.run([sys.executable, str(LABCTL), "status"], capture_output=True, text=True,
+                            env={**os.environ, "PATH": str(tmp_path)})
+    assert result.returncode == 1
+    assert result.stderr.strip() == "labctl: ovn-controller not found: apt-get install ovn-host"
+
+
 def root_links():
     return {link["ifname"] for link in json.loads(subprocess.run(["ip", "-j", "link", "show"], check=True,
                                                                  capture_output=True, text=True).stdout)}
