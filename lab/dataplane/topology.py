@@ -26,7 +26,7 @@ PACKAGES = {
     "ovs-appctl": "openvswitch-switch",
     "ovn-northd": "ovn-central", "ovn-nbctl": "ovn-central",
     "ovn-controller": "ovn-host",
-    "ip": "iproute2", "bridge": "iproute2", "ethtool": "ethtool",
+    "ip": "iproute2", "ethtool": "ethtool",
 }
 
 

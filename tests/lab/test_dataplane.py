@@ -167,6 +167,26 @@ def test_a_port_missing_from_the_switch_gets_no_packets(pods_on_localnet, state_
         dataplane.unplug(state_dir, NODES[1], netns)
 
 
+def vsctl(state_dir, node, *args):
+    return subprocess.run(["ovs-vsctl", *args], env={**os.environ, **dataplane.node_env(state_dir, node)},
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def test_a_wrong_bridge_mapping_loses_packets_until_put_back(pods_on_localnet, state_dir):
+    pod0, pod1 = pods_on_localnet
+    node = NODES[1]
+    assert eventually_pings(pod0, TEST_ADDRESSES[1])
+    original = vsctl(state_dir, node, "get", "Open_vSwitch", ".", "external_ids:ovn-bridge-mappings")
+    vsctl(state_dir, node, "set", "Open_vSwitch", ".", 'external_ids:ovn-bridge-mappings="localnet-cnv:br-ex"')
+    try:
+        # ovn-controller removes the patch ports between br-int and br-ex of the unmapped network.
+        wait_for("no patch port on br-ex", lambda: "patch-" not in vsctl(state_dir, node, "list-ports", "br-ex"))
+        assert not pings(pod0, TEST_ADDRESSES[1]) and not pings(pod1, "192.168.77.1")
+    finally:
+        vsctl(state_dir, node, "set", "Open_vSwitch", ".", f"external_ids:ovn-bridge-mappings={original}")
+    assert eventually_pings(pod1, "192.168.77.1")
+
+
 def test_the_gateway_reaches_the_internet_host_and_forwards_only_there(state_dir):
     gateway = dataplane.host_netns(state_dir, "gateway")
     assert pings(gateway, "203.0.113.10")
