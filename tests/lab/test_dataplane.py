@@ -176,6 +176,7 @@ def test_a_wrong_bridge_mapping_loses_packets_until_put_back(pods_on_localnet, s
     pod0, pod1 = pods_on_localnet
     node = NODES[1]
     assert eventually_pings(pod0, TEST_ADDRESSES[1])
+    assert "patch-" in vsctl(state_dir, node, "list-ports", "br-ex")
     original = vsctl(state_dir, node, "get", "Open_vSwitch", ".", "external_ids:ovn-bridge-mappings")
     vsctl(state_dir, node, "set", "Open_vSwitch", ".", 'external_ids:ovn-bridge-mappings="localnet-cnv:br-ex"')
     try:
