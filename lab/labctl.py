@@ -549,6 +549,7 @@ def down(purge):
             log(f"removing etcd data and PKI under {STATE_DIR}")
             shutil.rmtree(ETCD_DATA_DIR, ignore_errors=True)
             shutil.rmtree(PKI_DIR, ignore_errors=True)
+            shutil.rmtree(STATE_DIR / "ovn", ignore_errors=True)  # the data plane's logs
             SETTINGS_FILE.unlink(missing_ok=True)
 
 
