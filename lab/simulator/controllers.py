@@ -517,6 +517,9 @@ class SandboxController(Controller):
 
     def _create(self, key, sandbox):
         netns = self._netns(key)
+        previous_node = dataplane.plugged_node(self.state_dir, netns)
+        if previous_node:  # a half-made sandbox, or the same name's on another node before
+            dataplane.unplug(self.state_dir, previous_node, netns)
         for iface in sandbox["interfaces"]:
             dataplane.plug(self.state_dir, sandbox["node"], netns, ifname=iface["ifname"], mac=iface["mac"],
                            addresses=iface["addresses"], routes=iface["routes"], iface_id=iface["iface_id"])
