@@ -28,10 +28,15 @@ $(COLLECTION_LINK):
 
 # Debian packages some tests use: Chromium renders the verification report, shellcheck is
 # read by ansible-test. Best effort: without them those checks skip and say why.
+# The lab's data plane needs OVS/OVN, iproute2, ethtool and ping (labctl names what is missing).
+LAB_DEBS := ovn-central ovn-host openvswitch-switch iproute2 ethtool iputils-ping
 system-deps:
 	@command -v chromium >/dev/null && command -v shellcheck >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium shellcheck >/dev/null; } || \
 	  echo "warning: could not install chromium/shellcheck; the browser test will skip" >&2
+	@dpkg-query -W -f='$${Status}\n' $(LAB_DEBS) 2>/dev/null | grep -c '^install ok installed' | grep -qx $(words $(LAB_DEBS)) || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(LAB_DEBS) >/dev/null; } || \
+	  echo "warning: could not install $(LAB_DEBS); the lab's data plane cannot start" >&2
 
 test: unit lint sanity lab-test
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Lab control plane: a real etcd, kube-apiserver and kube-controller-manager on loopback.
+"""Lab control plane: a real etcd, kube-apiserver and kube-controller-manager on loopback,
+and the data plane (lab/dataplane/): real OVS/OVN per simulated node in network namespaces.
 
 Commands (progress goes to stderr; results to stdout):
   build                                  build and cache the binaries only
   up                                     start everything (idempotent); prints the kubeconfig path
   down [--purge]                         stop everything; --purge also deletes etcd data and PKI
-  status                                 exit 0 healthy, 1 degraded, 3 not running
+  status                                 exit 0 healthy, 1 degraded (names what), 3 not running
   kubeconfig-for-serviceaccount NS NAME  kubeconfig with a TokenRequest token; prints its path
 
 State lives in $OCPVIRT_LAB_DIR (default <repo>/.lab/); binaries are cached per pinned
@@ -38,6 +39,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from kubernetes import client, config
 from kubernetes.dynamic import DynamicClient
+
+import dataplane  # lab/dataplane/ (this script's directory is on sys.path)
 
 LAB_DIR = Path(__file__).resolve().parent
 REPO_DIR = LAB_DIR.parent
@@ -529,6 +532,8 @@ def up():
         start("kube-controller-manager", controller_manager_argv(binaries, ports))
         wait_until("kube-controller-manager /healthz", controller_manager_healthy, "kube-controller-manager")
         apply_lab_manifests()
+        # Before the simulator: its kubelet plugs pods into the nodes' br-int.
+        dataplane.up(STATE_DIR, log)
         if (LAB_DIR / "simulator" / "__main__.py").exists():
             start("simulator", simulator_argv(), cwd=LAB_DIR)
     print(KUBECONFIG)
@@ -536,12 +541,15 @@ def up():
 
 def down(purge):
     with state_lock():
+        stop("simulator")  # first: it plugs namespaces into the data plane
+        dataplane.down(STATE_DIR, log)
         for component in COMPONENTS:
             stop(component)
         if purge:
             log(f"removing etcd data and PKI under {STATE_DIR}")
             shutil.rmtree(ETCD_DATA_DIR, ignore_errors=True)
             shutil.rmtree(PKI_DIR, ignore_errors=True)
+            shutil.rmtree(STATE_DIR / "ovn", ignore_errors=True)  # the data plane's logs
             SETTINGS_FILE.unlink(missing_ok=True)
 
 
@@ -554,12 +562,18 @@ def status():
     running = {c: running_pid(c) for c in expected_components()}
     for component, pid in running.items():
         print(f"{component:26} {'running, pid ' + str(pid) if pid else 'not running'}")
-    if not any(running.values()):
+    data_plane = dataplane.status(STATE_DIR)
+    for component, pid, problem in data_plane:
+        print(f"{component:26} {problem or ('running, pid ' + str(pid) if pid else 'ok')}")
+    if not any(running.values()) and not dataplane.anything_running(STATE_DIR):
         return 3
     ready = apiserver_ready()
     print(f"{'kube-apiserver /readyz':26} {'ok' if ready else 'failing'}")
     print(f"{'kubeconfig':26} {KUBECONFIG}")
-    return 0 if ready and all(running.values()) else 1
+    broken = [c for c, pid in running.items() if not pid] + [f"{c}: {p}" for c, _, p in data_plane if p]
+    if broken:
+        log(f"degraded: {'; '.join(broken)}")
+    return 0 if ready and not broken else 1
 
 
 def kubeconfig_for_serviceaccount(namespace, name, expiration_seconds):
@@ -588,6 +602,13 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
+    try:
+        return run_command(args)
+    except dataplane.DataPlaneError as error:
+        sys.exit(f"labctl: {error}")
+
+
+def run_command(args):
     if args.command == "build":
         print(build())
     elif args.command == "up":

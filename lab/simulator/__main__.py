@@ -5,6 +5,7 @@ Runs every simulated controller in one process until killed; logs go to stdout.
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from .controllers import ALL_CONTROLLERS
 from .kube import Kube
@@ -14,7 +15,7 @@ from .runtime import run_forever
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="simulator", description=__doc__)
     parser.add_argument("--kubeconfig", required=True, help="admin kubeconfig of the lab")
-    parser.add_argument("--state-dir", help="the lab's state directory (data-plane nodes under ovn/<node>/)")
+    parser.add_argument("--state-dir", help="the lab's state directory (default: the kubeconfig's)")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stdout, level=args.log_level,
@@ -22,7 +23,8 @@ def main(argv=None):
     logging.getLogger("urllib3").setLevel(logging.ERROR)
     kube = Kube(args.kubeconfig)
     logging.getLogger("simulator").info("lab simulator starting %d simulated controllers", len(ALL_CONTROLLERS))
-    run_forever([controller(kube, args.state_dir) for controller in ALL_CONTROLLERS])
+    state_dir = Path(args.state_dir or Path(args.kubeconfig).parent).resolve()
+    run_forever([controller(kube, state_dir) for controller in ALL_CONTROLLERS])
 
 
 if __name__ == "__main__":

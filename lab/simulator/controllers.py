@@ -2,10 +2,12 @@
 (olm, nmstate, kubevirt, kubelet, openshift, nodes) and write back only what differs.
 """
 import base64
+import json
 import random
 import string
 from pathlib import Path
 
+import dataplane
 import yaml
 
 from . import kube as k
@@ -364,20 +366,22 @@ class VirtualMachineInstanceController(StatusWriter):
             if (pod["metadata"].get("labels") or {}).get("kubevirt.io/nodeName") != node:
                 self.kube.merge_patch(k.PODS, pod["metadata"]["name"],
                                       {"metadata": {"labels": {"kubevirt.io/nodeName": node}}}, namespace)
-        addresses = kubevirt.guest_addresses(vmi, self._network_data(vmi))
+        addresses = kubevirt.guest_addresses(vmi, network_data(self.kube, vmi))
         self.write_status(vmi, kubevirt.vmi_status(vmi, pod, addresses, now_iso()))
 
-    def _network_data(self, vmi):
-        source = kubevirt.network_data_source(vmi)
-        if source is None:
-            return ""
-        kind, value = source
-        if kind == "inline":
-            return value
-        secret = self.kube.get(k.SECRETS, value, vmi["metadata"]["namespace"]) or {}
-        data = secret.get("data") or {}
-        encoded = data.get("networkdata") or data.get("networkData") or ""
-        return base64.b64decode(encoded).decode() if encoded else ""
+
+def network_data(kube, vmi):
+    """The VMI's cloud-init networkData text (inline, base64 or from its Secret), or ""."""
+    source = kubevirt.network_data_source(vmi)
+    if source is None:
+        return ""
+    kind, value = source
+    if kind == "inline":
+        return value
+    secret = kube.get(k.SECRETS, value, vmi["metadata"]["namespace"]) or {}
+    data = secret.get("data") or {}
+    encoded = data.get("networkdata") or data.get("networkData") or ""
+    return base64.b64decode(encoded).decode() if encoded else ""
 
 
 # --- kubelet / scheduler / Multus ---------------------------------------------------------------------
@@ -471,7 +475,7 @@ class OVNKubernetesController(Controller):
 
     def reconcile(self, node):
         name = node["metadata"]["name"]
-        directory = ovs.node_dir(self.state_dir, name) if self.state_dir else None
+        directory = dataplane.node_dir(self.state_dir, name) if self.state_dir else None
         if directory is None or not (directory / "ovnnb_db.sock").exists():
             return
         snapshot = ovnk.Snapshot(self.kube.items(k.NADS), self.kube.items(k.PODS),
@@ -488,10 +492,84 @@ class OVNKubernetesController(Controller):
                           len(written), len(desired.switches), len(desired.port_groups))
 
 
+class SandboxController(Controller):
+    """The kubelet's CNI step on the data-plane nodes (lab/dataplane/): for each Running pod on
+    a localnet network a network namespace plugged into its node's br-int with the pod's MAC
+    and IPs; for a VM's virt-launcher pod, the VM's guest instead (the VM's MAC, cloud-init's
+    addresses and routes). Deleted pods and VMs lose their namespace. Each namespace gets an
+    exec target, STATE_DIR/exec-targets/{pods,guests}/<namespace>/<name>.json."""
+    name = "kubelet-sandboxes"
+    primary = k.NODES
+    triggers = (k.PODS, k.VMIS, k.NADS)
+
+    def reconcile(self, node):
+        node_name = node["metadata"]["name"]
+        if node_name not in dataplane.data_plane_nodes():
+            return
+        if not (dataplane.node_dir(self.state_dir, node_name) / "db.sock").exists():
+            self.log.info("node %s: data plane not running, no sandboxes", node_name)
+            return
+        pods = self.kube.items(k.PODS, field_selector=f"spec.nodeName={node_name}")
+        vms = {(p["metadata"]["namespace"], p["metadata"]["labels"][kubelet.VM_NAME_LABEL])
+               for p in pods if (p["metadata"].get("labels") or {}).get(kubelet.VM_NAME_LABEL)}
+        nics = {}
+        for namespace, name in vms:
+            vmi = self.kube.get(k.VMIS, name, namespace)
+            if vmi:
+                nics[(namespace, name)] = kubevirt.guest_nics(vmi, network_data(self.kube, vmi))
+        desired = kubelet.sandboxes(pods, kubelet.localnet_networks(self.kube.items(k.NADS)), nics)
+        for key, target in self._existing(node_name).items():
+            if desired.get(key) != target.get("sandbox") or not dataplane.shell.netns_exists(target["netns"]):
+                dataplane.unplug(self.state_dir, node_name, target["netns"])
+                path = self._target_file(key)
+                path.unlink()
+                if not any(path.parent.iterdir()):
+                    path.parent.rmdir()
+                self.log.info("%s %s/%s: sandbox %s removed", key[0], key[1], key[2], target["netns"])
+        existing = self._existing(node_name)
+        for key, sandbox in desired.items():
+            if key not in existing:
+                self._create(key, sandbox)
+
+    def _netns(self, key):
+        kind, namespace, name = key
+        return f"{dataplane.topology.netns_prefix(self.state_dir)}{kind[:-1]}-{namespace}.{name}"
+
+    def _target_file(self, key):
+        kind, namespace, name = key
+        return Path(self.state_dir, "exec-targets", kind, namespace, f"{name}.json")
+
+    def _existing(self, node_name):
+        """Sandboxes this controller made on the node: exec targets naming one of its namespaces."""
+        found = {}
+        for kind in ("pods", "guests"):
+            for path in Path(self.state_dir, "exec-targets", kind).glob("*/*.json"):
+                key = (kind, path.parent.name, path.stem)
+                target = json.loads(path.read_text())
+                if target.get("netns") == self._netns(key) and \
+                        dataplane.plugged_node(self.state_dir, target["netns"]) == node_name:
+                    found[key] = target
+        return found
+
+    def _create(self, key, sandbox):
+        netns = self._netns(key)
+        previous_node = dataplane.plugged_node(self.state_dir, netns)
+        if previous_node:  # a half-made sandbox, or the same name's on another node before
+            dataplane.unplug(self.state_dir, previous_node, netns)
+        for iface in sandbox["interfaces"]:
+            dataplane.plug(self.state_dir, sandbox["node"], netns, ifname=iface["ifname"], mac=iface["mac"],
+                           addresses=iface["addresses"], routes=iface["routes"], iface_id=iface["iface_id"])
+        path = self._target_file(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"netns": netns, "env": {}, "sandbox": sandbox}, indent=2))
+        self.log.info("%s %s/%s: sandbox %s plugged into %s (%s)", key[0], key[1], key[2], netns, sandbox["node"],
+                      ", ".join(f"{i['ifname']} {i['mac']} {' '.join(i['addresses'])}" for i in sandbox["interfaces"]))
+
+
 ALL_CONTROLLERS = [
     NodeController, ClusterVersionController, CatalogSourceController, NetworkOperatorController,
     SubscriptionController, InstallPlanController, CSVController,
     NMStateController, NNCPController,
     HyperConvergedController, DataSourceController, DataVolumeController,
-    VirtualMachineController, VirtualMachineInstanceController, PodController, OVNKubernetesController,
+    VirtualMachineController, VirtualMachineInstanceController, PodController, OVNKubernetesController, SandboxController,
 ]

@@ -10,6 +10,8 @@ import hashlib
 import ipaddress
 import json
 
+from .ovnk import logical_port_name
+
 NETWORKS_ANNOTATION = "k8s.v1.cni.cncf.io/networks"
 NETWORK_STATUS_ANNOTATION = "k8s.v1.cni.cncf.io/network-status"
 FIRST_HOST_INDEX = 10
@@ -142,3 +144,71 @@ def _kept_time(previous, type_, now, status="True"):
         if cond.get("type") == type_ and cond.get("status") == status:
             return cond.get("lastTransitionTime") or now
     return now
+
+
+# --- sandboxes on the data plane (lab/dataplane/): namespaces plugged into a node's br-int ---------
+
+LAUNCHER_LABEL = "kubevirt.io"
+VM_NAME_LABEL = "vm.kubevirt.io/name"
+
+
+def localnet_networks(nads):
+    """`ns/name` of every NetworkAttachmentDefinition of an OVN-Kubernetes localnet network."""
+    keys = set()
+    for nad in nads:
+        try:
+            config = json.loads((nad.get("spec") or {}).get("config") or "{}")
+        except json.JSONDecodeError:
+            continue
+        if config.get("topology") == "localnet":
+            keys.add(f"{nad['metadata']['namespace']}/{nad['metadata']['name']}")
+    return keys
+
+
+def _prefixed(ip, requested):
+    """`ip` with the prefix length it was requested with (Multus' network-status drops it)."""
+    for candidate in requested:
+        if str(ipaddress.ip_interface(candidate).ip) == ip:
+            return str(ipaddress.ip_interface(candidate))
+    return f"{ip}/32"
+
+
+def sandboxes(pods, localnet, guest_nics_by_vm):
+    """What the kubelet's CNI call would set up on a data-plane node, keyed by
+    (kind, namespace, name): kind `pods` for a pod, `guests` for the guest of a VM whose
+    virt-launcher pod it is. Each has the interfaces on localnet networks: ifname, mac,
+    addresses (CIDR), routes and the iface_id of the pod's logical switch port. A VM's guest
+    carries the VM's MAC (the pod's interface is only a bridge to it) and its cloud-init
+    addresses; `guest_nics_by_vm` maps (namespace, vm) to kubevirt.guest_nics()."""
+    result = {}
+    for pod in pods:
+        metadata, status = pod["metadata"], pod.get("status") or {}
+        if metadata.get("deletionTimestamp") or status.get("phase") != "Running":
+            continue
+        try:
+            entries = json.loads((metadata.get("annotations") or {}).get(NETWORK_STATUS_ANNOTATION) or "[]")
+            requests = parse_networks(pod)
+        except (json.JSONDecodeError, NetworksAnnotationError):
+            continue
+        namespace, labels = metadata["namespace"], metadata.get("labels") or {}
+        vm = labels.get(VM_NAME_LABEL) if labels.get(LAUNCHER_LABEL) == "virt-launcher" else None
+        interfaces = []
+        for entry in entries:
+            if entry.get("default") or entry.get("name") not in localnet:
+                continue
+            nad_namespace, _, nad_name = entry["name"].partition("/")
+            iface = {"mac": entry["mac"],
+                     "iface_id": logical_port_name(nad_namespace, nad_name, namespace, metadata["name"])}
+            if vm:
+                nic = (guest_nics_by_vm.get((namespace, vm)) or {}).get(entry["interface"])
+                if nic:
+                    interfaces.append({**nic, **iface})
+                continue
+            requested = [ip for r in requests if f"{r['namespace']}/{r['name']}" == entry["name"]
+                         for ip in r.get("ips") or []]
+            interfaces.append({"ifname": entry["interface"], **iface, "routes": [],
+                               "addresses": [_prefixed(ip, requested) for ip in entry.get("ips") or []]})
+        if interfaces:
+            result[("guests", namespace, vm) if vm else ("pods", namespace, metadata["name"])] = {
+                "node": pod["spec"]["nodeName"], "interfaces": interfaces}
+    return result

@@ -203,6 +203,15 @@ def network_data_source(vmi):
 
 def guest_addresses(vmi, network_data):
     """Interface name -> static addresses (no prefix) configured by cloud-init networkData v1/v2."""
+    return {name: [_strip(a) for a in config["addresses"]]
+            for name, config in guest_network_config(vmi, network_data).items()}
+
+
+def guest_network_config(vmi, network_data):
+    """VMI interface name -> {"addresses": [CIDR], "routes": [{"to", "via"}]} that cloud-init
+    configures from networkData v1 or v2. An address without prefix gets /24, as cloud-init's
+    `_normalize_net_keys` (cloudinit/net/network_state.py) gives it; gateway4 / a v1 subnet's
+    gateway is the default route."""
     try:
         document = yaml.safe_load(network_data or "") or {}
     except yaml.YAMLError:
@@ -213,19 +222,37 @@ def guest_addresses(vmi, network_data):
     if "ethernets" in document.get("network", document):
         document = document.get("network", document)
         for key, config in (document.get("ethernets") or {}).items():
-            target = _target_interface(key, (config or {}).get("match") or {}, interfaces, by_mac)
+            config = config or {}
+            target = _target_interface(key, config.get("match") or {}, interfaces, by_mac)
+            routes = [{"to": _route_destination(r.get("to")), "via": r["via"]}
+                      for r in config.get("routes") or [] if r.get("via")]
+            if config.get("gateway4"):
+                routes.insert(0, {"to": "default", "via": config["gateway4"]})
             if target:
-                result[target] = [_strip(a) for a in (config or {}).get("addresses") or []]
+                result[target] = {"addresses": [_with_prefix(a) for a in config.get("addresses") or []],
+                                  "routes": routes}
     else:
         for entry in (document.get("network", document).get("config") or []):
             if entry.get("type") != "physical":
                 continue
             target = _target_interface(entry.get("name", ""), {"macaddress": entry.get("mac_address")},
                                        interfaces, by_mac)
-            addresses = [_strip(s["address"]) for s in entry.get("subnets") or [] if s.get("address")]
+            subnets = [s for s in entry.get("subnets") or [] if s.get("address")]
             if target:
-                result[target] = addresses
+                result[target] = {
+                    "addresses": [_with_prefix(s["address"], s.get("netmask") or s.get("prefix")) for s in subnets],
+                    "routes": [{"to": "default", "via": s["gateway"]} for s in subnets if s.get("gateway")]}
     return result
+
+
+def _with_prefix(address, netmask=None):
+    if "/" in str(address):
+        return str(ipaddress.ip_interface(address))
+    return str(ipaddress.ip_interface(f"{address}/{netmask or 24}"))
+
+
+def _route_destination(to):
+    return "default" if to in (None, "default", "0.0.0.0/0") else str(ipaddress.ip_network(to, strict=False))
 
 
 def _target_interface(key, match, interfaces, by_mac):
@@ -325,3 +352,17 @@ def hyperconverged_status(hco, now):
     return {"conditions": merge_conditions(previous, conds, now, ("lastTransitionTime",)),
             "observedGeneration": generation,
             "versions": [{"name": "operator", "version": "4.15.3"}]}
+
+
+def guest_nics(vmi, network_data):
+    """Launcher-pod interface (KubeVirt's `pod<hash>`) -> the guest NIC behind it with a bridge
+    binding: `eth<index>` in the guest, with the addresses and routes cloud-init gives it."""
+    config = guest_network_config(vmi, network_data)
+    networks = {n["name"]: n for n in _networks(vmi)}
+    nics = {}
+    for index, iface in enumerate(_interfaces(vmi)):
+        multus = networks.get(iface["name"], {}).get("multus")
+        if multus and not multus.get("default"):
+            nics[pod_interface_name(iface["name"])] = {
+                "ifname": f"eth{index}", **config.get(iface["name"], {"addresses": [], "routes": []})}
+    return nics

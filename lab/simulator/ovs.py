@@ -7,18 +7,14 @@ support does on a real node (`ovs-vsctl set Open_vSwitch . external_ids:ovn-brid
 so ovn-controller patches a localnet switch to the mapped bridge only when the mapping exists.
 """
 import subprocess
-from pathlib import Path
+
+from dataplane import node_dir
 
 MAPPINGS_KEY = "ovn-bridge-mappings"
 
 
 class VsctlError(RuntimeError):
     pass
-
-
-def node_dir(state_dir, node):
-    """A data-plane node's database directory (DATAPLANE.md: STATE_DIR/ovn/<node>)."""
-    return Path(state_dir) / "ovn" / node
 
 
 def vsctl_runner(directory, binary="ovs-vsctl"):

@@ -27,7 +27,7 @@ class Controller:
 
     def __init__(self, kube, state_dir=None):
         self.kube = kube
-        self.state_dir = state_dir  # the lab's STATE_DIR: where a data plane keeps its nodes
+        self.state_dir = state_dir  # the lab's state directory (labctl's STATE_DIR)
         self.log = logging.getLogger(f"simulator.{self.name}")
 
     def startup(self):

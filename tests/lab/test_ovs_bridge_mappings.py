@@ -11,6 +11,7 @@ from kubernetes.client.rest import ApiException
 
 import ovnk_seed  # noqa: F401  (puts lab/ on sys.path)
 from lab_helpers import wait_for
+import dataplane
 from simulator import nmstate, nodes, ovs
 from test_ovnk_controller import STATE_DIR
 from test_ovnk_sync import start_ovsdb, stop_daemon
@@ -40,7 +41,7 @@ def test_without_a_data_plane_nothing_is_written(tmp_path):
 @pytest.mark.skipif(not (shutil.which("ovsdb-server") and shutil.which("ovs-vsctl") and os.path.exists(VSWITCH_SCHEMA)),
                     reason="needs ovsdb-server and ovs-vsctl (Debian openvswitch-switch)")
 def test_mappings_are_written_into_the_nodes_open_vswitch_table(tmp_path):
-    directory = ovs.node_dir(tmp_path, "worker-0")
+    directory = dataplane.node_dir(tmp_path, "worker-0")
     directory.mkdir(parents=True)
     pid = start_ovsdb(directory, VSWITCH_SCHEMA, "conf.db", "db.sock")
     try:
@@ -74,7 +75,7 @@ def nncp_mapping(custom, name, localnet, state):
 @pytest.fixture
 def worker_ovs(lab_kubeconfig):
     """worker-0's Open_vSwitch db: the data plane's when it runs, else one served for this test."""
-    directory = ovs.node_dir(STATE_DIR, "worker-0")
+    directory = dataplane.node_dir(STATE_DIR, "worker-0")
     if (directory / "db.sock").exists():
         yield ovs.vsctl_runner(directory)
         return
