@@ -9,12 +9,21 @@ never die.
 import logging
 import threading
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 from kubernetes.client.rest import ApiException
 
 ALL = ("*", "*")
 RETRY_SECONDS = 2.0
 MAX_RETRY_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Lab:
+    """What the controllers know of the running lab: labctl's state directory and ports."""
+    state_dir: Path
+    kubelet_port: int
 
 
 class Controller:
@@ -25,8 +34,9 @@ class Controller:
     triggers = ()
     resync_seconds = 30.0
 
-    def __init__(self, kube):
+    def __init__(self, kube, lab):
         self.kube = kube
+        self.lab = lab
         self.log = logging.getLogger(f"simulator.{self.name}")
 
     def startup(self):
