@@ -4,8 +4,8 @@
 // It follows the kubelet's own server (k8s.io/kubernetes pkg/kubelet/server/server.go: getExec,
 // getRun, getExecRequestParams) and hands the connection to the kubelet's streaming code
 // (k8s.io/kubelet/pkg/cri/streaming/remotecommand.ServeExec, the code the CRI streaming server
-// runs), which speaks the websocket channel protocols up to v4 (the Python client's stream, passed
-// through by the apiserver) and SPDY/3.1 (what the apiserver translates kubectl's v5 websocket to).
+// runs), which speaks the websocket channel protocols up to v4 (which kube-apiserver passes through)
+// and SPDY/3.1 (what it translates a v5 websocket into: kubectl's, the Python client's).
 //
 // There are no containers: a pod's "container" is a network namespace named by its exec-target
 // file <exec-targets>/pods/<namespace>/<pod>.json, {"netns": "...", "env": {...}}, and a command
@@ -170,7 +170,10 @@ func (s server) exec(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	cmd := req.URL.Query()[corev1.ExecCommandParam]
-	log.Printf("exec %s/%s/%s in netns %s: %q", params.namespace, params.pod, params.container, target.Netns, cmd)
+	// SPDY offers its protocols in X-Stream-Protocol-Version, a websocket in Sec-Websocket-Protocol.
+	protocols := append(req.Header.Values("X-Stream-Protocol-Version"), req.Header.Values("Sec-Websocket-Protocol")...)
+	log.Printf("exec %s/%s/%s in netns %s over %s %q: %q", params.namespace, params.pod, params.container, target.Netns,
+		req.Header.Get("Upgrade"), protocols, cmd)
 	remotecommandserver.ServeExec(w, req, executor{target}, params.pod, params.uid, params.container, cmd, opts,
 		streamIdleTimeout, remotecommandconsts.DefaultStreamCreationTimeout, remotecommandconsts.SupportedStreamingProtocols)
 }
