@@ -168,6 +168,43 @@ def test_kubectl_exec_runs_in_the_pods_netns(lab_kubeconfig, exec_pod):
     assert "err" in result.stderr
 
 
+K8S_EXEC_PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - kubernetes.core.k8s_exec:
+        kubeconfig: "{{ kubeconfig }}"
+        namespace: "{{ namespace }}"
+        pod: "{{ pod }}"
+        command: ip -o addr show probe0
+      register: addr
+    - kubernetes.core.k8s_exec:
+        kubeconfig: "{{ kubeconfig }}"
+        namespace: "{{ namespace }}"
+        pod: "{{ pod }}"
+        command: sh -c 'echo "$PROBE_GREETING"; exit 3'
+      register: failing
+      failed_when: false
+    - ansible.builtin.copy:
+        content: "{{ {'addr': addr, 'failing': failing} | to_json }}"
+        dest: "{{ result_file }}"
+"""
+
+
+def test_k8s_exec_module_runs_in_the_pods_netns(lab_kubeconfig, exec_pod, tmp_path):
+    namespace, pod = exec_pod
+    (tmp_path / "exec.yml").write_text(K8S_EXEC_PLAYBOOK)
+    variables = {"kubeconfig": lab_kubeconfig, "namespace": namespace, "pod": pod,
+                 "result_file": str(tmp_path / "result.json"), "ansible_python_interpreter": sys.executable}
+    run = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+                          str(tmp_path / "exec.yml"), "-e", json.dumps(variables)],
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["addr"]["rc"] == 0 and "inet " + TEST_ADDRESS in result["addr"]["stdout"]
+    assert (result["failing"]["rc"], result["failing"]["stdout"]) == (3, "hello from the netns\n")
+
+
 def test_the_shipped_automation_identity_may_exec(automation_kubeconfig, exec_pod):
     """deploy/rbac grants pods/exec get and create: websocket (Python client) and kubectl both pass RBAC."""
     kubeconfig = automation_kubeconfig(shipped_rules())
