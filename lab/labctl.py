@@ -465,9 +465,8 @@ def kubelet_argv(binaries, ports):
             f"--client-ca-file={PKI_DIR / 'ca.crt'}", f"--exec-targets={EXEC_TARGETS_DIR}"]
 
 
-def simulator_argv(ports):
-    return [sys.executable, "-m", "simulator", "--kubeconfig", str(KUBECONFIG), "--state-dir", str(STATE_DIR),
-            "--kubelet-port", str(ports["kubelet"])]
+def simulator_argv():
+    return [sys.executable, "-m", "simulator", "--kubeconfig", str(KUBECONFIG), "--state-dir", str(STATE_DIR)]
 
 
 # --- health -------------------------------------------------------------------------------
@@ -597,7 +596,7 @@ def up():
         start("kubelet", kubelet_argv(binaries, ports))
         wait_until("kubelet stand-in /healthz", lambda: kubelet_healthy(ports), "kubelet")
         if (LAB_DIR / "simulator" / "__main__.py").exists():
-            start("simulator", simulator_argv(ports), cwd=LAB_DIR)
+            start("simulator", simulator_argv(), cwd=LAB_DIR)
     print(KUBECONFIG)
 
 

@@ -2,6 +2,7 @@
 (olm, nmstate, kubevirt, kubelet, openshift, nodes) and write back only what differs.
 """
 import base64
+import json
 import random
 import string
 from pathlib import Path
@@ -9,11 +10,16 @@ from pathlib import Path
 import yaml
 
 from . import kube as k
-from . import kubelet, kubevirt, nmstate, nodes, olm, openshift, ovn_node_pods
+from . import kubelet, kubevirt, nmstate, nodes, olm, openshift, ovn_node_pods, ovnk, ovnk_sync, ovs
 from .conditions import is_true, now_iso, status_differs
 from .runtime import Controller
 
 OPERATOR_CRDS_DIR = Path(__file__).resolve().parent.parent / "crds" / "operators"
+
+
+def kubelet_port(state_dir):
+    """The kubelet stand-in's port, as labctl chose it for this lab (STATE_DIR/settings.json)."""
+    return json.loads((Path(state_dir) / "settings.json").read_text())["kubelet"]
 
 
 def random_suffix(length=5):
@@ -84,12 +90,13 @@ class NodeController(Controller):
         taints = nodes.node_taints(spec)
         if (obj["spec"].get("taints") or []) != taints:
             self.kube.merge_patch(k.NODES, spec["name"], {"spec": {"taints": taints or None}})
+        port = kubelet_port(self.state_dir)
         if not is_true(obj, "Ready"):
-            self.kube.patch_status(k.NODES, obj, nodes.node_status(spec, now_iso(), self.lab.kubelet_port))
+            self.kube.patch_status(k.NODES, obj, nodes.node_status(spec, now_iso(), port))
             self.log.info("node %s Ready", spec["name"])
-        elif status_differs(obj.get("status"), endpoint := nodes.kubelet_endpoint(spec, self.lab.kubelet_port)):
+        elif status_differs(obj.get("status"), endpoint := nodes.kubelet_endpoint(spec, port)):
             self.kube.patch_status(k.NODES, obj, endpoint)
-            self.log.info("node %s: kubelet endpoint 127.0.0.1:%d", spec["name"], self.lab.kubelet_port)
+            self.log.info("node %s: kubelet endpoint %s:%d", spec["name"], nodes.KUBELET_ADDRESS, port)
 
 
 class OvnkubeNodeController(Controller):
@@ -102,7 +109,7 @@ class OvnkubeNodeController(Controller):
         self.kube.create_if_absent(k.NAMESPACES, ovn_node_pods.namespace_manifest())
 
     def reconcile(self, node):
-        node_name, state_dir = node["metadata"]["name"], self.lab.state_dir
+        node_name, state_dir = node["metadata"]["name"], Path(self.state_dir)
         if node_name not in ovn_node_pods.data_plane_nodes():
             return
         namespace = ovn_node_pods.NAMESPACE
@@ -270,8 +277,11 @@ class NNCPController(StatusWriter):
         current = ((state or {}).get("status") or {}).get("currentState") or {}
         error = nmstate.validate(desired, current)
         if error is None and state is not None:
-            self.kube.patch_status(k.NNSS, state, {"currentState": nmstate.apply(desired, current),
-                                                   "lastSuccessfulUpdateTime": now_iso()})
+            applied = nmstate.apply(desired, current)
+            self.kube.patch_status(k.NNSS, state, {"currentState": applied, "lastSuccessfulUpdateTime": now_iso()})
+            mappings = nmstate.bridge_mappings(desired, applied)
+            if mappings is not None and ovs.write_bridge_mappings(self.state_dir, node_name, mappings):
+                self.log.info("node %s: Open_vSwitch external_ids:ovn-bridge-mappings=%s", node_name, mappings)
         status = nmstate.enactment_status(enactment, policy, node_name, error, now_iso())
         self.log.info("policy %s on %s: %s", policy["metadata"]["name"], node_name, error or "SuccessfullyConfigured")
         return self.kube.patch_status(k.NNCES, enactment, status)
@@ -487,10 +497,43 @@ class PodController(Controller):
         return True
 
 
+# --- OVN-Kubernetes (secondary localnet networks) -----------------------------------------------------
+
+class OVNKubernetesController(Controller):
+    """ovnkube-controller of every data-plane node (one OVN zone per node): writes the node's NB
+    from NADs, pods, MultiNetworkPolicies and useMultiNetworkPolicy (ovnk.py, ovnk_sync.py).
+    Nodes without a data plane (no STATE_DIR/ovn/<node>/ovnnb_db.sock) are skipped."""
+    name = "ovn-kubernetes"
+    primary = k.NODES
+    triggers = (k.NADS, k.PODS, k.MULTI_NETWORK_POLICIES, k.NETWORKS)
+
+    def __init__(self, kube, state_dir=None):
+        super().__init__(kube, state_dir)
+        self.logged = {}  # node -> messages already logged, so a resync does not repeat them
+
+    def reconcile(self, node):
+        name = node["metadata"]["name"]
+        directory = ovs.node_dir(self.state_dir, name) if self.state_dir else None
+        if directory is None or not (directory / "ovnnb_db.sock").exists():
+            return
+        snapshot = ovnk.Snapshot(self.kube.items(k.NADS), self.kube.items(k.PODS),
+                                 self.kube.items(k.MULTI_NETWORK_POLICIES),
+                                 ovnk.multi_network_policy_enabled(self.kube.get(k.NETWORKS, "cluster")))
+        desired = ovnk.desired_nb(snapshot, name)
+        for message in desired.messages:
+            if message not in self.logged.get(name, ()):
+                self.log.info("%s: %s", name, message)
+        self.logged[name] = set(desired.messages)
+        written = ovnk_sync.sync(ovnk_sync.nbctl_runner(directory), desired)
+        if written:
+            self.log.info("%s: NB updated (%d ovn-nbctl commands): %d switches, %d port groups", name,
+                          len(written), len(desired.switches), len(desired.port_groups))
+
+
 ALL_CONTROLLERS = [
     NodeController, OvnkubeNodeController, ClusterVersionController, CatalogSourceController, NetworkOperatorController,
     SubscriptionController, InstallPlanController, CSVController,
     NMStateController, NNCPController,
     HyperConvergedController, DataSourceController, DataVolumeController,
-    VirtualMachineController, VirtualMachineInstanceController, PodController,
+    VirtualMachineController, VirtualMachineInstanceController, PodController, OVNKubernetesController,
 ]

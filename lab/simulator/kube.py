@@ -51,6 +51,7 @@ CATALOG_SOURCES = Resource("operators.coreos.com", "v1alpha1", "catalogsources",
 PACKAGE_MANIFESTS = Resource("packages.operators.coreos.com", "v1", "packagemanifests", True)
 NADS = Resource("k8s.cni.cncf.io", "v1", "network-attachment-definitions", True)
 NETWORKS = Resource("operator.openshift.io", "v1", "networks", False)
+MULTI_NETWORK_POLICIES = Resource("k8s.cni.cncf.io", "v1beta1", "multi-networkpolicies", True)
 CLUSTER_VERSIONS = Resource("config.openshift.io", "v1", "clusterversions", False)
 DATA_SOURCES = Resource("cdi.kubevirt.io", "v1beta1", "datasources", True)
 DATA_VOLUMES = Resource("cdi.kubevirt.io", "v1beta1", "datavolumes", True)

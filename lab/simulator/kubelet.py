@@ -73,9 +73,13 @@ def allocate_pod_ip(pod_cidr, used):
     raise RuntimeError(f"pod CIDR {pod_cidr} exhausted")
 
 
-def primary_mac(pod_ip):
-    """OVN-Kubernetes derives the primary interface MAC from the IP: 0a:58 + the four octets."""
-    return "0a:58:" + ":".join(f"{int(octet):02x}" for octet in pod_ip.split("."))
+def mac_from_ip(ip):
+    """OVN-Kubernetes derives an interface's MAC from its first IP (pkg/util/net.go
+    IPAddrToHWAddr): 0a:58 + the four octets of an IPv4 address, or + the first four bytes of
+    the SHA-256 of an IPv6 address's text."""
+    address = ipaddress.ip_address(ip)
+    raw = address.packed if address.version == 4 else hashlib.sha256(str(address).encode()).digest()[:4]
+    return "0a:58:" + ":".join(f"{byte:02x}" for byte in raw)
 
 
 def secondary_mac(seed):
@@ -88,12 +92,14 @@ def network_status(pod, pod_ip, requests):
     """Multus' network-status: the default OVN-K network first, then each secondary network."""
     uid = pod["metadata"]["uid"]
     entries = [{"name": "ovn-kubernetes", "interface": "eth0", "ips": [pod_ip],
-                "mac": primary_mac(pod_ip), "default": True, "dns": {}}]
+                "mac": mac_from_ip(pod_ip), "default": True, "dns": {}}]
     for index, request in enumerate(requests, start=1):
-        entry = {"name": f"{request['namespace']}/{request['name']}",
-                 "interface": request.get("interface") or f"net{index}",
-                 "mac": request.get("mac") or secondary_mac(f"{uid}/{index}"), "dns": {}}
         ips = [str(ipaddress.ip_interface(ip).ip) for ip in request.get("ips") or []]
+        # OVN-K's MAC for a secondary network: the requested one, else from the first IP
+        # (pkg/allocator/pod/pod_annotation.go), else random (here: stable per pod and index).
+        mac = request.get("mac") or (mac_from_ip(ips[0]) if ips else secondary_mac(f"{uid}/{index}"))
+        entry = {"name": f"{request['namespace']}/{request['name']}",
+                 "interface": request.get("interface") or f"net{index}", "mac": mac, "dns": {}}
         if ips:
             entry["ips"] = ips
         entries.append(entry)

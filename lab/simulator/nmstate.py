@@ -131,6 +131,17 @@ def apply(desired, current):
     return state
 
 
+def bridge_mappings(desired, state):
+    """The `external_ids:ovn-bridge-mappings` value nmstate writes into the node's Open_vSwitch
+    table (`localnet:bridge` pairs, comma separated, e.g. the seed's
+    `localnet-cnv:br-ex,physnet:br-ex`) after applying `desired`, or None when `desired` does
+    not touch the OVN bridge mappings."""
+    if (desired.get("ovn") or {}).get("bridge-mappings") is None:
+        return None
+    mappings = (state.get("ovn") or {}).get("bridge-mappings") or []
+    return ",".join(f"{m['localnet']}:{m['bridge']}" for m in mappings)
+
+
 def enactment_name(node_name, policy_name):
     return f"{node_name}.{policy_name}"
 

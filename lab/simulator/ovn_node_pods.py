@@ -13,6 +13,9 @@ OVS_RUNDIR/OVN_RUNDIR pointing at the node's directory STATE_DIR/ovn/<node>/, wh
 """
 import hashlib
 import json
+from pathlib import Path
+
+from .ovs import node_dir
 
 NAMESPACE = "openshift-ovn-kubernetes"
 APP = "ovnkube-node"
@@ -29,15 +32,11 @@ def data_plane_nodes():
     return dataplane.data_plane_nodes() if dataplane else list(DEFAULT_NODES)
 
 
-def node_dir(state_dir, node):
-    return dataplane.node_dir(state_dir, node) if dataplane else state_dir / "ovn" / node
-
-
 def node_netns(state_dir, node):
     if dataplane:
         return dataplane.node_netns(state_dir, node)
     # the same formula as lab/dataplane/topology.py's node_netns
-    return f"ocpvl-{hashlib.sha256(str(state_dir.resolve()).encode()).hexdigest()[:6]}-node-{node}"
+    return f"ocpvl-{hashlib.sha256(str(Path(state_dir).resolve()).encode()).hexdigest()[:6]}-node-{node}"
 
 
 def node_env(state_dir, node):
@@ -79,7 +78,7 @@ def exec_target(state_dir, node):
 
 
 def exec_target_path(state_dir, namespace, pod):
-    return state_dir / "exec-targets" / "pods" / namespace / f"{pod}.json"
+    return Path(state_dir) / "exec-targets" / "pods" / namespace / f"{pod}.json"
 
 
 def exec_target_text(target):

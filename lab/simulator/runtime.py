@@ -9,21 +9,12 @@ never die.
 import logging
 import threading
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 from kubernetes.client.rest import ApiException
 
 ALL = ("*", "*")
 RETRY_SECONDS = 2.0
 MAX_RETRY_SECONDS = 60.0
-
-
-@dataclass(frozen=True)
-class Lab:
-    """What the controllers know of the running lab: labctl's state directory and ports."""
-    state_dir: Path
-    kubelet_port: int
 
 
 class Controller:
@@ -34,9 +25,9 @@ class Controller:
     triggers = ()
     resync_seconds = 30.0
 
-    def __init__(self, kube, lab):
+    def __init__(self, kube, state_dir=None):
         self.kube = kube
-        self.lab = lab
+        self.state_dir = state_dir  # the lab's STATE_DIR: where a data plane keeps its nodes
         self.log = logging.getLogger(f"simulator.{self.name}")
 
     def startup(self):

@@ -349,6 +349,7 @@ def test_multus_network_status_lists_default_then_secondary_with_static_ip():
     assert status[0]["mac"] == "0a:58:0a:80:02:0a"  # OVN-K: 0a:58 + the IP's octets
     assert status[1]["name"] == "llm-demo/llm-demo-localnet-network"
     assert status[1]["interface"] == "net1" and status[1]["ips"] == ["192.168.77.91"]
+    assert status[1]["mac"] == "0a:58:c0:a8:4d:5b"  # the seed's tinypod net1: from the static IP
 
 
 def test_short_networks_annotation_and_invalid_json():

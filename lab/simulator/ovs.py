@@ -1,0 +1,55 @@
+"""The simulator's writes into a node's Open_vSwitch database (thin I/O, `ovs-vsctl`).
+
+Used when the lab runs a data plane (lab/dataplane: per node, its databases and sockets under
+`STATE_DIR/ovn/<node>/`, the Open_vSwitch one at `db.sock`); without it nothing is written.
+The nmstate handler simulator sets `external_ids:ovn-bridge-mappings` here, as nmstate's OVN
+support does on a real node (`ovs-vsctl set Open_vSwitch . external_ids:ovn-bridge-mappings=...`),
+so ovn-controller patches a localnet switch to the mapped bridge only when the mapping exists.
+"""
+import subprocess
+from pathlib import Path
+
+MAPPINGS_KEY = "ovn-bridge-mappings"
+
+
+class VsctlError(RuntimeError):
+    pass
+
+
+def node_dir(state_dir, node):
+    """A data-plane node's database directory (DATAPLANE.md: STATE_DIR/ovn/<node>)."""
+    return Path(state_dir) / "ovn" / node
+
+
+def vsctl_runner(directory, binary="ovs-vsctl"):
+    def run(args):
+        # --no-wait: external_ids are read by ovn-controller; there is no bridge change for
+        # ovs-vswitchd to confirm (and a test database has no ovs-vswitchd)
+        argv = [binary, f"--db=unix:{directory}/db.sock", "--timeout=10", "--no-wait", *args]
+        result = subprocess.run(argv, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise VsctlError(f"{' '.join(argv[:3])} {' '.join(args)} failed ({result.returncode}): "
+                             f"{result.stderr.strip()}")
+        return result.stdout
+    return run
+
+
+def sync_bridge_mappings(run, value):
+    """Make `external_ids:ovn-bridge-mappings` equal `value` (removed when empty); True if written."""
+    current = run(["--if-exists", "get", "Open_vSwitch", ".", f"external_ids:{MAPPINGS_KEY}"]).strip()
+    current = current.strip('"')
+    if current == value:
+        return False
+    if value:
+        run(["set", "Open_vSwitch", ".", f'external_ids:{MAPPINGS_KEY}="{value}"'])
+    else:
+        run(["remove", "Open_vSwitch", ".", "external_ids", MAPPINGS_KEY])
+    return True
+
+
+def write_bridge_mappings(state_dir, node, value):
+    """The nmstate handler's side effect on a data-plane node; False when the node has none."""
+    if state_dir is None or not (node_dir(state_dir, node) / "db.sock").exists():
+        return False
+    directory = node_dir(state_dir, node)
+    return sync_bridge_mappings(vsctl_runner(directory), value)
