@@ -60,6 +60,15 @@ def test_ovnkube_node_pod_and_exec_target(tmp_path):
     assert target["netns"].endswith("node-worker-1")
 
 
+def test_ovnkube_node_pods_by_node_skip_terminating_ones():
+    def pod(name, node, deleting=False):
+        metadata = {"name": name, **({"deletionTimestamp": "2026-01-01T00:00:00Z"} if deleting else {})}
+        return {"metadata": metadata, "spec": {"nodeName": node}}
+    found = ovn_node_pods.pods_by_node([pod("ovnkube-node-b", "worker-0"), pod("ovnkube-node-a", "worker-0"),
+                                        pod("ovnkube-node-c", "worker-1", deleting=True)])
+    assert {node: p["metadata"]["name"] for node, p in found.items()} == {"worker-0": "ovnkube-node-a"}
+
+
 def test_labctl_exec_target_paths_and_argv():
     assert labctl.exec_target_path("gateway") == labctl.EXEC_TARGETS_DIR / "hosts" / "gateway.json"
     assert labctl.exec_target_path("ns1/vm1") == labctl.EXEC_TARGETS_DIR / "guests" / "ns1" / "vm1.json"
