@@ -5,6 +5,7 @@ module github.com/ocpvirt/multinet/lab/kubelet
 go 1.24.0
 
 require (
+	github.com/creack/pty v1.1.18
 	k8s.io/api v0.34.4
 	k8s.io/apimachinery v0.34.4
 	k8s.io/client-go v0.34.4

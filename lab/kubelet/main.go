@@ -34,6 +34,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/creack/pty"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	remotecommandconsts "k8s.io/apimachinery/pkg/util/remotecommand"
@@ -102,26 +103,55 @@ func (e executor) ExecInContainer(ctx context.Context, name string, uid types.UI
 	in io.Reader, out, errOut io.WriteCloser, tty bool, resize <-chan remotecommand.TerminalSize, timeout time.Duration) error {
 	argv := e.target.argv(cmd)
 	command := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	if in != nil {
-		command.Stdin = in
-	}
-	if out != nil {
-		command.Stdout = out
-	}
-	if errOut != nil {
-		command.Stderr = errOut
-	} else if tty && out != nil { // a terminal merges stderr into stdout
-		command.Stderr = out
-	}
-	go func() { // no terminal to resize: drain the channel so the sender never blocks
-		for range resize {
+	var err error
+	if tty {
+		err = runOnTerminal(command, in, out, resize)
+	} else {
+		if in != nil {
+			command.Stdin = in
 		}
-	}()
-	err := command.Run()
+		if out != nil {
+			command.Stdout = out
+		}
+		if errOut != nil {
+			command.Stderr = errOut
+		}
+		err = command.Run()
+	}
 	var exitErr *exec.ExitError
 	if errors.As(err, &exitErr) {
 		return utilexec.ExitErrorWrapper{ExitError: exitErr}
 	}
+	return err
+}
+
+// runOnTerminal runs the command on a new pseudo-terminal, as a container runtime does for
+// `exec -t`: stdin goes to it, everything it prints (stdout and stderr merged, as on any terminal)
+// to out, and the client's resize events set its window size.
+func runOnTerminal(command *exec.Cmd, in io.Reader, out io.Writer, resize <-chan remotecommand.TerminalSize) error {
+	terminal, err := pty.Start(command)
+	if err != nil {
+		return err
+	}
+	defer terminal.Close()
+	go func() {
+		for size := range resize {
+			pty.Setsize(terminal, &pty.Winsize{Rows: size.Height, Cols: size.Width})
+		}
+	}()
+	if in != nil {
+		go io.Copy(terminal, in)
+	}
+	if out == nil {
+		out = io.Discard // the terminal must be read, or a command printing to it blocks
+	}
+	copied := make(chan struct{})
+	go func() {
+		io.Copy(out, terminal) // ends (EIO) once the command and its children closed the terminal
+		close(copied)
+	}()
+	err = command.Wait()
+	<-copied
 	return err
 }
 

@@ -124,13 +124,13 @@ def exec_pod(core, lab_namespace, state_dir, test_netns):
     shutil.rmtree(target.parent)
 
 
-def finished_stream(core, namespace, pod, command, container="main", protocol=None):
+def finished_stream(core, namespace, pod, command, container="main", protocol=None, tty=False):
     """The Python client's stream, run to its end. It offers v5.channel.k8s.io and v4 by default,
     which kube-apiserver translates into SPDY/3.1 towards the kubelet; offering only v4 makes the
     apiserver pass the websocket through to the kubelet."""
     headers = {"_headers": {"sec-websocket-protocol": protocol}} if protocol else {}
     ws = stream(core.connect_get_namespaced_pod_exec, pod, namespace, container=container, command=command,
-                stdin=False, stdout=True, stderr=True, tty=False, _preload_content=False, **headers)
+                stdin=False, stdout=True, stderr=not tty, tty=tty, _preload_content=False, **headers)
     ws.run_forever(timeout=60)
     return ws
 
@@ -166,6 +166,14 @@ def test_python_client_stream_runs_in_the_pods_netns(core, exec_pod, protocol):
     out, err, code = python_exec(core, namespace, pod, ["sh", "-c", 'echo "$PROBE_GREETING"; echo oops >&2; exit 3'],
                                  protocol=protocol)
     assert (out, err, code) == ("hello from the netns\n", "oops\n", 3)
+
+
+def test_exec_with_a_terminal_runs_on_a_pseudo_terminal(core, exec_pod):
+    ws = finished_stream(core, *exec_pod, ["sh", "-c", "tty; echo to-stderr >&2; exit 2"], tty=True)
+    lines = ws.read_stdout().splitlines()
+    assert re.fullmatch(r"/dev/pts/\d+", lines[0].strip()), lines
+    assert lines[1].strip() == "to-stderr"  # a terminal merges stderr into what it prints
+    assert ws.returncode == 2
 
 
 def test_kubectl_exec_runs_in_the_pods_netns(lab_kubeconfig, exec_pod):
