@@ -5,7 +5,8 @@ can report pods Running, and the NMState handler stand-in has interfaces to vali
 against. Every node's kubelet endpoint is the one kubelet stand-in (lab/kubelet/) on loopback: its
 status carries an `InternalDNS` address 127.0.0.1, the only type the lab's kube-apiserver prefers
 (`--kubelet-preferred-address-types=InternalDNS`), and `daemonEndpoints.kubeletEndpoint.Port`,
-so the apiserver's pods/exec proxy dials the stand-in and never a simulated 192.168.99.x address. Every node has the same NICs, as on the seed's bare-metal lab:
+so the apiserver's pods/exec proxy dials the stand-in and never a simulated 192.168.99.x address.
+Every node has the same NICs, as on the seed's bare-metal lab:
 
 - enp1s0: ethernet, the uplink, port of br-ex (carries the node address)
 - br-ex: the OVS bridge OVN-Kubernetes creates on the uplink (ovs-bridge + ovs-interface)
