@@ -8,6 +8,8 @@ Commands (progress goes to stderr; results to stdout):
   down [--purge]                         stop everything; --purge also deletes etcd data and PKI
   status                                 exit 0 healthy, 1 degraded (names what), 3 not running
   kubeconfig-for-serviceaccount NS NAME  kubeconfig with a TokenRequest token; prints its path
+  exec HOST -- CMD...                    run CMD in a LAN host's (HOST) or a VM guest's
+                                         (NAMESPACE/VM) network namespace; exits with its code
 
 State lives in $OCPVIRT_LAB_DIR (default <repo>/.lab/); binaries are cached per pinned
 version under ${XDG_CACHE_HOME:-~/.cache}/ocpvirt-multinet-lab/.
@@ -18,6 +20,7 @@ import base64
 import contextlib
 import datetime
 import fcntl
+import hashlib
 import ipaddress
 import json
 import os
@@ -49,13 +52,15 @@ PKI_DIR = STATE_DIR / "pki"
 ETCD_DATA_DIR = STATE_DIR / "etcd-data"
 KUBECONFIG = STATE_DIR / "kubeconfig"
 SETTINGS_FILE = STATE_DIR / "settings.json"
+EXEC_TARGETS_DIR = STATE_DIR / "exec-targets"  # written by the data plane and the simulator (DATAPLANE.md)
 
 CLUSTER_NAME = "ocpvirt-lab"
 SERVICE_CIDR = "10.96.0.0/24"
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
 # Preferred loopback ports; below Linux's ephemeral range (32768+) so that outgoing
 # connections cannot occupy them between runs. Busy ones are replaced by any free port.
-PREFERRED_PORTS = {"apiserver": 6443, "etcd_client": 22379, "etcd_peer": 22380, "controller_manager": 20257}
+PREFERRED_PORTS = {"apiserver": 6443, "etcd_client": 22379, "etcd_peer": 22380, "controller_manager": 20257,
+                   "kubelet": 10250}
 FIELD_MANAGER = "ocpvirt-labctl"
 
 # Controllers a cluster without kubelets still needs so that namespaced deletion, ownerReference
@@ -70,7 +75,7 @@ CONTROLLERS = ",".join([
 ])
 
 # Stop order: dependents first, so nothing logs errors about a vanished apiserver or etcd.
-COMPONENTS = ["simulator", "kube-controller-manager", "kube-apiserver", "etcd"]
+COMPONENTS = ["simulator", "kubelet", "kube-controller-manager", "kube-apiserver", "etcd"]
 
 
 def log(message):
@@ -114,9 +119,20 @@ def version_ldflags(version):
             f"-X {pkg}.gitMinor={minor} -X {pkg}.gitTreeState=clean")
 
 
+def kubelet_binary_name():
+    """The kubelet stand-in is lab code, not a pinned release: its cache name carries a digest of
+    its sources, so a changed stand-in is rebuilt next to the pinned binaries."""
+    digest = hashlib.sha256()
+    for path in sorted((LAB_DIR / "kubelet").glob("*")):
+        if path.suffix in (".go", ".mod", ".sum"):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return f"kubelet-standin-{digest.hexdigest()[:12]}"
+
+
 def build_targets():
     k8s = kubernetes_version()
     return {
+        kubelet_binary_name(): (LAB_DIR / "kubelet", ".", ""),
         "etcd": (LAB_DIR / "etcd", ".", ""),
         "kube-apiserver": (LAB_DIR / "kube", "k8s.io/kubernetes/cmd/kube-apiserver", version_ldflags(k8s)),
         "kube-controller-manager": (LAB_DIR / "kube", "k8s.io/kubernetes/cmd/kube-controller-manager",
@@ -231,6 +247,18 @@ def ensure_pki():
     write_certificate(PKI_DIR / "ca.crt", ca_cert)  # written last: its presence means "PKI complete"
 
 
+def ensure_kubelet_pki():
+    """The kubelet stand-in's serving certificate and kube-apiserver's client certificate for it,
+    added to a PKI made before the stand-in existed too."""
+    if (PKI_DIR / "apiserver-kubelet-client.crt").exists():
+        return
+    ca_cert = x509.load_pem_x509_certificate((PKI_DIR / "ca.crt").read_bytes())
+    ca_key = serialization.load_pem_private_key((PKI_DIR / "ca.key").read_bytes(), password=None)
+    issue(ca_cert, ca_key, "kubelet", "kubelet-standin", names=server_names("localhost"))
+    # kubeadm's name for the identity the apiserver presents to kubelets.
+    issue(ca_cert, ca_key, "apiserver-kubelet-client", "kube-apiserver-kubelet-client", client=True)
+
+
 # --- kubeconfigs --------------------------------------------------------------------------
 
 def b64_file(path):
@@ -281,6 +309,15 @@ def free_port(preferred):
         return sock.getsockname()[1]
 
 
+def add_missing_ports(ports):
+    """Ports of components added after this lab's ports were chosen (its others are in use)."""
+    missing = {name: free_port(preferred) for name, preferred in PREFERRED_PORTS.items() if name not in ports}
+    if missing:
+        ports = {**ports, **missing}
+        SETTINGS_FILE.write_text(json.dumps(ports, indent=2))
+    return ports
+
+
 def settings():
     if SETTINGS_FILE.exists():
         return json.loads(SETTINGS_FILE.read_text())
@@ -321,15 +358,25 @@ def running_pid(component):
     return record["pid"] if cmdline == record["argv0"] else None
 
 
+def recorded_argv(component):
+    try:
+        return json.loads(pid_file(component).read_text()).get("argv")
+    except (OSError, ValueError):
+        return None
+
+
 def start(component, argv, cwd=None):
     if running_pid(component):
-        return
+        if recorded_argv(component) == argv:
+            return
+        log(f"restarting {component}: its command line changed")
+        stop(component)
     log(f"starting {component} (log: {log_file(component)})")
     with open(log_file(component), "ab") as out:
         # A new session detaches the process from our terminal and lets `down` signal its group.
         process = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
                                    stderr=subprocess.STDOUT, start_new_session=True)
-    pid_file(component).write_text(json.dumps({"pid": process.pid, "argv0": argv[0]}))
+    pid_file(component).write_text(json.dumps({"pid": process.pid, "argv0": argv[0], "argv": argv}))
     wait_for_exec(process, component)
 
 
@@ -386,6 +433,12 @@ def apiserver_argv(binaries, ports):
             f"--service-account-signing-key-file={PKI_DIR / 'sa.key'}",
             f"--service-account-key-file={PKI_DIR / 'sa.pub'}",
             f"--service-cluster-ip-range={SERVICE_CIDR}",
+            # pods/exec goes to the kubelet stand-in: every simulated node's InternalDNS address is
+            # 127.0.0.1 (lab/simulator/nodes.py), so no other address is ever dialled.
+            f"--kubelet-client-certificate={PKI_DIR / 'apiserver-kubelet-client.crt'}",
+            f"--kubelet-client-key={PKI_DIR / 'apiserver-kubelet-client.key'}",
+            f"--kubelet-certificate-authority={PKI_DIR / 'ca.crt'}",
+            "--kubelet-preferred-address-types=InternalDNS",
             # The "kubernetes" Service keeps its ClusterIP, but its Endpoints would have to be the
             # loopback advertise address, which validation rejects; nothing in the lab needs them.
             "--endpoint-reconciler-type=none",
@@ -407,6 +460,12 @@ def controller_manager_argv(binaries, ports):
             f"--service-account-private-key-file={PKI_DIR / 'sa.key'}",
             f"--root-ca-file={PKI_DIR / 'ca.crt'}",
             "--leader-elect=false", "--profiling=false"]
+
+
+def kubelet_argv(binaries, ports):
+    return [str(binaries / kubelet_binary_name()), f"--listen=127.0.0.1:{ports['kubelet']}",
+            f"--tls-cert-file={PKI_DIR / 'kubelet.crt'}", f"--tls-private-key-file={PKI_DIR / 'kubelet.key'}",
+            f"--client-ca-file={PKI_DIR / 'ca.crt'}", f"--exec-targets={EXEC_TARGETS_DIR}"]
 
 
 def simulator_argv():
@@ -439,6 +498,10 @@ def controller_manager_healthy():
     # loopback, so skipping verification leaks nothing.
     context = ssl._create_unverified_context()
     return https_ok(f"https://127.0.0.1:{settings()['controller_manager']}/healthz", context)
+
+
+def kubelet_healthy(ports):
+    return https_ok(f"https://127.0.0.1:{ports['kubelet']}/healthz", admin_tls_context())
 
 
 def wait_until(description, check, component, timeout=120):
@@ -520,8 +583,9 @@ def up():
     binaries = build()
     with state_lock():
         ensure_pki()
+        ensure_kubelet_pki()
         # Components still running hold their ports; only a fully stopped lab may move.
-        ports = settings() if any(running_pid(c) for c in COMPONENTS) else choose_ports()
+        ports = add_missing_ports(settings()) if any(running_pid(c) for c in COMPONENTS) else choose_ports()
         start("etcd", etcd_argv(binaries, ports))
         wait_until("etcd", lambda: etcd_ready(ports), "etcd")
         start("kube-apiserver", apiserver_argv(binaries, ports))
@@ -532,6 +596,8 @@ def up():
         start("kube-controller-manager", controller_manager_argv(binaries, ports))
         wait_until("kube-controller-manager /healthz", controller_manager_healthy, "kube-controller-manager")
         apply_lab_manifests()
+        start("kubelet", kubelet_argv(binaries, ports))
+        wait_until("kubelet stand-in /healthz", lambda: kubelet_healthy(ports), "kubelet")
         # Before the simulator: its kubelet plugs pods into the nodes' br-int.
         dataplane.up(STATE_DIR, log)
         if (LAB_DIR / "simulator" / "__main__.py").exists():
@@ -585,6 +651,33 @@ def kubeconfig_for_serviceaccount(namespace, name, expiration_seconds):
     print(write_kubeconfig(path, f"{namespace}-{name}", {"token": token}))
 
 
+def exec_target_path(host):
+    """HOST is a LAN host name (hosts/<host>.json) or NAMESPACE/VM (guests/<ns>/<vm>.json)."""
+    namespace, slash, name = host.partition("/")
+    if slash:
+        return EXEC_TARGETS_DIR / "guests" / namespace / f"{name}.json"
+    return EXEC_TARGETS_DIR / "hosts" / f"{host}.json"
+
+
+def known_exec_hosts():
+    hosts = sorted(p.stem for p in (EXEC_TARGETS_DIR / "hosts").glob("*.json"))
+    guests = sorted(f"{p.parent.name}/{p.stem}" for p in (EXEC_TARGETS_DIR / "guests").glob("*/*.json"))
+    return hosts + guests
+
+
+def netns_argv(target, command):
+    """`ip netns exec <netns> env <K=V...> <command...>`, as the kubelet stand-in runs pods' commands."""
+    return ["ip", "netns", "exec", target["netns"], "env",
+            *(f"{key}={value}" for key, value in sorted((target.get("env") or {}).items())), *command]
+
+
+def exec_host(host, command):
+    path = exec_target_path(host)
+    if ".." in Path(host).parts or not path.is_file():
+        sys.exit(f"labctl: exec: unknown host {host!r}; known: {', '.join(known_exec_hosts()) or f'none in {EXEC_TARGETS_DIR}'}")
+    return subprocess.run(netns_argv(json.loads(path.read_text()), command), check=False).returncode
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -597,6 +690,9 @@ def parse_args(argv):
     sa.add_argument("namespace")
     sa.add_argument("name")
     sa.add_argument("--expiration-seconds", type=int, default=3600)
+    run = commands.add_parser("exec", help="run a command in a LAN host's or VM guest's network namespace")
+    run.add_argument("host", help="LAN host (gateway, outside-vm, internet) or NAMESPACE/VM")
+    run.add_argument("cmd", nargs="+", help="the command, after --")
     return parser.parse_args(argv)
 
 
@@ -619,6 +715,8 @@ def run_command(args):
         return status()
     elif args.command == "kubeconfig-for-serviceaccount":
         kubeconfig_for_serviceaccount(args.namespace, args.name, args.expiration_seconds)
+    elif args.command == "exec":
+        return exec_host(args.host, args.cmd)
     return 0
 
 

@@ -11,11 +11,16 @@ import dataplane
 import yaml
 
 from . import kube as k
-from . import kubelet, kubevirt, nmstate, nodes, olm, openshift, ovnk, ovnk_sync, ovs
+from . import kubelet, kubevirt, nmstate, nodes, olm, openshift, ovn_node_pods, ovnk, ovnk_sync, ovs
 from .conditions import is_true, now_iso, status_differs
 from .runtime import Controller
 
 OPERATOR_CRDS_DIR = Path(__file__).resolve().parent.parent / "crds" / "operators"
+
+
+def kubelet_port(state_dir):
+    """The kubelet stand-in's port, as labctl chose it for this lab (STATE_DIR/settings.json)."""
+    return json.loads((Path(state_dir) / "settings.json").read_text())["kubelet"]
 
 
 def random_suffix(length=5):
@@ -66,7 +71,8 @@ class NetworkOperatorController(StatusWriter):
 
 
 class NodeController(Controller):
-    """Registers the simulated nodes and keeps them Ready and untainted (the kubelets' part)."""
+    """Registers the simulated nodes and keeps them Ready, untainted and pointing at the kubelet
+    stand-in (the kubelets' part)."""
     name = "nodes"
     primary = k.NODES
     resync_seconds = 60.0
@@ -85,9 +91,44 @@ class NodeController(Controller):
         taints = nodes.node_taints(spec)
         if (obj["spec"].get("taints") or []) != taints:
             self.kube.merge_patch(k.NODES, spec["name"], {"spec": {"taints": taints or None}})
+        port = kubelet_port(self.state_dir)
         if not is_true(obj, "Ready"):
-            self.kube.patch_status(k.NODES, obj, nodes.node_status(spec, now_iso()))
+            self.kube.patch_status(k.NODES, obj, nodes.node_status(spec, now_iso(), port))
             self.log.info("node %s Ready", spec["name"])
+        elif status_differs(obj.get("status"), endpoint := nodes.kubelet_endpoint(spec, port)):
+            self.kube.patch_status(k.NODES, obj, endpoint)
+            self.log.info("node %s: kubelet endpoint %s:%d", spec["name"], nodes.KUBELET_ADDRESS, port)
+
+
+class OvnkubeNodeController(Controller):
+    """The ovnkube-node DaemonSet: one pod per data-plane node, and its exec target (ovn_node_pods)."""
+    name = "ovnkube-node"
+    primary = k.NODES
+    triggers = (k.PODS,)
+
+    def startup(self):
+        self.kube.create_if_absent(k.NAMESPACES, ovn_node_pods.namespace_manifest())
+
+    def reconcile(self, node):
+        node_name, state_dir = node["metadata"]["name"], Path(self.state_dir)
+        if node_name not in dataplane.data_plane_nodes():
+            return
+        namespace = ovn_node_pods.NAMESPACE
+        pods = self.kube.items(k.PODS, namespace, label_selector=f"app={ovn_node_pods.APP}")
+        pod = ovn_node_pods.pods_by_node(pods).get(node_name)
+        if pod is None:
+            pod = self.kube.create(k.PODS, ovn_node_pods.pod_manifest(node_name, random_suffix()))
+            self.log.info("pod %s/%s created on %s", namespace, pod["metadata"]["name"], node_name)
+        ovn_node_pods.node_dir(state_dir, node_name).mkdir(parents=True, exist_ok=True)
+        path = ovn_node_pods.exec_target_path(state_dir, namespace, pod["metadata"]["name"])
+        text = ovn_node_pods.exec_target_text(ovn_node_pods.exec_target(state_dir, node_name))
+        if not path.exists() or path.read_text() != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        live = {p["metadata"]["name"] for p in pods} | {pod["metadata"]["name"]}
+        for stale in path.parent.glob(f"{ovn_node_pods.APP}-*.json"):
+            if stale.stem not in live:
+                stale.unlink()
 
 
 # --- OLM --------------------------------------------------------------------------------------
@@ -567,7 +608,7 @@ class SandboxController(Controller):
 
 
 ALL_CONTROLLERS = [
-    NodeController, ClusterVersionController, CatalogSourceController, NetworkOperatorController,
+    NodeController, OvnkubeNodeController, ClusterVersionController, CatalogSourceController, NetworkOperatorController,
     SubscriptionController, InstallPlanController, CSVController,
     NMStateController, NNCPController,
     HyperConvergedController, DataSourceController, DataVolumeController,

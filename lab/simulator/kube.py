@@ -39,6 +39,7 @@ class Resource:
 
 
 NODES = Resource("", "v1", "nodes", False)
+NAMESPACES = Resource("", "v1", "namespaces", False)
 PODS = Resource("", "v1", "pods", True)
 SECRETS = Resource("", "v1", "secrets", True)
 CRDS = Resource("apiextensions.k8s.io", "v1", "customresourcedefinitions", False)

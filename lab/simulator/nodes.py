@@ -2,7 +2,11 @@
 
 Nothing runs on them; they exist so the scheduler stand-in can bind pods, the kubelet stand-in
 can report pods Running, and the NMState handler stand-in has interfaces to validate policies
-against. Every node has the same NICs, as on the seed's bare-metal lab:
+against. Every node's kubelet endpoint is the one kubelet stand-in (lab/kubelet/) on loopback: its
+status carries an `InternalDNS` address 127.0.0.1, the only type the lab's kube-apiserver prefers
+(`--kubelet-preferred-address-types=InternalDNS`), and `daemonEndpoints.kubeletEndpoint.Port`,
+so the apiserver's pods/exec proxy dials the stand-in and never a simulated 192.168.99.x address.
+Every node has the same NICs, as on the seed's bare-metal lab:
 
 - enp1s0: ethernet, the uplink, port of br-ex (carries the node address)
 - br-ex: the OVS bridge OVN-Kubernetes creates on the uplink (ovs-bridge + ovs-interface)
@@ -14,6 +18,7 @@ A policy naming any other NIC (for example enp10s0) fails on the node, as nmstat
 """
 
 OPENSHIFT_KUBELET_VERSION = "v1.28.11+add48d0"
+KUBELET_ADDRESS = "127.0.0.1"
 
 NODES = [
     {"name": "master-0", "role": "master", "address": "192.168.99.23", "pod_cidr": "10.128.0.0/23"},
@@ -46,7 +51,7 @@ def node_taints(spec):
     return []
 
 
-def node_status(spec, now):
+def node_status(spec, now, kubelet_port):
     return {
         "conditions": [
             {"type": t, "status": s, "reason": r, "message": m,
@@ -56,8 +61,7 @@ def node_status(spec, now):
                 ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
                 ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
                 ("Ready", "True", "KubeletReady", "kubelet is posting ready status (simulated)")]],
-        "addresses": [{"type": "InternalIP", "address": spec["address"]},
-                      {"type": "Hostname", "address": spec["name"]}],
+        **kubelet_endpoint(spec, kubelet_port),
         "capacity": {"cpu": "16", "memory": "65851456Ki", "pods": "250", "ephemeral-storage": "209124332Ki"},
         "allocatable": {"cpu": "15500m", "memory": "64700480Ki", "pods": "250",
                         "ephemeral-storage": "191655242229"},
@@ -68,6 +72,14 @@ def node_status(spec, now):
                      "kernelVersion": "5.14.0-284.73.1.el9_2.x86_64",
                      "machineID": "", "systemUUID": "", "bootID": ""},
     }
+
+
+def kubelet_endpoint(spec, kubelet_port):
+    """The status fields kube-apiserver reads to reach a node's kubelet (see the module docstring)."""
+    return {"addresses": [{"type": "InternalIP", "address": spec["address"]},
+                          {"type": "Hostname", "address": spec["name"]},
+                          {"type": "InternalDNS", "address": KUBELET_ADDRESS}],
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": kubelet_port}}}
 
 
 def initial_network_state(spec):
