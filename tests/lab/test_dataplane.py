@@ -4,6 +4,7 @@ The first tests need nothing running (pure layout). The others run against the l
 starts, except the teardown test, which starts a second data plane in a temporary state
 directory next to it (so it also proves two labs do not collide) and takes that one down.
 """
+import contextlib
 import ipaddress
 import json
 import os
@@ -294,6 +295,19 @@ def only_netns_address(netns, ifname):
     return link["address"], [f"{a['local']}/{a['prefixlen']}" for a in link["addr_info"] if a["family"] == "inet"]
 
 
+@contextlib.contextmanager
+def localnet_cnv_mapped(state_dir, node):
+    """The NAD's localnet name mapped to br-ex on the node (an NNCP's job), restored afterwards."""
+    original = vsctl(state_dir, node, "get", "Open_vSwitch", ".", "external_ids:ovn-bridge-mappings").strip('"')
+    if "localnet-cnv:" not in original:
+        vsctl(state_dir, node, "set", "Open_vSwitch", ".",
+              f'external_ids:ovn-bridge-mappings="localnet-cnv:br-ex,{original}"')
+    try:
+        yield
+    finally:
+        vsctl(state_dir, node, "set", "Open_vSwitch", ".", f'external_ids:ovn-bridge-mappings="{original}"')
+
+
 def test_a_pod_on_a_localnet_nad_gets_a_plugged_namespace_until_deleted(state_dir, custom, core, lab_namespace):
     create_localnet_nad(custom, lab_namespace, "localnet-network")
     core.create_namespaced_pod(lab_namespace, {
@@ -306,17 +320,12 @@ def test_a_pod_on_a_localnet_nad_gets_a_plugged_namespace_until_deleted(state_di
     [entry] = [e for e in json.loads(pod.metadata.annotations["k8s.v1.cni.cncf.io/network-status"])
                if not e.get("default")]
     assert only_netns_address(target["netns"], entry["interface"]) == (entry["mac"], ["192.168.77.243/24"])
-    iface_id = f"{lab_namespace.replace('-', '.')}.localnet.network_{lab_namespace}_tinypod"
-    node = pod.spec.node_name
-    add_localnet_switch(state_dir, node, f"labtest.{lab_namespace}_ovn_localnet_switch",
-                        (iface_id, f"{entry['mac']} 192.168.77.243"))
-    try:
+    with localnet_cnv_mapped(state_dir, pod.spec.node_name):
+        # the logical port is the OVN-Kubernetes emulation's (lab/simulator/ovnk.py)
         assert eventually_pings(target["netns"], "192.168.77.1"), "pod -> gateway once its logical port exists"
         core.delete_namespaced_pod("tinypod", lab_namespace)
         wait_for("the pod's namespace to go", lambda: not shell.netns_exists(target["netns"])
                  and exec_target(state_dir, "pods", lab_namespace, "tinypod") is None)
-    finally:
-        nbctl(state_dir, node, "--if-exists", "ls-del", f"labtest.{lab_namespace}_ovn_localnet_switch")
 
 
 def test_a_vm_guest_is_a_namespace_with_the_vm_mac_and_cloud_init_network(
@@ -333,16 +342,10 @@ def test_a_vm_guest_is_a_namespace_with_the_vm_mac_and_cloud_init_network(
     assert only_netns_address(target["netns"], "eth0") == ("02:00:a3:00:02:44", ["192.168.77.244/24"])
     assert [r["gateway"] for r in ip_json(target["netns"], "route", "show", "default")] == ["192.168.77.1"]
     [launcher] = core.list_namespaced_pod(lab_namespace, label_selector="vm.kubevirt.io/name=vm-244").items
-    node, switch = launcher.spec.node_name, f"labtest.{lab_namespace}_ovn_localnet_switch"
-    # A VM's logical port has the MAC only: the guest sets its own address.
-    iface_id = f"{lab_namespace.replace('-', '.')}.localnet.network_{lab_namespace}_{launcher.metadata.name}"
-    add_localnet_switch(state_dir, node, switch, (iface_id, "02:00:a3:00:02:44"))
-    try:
+    with localnet_cnv_mapped(state_dir, launcher.spec.node_name):
         assert eventually_pings(target["netns"], "192.168.77.1"), "guest -> gateway"
         assert pings(target["netns"], "203.0.113.10"), "guest -> internet through the gateway"
         custom.patch_namespaced_custom_object("kubevirt.io", "v1", lab_namespace, "virtualmachines", "vm-244",
                                               {"spec": {"runStrategy": "Halted"}})
         wait_for("the guest's namespace to go", lambda: not shell.netns_exists(target["netns"])
                  and exec_target(state_dir, "guests", lab_namespace, "vm-244") is None)
-    finally:
-        nbctl(state_dir, node, "--if-exists", "ls-del", switch)
