@@ -47,12 +47,29 @@ def parse_network(network, default_namespace=None, field="network"):
     raise MultinetError("must be <namespace>/<nad>", field, network)
 
 
+def network_nads(network):
+    """The NADs of a network as a frozenset of (namespace, nad): from one '<ns>/<nad>', one
+    (ns, nad) pair, or several of them (NADs of one OVN network can live in several namespaces)."""
+    if isinstance(network, str):
+        return frozenset((parse_network(network),))
+    if isinstance(network, tuple) and len(network) == 2 and all(isinstance(p, str) for p in network):
+        return frozenset((network,))
+    return frozenset(parse_network(nad) if isinstance(nad, str) else tuple(nad) for nad in network)
+
+
 def _refers_to(reference, own_namespace, network):
-    """Whether a NAD reference written inside an object of own_namespace names network."""
+    """Whether a NAD reference written inside an object of own_namespace names a NAD of network."""
     try:
-        return parse_network(reference, own_namespace) == network
+        return parse_network(reference, own_namespace) in network_nads(network)
     except MultinetError:
         return False
+
+
+def nad_network_name(nad):
+    """The OVN network a NetworkAttachmentDefinition belongs to (``name`` in its config), or None."""
+    config = _nad_config(nad)
+    name = config.get("name") if config else None
+    return name if isinstance(name, str) and name else None
 
 
 def _meta(obj):
@@ -354,8 +371,7 @@ def collect_endpoints(network, pods=(), vms=(), vmis=(), secret_network_data=Non
     Returns {endpoints, unresolved}: unresolved lists what is attached but has no address,
     with the reason, so a missing row in the matrix is explained rather than silent.
     """
-    if isinstance(network, str):
-        network = parse_network(network)
+    network = network_nads(network)
     secrets = secret_network_data or {}
     launchers = _launchers_by_vm(pods)
     vmis_by_name = {(_meta(v).get("namespace"), _meta(v).get("name")): v for v in vmis}
@@ -399,8 +415,9 @@ def _pod_endpoint(pod, network):
     endpoint.update({"pod": meta.get("name"), "interface": attachment["interface"],
                      "running": (pod.get("status") or {}).get("phase") == "Running"})
     return _with_addresses(endpoint, attachment["ips"], attachment["cidrs"], attachment["source"],
-                           "no address on {0}/{1}: no ips in the networks annotation and none "
-                           "in network-status (IPAM-less network?)".format(*network))
+                           "no address on {0}: no ips in the networks annotation and none "
+                           "in network-status (IPAM-less network?)".format(
+                               ", ".join("/".join(nad) for nad in sorted(network))))
 
 
 def _machine_endpoint(obj, kind, spec, network, vmi, launcher, secrets):
@@ -619,13 +636,18 @@ def nad_has_ipam(nad):
 
     None when its config cannot be read, so the caller can say it fell back to a default.
     """
+    config = _nad_config(nad)
+    if config is None:
+        return None
+    return bool(config.get("subnets")) or bool((config.get("ipam") or {}).get("type"))
+
+
+def _nad_config(nad):
     try:
         config = json.loads(((nad or {}).get("spec") or {}).get("config") or "")
     except ValueError:
         return None
-    if not isinstance(config, dict):
-        return None
-    return bool(config.get("subnets")) or bool((config.get("ipam") or {}).get("type"))
+    return config if isinstance(config, dict) else None
 
 
 # --- probes -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import (
     DIRECTIONS,
+    Network,
     parse_policy,
 )
 
@@ -48,7 +49,9 @@ class Endpoint:
 def simulate(policies, network, endpoints, port=None, ipam=False):
     """Return one row {from, to, allowed, reason} per ordered pair with a pod or VM on one side.
 
-    ``network`` is '<ns>/<nad>'; ``port`` is 'tcp/22'-style, or None ('icmp') for ICMP-like traffic;
+    ``network`` is one NAD '<ns>/<nad>', or the NADs of one OVN network as a list of them or as
+    ``{name, nads}`` (the network name is the ``name`` in the NAD config; a policy applies when
+    its policy-for names any of its NADs); ``port`` is 'tcp/22'-style, or None ('icmp') for ICMP-like traffic;
     ``ipam`` says whether the network has IPAM (without it OVN-K rejects any policy that has a
     podSelector or namespaceSelector peer, and enforces nothing from it). Rows follow the order
     of ``endpoints``: every destination of the first endpoint, then of the second, and so on.
@@ -75,9 +78,26 @@ def simulate(policies, network, endpoints, port=None, ipam=False):
 
 
 def parse_network(network):
-    if not isinstance(network, str) or network.count("/") != 1 or "" in network.split("/"):
-        raise MultinetError("must be '<namespace>/<nad name>'", "network", network)
-    return network
+    """'<ns>/<nad>', a list of them, or {name, nads} -> Network."""
+    if isinstance(network, Network):
+        return network
+    name, nads, field = None, network, "network"
+    if isinstance(network, dict):
+        unknown = sorted(set(network) - {"name", "nads"})
+        if unknown:
+            raise MultinetError("unknown keys (allowed: name, nads)", "network", unknown)
+        name, nads, field = network.get("name"), network.get("nads"), "network.nads"
+    if isinstance(nads, str):
+        nads = [nads]
+    if not isinstance(nads, list) or not nads:
+        raise MultinetError("must be '<namespace>/<nad name>', a list of them, or {name, nads}", field, nads)
+    for index, nad in enumerate(nads):
+        if not isinstance(nad, str) or nad.count("/") != 1 or "" in nad.split("/"):
+            where = field if isinstance(network, str) else "{0}[{1}]".format(field, index)
+            raise MultinetError("must be '<namespace>/<nad name>'", where, nad)
+    if name is not None and (not isinstance(name, str) or not name):
+        raise MultinetError("must be a non-empty string (the name in the NAD config)", "network.name", name)
+    return Network(name=name or nads[0], nads=frozenset(nads))
 
 
 def parse_port(port):
@@ -162,10 +182,13 @@ class _Index:
         self.suffix = _traffic_suffix(traffic)
 
     def add(self, policy):
+        """policyTypes decide isolation; the rules of both directions allow regardless of them
+        (OVN-K ``base_network_controller_policy.go``, "regardless of this policy type")."""
         selected = _selected(policy, self.eps)
-        for direction in sorted(policy.isolates):
-            for i in selected:
-                self.isolated_by[direction].setdefault(i, []).append(policy.key)
+        for direction in DIRECTIONS:
+            if direction in policy.isolates:
+                for i in selected:
+                    self.isolated_by[direction].setdefault(i, []).append(policy.key)
             for rule in policy.rules_for(direction):
                 if rule.admits(self.traffic):
                     self._add_rule(policy, rule, selected)

@@ -6,10 +6,18 @@
 Pure: no Ansible, no I/O. The parse follows OVN-K's conversion of a MultiNetworkPolicy into a
 NetworkPolicy (``convertMultiNetPolicyToNetPolicy``), not the NetworkPolicy API defaults:
 
-- ``policyTypes`` is read as given: a policy without it isolates nothing, so it has no effect;
-  values other than ``Ingress``/``Egress`` are ignored (OVN-K compares them verbatim).
+- ``policyTypes`` is read as given and only decides which directions the selected pods are
+  isolated in (which default-deny port groups they join): a policy without it isolates nothing.
+  Values other than ``Ingress``/``Egress`` are ignored (OVN-K compares them verbatim).
+- Every ingress and every egress rule becomes allow ACLs whatever ``policyTypes`` say, so a rule
+  in a direction the policy does not isolate still opens a hole once another policy isolates the
+  pod (``base_network_controller_policy.go``: "Consider both ingress and egress rules of the
+  policy regardless of this policy type").
 - ``k8s.v1.cni.cncf.io/policy-for`` is a comma-separated list (spaces removed) of ``<nad>``
   (the policy's own namespace) or ``<ns>/<nad>``; without it the policy applies to no network.
+  The policy applies to a network when it names any NAD of that network: one OVN network (the
+  ``name`` in the NAD config) can have NADs in several namespaces
+  (``base_network_controller_multipolicy.go``, ``shouldApplyMultiPolicy``: ``HasNAD``).
 - A port with a protocol and no number, or with a named (string) port, matches every port of
   that protocol; a rule with ports never matches ICMP.
 """
@@ -109,13 +117,26 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Network:
+    """One OVN-K secondary network: its name (the ``name`` in the NAD config) and its NADs."""
+
+    name: str
+    nads: frozenset  # '<ns>/<nad>' of every NAD of the network
+
+    @property
+    def label(self):
+        nads = ", ".join(sorted(self.nads))
+        return nads if self.nads == frozenset((self.name,)) else "{0} (NADs {1})".format(self.name, nads)
+
+
+@dataclass(frozen=True)
 class Policy:
     namespace: str
     name: str
     networks: tuple
     pod_selector: Selector
     isolates: frozenset
-    rules: tuple  # every rule, also of directions the policy does not isolate (OVN-K validates them all)
+    rules: tuple  # every rule, also of directions the policy does not isolate (OVN-K enforces them all)
     notes: tuple = field(default=())
 
     @property
@@ -123,12 +144,11 @@ class Policy:
         return "{0}/{1}".format(self.namespace, self.name)
 
     def applies_to(self, network):
-        return network in self.networks
+        """Whether policy-for names any NAD of ``network`` (a Network)."""
+        return any(nad in network.nads for nad in self.networks)
 
     def rules_for(self, direction):
-        """The rules OVN-K turns into ACLs: only those of a direction the policy isolates."""
-        if direction not in self.isolates:
-            return ()
+        """The rules of a direction OVN-K turns into allow ACLs, whether or not the policy isolates it."""
         return tuple(rule for rule in self.rules if rule.direction == direction)
 
     def selector_peer(self):
@@ -212,7 +232,8 @@ def parse_ip_block(data, where):
 
 def _policy_types(value, where):
     if value is None:
-        return frozenset(), ("has no policyTypes, so OVN-K enforces nothing from it",)
+        return frozenset(), ("has no policyTypes, so it isolates nothing (OVN-K does not default them); "
+                             "its rules still allow traffic where another policy isolates",)
     types = _list(value, where)
     ignored = [t for t in types if t not in _POLICY_TYPES]
     notes = ("policyTypes {0!r} ignored (OVN-K reads only 'Ingress' and 'Egress')".format(ignored),) if ignored else ()

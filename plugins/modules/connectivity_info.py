@@ -132,6 +132,15 @@ network:
   returned: always
   type: str
   sample: llm-demo/llm-demo-localnet-network
+nads:
+  description:
+    - The NADs of the network, C(<namespace>/<nad>), the one given and every NAD the read
+      policies name whose config has the same network C(name) (NADs of one OVN network can live
+      in several namespaces; a policy naming any of them applies).
+  returned: always
+  type: list
+  elements: str
+  sample: [llm-demo/llm-demo-localnet-network]
 ipam:
   description: Whether the network was treated as having IPAM, and RV(ipam_source) says why.
   returned: always
@@ -279,7 +288,12 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import c
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import parse_policy
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import (
+    POLICY_FOR_ANNOTATION,
+    Network,
+    parse_policy,
+    parse_policy_for,
+)
 
 POLICY = ("MultiNetworkPolicy", "k8s.cni.cncf.io/v1beta1")
 NAD = ("NetworkAttachmentDefinition", "k8s.cni.cncf.io/v1")
@@ -399,10 +413,29 @@ def applicable_policies(manifests, network):
     return result
 
 
-def detect_ipam(cluster, network):
-    namespace, name = network.split("/")
-    ipam = ce.nad_has_ipam(cluster.get(NAD, namespace, name))
+def detect_ipam(nad):
+    ipam = ce.nad_has_ipam(nad)
     return (False, "default") if ipam is None else (ipam, "nad")
+
+
+def resolve_network(cluster, network, nad, manifests):
+    """The OVN network of NAD ``network``: the ``name`` in its config, and among the NADs the read
+    policies name, every one with the same name (OVN-K applies a policy that names any NAD of the
+    network: base_network_controller_multipolicy.go, shouldApplyMultiPolicy)."""
+    name = ce.nad_network_name(nad)
+    nads = {network}
+    if name:
+        for ref in sorted(named_nads(manifests) - nads):
+            if ce.nad_network_name(cluster.get(NAD, *ref.split("/"))) == name:
+                nads.add(ref)
+    return Network(name=name or network, nads=frozenset(nads))
+
+
+def named_nads(manifests):
+    """Every '<ns>/<nad>' the policy-for annotations of manifests name."""
+    return {nad for manifest in manifests
+            for nad in parse_policy_for(str((manifest["metadata"].get("annotations") or {}).get(
+                POLICY_FOR_ANNOTATION, "")), manifest["metadata"]["namespace"])}
 
 
 def intent_traffic(intent):
@@ -413,12 +446,14 @@ def intent_traffic(intent):
 def run(module):
     params = module.params
     intent = parse_intent(params["intent"]) if params["intent"] is not None else None
-    network, namespaces, ipam, ipam_source = resolve_scope(params, intent)
+    nad_ref, namespaces, ipam, ipam_source = resolve_scope(params, intent)
     cluster = Cluster(module)
+    nad = cluster.get(NAD, *nad_ref.split("/"))
     if ipam is None:
-        ipam, ipam_source = detect_ipam(cluster, network)
+        ipam, ipam_source = detect_ipam(nad)
     objects = read_cluster(cluster, namespaces, params["read_secrets"])
-    collected = ce.collect_endpoints(network, objects["pods"], objects["vms"], objects["vmis"],
+    network = resolve_network(cluster, nad_ref, nad, objects["policies"])
+    collected = ce.collect_endpoints(network.nads, objects["pods"], objects["vms"], objects["vmis"],
                                      objects["secrets"], [] if intent else params["endpoints"])
     endpoints, warnings = collected["endpoints"], list(cluster.warnings)
     warnings += ["{0} {1}: {2}".format(u["kind"], u["object"], u["reason"]) for u in collected["unresolved"]]
@@ -429,7 +464,8 @@ def run(module):
     sim_endpoints = ce.simulation_endpoints(endpoints)
     port = None if (params["port"] or ce.ICMP).lower() == ce.ICMP else params["port"]
     result = dict(
-        changed=False, network=network, ipam=ipam, ipam_source=ipam_source, port=port or ce.ICMP,
+        changed=False, network=nad_ref, nads=sorted(network.nads), ipam=ipam, ipam_source=ipam_source,
+        port=port or ce.ICMP,
         endpoints=endpoints, unresolved=collected["unresolved"], warnings_list=warnings,
         policies=["{0}/{1}".format(p["metadata"]["namespace"], p["metadata"]["name"]) for p in live],
         matrix=simulate(live, network, sim_endpoints, port, ipam),

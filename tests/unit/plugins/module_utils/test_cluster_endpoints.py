@@ -398,3 +398,20 @@ def test_probe_plan_connects_for_tcp_and_skips_udp():
     assert tcp["port"] == "tcp/22" and "nc -z -w 2 192.168.77.71 22" in tcp["command"]
     assert tcp["command"].startswith('sh -c "')
     assert plan_by_pair("udp/53")[("tinypod", "gold")]["skip"] == "UDP has no handshake a probe can observe"
+
+
+def test_pods_on_any_nad_of_one_network_are_endpoints():
+    """NADs of one OVN network can live in several namespaces; pods on any of them share it."""
+    here = seed_pod("tinypod", "192.168.77.91")
+    there = pod("other-pod", [{"name": "net-b", "ips": ["192.168.77.95/24"]}], namespace="other")
+    nads = [NET_NAME, "other/net-b"]
+    names = sorted(e["name"] for e in ce.collect_endpoints(nads, pods=[here, there])["endpoints"])
+    assert names == ["llm-demo/tinypod", "other/other-pod"]
+    assert [e["name"] for e in ce.collect_endpoints(NET_NAME, pods=[here, there])["endpoints"]] == ["tinypod"]
+
+
+def test_nad_network_name_is_the_name_in_its_config():
+    nad = {"spec": {"config": json.dumps({"name": "localnet-cnv", "topology": "localnet"})}}
+    assert ce.nad_network_name(nad) == "localnet-cnv"
+    assert ce.nad_network_name({"spec": {"config": "not json"}}) is None
+    assert ce.nad_network_name(None) is None

@@ -202,6 +202,28 @@ def test_policy_for_selects_the_network(annotation, enforced):
     assert allowed([policy(policy_for=annotation)]) == ([] if enforced else [("db", "web"), ("web", "db")])
 
 
+def test_policy_naming_another_nad_of_the_same_network_applies():
+    """One OVN network (the `name` in the NAD config) can have NADs in several namespaces;
+    OVN-K applies a policy when policy-for names any of them (shouldApplyMultiPolicy: HasNAD)."""
+    network = {"name": "localnet-cnv", "nads": ["ns/net", "other/net-b"]}
+    deny = policy(policy_for="other/net-b")
+    assert allowed([deny], network=network) == []
+    assert allowed([deny], network="ns/net") == [("db", "web"), ("web", "db")]
+    assert allowed([deny], network=["ns/net", "other/net-b"]) == []
+
+
+@pytest.mark.parametrize("network, message", [
+    ({"name": "n", "nads": []}, "network.nads: must be"),
+    ({"name": "n", "nads": ["ns/a", "b"]}, "network.nads[1]: must be '<namespace>/<nad name>' (got 'b')"),
+    ({"nads": ["ns/a"], "vlan": 3}, "network: unknown keys"),
+    ({"name": "", "nads": ["ns/a"]}, "network.name: must be a non-empty string"),
+])
+def test_bad_network_names_the_field(network, message):
+    with pytest.raises(MultinetError) as error:
+        simulate([], network, TWO_PODS)
+    assert str(error.value).startswith(message)
+
+
 def test_bare_nad_name_resolves_in_the_policy_namespace():
     """Pods of namespace 'other' attached to the NAD ns/net: a policy there must name 'ns/net'."""
     pods = [dict(ep, namespace="other") for ep in TWO_PODS]
@@ -232,11 +254,35 @@ def test_policy_selects_only_pods_of_its_namespace():
     assert allowed([deny], endpoints=elsewhere) == [("db", "web")]
 
 
-def test_policy_without_policy_types_enforces_nothing_and_says_so():
+def test_policy_without_policy_types_isolates_nothing_and_says_so():
     spec = {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "10.9.0.0/16"}}]}]}
     rows = simulate([policy(spec=spec)], "ns/net", TWO_PODS)
     assert all(r["allowed"] for r in rows)
-    assert "ns/p has no policyTypes, so OVN-K enforces nothing from it" in rows[0]["reason"]
+    assert "ns/p has no policyTypes, so it isolates nothing" in rows[0]["reason"]
+
+
+def test_policy_without_policy_types_still_opens_holes():
+    """Its rules become allow ACLs; once another policy isolates the pod they matter."""
+    deny = policy(name="deny", spec={"podSelector": {}, "policyTypes": ["Ingress"]})
+    opener = policy(name="open", spec={"podSelector": {"matchLabels": {"app": "db"}},
+                                       "ingress": [{"from": [{"ipBlock": {"cidr": "10.1.0.1/32"}}]}]})
+    assert allowed([deny]) == []
+    assert allowed([deny, opener]) == [("web", "db")]
+
+
+def test_rule_of_a_direction_the_policy_does_not_isolate_still_allows():
+    """The issue's case: P1 (Ingress only) carries an egress rule to db, P2 denies all egress of web.
+
+    OVN-K (base_network_controller_policy.go, "Consider both ingress and egress rules of the
+    policy regardless of this policy type") builds P1's egress ACL, so web still reaches db.
+    """
+    p1 = policy(name="p1", spec={"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Ingress"],
+                                 "egress": [{"to": [{"ipBlock": {"cidr": "10.1.0.2/32"}}]}]})
+    p2 = policy(name="p2", spec={"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Egress"]})
+    rows = simulate([p1, p2], "ns/net", TWO_PODS)
+    web_to_db = next(r for r in rows if (r["from"], r["to"]) == ("web", "db"))
+    assert web_to_db["allowed"] and "egress ns/p1 egress[0]" in web_to_db["reason"]
+    assert allowed([p2]) == [("db", "web")]
 
 
 def test_unknown_policy_type_is_ignored_like_ovn_k():

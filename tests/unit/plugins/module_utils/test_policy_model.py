@@ -32,9 +32,11 @@ def test_policy_types_as_written():
     assert missing.isolates == frozenset() and "no policyTypes" in missing.notes[0]
 
 
-def test_rules_of_unisolated_direction_are_kept_for_validation_but_not_enforced():
+def test_rules_of_unisolated_direction_are_enforced_regardless_of_policy_types():
+    """OVN-K builds allow ACLs for every rule (base_network_controller_policy.go)."""
     policy = parse_policy(manifest({"policyTypes": ["Ingress"], "egress": [{"to": [{"podSelector": {}}]}]}))
-    assert policy.rules_for("egress") == ()
+    assert policy.isolates == frozenset({"ingress"})
+    assert [rule.label for rule in policy.rules_for("egress")] == ["egress[0]"]
     assert policy.selector_peer() == "egress[0].to[0]"
 
 
