@@ -59,6 +59,13 @@ options:
     description: Whether the network has IPAM (C(subnets) in its NetworkAttachmentDefinition).
     type: bool
     default: false
+  target_honours_end_port:
+    description:
+      - Whether the cluster's OVN-Kubernetes honours C(endPort). None does up to at least
+        OpenShift 4.18 (its MultiNetworkPolicy API has no C(endPort)), so by default a port with
+        C(endPort) opens only its C(port), and the reasons say so.
+    type: bool
+    default: false
 notes:
   - Pure Python, runs on the controller; it does not contact any cluster.
   - Only the secondary network is simulated. Pods keep their default route on the primary
@@ -130,6 +137,7 @@ ARGUMENT_SPEC = {
     "endpoints": {"type": "list", "elements": "dict", "required": True},
     "port": {"type": "str"},
     "ipam": {"type": "bool", "default": False},
+    "target_honours_end_port": {"type": "bool", "default": False},
 }
 
 
@@ -142,7 +150,8 @@ def connectivity(*args, **kwargs):
         raise AnsibleFilterError("connectivity: " + "; ".join(result.error_messages))
     params = result.validated_parameters
     try:
-        return simulate(params["_input"], params["network"], params["endpoints"], params["port"], params["ipam"])
+        return simulate(params["_input"], params["network"], params["endpoints"], params["port"], params["ipam"],
+                        params["target_honours_end_port"])
     except MultinetError as error:
         raise AnsibleFilterError("connectivity: {0}".format(error)) from error
 

@@ -14,7 +14,12 @@ Shape of the output, and why:
   silently deny all egress of that workload even when ``default_deny`` does not ask for it);
 - rules merged per workload and direction: each peer gets the union of the ports it is allowed
   on, then peers with the same port set share one rule; peers and ports are sorted, so the same
-  intent always gives byte-identical manifests.
+  intent always gives byte-identical manifests;
+- a port range becomes single ports (the intent refuses ranges wider than
+  ``intent.MAX_EXPANDED_RANGE``): OVN-Kubernetes' MultiNetworkPolicy API has no ``endPort`` up
+  to at least OpenShift 4.18, so an emitted ``endPort`` would be dropped and open the first port
+  only. ``endPort`` is emitted only when the intent sets ``target_honours_end_port``;
+- every port carries its ``protocol``: OVN-K does not default a missing one to TCP.
 """
 import gc
 from contextlib import contextmanager
@@ -142,10 +147,12 @@ def _peer_manifest(peer):
     return {"ipBlock": {"cidr": cidr}}
 
 
-def _port_manifest(port):
-    if port.end != port.start:
-        return {"protocol": port.protocol, "port": port.start, "endPort": port.end}
-    return {"protocol": port.protocol, "port": port.start}
+def _port_manifests(port, honours_end_port):
+    if port.end == port.start:
+        return [{"protocol": port.protocol, "port": port.start}]
+    if honours_end_port:
+        return [{"protocol": port.protocol, "port": port.start, "endPort": port.end}]
+    return [{"protocol": port.protocol, "port": number} for number in range(port.start, port.end + 1)]
 
 
 def _ports_sort_key(ports):
@@ -153,7 +160,7 @@ def _ports_sort_key(ports):
     return () if ports is ALL_PORTS else (ports,)
 
 
-def _direction_rules(direction, by_peer):
+def _direction_rules(direction, by_peer, honours_end_port):
     """Peers with the same port set share one rule; rules and their peers sorted."""
     by_ports = {}
     for peer, ports in by_peer.items():
@@ -163,7 +170,7 @@ def _direction_rules(direction, by_peer):
     for ports in sorted(by_ports, key=_ports_sort_key):
         rule = {peer_key: [_peer_manifest(peer) for peer in sorted(by_ports[ports])]}
         if ports is not ALL_PORTS:
-            rule["ports"] = [_port_manifest(port) for port in ports]
+            rule["ports"] = [manifest for port in ports for manifest in _port_manifests(port, honours_end_port)]
         rules.append(rule)
     return rules
 
@@ -188,7 +195,7 @@ def _workload_policy(model, workload, rules_by_direction):
         "policyTypes": [_POLICY_TYPE[direction] for direction in directions],
     }
     for direction in directions:
-        spec[direction] = _direction_rules(direction, rules_by_direction[direction])
+        spec[direction] = _direction_rules(direction, rules_by_direction[direction], model.target_honours_end_port)
     return _manifest(model, model.policy_name(workload.name), spec)
 
 

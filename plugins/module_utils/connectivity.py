@@ -46,14 +46,16 @@ class Endpoint:
         return "{0} ({1})".format(self.name, self.ip)
 
 
-def simulate(policies, network, endpoints, port=None, ipam=False):
+def simulate(policies, network, endpoints, port=None, ipam=False, target_honours_end_port=False):
     """Return one row {from, to, allowed, reason} per ordered pair with a pod or VM on one side.
 
     ``network`` is one NAD '<ns>/<nad>', or the NADs of one OVN network as a list of them or as
     ``{name, nads}`` (the network name is the ``name`` in the NAD config; a policy applies when
     its policy-for names any of its NADs); ``port`` is 'tcp/22'-style, or None ('icmp') for ICMP-like traffic;
     ``ipam`` says whether the network has IPAM (without it OVN-K rejects any policy that has a
-    podSelector or namespaceSelector peer, and enforces nothing from it). Rows follow the order
+    podSelector or namespaceSelector peer, and enforces nothing from it);
+    ``target_honours_end_port`` whether the cluster's OVN-K reads ``endPort`` (none does up to at
+    least OpenShift 4.18: a range then opens its first port only). Rows follow the order
     of ``endpoints``: every destination of the first endpoint, then of the second, and so on.
     """
     network = parse_network(network)
@@ -61,7 +63,7 @@ def simulate(policies, network, endpoints, port=None, ipam=False):
     traffic = parse_port(port)
     if not isinstance(policies, list):
         raise MultinetError("must be a list of MultiNetworkPolicy manifests", "policies", policies)
-    parsed = [parse_policy(p, "policies[{0}]".format(i)) for i, p in enumerate(policies)]
+    parsed = [parse_policy(p, "policies[{0}]".format(i), target_honours_end_port) for i, p in enumerate(policies)]
     applicable = [p for p in parsed if p.applies_to(network)]
     rejected = [p for p in applicable if not ipam and p.selector_peer() is not None]
     index = _Index(eps, traffic)

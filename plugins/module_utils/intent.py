@@ -21,7 +21,13 @@ DIRECTIONS = (INGRESS, EGRESS)
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 VM_NAME_LABEL = "vm.kubevirt.io/name"
 
-TOP_LEVEL_KEYS = ("name", "namespace", "network", "ipam", "default_deny", "workloads", "endpoints", "allow")
+TOP_LEVEL_KEYS = ("name", "namespace", "network", "ipam", "target_honours_end_port", "default_deny", "workloads",
+                  "endpoints", "allow")
+# The MultiNetworkPolicy API OVN-Kubernetes vendors (through its December 2024 code, so OpenShift
+# 4.15-4.18) has no endPort: go-controller/vendor/github.com/k8snetworkplumbingwg/
+# multi-networkpolicy/pkg/apis/k8s.cni.cncf.io/v1beta1/types.go, MultiNetworkPolicyPort. So a
+# range is compiled into single ports, at most this many per range as written.
+MAX_EXPANDED_RANGE = 32
 WORKLOAD_KEYS = ("selector", "vm", "ips")
 ENDPOINT_KEYS = ("cidr", "except")
 ALLOW_KEYS = ("from", "to", "ports")
@@ -129,6 +135,7 @@ class Intent:
     namespace: str
     network: str
     ipam: bool
+    target_honours_end_port: bool
     default_deny: Tuple[str, ...]
     workloads: Tuple[Workload, ...]
     endpoints: Tuple[Endpoint, ...]
@@ -329,12 +336,12 @@ def _parse_intent_name(raw, network, problems):
     return name
 
 
-def _parse_ipam(raw, problems):
-    ipam = raw.get("ipam", False)
-    if not isinstance(ipam, bool):
-        problems.add("ipam", "must be a boolean", ipam)
+def _parse_flag(raw, key, problems):
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        problems.add(key, "must be a boolean", value)
         return False
-    return ipam
+    return value
 
 
 def _parse_default_deny(raw, problems):
@@ -475,7 +482,7 @@ def _port_from_text(text):
     if match is None and _NAMED_PORT.match(text.strip()):
         return None, "named ports are not supported (OVN-Kubernetes treats them as every port); use a number"
     if match is None:
-        return None, "must be '<protocol>/<port>' or '<protocol>/<start>-<end>', like tcp/22 or tcp/8000-8080"
+        return None, "must be '<protocol>/<port>' or '<protocol>/<start>-<end>', like tcp/22 or tcp/8000-8010"
     protocol = match.group(1).upper()
     start = int(match.group(2))
     end = int(match.group(3)) if match.group(3) else start
@@ -515,22 +522,36 @@ def _joinable(previous, port):
     return is_range and port.start == previous.end + 1
 
 
-def _parse_ports(entry, field, problems):
-    """None means every port: ``ports`` omitted, null or empty, as in NetworkPolicy."""
+def _parse_ports(entry, field, honours_end_port, problems):
+    """None means every port: ``ports`` omitted, null or empty, as in NetworkPolicy.
+
+    Unless the target honours ``endPort``, a range wider than MAX_EXPANDED_RANGE is refused: it
+    would compile into that many single ports.
+    """
     ports = entry.get("ports")
     if ports is None:
         return None
     if not isinstance(ports, list):
-        problems.add(field, "must be a list like [tcp/22, udp/53, tcp/8000-8080]", ports)
+        problems.add(field, "must be a list like [tcp/22, udp/53, tcp/8000-8010]", ports)
         return None
     if not all(isinstance(text, str) for text in ports):
         for index, text in enumerate(ports):
             if not isinstance(text, str):
-                problems.add("{0}[{1}]".format(field, index), "must be a string like tcp/22 or tcp/8000-8080", text)
+                problems.add("{0}[{1}]".format(field, index), "must be a string like tcp/22 or tcp/8000-8010", text)
         return None
     parsed, errors = _ports_from_texts(tuple(ports))
     for index, reason in errors:
         problems.add("{0}[{1}]".format(field, index), reason, ports[index])
+    if not honours_end_port:
+        for index, text in enumerate(ports):
+            port = _port_from_text(text)[0]
+            if port is not None and port.end - port.start + 1 > MAX_EXPANDED_RANGE:
+                problems.add("{0}[{1}]".format(field, index), (
+                    "range of {0} ports: OVN-Kubernetes up to at least OpenShift 4.18 drops endPort "
+                    "(it would open port {1} only), so ranges compile into single ports, at most {2}; "
+                    "split the range, or set target_honours_end_port: true for a cluster whose "
+                    "OVN-Kubernetes honours endPort").format(port.end - port.start + 1, port.start,
+                                                             MAX_EXPANDED_RANGE), text)
     return parsed or None
 
 
@@ -586,7 +607,7 @@ def _check_pairs(field, sources, destinations, problems):
         problems.add(field, "neither side is a workload, so no policy could carry the rule", ", ".join(orphans))
 
 
-def _parse_allow(raw, names, problems):
+def _parse_allow(raw, names, honours_end_port, problems):
     section = raw.get("allow") or []
     if not isinstance(section, list):
         problems.add("allow", "must be a list of {from, to, ports} entries", section)
@@ -600,7 +621,7 @@ def _parse_allow(raw, names, problems):
         _reject_unknown_keys(entry, ALLOW_KEYS, field, problems)
         sources = _parse_side(entry, "from", field + ".from", names, problems)
         destinations = _parse_side(entry, "to", field + ".to", names, problems)
-        ports = _parse_ports(entry, field + ".ports", problems)
+        ports = _parse_ports(entry, field + ".ports", honours_end_port, problems)
         _check_pairs(field, sources, destinations, problems)
         entries.append(Allow(index, tuple(peer for _ref, peer in sources),
                              tuple(peer for _ref, peer in destinations), ports))
@@ -640,16 +661,17 @@ def parse_intent(raw):
         problems.raise_if_any()
     _reject_unknown_keys(raw, TOP_LEVEL_KEYS, "", problems)
     name, namespace, network = _parse_identity(raw, problems)
-    ipam = _parse_ipam(raw, problems)
+    ipam = _parse_flag(raw, "ipam", problems)
+    honours_end_port = _parse_flag(raw, "target_honours_end_port", problems)
     default_deny = _parse_default_deny(raw, problems)
     workloads = _parse_workloads(raw, ipam, problems)
     endpoints = _parse_endpoints(raw, problems)
     _check_duplicate_names(raw, problems)
-    allow = _parse_allow(raw, _peer_names(raw, workloads, endpoints), problems)
+    allow = _parse_allow(raw, _peer_names(raw, workloads, endpoints), honours_end_port, problems)
     if name is not None:
         _check_policy_names(name, workloads, problems)
     problems.raise_if_any()
-    return Intent(name, namespace, network, ipam, default_deny, workloads, endpoints, allow)
+    return Intent(name, namespace, network, ipam, honours_end_port, default_deny, workloads, endpoints, allow)
 
 
 def parse_intent_identity(raw):

@@ -20,6 +20,10 @@ NetworkPolicy (``convertMultiNetPolicyToNetPolicy``), not the NetworkPolicy API 
   (``base_network_controller_multipolicy.go``, ``shouldApplyMultiPolicy``: ``HasNAD``).
 - A port with a protocol and no number, or with a named (string) port, matches every port of
   that protocol; a rule with ports never matches ICMP.
+- ``endPort`` is dropped unless the caller says the target honours it: the MultiNetworkPolicy
+  API OVN-K vendors (``vendor/github.com/k8snetworkplumbingwg/multi-networkpolicy/.../types.go``,
+  ``MultiNetworkPolicyPort``: ``protocol`` and ``port`` only) cannot carry it, so a range opens
+  its first port only; the policy's notes say so.
 """
 
 import ipaddress
@@ -170,8 +174,12 @@ def parse_policy_for(annotation, namespace):
     return tuple(networks)
 
 
-def parse_policy(manifest, where="policy"):
-    """Parse one MultiNetworkPolicy manifest; MultinetError names the field on bad input."""
+def parse_policy(manifest, where="policy", honours_end_port=False):
+    """Parse one MultiNetworkPolicy manifest; MultinetError names the field on bad input.
+
+    ``honours_end_port``: whether the target's OVN-K reads ``endPort`` (none does up to at least
+    OpenShift 4.18); when not, a range matches its first port only and a note says so.
+    """
     metadata = _mapping(manifest.get("metadata") if isinstance(manifest, dict) else None, where + ".metadata")
     spec = _mapping(manifest.get("spec", {}), where + ".spec")
     namespace = _string(metadata.get("namespace"), where + ".metadata.namespace")
@@ -181,9 +189,11 @@ def parse_policy(manifest, where="policy"):
     if not isinstance(policy_for, str):
         raise MultinetError("must be a string", where + ".metadata.annotations." + POLICY_FOR_ANNOTATION, policy_for)
     isolates, notes = _policy_types(spec.get("policyTypes"), where + ".spec.policyTypes")
+    notes = list(notes)
     rules = []
     for direction in DIRECTIONS:
-        rules.extend(_rules(spec.get(direction), direction, where + ".spec." + direction))
+        rules.extend(_rules(spec.get(direction), direction, where + ".spec." + direction,
+                            _PortReader(honours_end_port, direction, notes)))
     return Policy(
         namespace=namespace,
         name=name,
@@ -191,7 +201,7 @@ def parse_policy(manifest, where="policy"):
         pod_selector=parse_selector(spec.get("podSelector") or {}, where + ".spec.podSelector"),
         isolates=isolates,
         rules=tuple(rules),
-        notes=notes,
+        notes=tuple(notes),
     )
 
 
@@ -240,7 +250,7 @@ def _policy_types(value, where):
     return frozenset(_POLICY_TYPES[t] for t in types if t in _POLICY_TYPES), notes
 
 
-def _rules(value, direction, where):
+def _rules(value, direction, where, read_port):
     rules = []
     for index, rule in enumerate(_list(value or [], where)):
         here = "{0}[{1}]".format(where, index)
@@ -251,7 +261,7 @@ def _rules(value, direction, where):
             direction=direction,
             index=index,
             peers=tuple(_peer(p, "{0}.{1}[{2}]".format(here, _PEERS_KEY[direction], i)) for i, p in enumerate(peers)) or None,
-            ports=tuple(_port(p, "{0}.ports[{1}]".format(here, i)) for i, p in enumerate(ports)) or None,
+            ports=tuple(read_port(p, index, i, "{0}.ports[{1}]".format(here, i)) for i, p in enumerate(ports)) or None,
         ))
     return rules
 
@@ -273,20 +283,32 @@ def _optional_selector(data, where):
     return None if data is None else parse_selector(data, where)
 
 
-def _port(data, where):
-    data = _mapping(data, where)
-    protocol = data.get("protocol") or "TCP"
-    if protocol not in PROTOCOLS:
-        raise MultinetError("protocol must be one of " + ", ".join(PROTOCOLS), where + ".protocol", protocol)
-    port = data.get("port")
-    if port is None or isinstance(port, str):
-        # OVN-K does not resolve named ports: a string port matches every port of the protocol.
-        return PortMatch(protocol=protocol)
-    start = _port_number(port, where + ".port")
-    end = data.get("endPort")
-    if end is not None and _port_number(end, where + ".endPort") < start:
-        raise MultinetError("endPort must not be below port {0}".format(start), where + ".endPort", end)
-    return PortMatch(protocol=protocol, start=start, end=end)
+class _PortReader:
+    """Reads the ports of one direction's rules, adding to ``notes`` what OVN-K reads differently."""
+
+    def __init__(self, honours_end_port, direction, notes):
+        self.honours_end_port = honours_end_port
+        self.direction = direction
+        self.notes = notes
+
+    def __call__(self, data, rule, index, where):
+        data = _mapping(data, where)
+        protocol = data.get("protocol") or "TCP"
+        if protocol not in PROTOCOLS:
+            raise MultinetError("protocol must be one of " + ", ".join(PROTOCOLS), where + ".protocol", protocol)
+        port = data.get("port")
+        if port is None or isinstance(port, str):
+            # OVN-K does not resolve named ports: a string port matches every port of the protocol.
+            return PortMatch(protocol=protocol)
+        start = _port_number(port, where + ".port")
+        end = data.get("endPort")
+        if end is not None and _port_number(end, where + ".endPort") < start:
+            raise MultinetError("endPort must not be below port {0}".format(start), where + ".endPort", end)
+        if end is not None and not self.honours_end_port:
+            self.notes.append("{0}[{1}].ports[{2}] endPort {3} is dropped: OVN-K's MultiNetworkPolicy API has "
+                              "no endPort, so only port {4} opens".format(self.direction, rule, index, end, start))
+            end = None
+        return PortMatch(protocol=protocol, start=start, end=end)
 
 
 def _port_number(value, where):

@@ -57,6 +57,13 @@ options:
       - When unset, taken from the intent if given, else from the NAD's C(spec.config)
         (C(subnets) present), else V(false).
     type: bool
+  target_honours_end_port:
+    description:
+      - Whether the cluster's OVN-Kubernetes honours C(endPort) in MultiNetworkPolicy ports.
+        None does up to at least OpenShift 4.18 (its MultiNetworkPolicy API has no C(endPort)),
+        so a port with C(endPort) opens only its C(port), and the reasons say so.
+      - When unset, taken from the intent's C(target_honours_end_port) if given, else V(false).
+    type: bool
   endpoints:
     description:
       - Hosts outside the cluster to include in the matrix, such as the gateway.
@@ -312,6 +319,7 @@ def argspec():
         port=dict(type="str", default=ce.ICMP),
         probe_timeout=dict(type="int", default=2),
         ipam=dict(type="bool"),
+        target_honours_end_port=dict(type="bool"),
         endpoints=dict(type="list", elements="dict", default=[], options=dict(
             name=dict(type="str", required=True), ip=dict(type="str", required=True))),
         intent=dict(type="dict"),
@@ -463,18 +471,21 @@ def run(module):
     live = applicable_policies(objects["policies"], network)
     sim_endpoints = ce.simulation_endpoints(endpoints)
     port = None if (params["port"] or ce.ICMP).lower() == ce.ICMP else params["port"]
+    end_port = params["target_honours_end_port"]
+    if end_port is None:
+        end_port = intent.target_honours_end_port if intent else False
     result = dict(
         changed=False, network=nad_ref, nads=sorted(network.nads), ipam=ipam, ipam_source=ipam_source,
         port=port or ce.ICMP,
         endpoints=endpoints, unresolved=collected["unresolved"], warnings_list=warnings,
         policies=["{0}/{1}".format(p["metadata"]["namespace"], p["metadata"]["name"]) for p in live],
-        matrix=simulate(live, network, sim_endpoints, port, ipam),
+        matrix=simulate(live, network, sim_endpoints, port, ipam, end_port),
         probes=ce.probe_plan(endpoints, port, params["probe_timeout"]),
     )
     if intent:
         compiled = compile_intent(params["intent"])
         result.update(
-            expected=simulate(compiled, network, sim_endpoints, port, intent.ipam),
+            expected=simulate(compiled, network, sim_endpoints, port, intent.ipam, end_port),
             expected_policies=[p["metadata"]["name"] for p in compiled],
             intent_traffic=intent_traffic(intent),
         )

@@ -340,8 +340,8 @@ ANYONE = [{"ipBlock": {"cidr": "10.0.0.0/8"}}]
     ([{"port": 22}], "tcp/23", False),
     ([{"protocol": "UDP", "port": 53}], "udp/53", True),
     ([{"protocol": "SCTP"}], "sctp/9", True),  # no port: every port of the protocol
-    ([{"protocol": "TCP", "port": 8000, "endPort": 8080}], "tcp/8080", True),
-    ([{"protocol": "TCP", "port": 8000, "endPort": 8080}], "tcp/8081", False),
+    ([{"protocol": "TCP", "port": 8000, "endPort": 8080}], "tcp/8000", True),
+    ([{"protocol": "TCP", "port": 8000, "endPort": 8080}], "tcp/8080", False),  # endPort dropped by OVN-K
     ([{"port": "ssh"}], "tcp/443", True),  # OVN-K: a named port is every port
     ([{"port": "ssh"}], "udp/443", False),
     ([{"port": 22}], None, False),  # a rule with ports never matches ICMP
@@ -349,6 +349,16 @@ ANYONE = [{"ipBlock": {"cidr": "10.0.0.0/8"}}]
 ])
 def test_ports(ports, port, expected):
     assert ("h1" in sources_reaching_db([ingress_from(ANYONE, ports=ports)], port=port)) is expected
+
+
+def test_end_port_opens_only_port_unless_the_target_honours_it():
+    """OVN-K's vendored MultiNetworkPolicyPort has protocol and port only: endPort is dropped."""
+    ranged = [ingress_from([], ports=[{"protocol": "TCP", "port": 8000, "endPort": 8080}])]
+    assert ("web", "db") in allowed(ranged, port="tcp/8000")
+    assert ("web", "db") not in allowed(ranged, port="tcp/8080")
+    assert ("web", "db") in allowed(ranged, port="tcp/8080", target_honours_end_port=True)
+    rows = simulate(ranged, "ns/net", TWO_PODS, port="tcp/8080")
+    assert "ns/p ingress[0].ports[0] endPort 8080 is dropped" in rows[0]["reason"]
 
 
 def test_port_named_in_the_denial_reason():

@@ -20,8 +20,8 @@ HOST_IPS = ["192.168.0.{0}".format(i) for i in range(1, 5)]
 # A CIDR endpoint and the address that stands for it in the simulation.
 INTERNET = {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/24", "192.168.0.0/30"]}
 INTERNET_HOST = "8.8.8.8"
-PORT_CHOICES = [None, ["tcp/22"], ["udp/53"], ["tcp/8000-8080", "tcp/22"], ["sctp/9"]]
-TRAFFIC = [None, "tcp/22", "udp/53", "tcp/8080", "tcp/9000", "sctp/9"]
+PORT_CHOICES = [None, ["tcp/22"], ["udp/53"], ["tcp/8070-8090", "tcp/22"], ["sctp/9"]]
+TRAFFIC = [None, "tcp/22", "udp/53", "tcp/8080", "tcp/8090", "tcp/9000", "sctp/9"]
 
 
 @st.composite
@@ -52,6 +52,7 @@ def intents(draw):
         "namespace": NAMESPACE,
         "network": "net",
         "ipam": draw(st.booleans()),
+        "target_honours_end_port": draw(st.booleans()),
         "default_deny": draw(st.sampled_from([["ingress", "egress"], ["ingress"], ["egress"], []])),
         "workloads": workloads,
         "endpoints": endpoints,
@@ -136,7 +137,8 @@ def _as_list(value):
 @given(intent=intents(), traffic=st.sampled_from(TRAFFIC))
 def test_simulated_compiled_policies_equal_the_intent(intent, traffic):
     endpoints = simulation_endpoints(intent)
-    rows = simulate(compile_intent(intent), NAMESPACE + "/net", endpoints, port=traffic, ipam=intent["ipam"])
+    rows = simulate(compile_intent(intent), NAMESPACE + "/net", endpoints, port=traffic, ipam=intent["ipam"],
+                    target_honours_end_port=intent["target_honours_end_port"])
     oracle = Oracle(intent, traffic)
     expected = {(r["from"], r["to"]) for r in rows if oracle.allowed(r["from"], r["to"])}
     simulated = {(r["from"], r["to"]) for r in rows if r["allowed"]}

@@ -45,11 +45,15 @@ def test_empty_peers_and_ports_mean_everything():
     assert rule.peers is None and rule.ports is None and rule.admits(None)
 
 
-def test_ports_default_to_tcp_and_honour_end_port():
+def test_ports_default_to_tcp_and_end_port_only_when_honoured():
     spec = {"policyTypes": ["Ingress"], "ingress": [{"ports": [{"port": 80, "endPort": 90}, {"port": "http"}]}]}
-    rule = parse_policy(manifest(spec)).rules[0]
+    rule = parse_policy(manifest(spec), honours_end_port=True).rules[0]
     assert rule.admits(("TCP", 85)) and not rule.admits(("UDP", 85)) and not rule.admits(None)
     assert rule.ports[1].start is None  # a named port: every TCP port
+    dropped = parse_policy(manifest({"policyTypes": ["Ingress"], "ingress": [{"ports": [{"port": 80, "endPort": 90}]}]}))
+    assert dropped.rules[0].admits(("TCP", 80)) and not dropped.rules[0].admits(("TCP", 85))
+    assert dropped.notes == ("ingress[0].ports[0] endPort 90 is dropped: OVN-K's MultiNetworkPolicy API has no "
+                             "endPort, so only port 80 opens",)
 
 
 def test_ip_block_except_and_family():
