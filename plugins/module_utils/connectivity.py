@@ -66,7 +66,7 @@ def simulate(policies, network, endpoints, port=None, ipam=False, target_honours
     parsed = [parse_policy(p, "policies[{0}]".format(i), target_honours_end_port) for i, p in enumerate(policies)]
     applicable = [p for p in parsed if p.applies_to(network)]
     rejected = [p for p in applicable if not ipam and p.selector_peer() is not None]
-    index = _Index(eps, traffic)
+    index = _Index(eps, traffic, ipam)
     for policy in applicable:
         if policy not in rejected:
             index.add(policy)
@@ -174,9 +174,13 @@ class _Index:
     Built once per simulation (policies x endpoints), so each pair is then a dictionary lookup.
     """
 
-    def __init__(self, eps, traffic):
+    def __init__(self, eps, traffic, ipam):
         self.eps = eps
         self.traffic = traffic
+        # A rule without peers matches every address of the network's IP families; an IPAM-less
+        # network has none configured, and OVN-K's allIPsMatch falls back to "ip4" there
+        # (gress_policy.go), so such a rule never admits an IPv6 peer.
+        self.any_peer_ipv6 = ipam
         self.isolated_by = {d: {} for d in DIRECTIONS}  # direction -> ep -> [policy keys]
         self.any_peer = {d: {} for d in DIRECTIONS}  # direction -> ep -> [rule labels admitting everyone]
         self.peer = {d: {} for d in DIRECTIONS}  # direction -> ep -> peer -> [rule labels]
@@ -215,11 +219,17 @@ class _Index:
         isolating = self.isolated_by[direction].get(here)
         if not isolating:
             return True, "{0}: {1} not isolated".format(direction, ep.name)
-        rules = self.any_peer[direction].get(here, []) + self.peer[direction].get(here, {}).get(there, [])
+        any_peer = self.any_peer[direction].get(here, [])
+        if any_peer and self.eps[there].ip.version == 6 and not self.any_peer_ipv6:
+            any_peer, suffix = [], "{0} (rules without peers match IPv4 only on an IPAM-less network)".format(
+                self.suffix)
+        else:
+            suffix = self.suffix
+        rules = any_peer + self.peer[direction].get(here, {}).get(there, [])
         if rules:
             return True, "{0} {1}".format(direction, ", ".join(rules))
         return False, "{0} denied: {1} is isolated for {0} by {2} and no {0} rule allows {3}{4}".format(
-            direction, ep.name, ", ".join(isolating), self.descriptions[there], self.suffix,
+            direction, ep.name, ", ".join(isolating), self.descriptions[there], suffix,
         )
 
 

@@ -19,7 +19,9 @@ NetworkPolicy (``convertMultiNetPolicyToNetPolicy``), not the NetworkPolicy API 
   ``name`` in the NAD config) can have NADs in several namespaces
   (``base_network_controller_multipolicy.go``, ``shouldApplyMultiPolicy``: ``HasNAD``).
 - A port with a protocol and no number, or with a named (string) port, matches every port of
-  that protocol; a rule with ports never matches ICMP.
+  that protocol; a rule with ports never matches ICMP. A port without protocol is simulated as
+  TCP with a note: the NetworkPolicy API server defaults it, the MultiNetworkPolicy CRD does not,
+  and OVN-K's ``gressPolicy.addPortPolicy`` dereferences it without a nil check.
 - ``endPort`` is dropped unless the caller says the target honours it: the MultiNetworkPolicy
   API OVN-K vendors (``vendor/github.com/k8snetworkplumbingwg/multi-networkpolicy/.../types.go``,
   ``MultiNetworkPolicyPort``: ``protocol`` and ``port`` only) cannot carry it, so a range opens
@@ -293,7 +295,12 @@ class _PortReader:
 
     def __call__(self, data, rule, index, where):
         data = _mapping(data, where)
-        protocol = data.get("protocol") or "TCP"
+        protocol = data.get("protocol")
+        if protocol is None:
+            self.notes.append("{0}[{1}].ports[{2}] has no protocol: OVN-K does not default it to TCP "
+                              "(gress_policy.go addPortPolicy reads it unchecked), so the cluster may not "
+                              "enforce this policy; simulated as TCP".format(self.direction, rule, index))
+            protocol = "TCP"
         if protocol not in PROTOCOLS:
             raise MultinetError("protocol must be one of " + ", ".join(PROTOCOLS), where + ".protocol", protocol)
         port = data.get("port")

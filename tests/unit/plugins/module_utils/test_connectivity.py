@@ -326,7 +326,9 @@ def test_ipv4_block_never_matches_ipv6_endpoint():
 
 
 def test_empty_from_admits_every_peer():
-    assert sources_reaching_db([ingress_from([])]) == ["h1", "h2", "v6", "web"]
+    """Every IPv4 peer on an IPAM-less network (OVN-K's allIPsMatch is "ip4" there); every peer with IPAM."""
+    assert sources_reaching_db([ingress_from([])]) == ["h1", "h2", "web"]
+    assert sources_reaching_db([ingress_from([])], ipam=True) == ["h1", "h2", "v6", "web"]
 
 
 # --- ports ---------------------------------------------------------------------------------------
@@ -359,6 +361,44 @@ def test_end_port_opens_only_port_unless_the_target_honours_it():
     assert ("web", "db") in allowed(ranged, port="tcp/8080", target_honours_end_port=True)
     rows = simulate(ranged, "ns/net", TWO_PODS, port="tcp/8080")
     assert "ns/p ingress[0].ports[0] endPort 8080 is dropped" in rows[0]["reason"]
+
+
+def test_port_without_protocol_is_flagged():
+    """The MNP CRD does not default protocol and OVN-K reads it unchecked (gress_policy.go)."""
+    rows = simulate([ingress_from([], ports=[{"port": 22}])], "ns/net", TWO_PODS, port="tcp/22")
+    web_to_db = next(r for r in rows if (r["from"], r["to"]) == ("web", "db"))
+    assert web_to_db["allowed"]
+    assert "ns/p ingress[0].ports[0] has no protocol: OVN-K does not default it to TCP" in web_to_db["reason"]
+
+
+V6_PODS = [
+    {"name": "web6", "ip": "fd00::1", "namespace": "ns", "labels": {"app": "web"}},
+    {"name": "db", "ip": "10.1.0.2", "namespace": "ns", "labels": {"app": "db"}},
+    {"name": "web4", "ip": "10.1.0.1", "namespace": "ns", "labels": {"app": "web"}},
+]
+
+
+def test_rule_without_peers_matches_ipv4_only_on_an_ipam_less_network():
+    """gress_policy.go allIPsMatch: no IP mode configured (no subnets) falls back to "ip4"."""
+    open_db = ingress_from([])
+    assert ("web4", "db") in allowed([open_db], endpoints=V6_PODS)
+    assert ("web6", "db") not in allowed([open_db], endpoints=V6_PODS)
+    rows = simulate([open_db], "ns/net", V6_PODS)
+    assert "rules without peers match IPv4 only on an IPAM-less network" in rows[0]["reason"]
+    assert ("web6", "db") in allowed([open_db], endpoints=V6_PODS, ipam=True)
+    v6_block = ingress_from([{"ipBlock": {"cidr": "fd00::/64"}}])
+    assert ("web6", "db") in allowed([v6_block], endpoints=V6_PODS)
+
+
+def test_server_with_egress_deny_all_still_answers_allowed_connections():
+    """Rule ACLs are allow-related (gress_policy.go buildLocalPodACLs), and OVN lets the reply
+    direction of a committed connection pass before any ACL, also after-LB ones (ovn-northd(8),
+    ls_in_acl priority-65532 flows, reg0[17]): so db, isolated for egress with no egress rule,
+    still answers web; what it cannot do is initiate."""
+    deny_db_egress = policy(name="deny-egress", spec={"podSelector": {"matchLabels": {"app": "db"}},
+                                                      "policyTypes": ["Egress"]})
+    open_db = ingress_from([{"ipBlock": {"cidr": "10.1.0.1/32"}}])
+    assert allowed([deny_db_egress, open_db]) == [("web", "db")]
 
 
 def test_port_named_in_the_denial_reason():

@@ -50,7 +50,8 @@ def test_ports_default_to_tcp_and_end_port_only_when_honoured():
     rule = parse_policy(manifest(spec), honours_end_port=True).rules[0]
     assert rule.admits(("TCP", 85)) and not rule.admits(("UDP", 85)) and not rule.admits(None)
     assert rule.ports[1].start is None  # a named port: every TCP port
-    dropped = parse_policy(manifest({"policyTypes": ["Ingress"], "ingress": [{"ports": [{"port": 80, "endPort": 90}]}]}))
+    dropped = parse_policy(manifest({"policyTypes": ["Ingress"],
+                                     "ingress": [{"ports": [{"protocol": "TCP", "port": 80, "endPort": 90}]}]}))
     assert dropped.rules[0].admits(("TCP", 80)) and not dropped.rules[0].admits(("TCP", 85))
     assert dropped.notes == ("ingress[0].ports[0] endPort 90 is dropped: OVN-K's MultiNetworkPolicy API has no "
                              "endPort, so only port 80 opens",)
@@ -88,3 +89,9 @@ def test_bad_manifest_names_the_field(spec, message):
 def test_missing_namespace_is_an_error():
     with pytest.raises(MultinetError, match=r"^policies\[3\].metadata.namespace: must be a non-empty string"):
         parse_policy({"metadata": {"name": "p"}, "spec": {}}, "policies[3]")
+
+
+def test_port_without_protocol_is_read_as_tcp_with_a_note():
+    policy = parse_policy(manifest({"policyTypes": ["Ingress"], "ingress": [{"ports": [{"port": 22}]}]}))
+    assert policy.rules[0].admits(("TCP", 22))
+    assert policy.notes[0].startswith("ingress[0].ports[0] has no protocol: OVN-K does not default it to TCP")
