@@ -23,10 +23,17 @@ except ImportError:  # pragma: no cover
     yaml = None
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-
-NETWORKS_ANNOTATION = "k8s.v1.cni.cncf.io/networks"
-NETWORK_STATUS_ANNOTATION = "k8s.v1.cni.cncf.io/network-status"
-VM_NAME_LABEL = "vm.kubevirt.io/name"
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
+    ICMP,
+    NETWORK_STATUS_ANNOTATION,
+    NETWORKS_ANNOTATION,
+    VM_NAME_LABEL,
+    format_port,
+    nad_ref,
+    parse_nad_ref,
+    parse_traffic,
+    split_nad_ref,
+)
 LAUNCHER_LABEL = "kubevirt.io"
 LAUNCHER_VALUE = "virt-launcher"
 CLOUD_INIT_SOURCES = ("cloudInitNoCloud", "cloudInitConfigDrive")
@@ -35,34 +42,19 @@ SECRET_NETWORK_DATA_KEYS = ("networkdata", "networkData")
 TERMINATED_PHASES = ("Succeeded", "Failed")
 
 
-def parse_network(network, default_namespace=None, field="network"):
-    """``<ns>/<nad>`` or ``<nad>`` (then in default_namespace) -> (namespace, nad)."""
-    if not isinstance(network, str) or not network.strip():
-        raise MultinetError("must be <namespace>/<nad>", field, network)
-    parts = network.strip().split("/")
-    if len(parts) == 2 and all(parts):
-        return parts[0], parts[1]
-    if len(parts) == 1 and default_namespace:
-        return default_namespace, parts[0]
-    raise MultinetError("must be <namespace>/<nad>", field, network)
-
-
 def network_nads(network):
     """The NADs of a network as a frozenset of (namespace, nad): from one '<ns>/<nad>', one
     (ns, nad) pair, or several of them (NADs of one OVN network can live in several namespaces)."""
     if isinstance(network, str):
-        return frozenset((parse_network(network),))
+        return frozenset((parse_nad_ref(network),))
     if isinstance(network, tuple) and len(network) == 2 and all(isinstance(p, str) for p in network):
         return frozenset((network,))
-    return frozenset(parse_network(nad) if isinstance(nad, str) else tuple(nad) for nad in network)
+    return frozenset(parse_nad_ref(nad) if isinstance(nad, str) else tuple(nad) for nad in network)
 
 
 def _refers_to(reference, own_namespace, network):
     """Whether a NAD reference written inside an object of own_namespace names a NAD of network."""
-    try:
-        return parse_network(reference, own_namespace) in network_nads(network)
-    except MultinetError:
-        return False
+    return split_nad_ref(reference, own_namespace) in network_nads(network)
 
 
 def nad_network_name(nad):
@@ -148,7 +140,7 @@ def _requested_attachment(pod, namespace, network):
     for entry in entries:
         if not isinstance(entry, dict) or "name" not in entry:
             continue
-        reference = "{0}/{1}".format(entry.get("namespace") or namespace, entry["name"])
+        reference = nad_ref(entry.get("namespace") or namespace, entry["name"])
         if _refers_to(reference, namespace, network):
             return entry
     return None
@@ -652,7 +644,6 @@ def _nad_config(nad):
 
 # --- probes -------------------------------------------------------------------------------
 
-ICMP = "icmp"
 _TCP_PROBE = ("if command -v nc >/dev/null 2>&1; then nc -z -w {t} {ip} {port}; "
               "elif command -v bash >/dev/null 2>&1; then timeout {t} bash -c '</dev/tcp/{ip}/{port}'; "
               "else exit 127; fi")
@@ -666,7 +657,7 @@ def probe_plan(endpoints, port=None, timeout=2):
     pod is not the guest), only TCP and ICMP have an answer to observe, and a target outside
     the source's subnet would leave through the pod's primary network, not this one.
     """
-    traffic = None if port in (None, ICMP) else str(port).lower()
+    traffic = parse_traffic(port)
     plan = []
     for source in endpoints:
         if source.get("kind") == "outside":
@@ -674,7 +665,8 @@ def probe_plan(endpoints, port=None, timeout=2):
         for target in endpoints:
             if target is not source:
                 skip = _probe_skip(source, target, traffic)
-                plan.append({"from": source["name"], "to": target["name"], "port": traffic or ICMP,
+                plan.append({"from": source["name"], "to": target["name"],
+                             "port": format_port(*traffic) if traffic else ICMP,
                              "namespace": source.get("namespace"), "pod": source.get("pod"),
                              "skip": skip,
                              "command": None if skip else _probe_command(source, target, traffic, timeout)})
@@ -690,8 +682,8 @@ def _probe_skip(source, target, traffic):
         return "pod {0} is not running".format(source["pod"])
     if target.get("present") is False:
         return "{0} is not in the cluster".format(target["name"])
-    if traffic and not traffic.startswith("tcp/"):
-        return "{0} has no handshake a probe can observe".format(traffic.split("/")[0].upper())
+    if traffic and traffic[0] != "TCP":
+        return "{0} has no handshake a probe can observe".format(traffic[0])
     if source.get("cidr") and not _in_subnet(source["cidr"], target["ip"]):
         return "{0} is outside {1}'s subnet {2}: the pod would route it through its primary " \
                "network".format(target["ip"], source["name"], source["cidr"])
@@ -709,5 +701,5 @@ def _probe_command(source, target, traffic, timeout):
     if traffic is None:
         interface = " -I {0}".format(source["interface"]) if source.get("interface") else ""
         return "ping -c 1 -W {0}{1} {2}".format(timeout, interface, target["ip"])
-    script = _TCP_PROBE.format(t=timeout, ip=target["ip"], port=traffic.split("/")[1])
+    script = _TCP_PROBE.format(t=timeout, ip=target["ip"], port=traffic[1])
     return "sh -c \"{0}\"".format(script.replace('"', '\\"'))

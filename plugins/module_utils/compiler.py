@@ -25,17 +25,19 @@ import gc
 from contextlib import contextmanager
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import (
-    EGRESS,
-    INGRESS,
     WorkloadRef,
     normalise_ports,
     parse_intent,
     parse_intent_identity,
 )
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
+    EGRESS,
+    INGRESS,
+    POLICY_FOR_ANNOTATION,
+)
 
 API_VERSION = "k8s.cni.cncf.io/v1beta1"
 KIND = "MultiNetworkPolicy"
-POLICY_FOR_ANNOTATION = "k8s.v1.cni.cncf.io/policy-for"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "ocpvirt.multinet"
 INTENT_LABEL = "multinet.ocpvirt.io/intent"

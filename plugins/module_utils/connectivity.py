@@ -14,7 +14,6 @@ matters as a peer of pods and VMs.
 """
 
 import ipaddress
-import re
 from dataclasses import dataclass, field
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
@@ -23,9 +22,13 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model impo
     Network,
     parse_policy,
 )
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
+    NAMESPACE_NAME_LABEL,
+    nad_ref,
+    parse_traffic,
+    split_nad_ref,
+)
 
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
-_PORT = re.compile(r"^(tcp|udp|sctp)/([0-9]{1,5})$", re.IGNORECASE)
 _ENDPOINT_KEYS = frozenset(("name", "ip", "namespace", "labels", "namespace_labels"))
 
 
@@ -60,7 +63,7 @@ def simulate(policies, network, endpoints, port=None, ipam=False, target_honours
     """
     network = parse_network(network)
     eps = parse_endpoints(endpoints)
-    traffic = parse_port(port)
+    traffic = parse_traffic(port)
     if not isinstance(policies, list):
         raise MultinetError("must be a list of MultiNetworkPolicy manifests", "policies", policies)
     parsed = [parse_policy(p, "policies[{0}]".format(i), target_honours_end_port) for i, p in enumerate(policies)]
@@ -93,23 +96,16 @@ def parse_network(network):
         nads = [nads]
     if not isinstance(nads, list) or not nads:
         raise MultinetError("must be '<namespace>/<nad name>', a list of them, or {name, nads}", field, nads)
+    refs = []
     for index, nad in enumerate(nads):
-        if not isinstance(nad, str) or nad.count("/") != 1 or "" in nad.split("/"):
+        ref = split_nad_ref(nad)
+        if ref is None:
             where = field if isinstance(network, str) else "{0}[{1}]".format(field, index)
             raise MultinetError("must be '<namespace>/<nad name>'", where, nad)
+        refs.append(nad_ref(*ref))
     if name is not None and (not isinstance(name, str) or not name):
         raise MultinetError("must be a non-empty string (the name in the NAD config)", "network.name", name)
-    return Network(name=name or nads[0], nads=frozenset(nads))
-
-
-def parse_port(port):
-    """'tcp/22' -> ('TCP', 22); None or 'icmp' -> None (ICMP-like traffic, which no rule with ports matches)."""
-    if port is None or (isinstance(port, str) and port.lower() == "icmp"):
-        return None
-    match = _PORT.match(port) if isinstance(port, str) else None
-    if not match or not 1 <= int(match.group(2)) <= 65535:
-        raise MultinetError("must be '<tcp|udp|sctp>/<1-65535>', or 'icmp' or null for ICMP", "port", port)
-    return match.group(1).upper(), int(match.group(2))
+    return Network(name=name or refs[0], nads=frozenset(refs))
 
 
 def parse_endpoints(endpoints):

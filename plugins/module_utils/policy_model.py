@@ -32,10 +32,12 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-
-POLICY_FOR_ANNOTATION = "k8s.v1.cni.cncf.io/policy-for"
-PROTOCOLS = ("TCP", "UDP", "SCTP")
-DIRECTIONS = ("ingress", "egress")
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
+    DIRECTIONS,
+    POLICY_FOR_ANNOTATION,
+    PROTOCOLS,
+    parse_policy_for,
+)
 _POLICY_TYPES = {"Ingress": "ingress", "Egress": "egress"}
 _PEERS_KEY = {"ingress": "from", "egress": "to"}
 _OPERATORS = {
@@ -164,16 +166,6 @@ class Policy:
                 if peer.needs_ipam:
                     return "{0}.{1}[{2}]".format(rule.label, _PEERS_KEY[rule.direction], position)
         return None
-
-
-def parse_policy_for(annotation, namespace):
-    """The networks ('<ns>/<nad>') a policy-for annotation names, as OVN-K splits it."""
-    networks = []
-    for entry in annotation.replace(" ", "").split(","):
-        if not entry:
-            continue
-        networks.append(entry if "/" in entry else "{0}/{1}".format(namespace, entry))
-    return tuple(networks)
 
 
 def parse_policy(manifest, where="policy", honours_end_port=False):

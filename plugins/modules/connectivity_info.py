@@ -270,11 +270,11 @@ expected_policies:
   type: list
   elements: str
 intent_traffic:
-  description: The kinds of traffic the intent mentions, V(icmp) first, then each protocol/port (first port of a range).
+  description: The kinds of traffic the intent mentions, V(icmp) first, then each protocol/port (both ends of a range).
   returned: when O(intent) is given
   type: list
   elements: str
-  sample: [icmp, tcp/22, tcp/8000]
+  sample: [icmp, tcp/22, tcp/8000, tcp/8010]
 warnings_list:
   description: Things a person should know, such as missing KubeVirt APIs, workloads not found, or RV(unresolved) endpoints.
   returned: always
@@ -295,10 +295,13 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import c
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import Network, parse_policy
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
+    ICMP,
     POLICY_FOR_ANNOTATION,
-    Network,
-    parse_policy,
+    format_port,
+    nad_ref,
+    parse_nad_ref,
     parse_policy_for,
 )
 
@@ -316,7 +319,7 @@ def argspec():
     spec.update(
         network=dict(type="str"),
         namespaces=dict(type="list", elements="str", aliases=["namespace"]),
-        port=dict(type="str", default=ce.ICMP),
+        port=dict(type="str", default=ICMP),
         probe_timeout=dict(type="int", default=2),
         ipam=dict(type="bool"),
         target_honours_end_port=dict(type="bool"),
@@ -368,7 +371,7 @@ def resolve_scope(params, intent):
     network = params["network"] or (intent.network if intent else None)
     if network is None:
         raise MultinetError("is required unless intent is given", "network", None)
-    network = "/".join(ce.parse_network(network, intent.namespace if intent else None))
+    network = nad_ref(*parse_nad_ref(network, intent.namespace if intent else None))
     if intent and network != intent.network:
         raise MultinetError("differs from the intent's network " + intent.network, "network", network)
     namespaces = params["namespaces"] or [intent.namespace if intent else network.split("/", 1)[0]]
@@ -447,8 +450,9 @@ def named_nads(manifests):
 
 
 def intent_traffic(intent):
-    ports = sorted({(p.protocol, p.start) for a in intent.allow for p in a.ports or ()})
-    return [ce.ICMP] + ["{0}/{1}".format(protocol.lower(), start) for protocol, start in ports]
+    """ICMP, then each port the intent names: both ends of a range, so a dropped endPort shows."""
+    ports = sorted({(p.protocol, number) for a in intent.allow for p in a.ports or () for number in {p.start, p.end}})
+    return [ICMP] + [format_port(protocol, number) for protocol, number in ports]
 
 
 def run(module):
@@ -470,13 +474,13 @@ def run(module):
         endpoints, warnings = aligned["endpoints"], warnings + aligned["warnings"]
     live = applicable_policies(objects["policies"], network)
     sim_endpoints = ce.simulation_endpoints(endpoints)
-    port = None if (params["port"] or ce.ICMP).lower() == ce.ICMP else params["port"]
+    port = None if (params["port"] or ICMP).lower() == ICMP else params["port"]
     end_port = params["target_honours_end_port"]
     if end_port is None:
         end_port = intent.target_honours_end_port if intent else False
     result = dict(
         changed=False, network=nad_ref, nads=sorted(network.nads), ipam=ipam, ipam_source=ipam_source,
-        port=port or ce.ICMP,
+        port=port or ICMP,
         endpoints=endpoints, unresolved=collected["unresolved"], warnings_list=warnings,
         policies=["{0}/{1}".format(p["metadata"]["namespace"], p["metadata"]["name"]) for p in live],
         matrix=simulate(live, network, sim_endpoints, port, ipam, end_port),

@@ -58,23 +58,6 @@ def by_name(result):
     return {e["name"]: e for e in result["endpoints"]}
 
 
-# --- parse_network ---------------------------------------------------------------------------
-
-@pytest.mark.parametrize("text, default, expected", [
-    ("ns/nad", None, ("ns", "nad")),
-    ("nad", "pods-ns", ("pods-ns", "nad")),
-    (" ns/nad ", None, ("ns", "nad")),
-])
-def test_parse_network_accepts_qualified_and_defaulted_names(text, default, expected):
-    assert ce.parse_network(text, default) == expected
-
-
-@pytest.mark.parametrize("text", ["", "nad", "a/b/c", "/nad", "ns/", None, 5])
-def test_parse_network_rejects_bad_names_naming_field_and_value(text):
-    with pytest.raises(MultinetError, match=r"^network: must be <namespace>/<nad>"):
-        ce.parse_network(text)
-
-
 # --- pods ------------------------------------------------------------------------------------
 
 def test_seed_pods_get_their_static_addresses_from_the_networks_annotation():

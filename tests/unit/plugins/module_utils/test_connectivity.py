@@ -6,7 +6,7 @@ import time
 import pytest
 import yaml
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import parse_port, simulate
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 
 SEED = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "seed_policies")
@@ -457,7 +457,10 @@ def test_selector_peers_never_match_outside_hosts():
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"network": "net"}, "network: must be '<namespace>/<nad name>' (got 'net')"),
-    ({"port": "tcp/0"}, "port: must be '<tcp|udp|sctp>/<1-65535>', or 'icmp' or null for ICMP (got 'tcp/0')"),
+    ({"port": "tcp/0"}, "port: must be '<tcp|udp|sctp>/<1-65535>', or 'icmp' or null for ICMP: ports must be "
+                        "between 1 and 65535 (got 'tcp/0')"),
+    ({"port": "tcp/80-81"}, "port: must be '<tcp|udp|sctp>/<1-65535>', or 'icmp' or null for ICMP: one port, "
+                            "not a range (got 'tcp/80-81')"),
     ({"port": "icmp/8"}, "port: must be"),
     ({"port": 22}, "port: must be"),
     ({"endpoints": [{"name": "a", "ip": "300.1.1.1"}]}, "endpoints[0].ip: must be an IP address (got '300.1.1.1')"),
@@ -478,12 +481,6 @@ def test_bad_input_names_field_and_value(kwargs, message):
     with pytest.raises(MultinetError) as error:
         simulate(**args)
     assert str(error.value).startswith(message)
-
-
-def test_parse_port():
-    assert parse_port("TCP/22") == ("TCP", 22)
-    assert parse_port(None) is None
-    assert parse_port("ICMP") is None
 
 
 # --- scale ---------------------------------------------------------------------------------------

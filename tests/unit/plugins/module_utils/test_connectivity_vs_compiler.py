@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import parse_port, simulate
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import parse_traffic
 
 NAMESPACE = "ns"
 WORKLOAD_IPS = ["10.0.0.{0}".format(i) for i in range(1, 7)]
@@ -75,7 +76,7 @@ class Oracle:
 
     def __init__(self, intent, traffic):
         self.intent = intent
-        self.traffic = parse_port(traffic)
+        self.traffic = parse_traffic(traffic)
         self.entries = [(e["from"], _as_list(e["to"]), e.get("ports")) for e in intent["allow"]]
         named = {"egress": {e[0] for e in self.entries}, "ingress": {t for e in self.entries for t in e[1]}}
         self.isolated = {

@@ -7,7 +7,6 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import Mul
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import (
     parse_ip_block,
     parse_policy,
-    parse_policy_for,
     parse_selector,
 )
 
@@ -16,14 +15,9 @@ def manifest(spec, annotations=None):
     return {"metadata": {"name": "p", "namespace": "ns", "annotations": annotations or {}}, "spec": spec}
 
 
-@pytest.mark.parametrize("annotation, networks", [
-    ("net", ("ns/net",)),
-    ("other/net", ("other/net",)),
-    (" a , other/b ,", ("ns/a", "other/b")),
-    ("", ()),
-])
-def test_policy_for(annotation, networks):
-    assert parse_policy_for(annotation, "ns") == networks
+def test_policy_for_names_the_policy_networks():
+    policy = parse_policy(manifest({}, {"k8s.v1.cni.cncf.io/policy-for": " a , other/b ,"}))
+    assert policy.networks == ("ns/a", "other/b")
 
 
 def test_policy_types_as_written():
