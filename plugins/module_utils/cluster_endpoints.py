@@ -506,61 +506,54 @@ def align_with_intent(endpoints, intent, extra=()):
     """Name live endpoints after the intent's workloads and add what the intent names but
     the cluster lacks, so expected and live matrices have the same rows.
 
-    A live endpoint in the intent's namespace is a workload's when its address is one of the
-    workload's ``ips``, else when its labels carry the workload's selector (``vm:`` meaning
-    ``vm.kubevirt.io/name``). Workloads with no live match appear with ``present: false`` at
-    their first intent address. Outside endpoints of the intent get a representative address
-    (``extra`` hosts of the same name override it). Returns {endpoints, warnings}.
+    ``intent`` is the parsed ``intent.Intent``. A live endpoint in the intent's namespace is a
+    workload's when its address is one of the workload's ``ips``, else when its labels carry the
+    workload's selector (``vm:`` meaning ``vm.kubevirt.io/name``). Workloads with no live match
+    appear with ``present: false`` at their first intent address. Outside endpoints of the
+    intent get a representative address (``extra`` hosts of the same name override it).
+    Returns {endpoints, warnings}.
     """
-    namespace = intent.get("namespace")
-    workloads = intent.get("workloads") or {}
+    workloads = {workload.name: workload for workload in intent.workloads}
     matched, warnings, result, unmatched = {}, [], [], []
     for endpoint in (dict(e) for e in endpoints if e.get("kind") != "outside"):
-        workload = _workload_of(endpoint, namespace, workloads)
+        workload = _workload_of(endpoint, intent.namespace, workloads)
         if workload is None:
             unmatched.append(endpoint)
         else:
             matched.setdefault(workload, []).append(endpoint)
     # The intent's workloads lead, so the report reads in the order the intent was written.
     for name in sorted(workloads):
-        result.extend(_workload_endpoints(name, workloads[name], namespace,
-                                          matched.get(name, []), warnings))
+        result.extend(_workload_endpoints(workloads[name], intent.namespace, matched.get(name, []), warnings))
     result.extend(unmatched)
     overrides = {e["name"]: e for e in outside_endpoints(extra)}
     overrides.update({e["name"]: e for e in endpoints if e.get("kind") == "outside"})
-    for name in sorted(intent.get("endpoints") or {}):
-        result.append(overrides.pop(name, None) or _intent_outside(name, intent["endpoints"][name]))
+    for outside in intent.endpoints:
+        result.append(overrides.pop(outside.name, None) or _intent_outside(outside))
     result.extend(overrides[name] for name in sorted(overrides))
     _check_unique(result)
     return {"endpoints": result, "warnings": warnings}
-
-
-def workload_labels(workload):
-    if workload.get("vm"):
-        return {VM_NAME_LABEL: workload["vm"]}
-    return dict(workload.get("selector") or {})
 
 
 def _workload_of(endpoint, namespace, workloads):
     if endpoint.get("kind") == "outside" or endpoint.get("namespace") != namespace:
         return None
     for name in sorted(workloads):
-        if endpoint.get("ip") in _plain_ips(workloads[name].get("ips")):
+        if endpoint.get("ip") in _plain_ips(workloads[name]):
             return name
     labels = endpoint.get("labels") or {}
     for name in sorted(workloads):
-        wanted = workload_labels(workloads[name])
+        wanted = dict(workloads[name].selector)
         if wanted and all(labels.get(k) == v for k, v in wanted.items()):
             return name
     return None
 
 
-def _plain_ips(ips):
-    return [_split_ip(ip)[0] for ip in ips or []]
+def _plain_ips(workload):
+    return [block.cidr.split("/", 1)[0] for block in workload.ips]
 
 
-def _workload_endpoints(name, workload, namespace, live, warnings):
-    intent_ips = _plain_ips(workload.get("ips"))
+def _workload_endpoints(workload, namespace, live, warnings):
+    name, intent_ips = workload.name, _plain_ips(workload)
     for endpoint in live:
         if intent_ips and endpoint["ip"] not in intent_ips:
             warnings.append("workload {0}: {1} {2} has {3}, the intent says {4}".format(
@@ -575,19 +568,19 @@ def _workload_endpoints(name, workload, namespace, live, warnings):
         return []
     warnings.append("workload {0}: nothing in namespace {1} matches it; using the intent's "
                     "address {2}".format(name, namespace, intent_ips[0]))
-    return [{"name": name, "object": None, "kind": "vm" if workload.get("vm") else "pod",
-             "namespace": namespace, "labels": workload_labels(workload), "ip": intent_ips[0],
+    labels = dict(workload.selector)
+    return [{"name": name, "object": None, "kind": "vm" if set(labels) == {VM_NAME_LABEL} else "pod",
+             "namespace": namespace, "labels": labels, "ip": intent_ips[0],
              "ips": intent_ips, "source": "intent", "present": False, "workload": name,
              "running": False, "pod": None}]
 
 
-def _intent_outside(name, spec):
-    cidr, excepts = (spec.get("cidr"), spec.get("except") or []) if isinstance(spec, dict) \
-        else (spec, [])
-    ip = representative_ip(cidr, excepts, field="endpoints.{0}".format(name))
-    single = _split_ip(cidr)[0] == ip and str(cidr).endswith(("/32", "/128")) or "/" not in str(cidr)
-    return {"name": name, "object": None, "kind": "outside", "ip": ip, "ips": [ip],
-            "source": "intent" if single else "intent (first address of {0})".format(cidr)}
+def _intent_outside(outside):
+    block = outside.block
+    ip = representative_ip(block.cidr, block.excepts, field="endpoints.{0}".format(outside.name))
+    single = block.sort_key[2] in (32, 128)
+    return {"name": outside.name, "object": None, "kind": "outside", "ip": ip, "ips": [ip],
+            "source": "intent" if single else "intent (first address of {0})".format(block.cidr)}
 
 
 def representative_ip(cidr, excepts=(), field="cidr"):

@@ -4,7 +4,10 @@
 """Compile an allow-list intent (schema v1) into MultiNetworkPolicy manifests.
 
 Pure: no Ansible import, no I/O. The intent is validated completely by ``intent.parse_intent``
-before anything is built, so callers get either every manifest or a ``MultinetError``.
+before anything is built, so callers get either every manifest or a ``MultinetError``. The
+boundary (a filter, a module) parses the intent once and passes the ``Intent`` model on:
+``compile_policies`` and ``selector_for`` take the model's parts; ``compile_intent`` and
+``intent_selector`` are the same for a raw intent dict.
 
 Shape of the output, and why:
 - one deny-all policy (empty podSelector) carrying the ``default_deny`` directions;
@@ -53,14 +56,24 @@ def intent_name(intent):
 
 
 def intent_selector(intent):
-    """Label selector string matching every policy this intent manages (for list and prune)."""
-    return "{0}={1},{2}={3}".format(MANAGED_BY_LABEL, MANAGED_BY_VALUE, INTENT_LABEL, intent_name(intent))
+    """Label selector string matching every policy this intent (a raw dict) manages."""
+    return selector_for(intent_name(intent))
+
+
+def selector_for(name):
+    """Label selector string matching every policy of the intent named ``name`` (for list and prune)."""
+    return "{0}={1},{2}={3}".format(MANAGED_BY_LABEL, MANAGED_BY_VALUE, INTENT_LABEL, name)
 
 
 def compile_intent(intent):
     """Intent dict -> list of MultiNetworkPolicy manifests sorted by name; MultinetError if invalid."""
     with _cyclic_gc_paused():
-        model = parse_intent(intent)
+        return compile_policies(parse_intent(intent))
+
+
+def compile_policies(model):
+    """Intent model -> list of MultiNetworkPolicy manifests sorted by name."""
+    with _cyclic_gc_paused():
         rules = _collect_rules(model)
         policies = [_workload_policy(model, workload, rules[workload.name])
                     for workload in model.workloads if workload.name in rules]

@@ -291,7 +291,7 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions imp
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils import cluster_endpoints as ce
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_policies
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
@@ -470,7 +470,7 @@ def run(module):
     endpoints, warnings = collected["endpoints"], list(cluster.warnings)
     warnings += ["{0} {1}: {2}".format(u["kind"], u["object"], u["reason"]) for u in collected["unresolved"]]
     if intent:
-        aligned = ce.align_with_intent(endpoints, params["intent"], params["endpoints"])
+        aligned = ce.align_with_intent(endpoints, intent, params["endpoints"])
         endpoints, warnings = aligned["endpoints"], warnings + aligned["warnings"]
     live = applicable_policies(objects["policies"], network)
     sim_endpoints = ce.simulation_endpoints(endpoints)
@@ -487,7 +487,7 @@ def run(module):
         probes=ce.probe_plan(endpoints, port, params["probe_timeout"]),
     )
     if intent:
-        compiled = compile_intent(params["intent"])
+        compiled = compile_policies(intent)
         result.update(
             expected=simulate(compiled, network, sim_endpoints, port, intent.ipam, end_port),
             expected_policies=[p["metadata"]["name"] for p in compiled],

@@ -5,6 +5,7 @@ import pytest
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils import cluster_endpoints as ce
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
 
 NET = ("llm-demo", "llm-demo-localnet-network")
 NET_NAME = "llm-demo/llm-demo-localnet-network"
@@ -269,13 +270,13 @@ def test_outside_host_clashing_with_a_pod_is_an_error():
 
 # --- intent alignment ------------------------------------------------------------------------
 
-INTENT = {
+INTENT = parse_intent({
     "namespace": "llm-demo", "network": "llm-demo-localnet-network",
     "workloads": {"tinypod": {"selector": {"app": "tinypod"}, "ips": ["192.168.77.91"]},
                   "gold-rabbit": {"vm": "gold", "ips": ["192.168.77.71"]},
                   "ghost": {"selector": {"app": "ghost"}, "ips": ["192.168.77.99"]}},
     "endpoints": {"gateway": "192.168.77.1", "internet": {"cidr": "0.0.0.0/0", "except": ["0.0.0.0/8", "192.168.77.0/24"]}},
-}
+})
 
 
 def test_live_endpoints_take_the_intent_workload_names_and_missing_ones_are_added():
@@ -294,7 +295,8 @@ def test_live_endpoints_take_the_intent_workload_names_and_missing_ones_are_adde
 
 def test_workload_matched_by_labels_with_another_address_is_warned_about():
     live = ce.collect_endpoints(NET_NAME, pods=[seed_pod("tinypod", "192.168.77.55")])["endpoints"]
-    aligned = ce.align_with_intent(live, {"namespace": "llm-demo", "workloads": {"tp": {"selector": {"app": "tinypod"}, "ips": ["192.168.77.91"]}}})
+    aligned = ce.align_with_intent(live, parse_intent({"namespace": "llm-demo", "network": "llm-demo-localnet-network",
+                                                       "workloads": {"tp": {"selector": {"app": "tinypod"}, "ips": ["192.168.77.91"]}}}))
     assert [e["name"] for e in aligned["endpoints"]] == ["tp"]
     assert aligned["warnings"] == ["workload tp: pod tinypod has 192.168.77.55, the intent says 192.168.77.91"]
 
@@ -303,7 +305,8 @@ def test_a_workload_selecting_several_pods_names_each_of_them():
     pods = [pod(name, [{"name": "llm-demo-localnet-network", "ips": [ip]}], labels={"app": "web"})
             for name, ip in (("web-1", "192.168.77.11/24"), ("web-2", "192.168.77.12/24"))]
     live = ce.collect_endpoints(NET_NAME, pods=pods)["endpoints"]
-    aligned = ce.align_with_intent(live, {"namespace": "llm-demo", "ipam": True, "workloads": {"web": {"selector": {"app": "web"}}}})
+    aligned = ce.align_with_intent(live, parse_intent({"namespace": "llm-demo", "network": "llm-demo-localnet-network",
+                                                       "ipam": True, "workloads": {"web": {"selector": {"app": "web"}}}}))
     assert [e["name"] for e in aligned["endpoints"]] == ["web[web-1]", "web[web-2]"]
 
 
