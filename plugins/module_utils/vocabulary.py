@@ -128,9 +128,9 @@ class PortRange:
     start: int
     end: int
 
-    @property
-    def text(self):
-        return format_port(self.protocol, self.start, self.end)
+    def covers(self, traffic):
+        """Whether traffic ('TCP', 22) falls in this range; ICMP-like traffic (None) never does."""
+        return traffic is not None and traffic[0] == self.protocol and self.start <= traffic[1] <= self.end
 
 
 @lru_cache(maxsize=4096)

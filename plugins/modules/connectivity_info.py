@@ -19,8 +19,8 @@ description:
     matched to the VM's interface on the network by MAC address or C(eth<index>)."
   - A virt-launcher pod is counted as its VM, with the pod's labels (what a policy selects).
   - Secrets are read only for their networkData key and nothing of them is returned.
-  - With O(intent), also compiles the intent and returns the C(expected) matrix over the same
-    endpoints, with live endpoints named after the intent's workloads.
+  - With O(intent), also returns the C(expected) matrix over the same endpoints, the flows the
+    intent names (read by workload name), with live endpoints named after the intent's workloads.
   - Read-only; supports check mode.
 author:
   - ocpvirt.multinet maintainers (!UNKNOWN)
@@ -260,7 +260,11 @@ matrix:
     - {from: tinypod-01, to: tinypod, allowed: true,
        reason: "allowed: egress llm-demo/allow-ipblock-01 egress[0]; ingress llm-demo/allow-ipblock ingress[0]"}
 expected:
-  description: The simulation of the intent's compiled policies over the same endpoints, rows in the same order as RV(matrix).
+  description:
+    - The flows the intent names, over the same endpoints, rows in the same order as RV(matrix).
+    - Read from the intent by name, not by simulating its compiled policies, so a wrong workload
+      address in the intent (compiled into a wrong ipBlock) shows as a pair where RV(matrix) and
+      RV(expected) disagree.
   returned: when O(intent) is given
   type: list
   elements: dict
@@ -295,6 +299,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import c
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_flows import expected_flows
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import Network, parse_policy
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
     ICMP,
@@ -489,7 +494,7 @@ def run(module):
     if intent:
         compiled = compile_policies(intent)
         result.update(
-            expected=simulate(compiled, network, sim_endpoints, port, intent.ipam, end_port),
+            expected=expected_flows(intent, endpoints, port),
             expected_policies=[p["metadata"]["name"] for p in compiled],
             intent_traffic=intent_traffic(intent),
         )

@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_flows import expected_flows
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import parse_traffic
 
 NAMESPACE = "ns"
@@ -144,6 +146,18 @@ def test_simulated_compiled_policies_equal_the_intent(intent, traffic):
     expected = {(r["from"], r["to"]) for r in rows if oracle.allowed(r["from"], r["to"])}
     simulated = {(r["from"], r["to"]) for r in rows if r["allowed"]}
     assert simulated == expected, [r for r in rows if ((r["from"], r["to"]) in expected) != r["allowed"]]
+
+
+@settings(max_examples=100, deadline=None)
+@given(intent=intents(), traffic=st.sampled_from(TRAFFIC))
+def test_expected_flows_read_by_name_equal_the_oracle_when_addresses_are_right(intent, traffic):
+    """intent_flows reads the intent by name (the report's Expected); with the right addresses
+    it must agree with the oracle, which reads it by address like the compiled ipBlocks."""
+    endpoints = [dict(e, kind="pod", workload=e["name"]) if "namespace" in e else dict(e, kind="outside")
+                 for e in simulation_endpoints(intent)]
+    rows = expected_flows(parse_intent(intent), endpoints, traffic)
+    oracle = Oracle(intent, traffic)
+    assert [r for r in rows if oracle.allowed(r["from"], r["to"]) != r["allowed"]] == []
 
 
 def test_oracle_reads_the_seed_intent_like_the_seed_observed():

@@ -68,6 +68,12 @@ def test_port_text_gives_the_reason_it_is_wrong(text, reason):
     assert parsed is None and problem.startswith(reason)
 
 
+def test_a_range_covers_its_ports_of_its_protocol_only():
+    web = PortRange("TCP", 8000, 8010)
+    assert web.covers(("TCP", 8000)) and web.covers(("TCP", 8010))
+    assert not web.covers(("TCP", 8011)) and not web.covers(("UDP", 8005)) and not web.covers(None)
+
+
 def test_traffic_is_one_port_or_icmp():
     assert parse_traffic("TCP/22") == ("TCP", 22)
     assert parse_traffic(None) is None
