@@ -18,8 +18,6 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import
     DIRECTIONS,
     DNS1123_LABEL,
     DNS1123_SUBDOMAIN_MAX,
-    EGRESS,
-    INGRESS,
     VM_NAME_LABEL,
     PortRange,
     dns1123_label_problem,

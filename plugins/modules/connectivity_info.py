@@ -295,12 +295,18 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions imp
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils import cluster_endpoints as ce
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.attachments import nad_has_ipam, nad_network_name
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_policies
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.guest_network_data import (
+    network_data_from_secret,
+    secret_refs,
+)
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_flows import expected_flows
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import Network, parse_policy
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.probes import probe_plan
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
     ICMP,
     POLICY_FOR_ANNOTATION,
@@ -407,11 +413,11 @@ def read_network_data_secrets(cluster, machines):
         namespace = machine["metadata"]["namespace"]
         spec = machine.get("spec") or {}
         spec = (spec.get("template") or {}).get("spec") or spec
-        for name in ce.secret_refs(spec):
+        for name in secret_refs(spec):
             key = "{0}/{1}".format(namespace, name)
             if key not in texts:
                 secret = cluster.get(SECRET, namespace, name)
-                texts[key] = ce.network_data_from_secret(secret) if secret else None
+                texts[key] = network_data_from_secret(secret) if secret else None
     return {key: text for key, text in texts.items() if text}
 
 
@@ -430,7 +436,7 @@ def applicable_policies(manifests, network):
 
 
 def detect_ipam(nad):
-    ipam = ce.nad_has_ipam(nad)
+    ipam = nad_has_ipam(nad)
     return (False, "default") if ipam is None else (ipam, "nad")
 
 
@@ -438,11 +444,11 @@ def resolve_network(cluster, network, nad, manifests):
     """The OVN network of NAD ``network``: the ``name`` in its config, and among the NADs the read
     policies name, every one with the same name (OVN-K applies a policy that names any NAD of the
     network: base_network_controller_multipolicy.go, shouldApplyMultiPolicy)."""
-    name = ce.nad_network_name(nad)
+    name = nad_network_name(nad)
     nads = {network}
     if name:
         for ref in sorted(named_nads(manifests) - nads):
-            if ce.nad_network_name(cluster.get(NAD, *ref.split("/"))) == name:
+            if nad_network_name(cluster.get(NAD, *ref.split("/"))) == name:
                 nads.add(ref)
     return Network(name=name or network, nads=frozenset(nads))
 
@@ -489,7 +495,7 @@ def run(module):
         endpoints=endpoints, unresolved=collected["unresolved"], warnings_list=warnings,
         policies=["{0}/{1}".format(p["metadata"]["namespace"], p["metadata"]["name"]) for p in live],
         matrix=simulate(live, network, sim_endpoints, port, ipam, end_port),
-        probes=ce.probe_plan(endpoints, port, params["probe_timeout"]),
+        probes=probe_plan(endpoints, port, params["probe_timeout"]),
     )
     if intent:
         compiled = compile_policies(intent)
