@@ -95,7 +95,8 @@ def parse_network(network):
     if isinstance(nads, str):
         nads = [nads]
     if not isinstance(nads, list) or not nads:
-        raise MultinetError("must be '<namespace>/<nad name>', a list of them, or {name, nads}", field, nads)
+        raise MultinetError("must be '<namespace>/<nad name>', a list of them, or a mapping of name and nads",
+                            field, nads)
     refs = []
     for index, nad in enumerate(nads):
         ref = split_nad_ref(nad)

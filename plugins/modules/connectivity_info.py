@@ -462,7 +462,7 @@ def named_nads(manifests):
 
 def intent_traffic(intent):
     """ICMP, then each port the intent names: both ends of a range, so a dropped endPort shows."""
-    ports = sorted({(p.protocol, number) for a in intent.allow for p in a.ports or () for number in {p.start, p.end}})
+    ports = sorted({(p.protocol, number) for a in intent.allow for p in a.ports or () for number in (p.start, p.end)})
     return [ICMP] + [format_port(protocol, number) for protocol, number in ports]
 
 
