@@ -33,6 +33,8 @@ TERMINATED_PHASES = ("Succeeded", "Failed")
 def network_nads(network):
     """The NADs of a network as a frozenset of (namespace, nad): from one '<ns>/<nad>', one
     (ns, nad) pair, or several of them (NADs of one OVN network can live in several namespaces)."""
+    if isinstance(network, frozenset) and all(isinstance(nad, tuple) for nad in network):
+        return network  # already normalised (collect_endpoints does it once per run)
     if isinstance(network, str):
         return frozenset((parse_nad_ref(network),))
     if isinstance(network, tuple) and len(network) == 2 and all(isinstance(p, str) for p in network):

@@ -145,6 +145,27 @@ def test_a_wrong_workload_address_in_the_intent_shows_as_a_disagreement(lab_kube
     assert "workload a: pod tinypod has 192.168.77.91, the intent says 192.168.77.99" in result["warnings_list"]
 
 
+def test_policy_naming_a_nad_of_the_same_network_in_another_namespace_applies(lab_kubeconfig, lab_api, seed_lab,
+                                                                               custom):
+    """tenant-net here and net-b in another namespace share the network name localnet-cnv; OVN-K
+    applies a policy whose policy-for names either (shouldApplyMultiPolicy: HasNAD)."""
+    core = client.CoreV1Api(lab_api)
+    other = seed_lab + "-b"
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=other)))
+    try:
+        create_localnet_nad(custom, other, "net-b")
+        deny = seed_policies(seed_lab, "multi-network-policy-deny-all.yaml")
+        deny[0]["metadata"]["annotations"]["k8s.v1.cni.cncf.io/policy-for"] = f"{other}/net-b"
+        create_policies(custom, seed_lab, deny)
+        result = run_module(lab_kubeconfig, network=f"{seed_lab}/{NAD}")
+        assert result.get("failed") is not True, result
+        assert result["nads"] == sorted([f"{seed_lab}/{NAD}", f"{other}/net-b"])
+        assert result["policies"] == [f"{seed_lab}/deny-by-default"]
+        assert allowed_pairs(result["matrix"]) == []
+    finally:
+        core.delete_namespace(other)
+
+
 def test_bad_port_fails_naming_the_field(lab_kubeconfig, seed_lab):
     result = run_module(lab_kubeconfig, network=f"{seed_lab}/{NAD}", port="tcp/http")
     assert result["failed"] is True and "port" in result["msg"] and "tcp/http" in result["msg"]

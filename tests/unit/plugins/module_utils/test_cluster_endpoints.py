@@ -366,3 +366,8 @@ def test_nad_network_name_is_the_name_in_its_config():
     assert att.nad_network_name(nad) == "localnet-cnv"
     assert att.nad_network_name({"spec": {"config": "not json"}}) is None
     assert att.nad_network_name(None) is None
+
+
+@pytest.mark.parametrize("network", [NET_NAME, NET, [NET_NAME], frozenset([NET_NAME]), frozenset([NET])])
+def test_a_network_is_given_as_one_or_several_nads_in_any_form(network):
+    assert att.network_nads(network) == frozenset([NET])
