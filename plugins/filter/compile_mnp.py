@@ -54,7 +54,7 @@ EXAMPLES = r"""
         internet: {cidr: 0.0.0.0/0, except: [192.168.77.0/24]}
       allow:
         - {from: tinypod-01, to: tinypod}
-        - {from: gold-rabbit, to: [gateway, tinypod-01, internet], ports: [tcp/22, udp/53, tcp/8000-8080]}
+        - {from: gold-rabbit, to: [gateway, tinypod-01, internet], ports: [tcp/22, udp/53, tcp/8000-8010]}
 
 - name: Apply them without the policy module
   kubernetes.core.k8s:

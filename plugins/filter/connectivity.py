@@ -15,8 +15,9 @@ description:
   - A policy applies when its C(k8s.v1.cni.cncf.io/policy-for) annotation names the network
     (C(<nad>) means the policy's own namespace; C(<ns>/<nad>); comma-separated lists).
   - It selects pods of its namespace by C(podSelector) (C(matchLabels) and C(matchExpressions)).
-    C(policyTypes) is read as written, with no NetworkPolicy defaulting, so a policy without it
-    enforces nothing.
+    C(policyTypes) is read as written, with no NetworkPolicy defaulting, and only decides which
+    directions the selected pods are isolated in; the rules of both directions allow traffic
+    whatever C(policyTypes) say, as OVN-K builds ACLs for all of them.
   - A connection needs the source's egress and the destination's ingress; replies to an allowed
     connection always pass, so the matrix is about who may initiate.
   - On a network without IPAM (C(ipam=false), the default) a policy with any C(podSelector) or
@@ -31,8 +32,12 @@ options:
     elements: dict
     required: true
   network:
-    description: The network the traffic crosses, as C(<namespace>/<nad name>).
-    type: str
+    description:
+      - The network the traffic crosses, as one NAD C(<namespace>/<nad name>).
+      - "Or the NADs of one OVN network, as a list of them or as C({name, nads}): NADs in several
+        namespaces belong to one network when their config has the same C(name), and a policy
+        applies when its C(policy-for) names any of them."
+    type: raw
     required: true
   endpoints:
     description:
@@ -52,6 +57,13 @@ options:
     type: str
   ipam:
     description: Whether the network has IPAM (C(subnets) in its NetworkAttachmentDefinition).
+    type: bool
+    default: false
+  target_honours_end_port:
+    description:
+      - Whether the cluster's OVN-Kubernetes honours C(endPort). None does up to at least
+        OpenShift 4.18 (its MultiNetworkPolicy API has no C(endPort)), so by default a port with
+        C(endPort) opens only its C(port), and the reasons say so.
     type: bool
     default: false
 notes:
@@ -121,10 +133,11 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import Mul
 # Mirrors DOCUMENTATION's options.
 ARGUMENT_SPEC = {
     "_input": {"type": "list", "elements": "dict", "required": True},
-    "network": {"type": "str", "required": True},
+    "network": {"type": "raw", "required": True},
     "endpoints": {"type": "list", "elements": "dict", "required": True},
     "port": {"type": "str"},
     "ipam": {"type": "bool", "default": False},
+    "target_honours_end_port": {"type": "bool", "default": False},
 }
 
 
@@ -137,7 +150,8 @@ def connectivity(*args, **kwargs):
         raise AnsibleFilterError("connectivity: " + "; ".join(result.error_messages))
     params = result.validated_parameters
     try:
-        return simulate(params["_input"], params["network"], params["endpoints"], params["port"], params["ipam"])
+        return simulate(params["_input"], params["network"], params["endpoints"], params["port"], params["ipam"],
+                        params["target_honours_end_port"])
     except MultinetError as error:
         raise AnsibleFilterError("connectivity: {0}".format(error)) from error
 

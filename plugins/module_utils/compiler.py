@@ -4,7 +4,10 @@
 """Compile an allow-list intent (schema v1) into MultiNetworkPolicy manifests.
 
 Pure: no Ansible import, no I/O. The intent is validated completely by ``intent.parse_intent``
-before anything is built, so callers get either every manifest or a ``MultinetError``.
+before anything is built, so callers get either every manifest or a ``MultinetError``. The
+boundary (a filter, a module) parses the intent once and passes the ``Intent`` model on:
+``compile_policies`` and ``selector_for`` take the model's parts; ``compile_intent`` and
+``intent_selector`` are the same for a raw intent dict.
 
 Shape of the output, and why:
 - one deny-all policy (empty podSelector) carrying the ``default_deny`` directions;
@@ -14,23 +17,30 @@ Shape of the output, and why:
   silently deny all egress of that workload even when ``default_deny`` does not ask for it);
 - rules merged per workload and direction: each peer gets the union of the ports it is allowed
   on, then peers with the same port set share one rule; peers and ports are sorted, so the same
-  intent always gives byte-identical manifests.
+  intent always gives byte-identical manifests;
+- a port range becomes single ports (the intent refuses ranges wider than
+  ``intent.MAX_EXPANDED_RANGE``): OVN-Kubernetes' MultiNetworkPolicy API has no ``endPort`` up
+  to at least OpenShift 4.18, so an emitted ``endPort`` would be dropped and open the first port
+  only. ``endPort`` is emitted only when the intent sets ``target_honours_end_port``;
+- every port carries its ``protocol``: OVN-K does not default a missing one to TCP.
 """
 import gc
 from contextlib import contextmanager
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import (
-    EGRESS,
-    INGRESS,
     WorkloadRef,
     normalise_ports,
     parse_intent,
     parse_intent_identity,
 )
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
+    EGRESS,
+    INGRESS,
+    POLICY_FOR_ANNOTATION,
+)
 
 API_VERSION = "k8s.cni.cncf.io/v1beta1"
 KIND = "MultiNetworkPolicy"
-POLICY_FOR_ANNOTATION = "k8s.v1.cni.cncf.io/policy-for"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "ocpvirt.multinet"
 INTENT_LABEL = "multinet.ocpvirt.io/intent"
@@ -46,14 +56,24 @@ def intent_name(intent):
 
 
 def intent_selector(intent):
-    """Label selector string matching every policy this intent manages (for list and prune)."""
-    return "{0}={1},{2}={3}".format(MANAGED_BY_LABEL, MANAGED_BY_VALUE, INTENT_LABEL, intent_name(intent))
+    """Label selector string matching every policy this intent (a raw dict) manages."""
+    return selector_for(intent_name(intent))
+
+
+def selector_for(name):
+    """Label selector string matching every policy of the intent named ``name`` (for list and prune)."""
+    return "{0}={1},{2}={3}".format(MANAGED_BY_LABEL, MANAGED_BY_VALUE, INTENT_LABEL, name)
 
 
 def compile_intent(intent):
     """Intent dict -> list of MultiNetworkPolicy manifests sorted by name; MultinetError if invalid."""
     with _cyclic_gc_paused():
-        model = parse_intent(intent)
+        return compile_policies(parse_intent(intent))
+
+
+def compile_policies(model):
+    """Intent model -> list of MultiNetworkPolicy manifests sorted by name."""
+    with _cyclic_gc_paused():
         rules = _collect_rules(model)
         policies = [_workload_policy(model, workload, rules[workload.name])
                     for workload in model.workloads if workload.name in rules]
@@ -142,10 +162,12 @@ def _peer_manifest(peer):
     return {"ipBlock": {"cidr": cidr}}
 
 
-def _port_manifest(port):
-    if port.end != port.start:
-        return {"protocol": port.protocol, "port": port.start, "endPort": port.end}
-    return {"protocol": port.protocol, "port": port.start}
+def _port_manifests(port, honours_end_port):
+    if port.end == port.start:
+        return [{"protocol": port.protocol, "port": port.start}]
+    if honours_end_port:
+        return [{"protocol": port.protocol, "port": port.start, "endPort": port.end}]
+    return [{"protocol": port.protocol, "port": number} for number in range(port.start, port.end + 1)]
 
 
 def _ports_sort_key(ports):
@@ -153,7 +175,7 @@ def _ports_sort_key(ports):
     return () if ports is ALL_PORTS else (ports,)
 
 
-def _direction_rules(direction, by_peer):
+def _direction_rules(direction, by_peer, honours_end_port):
     """Peers with the same port set share one rule; rules and their peers sorted."""
     by_ports = {}
     for peer, ports in by_peer.items():
@@ -163,7 +185,7 @@ def _direction_rules(direction, by_peer):
     for ports in sorted(by_ports, key=_ports_sort_key):
         rule = {peer_key: [_peer_manifest(peer) for peer in sorted(by_ports[ports])]}
         if ports is not ALL_PORTS:
-            rule["ports"] = [_port_manifest(port) for port in ports]
+            rule["ports"] = [manifest for port in ports for manifest in _port_manifests(port, honours_end_port)]
         rules.append(rule)
     return rules
 
@@ -188,7 +210,7 @@ def _workload_policy(model, workload, rules_by_direction):
         "policyTypes": [_POLICY_TYPE[direction] for direction in directions],
     }
     for direction in directions:
-        spec[direction] = _direction_rules(direction, rules_by_direction[direction])
+        spec[direction] = _direction_rules(direction, rules_by_direction[direction], model.target_honours_end_port)
     return _manifest(model, model.policy_name(workload.name), spec)
 
 

@@ -14,17 +14,21 @@ matters as a peer of pods and VMs.
 """
 
 import ipaddress
-import re
 from dataclasses import dataclass, field
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import (
     DIRECTIONS,
+    Network,
     parse_policy,
 )
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
+    NAMESPACE_NAME_LABEL,
+    nad_ref,
+    parse_traffic,
+    split_nad_ref,
+)
 
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
-_PORT = re.compile(r"^(tcp|udp|sctp)/([0-9]{1,5})$", re.IGNORECASE)
 _ENDPOINT_KEYS = frozenset(("name", "ip", "namespace", "labels", "namespace_labels"))
 
 
@@ -45,23 +49,27 @@ class Endpoint:
         return "{0} ({1})".format(self.name, self.ip)
 
 
-def simulate(policies, network, endpoints, port=None, ipam=False):
+def simulate(policies, network, endpoints, port=None, ipam=False, target_honours_end_port=False):
     """Return one row {from, to, allowed, reason} per ordered pair with a pod or VM on one side.
 
-    ``network`` is '<ns>/<nad>'; ``port`` is 'tcp/22'-style, or None ('icmp') for ICMP-like traffic;
+    ``network`` is one NAD '<ns>/<nad>', or the NADs of one OVN network as a list of them or as
+    ``{name, nads}`` (the network name is the ``name`` in the NAD config; a policy applies when
+    its policy-for names any of its NADs); ``port`` is 'tcp/22'-style, or None ('icmp') for ICMP-like traffic;
     ``ipam`` says whether the network has IPAM (without it OVN-K rejects any policy that has a
-    podSelector or namespaceSelector peer, and enforces nothing from it). Rows follow the order
+    podSelector or namespaceSelector peer, and enforces nothing from it);
+    ``target_honours_end_port`` whether the cluster's OVN-K reads ``endPort`` (none does up to at
+    least OpenShift 4.18: a range then opens its first port only). Rows follow the order
     of ``endpoints``: every destination of the first endpoint, then of the second, and so on.
     """
     network = parse_network(network)
     eps = parse_endpoints(endpoints)
-    traffic = parse_port(port)
+    traffic = parse_traffic(port)
     if not isinstance(policies, list):
         raise MultinetError("must be a list of MultiNetworkPolicy manifests", "policies", policies)
-    parsed = [parse_policy(p, "policies[{0}]".format(i)) for i, p in enumerate(policies)]
+    parsed = [parse_policy(p, "policies[{0}]".format(i), target_honours_end_port) for i, p in enumerate(policies)]
     applicable = [p for p in parsed if p.applies_to(network)]
     rejected = [p for p in applicable if not ipam and p.selector_peer() is not None]
-    index = _Index(eps, traffic)
+    index = _Index(eps, traffic, ipam)
     for policy in applicable:
         if policy not in rejected:
             index.add(policy)
@@ -75,19 +83,30 @@ def simulate(policies, network, endpoints, port=None, ipam=False):
 
 
 def parse_network(network):
-    if not isinstance(network, str) or network.count("/") != 1 or "" in network.split("/"):
-        raise MultinetError("must be '<namespace>/<nad name>'", "network", network)
-    return network
-
-
-def parse_port(port):
-    """'tcp/22' -> ('TCP', 22); None or 'icmp' -> None (ICMP-like traffic, which no rule with ports matches)."""
-    if port is None or (isinstance(port, str) and port.lower() == "icmp"):
-        return None
-    match = _PORT.match(port) if isinstance(port, str) else None
-    if not match or not 1 <= int(match.group(2)) <= 65535:
-        raise MultinetError("must be '<tcp|udp|sctp>/<1-65535>', or 'icmp' or null for ICMP", "port", port)
-    return match.group(1).upper(), int(match.group(2))
+    """'<ns>/<nad>', a list of them, or {name, nads} -> Network."""
+    if isinstance(network, Network):
+        return network
+    name, nads, field = None, network, "network"
+    if isinstance(network, dict):
+        unknown = sorted(set(network) - {"name", "nads"})
+        if unknown:
+            raise MultinetError("unknown keys (allowed: name, nads)", "network", unknown)
+        name, nads, field = network.get("name"), network.get("nads"), "network.nads"
+    if isinstance(nads, str):
+        nads = [nads]
+    if not isinstance(nads, list) or not nads:
+        raise MultinetError("must be '<namespace>/<nad name>', a list of them, or a mapping of name and nads",
+                            field, nads)
+    refs = []
+    for index, nad in enumerate(nads):
+        ref = split_nad_ref(nad)
+        if ref is None:
+            where = field if isinstance(network, str) else "{0}[{1}]".format(field, index)
+            raise MultinetError("must be '<namespace>/<nad name>'", where, nad)
+        refs.append(nad_ref(*ref))
+    if name is not None and (not isinstance(name, str) or not name):
+        raise MultinetError("must be a non-empty string (the name in the NAD config)", "network.name", name)
+    return Network(name=name or refs[0], nads=frozenset(refs))
 
 
 def parse_endpoints(endpoints):
@@ -152,9 +171,13 @@ class _Index:
     Built once per simulation (policies x endpoints), so each pair is then a dictionary lookup.
     """
 
-    def __init__(self, eps, traffic):
+    def __init__(self, eps, traffic, ipam):
         self.eps = eps
         self.traffic = traffic
+        # A rule without peers matches every address of the network's IP families; an IPAM-less
+        # network has none configured, and OVN-K's allIPsMatch falls back to "ip4" there
+        # (gress_policy.go), so such a rule never admits an IPv6 peer.
+        self.any_peer_ipv6 = ipam
         self.isolated_by = {d: {} for d in DIRECTIONS}  # direction -> ep -> [policy keys]
         self.any_peer = {d: {} for d in DIRECTIONS}  # direction -> ep -> [rule labels admitting everyone]
         self.peer = {d: {} for d in DIRECTIONS}  # direction -> ep -> peer -> [rule labels]
@@ -162,10 +185,13 @@ class _Index:
         self.suffix = _traffic_suffix(traffic)
 
     def add(self, policy):
+        """policyTypes decide isolation; the rules of both directions allow regardless of them
+        (OVN-K ``base_network_controller_policy.go``, "regardless of this policy type")."""
         selected = _selected(policy, self.eps)
-        for direction in sorted(policy.isolates):
-            for i in selected:
-                self.isolated_by[direction].setdefault(i, []).append(policy.key)
+        for direction in DIRECTIONS:
+            if direction in policy.isolates:
+                for i in selected:
+                    self.isolated_by[direction].setdefault(i, []).append(policy.key)
             for rule in policy.rules_for(direction):
                 if rule.admits(self.traffic):
                     self._add_rule(policy, rule, selected)
@@ -190,11 +216,17 @@ class _Index:
         isolating = self.isolated_by[direction].get(here)
         if not isolating:
             return True, "{0}: {1} not isolated".format(direction, ep.name)
-        rules = self.any_peer[direction].get(here, []) + self.peer[direction].get(here, {}).get(there, [])
+        any_peer = self.any_peer[direction].get(here, [])
+        if any_peer and self.eps[there].ip.version == 6 and not self.any_peer_ipv6:
+            any_peer, suffix = [], "{0} (rules without peers match IPv4 only on an IPAM-less network)".format(
+                self.suffix)
+        else:
+            suffix = self.suffix
+        rules = any_peer + self.peer[direction].get(here, {}).get(there, [])
         if rules:
             return True, "{0} {1}".format(direction, ", ".join(rules))
         return False, "{0} denied: {1} is isolated for {0} by {2} and no {0} rule allows {3}{4}".format(
-            direction, ep.name, ", ".join(isolating), self.descriptions[there], self.suffix,
+            direction, ep.name, ", ".join(isolating), self.descriptions[there], suffix,
         )
 
 

@@ -14,27 +14,32 @@ from functools import lru_cache
 from typing import Optional, Tuple, Union
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
+    DIRECTIONS,
+    DNS1123_LABEL,
+    DNS1123_SUBDOMAIN_MAX,
+    VM_NAME_LABEL,
+    PortRange,
+    dns1123_label_problem,
+    dns1123_subdomain_problem,
+    label_key_problem,
+    label_value_problem,
+    nad_ref,
+    parse_port_text,
+    split_nad_ref,
+)
 
-INGRESS = "ingress"
-EGRESS = "egress"
-DIRECTIONS = (INGRESS, EGRESS)
-PROTOCOLS = ("TCP", "UDP", "SCTP")
-VM_NAME_LABEL = "vm.kubevirt.io/name"
-
-TOP_LEVEL_KEYS = ("name", "namespace", "network", "ipam", "default_deny", "workloads", "endpoints", "allow")
+TOP_LEVEL_KEYS = ("name", "namespace", "network", "ipam", "target_honours_end_port", "default_deny", "workloads",
+                  "endpoints", "allow")
+# The MultiNetworkPolicy API OVN-Kubernetes vendors (through its December 2024 code, so OpenShift
+# 4.15-4.18) has no endPort: go-controller/vendor/github.com/k8snetworkplumbingwg/
+# multi-networkpolicy/pkg/apis/k8s.cni.cncf.io/v1beta1/types.go, MultiNetworkPolicyPort. So a
+# range is compiled into single ports, at most this many per range as written.
+MAX_EXPANDED_RANGE = 32
 WORKLOAD_KEYS = ("selector", "vm", "ips")
 ENDPOINT_KEYS = ("cidr", "except")
 ALLOW_KEYS = ("from", "to", "ports")
 
-DNS1123_LABEL_MAX = 63
-DNS1123_SUBDOMAIN_MAX = 253
-LABEL_VALUE_MAX = 63
-_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
-_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
-_QUALIFIED_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]\Z")
-_PORT_SPEC = re.compile(r"([A-Za-z]+)/(\d+)(?:-(\d+))?\Z")
-_NAMED_PORT = re.compile(r"[A-Za-z]+/[A-Za-z][-A-Za-z0-9]*\Z")
-_PORT_MIN, _PORT_MAX = 1, 65535
 _HOST_PREFIXES = (32, 128)
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _DOTTED_QUAD = re.compile(r"\.".join([_OCTET] * 4) + r"\Z")
@@ -82,15 +87,6 @@ class IpBlock:
 
 
 @dataclass(frozen=True, order=True, slots=True)
-class PortRange:
-    """One protocol and port, or port range when ``end`` > ``start``."""
-
-    protocol: str
-    start: int
-    end: int
-
-
-@dataclass(frozen=True, order=True, slots=True)
 class WorkloadRef:
     """An allow peer that names a workload (resolved by the compiler to selector or ipBlocks)."""
 
@@ -129,6 +125,7 @@ class Intent:
     namespace: str
     network: str
     ipam: bool
+    target_honours_end_port: bool
     default_deny: Tuple[str, ...]
     workloads: Tuple[Workload, ...]
     endpoints: Tuple[Endpoint, ...]
@@ -140,47 +137,6 @@ class Intent:
 
     def policy_name(self, workload_name):
         return "{0}-allow-{1}".format(self.name, workload_name)
-
-
-# ---------------------------------------------------------------------------------------------
-# Kubernetes name and label rules
-# ---------------------------------------------------------------------------------------------
-@lru_cache(maxsize=4096)
-def dns1123_label_problem(text):
-    if len(text) > DNS1123_LABEL_MAX:
-        return "must be at most {0} characters".format(DNS1123_LABEL_MAX)
-    if not _DNS1123_LABEL.match(text):
-        return "must be a DNS-1123 label (lowercase letters, digits and '-', alphanumeric at both ends)"
-    return None
-
-
-@lru_cache(maxsize=4096)
-def dns1123_subdomain_problem(text):
-    if len(text) > DNS1123_SUBDOMAIN_MAX:
-        return "must be at most {0} characters".format(DNS1123_SUBDOMAIN_MAX)
-    if not _DNS1123_SUBDOMAIN.match(text):
-        return "must be a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', alphanumeric at both ends)"
-    return None
-
-
-@lru_cache(maxsize=4096)
-def label_key_problem(key):
-    prefix, slash, name = key.rpartition("/")
-    if slash and (not prefix or dns1123_subdomain_problem(prefix)):
-        return "label key prefix must be a DNS-1123 subdomain of at most 253 characters"
-    if not name or len(name) > LABEL_VALUE_MAX or not _QUALIFIED_NAME.match(name):
-        return ("label key name must be at most 63 characters of letters, digits, '-', '_' and '.', "
-                "alphanumeric at both ends")
-    return None
-
-
-@lru_cache(maxsize=65536)
-def label_value_problem(value):
-    if len(value) > LABEL_VALUE_MAX:
-        return "label value must be at most {0} characters".format(LABEL_VALUE_MAX)
-    if value and not _QUALIFIED_NAME.match(value):
-        return "label value must be letters, digits, '-', '_' and '.', alphanumeric at both ends"
-    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,16 +255,20 @@ def _parse_network_ref(raw, namespace, problems):
     text = _require_string(raw, "network", problems)
     if text is None:
         return None
-    nad_namespace, slash, nad = text.rpartition("/")
-    if not slash:
-        nad_namespace = namespace
-    elif dns1123_label_problem(nad_namespace):
+    qualified = "/" in text
+    # A bare NAD name is in the intent's namespace; when that is invalid (and reported), None.
+    ref = split_nad_ref(text) if qualified else (namespace, text.strip())
+    if ref is None:
+        problems.add("network", "must be '<nad name>' or '<namespace>/<nad name>'", text)
+        return None
+    nad_namespace, nad = ref
+    if qualified and dns1123_label_problem(nad_namespace):
         problems.add("network", "namespace part " + dns1123_label_problem(nad_namespace), text)
         return None
     if dns1123_subdomain_problem(nad):
         problems.add("network", "NAD name " + dns1123_subdomain_problem(nad), text)
         return None
-    return None if nad_namespace is None else "{0}/{1}".format(nad_namespace, nad)
+    return None if nad_namespace is None else nad_ref(nad_namespace, nad)
 
 
 def _parse_intent_name(raw, network, problems):
@@ -329,12 +289,12 @@ def _parse_intent_name(raw, network, problems):
     return name
 
 
-def _parse_ipam(raw, problems):
-    ipam = raw.get("ipam", False)
-    if not isinstance(ipam, bool):
-        problems.add("ipam", "must be a boolean", ipam)
+def _parse_flag(raw, key, problems):
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        problems.add(key, "must be a boolean", value)
         return False
-    return ipam
+    return value
 
 
 def _parse_default_deny(raw, problems):
@@ -415,7 +375,7 @@ def _check_entry_name(name, field, problems):
     if not isinstance(name, str):
         problems.add(field, "names must be strings", name)
         return False
-    if not _DNS1123_LABEL.match(name):
+    if not DNS1123_LABEL.match(name):
         problems.add(field, "names must be DNS-1123 labels (lowercase letters, digits and '-')", name)
         return False
     return True
@@ -469,26 +429,6 @@ def _check_duplicate_names(raw, problems):
 # Allow entries
 # ---------------------------------------------------------------------------------------------
 @lru_cache(maxsize=4096)
-def _port_from_text(text):
-    """'tcp/22' or 'udp/8000-8080' -> (PortRange, None) or (None, reason)."""
-    match = _PORT_SPEC.match(text.strip())
-    if match is None and _NAMED_PORT.match(text.strip()):
-        return None, "named ports are not supported (OVN-Kubernetes treats them as every port); use a number"
-    if match is None:
-        return None, "must be '<protocol>/<port>' or '<protocol>/<start>-<end>', like tcp/22 or tcp/8000-8080"
-    protocol = match.group(1).upper()
-    start = int(match.group(2))
-    end = int(match.group(3)) if match.group(3) else start
-    if protocol not in PROTOCOLS:
-        return None, "protocol must be tcp, udp or sctp"
-    if not (_PORT_MIN <= start <= _PORT_MAX and _PORT_MIN <= end <= _PORT_MAX):
-        return None, "ports must be between {0} and {1}".format(_PORT_MIN, _PORT_MAX)
-    if start > end:
-        return None, "port range start must not exceed its end"
-    return PortRange(protocol, start, end), None
-
-
-@lru_cache(maxsize=4096)
 def normalise_ports(ports):
     """Tuple of PortRange -> canonical tuple: sorted, duplicates and contained ranges dropped,
     overlapping ranges joined.
@@ -515,22 +455,36 @@ def _joinable(previous, port):
     return is_range and port.start == previous.end + 1
 
 
-def _parse_ports(entry, field, problems):
-    """None means every port: ``ports`` omitted, null or empty, as in NetworkPolicy."""
+def _parse_ports(entry, field, honours_end_port, problems):
+    """None means every port: ``ports`` omitted, null or empty, as in NetworkPolicy.
+
+    Unless the target honours ``endPort``, a range wider than MAX_EXPANDED_RANGE is refused: it
+    would compile into that many single ports.
+    """
     ports = entry.get("ports")
     if ports is None:
         return None
     if not isinstance(ports, list):
-        problems.add(field, "must be a list like [tcp/22, udp/53, tcp/8000-8080]", ports)
+        problems.add(field, "must be a list like [tcp/22, udp/53, tcp/8000-8010]", ports)
         return None
     if not all(isinstance(text, str) for text in ports):
         for index, text in enumerate(ports):
             if not isinstance(text, str):
-                problems.add("{0}[{1}]".format(field, index), "must be a string like tcp/22 or tcp/8000-8080", text)
+                problems.add("{0}[{1}]".format(field, index), "must be a string like tcp/22 or tcp/8000-8010", text)
         return None
     parsed, errors = _ports_from_texts(tuple(ports))
     for index, reason in errors:
         problems.add("{0}[{1}]".format(field, index), reason, ports[index])
+    if not honours_end_port:
+        for index, text in enumerate(ports):
+            port = parse_port_text(text)[0]
+            if port is not None and port.end - port.start + 1 > MAX_EXPANDED_RANGE:
+                problems.add("{0}[{1}]".format(field, index), (
+                    "range of {0} ports: OVN-Kubernetes up to at least OpenShift 4.18 drops endPort "
+                    "(it would open port {1} only), so ranges compile into single ports, at most {2}; "
+                    "split the range, or set target_honours_end_port: true for a cluster whose "
+                    "OVN-Kubernetes honours endPort").format(port.end - port.start + 1, port.start,
+                                                             MAX_EXPANDED_RANGE), text)
     return parsed or None
 
 
@@ -538,7 +492,7 @@ def _parse_ports(entry, field, problems):
 def _ports_from_texts(texts):
     """A ports list (as a tuple) -> (normalised PortRanges, [(index, reason)]); cached because
     large intents repeat the same few lists."""
-    results = [_port_from_text(text) for text in texts]
+    results = [parse_port_text(text) for text in texts]
     errors = tuple((index, reason) for index, (_port, reason) in enumerate(results) if reason)
     return normalise_ports(tuple(port for port, _reason in results if port is not None)), errors
 
@@ -586,7 +540,7 @@ def _check_pairs(field, sources, destinations, problems):
         problems.add(field, "neither side is a workload, so no policy could carry the rule", ", ".join(orphans))
 
 
-def _parse_allow(raw, names, problems):
+def _parse_allow(raw, names, honours_end_port, problems):
     section = raw.get("allow") or []
     if not isinstance(section, list):
         problems.add("allow", "must be a list of {from, to, ports} entries", section)
@@ -600,7 +554,7 @@ def _parse_allow(raw, names, problems):
         _reject_unknown_keys(entry, ALLOW_KEYS, field, problems)
         sources = _parse_side(entry, "from", field + ".from", names, problems)
         destinations = _parse_side(entry, "to", field + ".to", names, problems)
-        ports = _parse_ports(entry, field + ".ports", problems)
+        ports = _parse_ports(entry, field + ".ports", honours_end_port, problems)
         _check_pairs(field, sources, destinations, problems)
         entries.append(Allow(index, tuple(peer for _ref, peer in sources),
                              tuple(peer for _ref, peer in destinations), ports))
@@ -640,16 +594,17 @@ def parse_intent(raw):
         problems.raise_if_any()
     _reject_unknown_keys(raw, TOP_LEVEL_KEYS, "", problems)
     name, namespace, network = _parse_identity(raw, problems)
-    ipam = _parse_ipam(raw, problems)
+    ipam = _parse_flag(raw, "ipam", problems)
+    honours_end_port = _parse_flag(raw, "target_honours_end_port", problems)
     default_deny = _parse_default_deny(raw, problems)
     workloads = _parse_workloads(raw, ipam, problems)
     endpoints = _parse_endpoints(raw, problems)
     _check_duplicate_names(raw, problems)
-    allow = _parse_allow(raw, _peer_names(raw, workloads, endpoints), problems)
+    allow = _parse_allow(raw, _peer_names(raw, workloads, endpoints), honours_end_port, problems)
     if name is not None:
         _check_policy_names(name, workloads, problems)
     problems.raise_if_any()
-    return Intent(name, namespace, network, ipam, default_deny, workloads, endpoints, allow)
+    return Intent(name, namespace, network, ipam, honours_end_port, default_deny, workloads, endpoints, allow)
 
 
 def parse_intent_identity(raw):

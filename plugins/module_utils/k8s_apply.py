@@ -24,10 +24,10 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import (
     INTENT_LABEL,
     KIND,
     MANAGED_BY_LABEL,
-    compile_intent,
-    intent_selector,
+    compile_policies,
+    selector_for,
 )
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent_identity
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent, parse_intent_identity
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.reconcile import (
     compute_plan,
     diff_entries,
@@ -199,15 +199,14 @@ class PolicyStore:
         return ApplyError(describe_api_error("Failed to " + verb, target, error, self.host))
 
 
-def intent_scope(intent):
-    """Namespace and label selector of the policies an intent manages (its identity only)."""
-    namespace = parse_intent_identity(intent)[1]
-    return namespace, intent_selector(intent)
-
-
-def desired_policies(intent, state):
-    """The compiled manifests for `present`, nothing for `absent` (which needs no valid rules)."""
-    return compile_intent(intent) if state == "present" else []
+def desired_state(intent, state):
+    """(compiled manifests, namespace, label selector) from one parse of the intent: the whole
+    intent for `present`, only its identity for `absent` (which needs no valid rules)."""
+    if state == "present":
+        model = parse_intent(intent)
+        return compile_policies(model), model.namespace, selector_for(model.name)
+    name, namespace, _network = parse_intent_identity(intent)
+    return [], namespace, selector_for(name)
 
 
 def reconcile(store, intent, state="present", prune=True, want_diff=False, return_policies="changed"):
@@ -216,8 +215,7 @@ def reconcile(store, intent, state="present", prune=True, want_diff=False, retur
     Raises MultinetError before any request when the intent is invalid, ApplyError (with the
     partial result) when the API refuses a request.
     """
-    desired = desired_policies(intent, state)
-    namespace, selector = intent_scope(intent)
+    desired, namespace, selector = desired_state(intent, state)
     plan = compute_plan(desired, store.list(namespace, selector), prune=prune or state == "absent")
     result = {"created": [], "updated": [], "deleted": []}
     if want_diff:

@@ -13,6 +13,11 @@ import json
 import re
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
+    dns1123_label_problem,
+    dns1123_subdomain_problem,
+    nad_ref,
+)
 
 CNI_TYPE = "ovn-k8s-cni-overlay"
 TOPOLOGY = "localnet"
@@ -28,8 +33,6 @@ ENTRY_KEYS = frozenset(
 # Fields NADs of one network (same config "name") must agree on, as OVN-K requires.
 SHARED_FIELDS = ("physicalNetworkName", "subnets", "excludeSubnets", "vlanID", "mtu")
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 # ovn-bridge-mappings is "localnet:bridge,..." on the node, so these characters cannot appear.
 _LOCALNET = re.compile(r"^[^:,\s]+$")
 
@@ -63,7 +66,7 @@ def build_config(entry, known_localnets):
     config.update(_ipam(entry))
     config.update(_ranged(entry, "vlan_id", "vlanID", VLAN_RANGE))
     config.update(_ranged(entry, "mtu", "mtu", MTU_RANGE))
-    config["netAttachDefName"] = "{0}/{1}".format(entry["namespace"], entry["name"])
+    config["netAttachDefName"] = nad_ref(entry["namespace"], entry["name"])
     return config
 
 
@@ -73,8 +76,8 @@ def _check_entry(entry):
     unknown = sorted(set(entry) - ENTRY_KEYS)
     if unknown:
         raise MultinetError("unknown keys, expected some of {0}".format(sorted(ENTRY_KEYS)), "network", unknown)
-    _pattern(entry.get("name"), "name", _DNS_SUBDOMAIN, 253)
-    _pattern(entry.get("namespace"), "namespace", _DNS_LABEL, 63)
+    _name(entry.get("name"), "name", dns1123_subdomain_problem)
+    _name(entry.get("namespace"), "namespace", dns1123_label_problem)
     cni_version = entry.get("cni_version", DEFAULT_CNI_VERSION)
     if not isinstance(cni_version, str) or not cni_version:
         raise MultinetError("must be a non-empty string", _field(entry, "cni_version"), cni_version)
@@ -144,10 +147,16 @@ def _check_same_network(config, other_config, other):
                 "network " + config["netAttachDefName"] + " " + key, config.get(key))
 
 
-def _pattern(value, field, pattern, max_length=None):
-    if not isinstance(value, str) or not pattern.match(value) or (max_length and len(value) > max_length):
+def _pattern(value, field, pattern):
+    if not isinstance(value, str) or not pattern.match(value):
         raise MultinetError("invalid name", field, value)
     return value
+
+
+def _name(value, field, problem_of):
+    problem = problem_of(value) if isinstance(value, str) else "must be a string"
+    if problem:
+        raise MultinetError("invalid name: " + problem, field, value)
 
 
 def _field(entry, key):
@@ -155,4 +164,4 @@ def _field(entry, key):
 
 
 def _key(entry):
-    return "{0}/{1}".format(entry.get("namespace"), entry.get("name"))
+    return nad_ref(entry.get("namespace"), entry.get("name"))

@@ -6,22 +6,38 @@
 Pure: no Ansible, no I/O. The parse follows OVN-K's conversion of a MultiNetworkPolicy into a
 NetworkPolicy (``convertMultiNetPolicyToNetPolicy``), not the NetworkPolicy API defaults:
 
-- ``policyTypes`` is read as given: a policy without it isolates nothing, so it has no effect;
-  values other than ``Ingress``/``Egress`` are ignored (OVN-K compares them verbatim).
+- ``policyTypes`` is read as given and only decides which directions the selected pods are
+  isolated in (which default-deny port groups they join): a policy without it isolates nothing.
+  Values other than ``Ingress``/``Egress`` are ignored (OVN-K compares them verbatim).
+- Every ingress and every egress rule becomes allow ACLs whatever ``policyTypes`` say, so a rule
+  in a direction the policy does not isolate still opens a hole once another policy isolates the
+  pod (``base_network_controller_policy.go``: "Consider both ingress and egress rules of the
+  policy regardless of this policy type").
 - ``k8s.v1.cni.cncf.io/policy-for`` is a comma-separated list (spaces removed) of ``<nad>``
   (the policy's own namespace) or ``<ns>/<nad>``; without it the policy applies to no network.
+  The policy applies to a network when it names any NAD of that network: one OVN network (the
+  ``name`` in the NAD config) can have NADs in several namespaces
+  (``base_network_controller_multipolicy.go``, ``shouldApplyMultiPolicy``: ``HasNAD``).
 - A port with a protocol and no number, or with a named (string) port, matches every port of
-  that protocol; a rule with ports never matches ICMP.
+  that protocol; a rule with ports never matches ICMP. A port without protocol is simulated as
+  TCP with a note: the NetworkPolicy API server defaults it, the MultiNetworkPolicy CRD does not,
+  and OVN-K's ``gressPolicy.addPortPolicy`` dereferences it without a nil check.
+- ``endPort`` is dropped unless the caller says the target honours it: the MultiNetworkPolicy
+  API OVN-K vendors (``vendor/github.com/k8snetworkplumbingwg/multi-networkpolicy/.../types.go``,
+  ``MultiNetworkPolicyPort``: ``protocol`` and ``port`` only) cannot carry it, so a range opens
+  its first port only; the policy's notes say so.
 """
 
 import ipaddress
 from dataclasses import dataclass, field
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-
-POLICY_FOR_ANNOTATION = "k8s.v1.cni.cncf.io/policy-for"
-PROTOCOLS = ("TCP", "UDP", "SCTP")
-DIRECTIONS = ("ingress", "egress")
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
+    DIRECTIONS,
+    POLICY_FOR_ANNOTATION,
+    PROTOCOLS,
+    parse_policy_for,
+)
 _POLICY_TYPES = {"Ingress": "ingress", "Egress": "egress"}
 _PEERS_KEY = {"ingress": "from", "egress": "to"}
 _OPERATORS = {
@@ -109,13 +125,26 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Network:
+    """One OVN-K secondary network: its name (the ``name`` in the NAD config) and its NADs."""
+
+    name: str
+    nads: frozenset  # '<ns>/<nad>' of every NAD of the network
+
+    @property
+    def label(self):
+        nads = ", ".join(sorted(self.nads))
+        return nads if self.nads == frozenset((self.name,)) else "{0} (NADs {1})".format(self.name, nads)
+
+
+@dataclass(frozen=True)
 class Policy:
     namespace: str
     name: str
     networks: tuple
     pod_selector: Selector
     isolates: frozenset
-    rules: tuple  # every rule, also of directions the policy does not isolate (OVN-K validates them all)
+    rules: tuple  # every rule, also of directions the policy does not isolate (OVN-K enforces them all)
     notes: tuple = field(default=())
 
     @property
@@ -123,12 +152,11 @@ class Policy:
         return "{0}/{1}".format(self.namespace, self.name)
 
     def applies_to(self, network):
-        return network in self.networks
+        """Whether policy-for names any NAD of ``network`` (a Network)."""
+        return any(nad in network.nads for nad in self.networks)
 
     def rules_for(self, direction):
-        """The rules OVN-K turns into ACLs: only those of a direction the policy isolates."""
-        if direction not in self.isolates:
-            return ()
+        """The rules of a direction OVN-K turns into allow ACLs, whether or not the policy isolates it."""
         return tuple(rule for rule in self.rules if rule.direction == direction)
 
     def selector_peer(self):
@@ -140,18 +168,12 @@ class Policy:
         return None
 
 
-def parse_policy_for(annotation, namespace):
-    """The networks ('<ns>/<nad>') a policy-for annotation names, as OVN-K splits it."""
-    networks = []
-    for entry in annotation.replace(" ", "").split(","):
-        if not entry:
-            continue
-        networks.append(entry if "/" in entry else "{0}/{1}".format(namespace, entry))
-    return tuple(networks)
+def parse_policy(manifest, where="policy", honours_end_port=False):
+    """Parse one MultiNetworkPolicy manifest; MultinetError names the field on bad input.
 
-
-def parse_policy(manifest, where="policy"):
-    """Parse one MultiNetworkPolicy manifest; MultinetError names the field on bad input."""
+    ``honours_end_port``: whether the target's OVN-K reads ``endPort`` (none does up to at least
+    OpenShift 4.18); when not, a range matches its first port only and a note says so.
+    """
     metadata = _mapping(manifest.get("metadata") if isinstance(manifest, dict) else None, where + ".metadata")
     spec = _mapping(manifest.get("spec", {}), where + ".spec")
     namespace = _string(metadata.get("namespace"), where + ".metadata.namespace")
@@ -161,9 +183,11 @@ def parse_policy(manifest, where="policy"):
     if not isinstance(policy_for, str):
         raise MultinetError("must be a string", where + ".metadata.annotations." + POLICY_FOR_ANNOTATION, policy_for)
     isolates, notes = _policy_types(spec.get("policyTypes"), where + ".spec.policyTypes")
+    notes = list(notes)
     rules = []
     for direction in DIRECTIONS:
-        rules.extend(_rules(spec.get(direction), direction, where + ".spec." + direction))
+        rules.extend(_rules(spec.get(direction), direction, where + ".spec." + direction,
+                            _PortReader(honours_end_port, direction, notes)))
     return Policy(
         namespace=namespace,
         name=name,
@@ -171,7 +195,7 @@ def parse_policy(manifest, where="policy"):
         pod_selector=parse_selector(spec.get("podSelector") or {}, where + ".spec.podSelector"),
         isolates=isolates,
         rules=tuple(rules),
-        notes=notes,
+        notes=tuple(notes),
     )
 
 
@@ -212,14 +236,15 @@ def parse_ip_block(data, where):
 
 def _policy_types(value, where):
     if value is None:
-        return frozenset(), ("has no policyTypes, so OVN-K enforces nothing from it",)
+        return frozenset(), ("has no policyTypes, so it isolates nothing (OVN-K does not default them); "
+                             "its rules still allow traffic where another policy isolates",)
     types = _list(value, where)
     ignored = [t for t in types if t not in _POLICY_TYPES]
     notes = ("policyTypes {0!r} ignored (OVN-K reads only 'Ingress' and 'Egress')".format(ignored),) if ignored else ()
     return frozenset(_POLICY_TYPES[t] for t in types if t in _POLICY_TYPES), notes
 
 
-def _rules(value, direction, where):
+def _rules(value, direction, where, read_port):
     rules = []
     for index, rule in enumerate(_list(value or [], where)):
         here = "{0}[{1}]".format(where, index)
@@ -230,7 +255,7 @@ def _rules(value, direction, where):
             direction=direction,
             index=index,
             peers=tuple(_peer(p, "{0}.{1}[{2}]".format(here, _PEERS_KEY[direction], i)) for i, p in enumerate(peers)) or None,
-            ports=tuple(_port(p, "{0}.ports[{1}]".format(here, i)) for i, p in enumerate(ports)) or None,
+            ports=tuple(read_port(p, index, i, "{0}.ports[{1}]".format(here, i)) for i, p in enumerate(ports)) or None,
         ))
     return rules
 
@@ -252,20 +277,37 @@ def _optional_selector(data, where):
     return None if data is None else parse_selector(data, where)
 
 
-def _port(data, where):
-    data = _mapping(data, where)
-    protocol = data.get("protocol") or "TCP"
-    if protocol not in PROTOCOLS:
-        raise MultinetError("protocol must be one of " + ", ".join(PROTOCOLS), where + ".protocol", protocol)
-    port = data.get("port")
-    if port is None or isinstance(port, str):
-        # OVN-K does not resolve named ports: a string port matches every port of the protocol.
-        return PortMatch(protocol=protocol)
-    start = _port_number(port, where + ".port")
-    end = data.get("endPort")
-    if end is not None and _port_number(end, where + ".endPort") < start:
-        raise MultinetError("endPort must not be below port {0}".format(start), where + ".endPort", end)
-    return PortMatch(protocol=protocol, start=start, end=end)
+class _PortReader:
+    """Reads the ports of one direction's rules, adding to ``notes`` what OVN-K reads differently."""
+
+    def __init__(self, honours_end_port, direction, notes):
+        self.honours_end_port = honours_end_port
+        self.direction = direction
+        self.notes = notes
+
+    def __call__(self, data, rule, index, where):
+        data = _mapping(data, where)
+        protocol = data.get("protocol")
+        if protocol is None:
+            self.notes.append("{0}[{1}].ports[{2}] has no protocol: OVN-K does not default it to TCP "
+                              "(gress_policy.go addPortPolicy reads it unchecked), so the cluster may not "
+                              "enforce this policy; simulated as TCP".format(self.direction, rule, index))
+            protocol = "TCP"
+        if protocol not in PROTOCOLS:
+            raise MultinetError("protocol must be one of " + ", ".join(PROTOCOLS), where + ".protocol", protocol)
+        port = data.get("port")
+        if port is None or isinstance(port, str):
+            # OVN-K does not resolve named ports: a string port matches every port of the protocol.
+            return PortMatch(protocol=protocol)
+        start = _port_number(port, where + ".port")
+        end = data.get("endPort")
+        if end is not None and _port_number(end, where + ".endPort") < start:
+            raise MultinetError("endPort must not be below port {0}".format(start), where + ".endPort", end)
+        if end is not None and not self.honours_end_port:
+            self.notes.append("{0}[{1}].ports[{2}] endPort {3} is dropped: OVN-K's MultiNetworkPolicy API has "
+                              "no endPort, so only port {4} opens".format(self.direction, rule, index, end, start))
+            end = None
+        return PortMatch(protocol=protocol, start=start, end=end)
 
 
 def _port_number(value, where):

@@ -19,8 +19,8 @@ description:
     matched to the VM's interface on the network by MAC address or C(eth<index>)."
   - A virt-launcher pod is counted as its VM, with the pod's labels (what a policy selects).
   - Secrets are read only for their networkData key and nothing of them is returned.
-  - With O(intent), also compiles the intent and returns the C(expected) matrix over the same
-    endpoints, with live endpoints named after the intent's workloads.
+  - With O(intent), also returns the C(expected) matrix over the same endpoints, the flows the
+    intent names (read by workload name), with live endpoints named after the intent's workloads.
   - Read-only; supports check mode.
 author:
   - ocpvirt.multinet maintainers (!UNKNOWN)
@@ -56,6 +56,13 @@ options:
         policy with a podSelector or namespaceSelector peer, and the simulation does too.
       - When unset, taken from the intent if given, else from the NAD's C(spec.config)
         (C(subnets) present), else V(false).
+    type: bool
+  target_honours_end_port:
+    description:
+      - Whether the cluster's OVN-Kubernetes honours C(endPort) in MultiNetworkPolicy ports.
+        None does up to at least OpenShift 4.18 (its MultiNetworkPolicy API has no C(endPort)),
+        so a port with C(endPort) opens only its C(port), and the reasons say so.
+      - When unset, taken from the intent's C(target_honours_end_port) if given, else V(false).
     type: bool
   endpoints:
     description:
@@ -132,6 +139,15 @@ network:
   returned: always
   type: str
   sample: llm-demo/llm-demo-localnet-network
+nads:
+  description:
+    - The NADs of the network, C(<namespace>/<nad>), the one given and every NAD the read
+      policies name whose config has the same network C(name) (NADs of one OVN network can live
+      in several namespaces; a policy naming any of them applies).
+  returned: always
+  type: list
+  elements: str
+  sample: [llm-demo/llm-demo-localnet-network]
 ipam:
   description: Whether the network was treated as having IPAM, and RV(ipam_source) says why.
   returned: always
@@ -244,7 +260,11 @@ matrix:
     - {from: tinypod-01, to: tinypod, allowed: true,
        reason: "allowed: egress llm-demo/allow-ipblock-01 egress[0]; ingress llm-demo/allow-ipblock ingress[0]"}
 expected:
-  description: The simulation of the intent's compiled policies over the same endpoints, rows in the same order as RV(matrix).
+  description:
+    - The flows the intent names, over the same endpoints, rows in the same order as RV(matrix).
+    - Read from the intent by name, not by simulating its compiled policies, so a wrong workload
+      address in the intent (compiled into a wrong ipBlock) shows as a pair where RV(matrix) and
+      RV(expected) disagree.
   returned: when O(intent) is given
   type: list
   elements: dict
@@ -254,11 +274,11 @@ expected_policies:
   type: list
   elements: str
 intent_traffic:
-  description: The kinds of traffic the intent mentions, V(icmp) first, then each protocol/port (first port of a range).
+  description: The kinds of traffic the intent mentions, V(icmp) first, then each protocol/port (both ends of a range).
   returned: when O(intent) is given
   type: list
   elements: str
-  sample: [icmp, tcp/22, tcp/8000]
+  sample: [icmp, tcp/22, tcp/8000, tcp/8010]
 warnings_list:
   description: Things a person should know, such as missing KubeVirt APIs, workloads not found, or RV(unresolved) endpoints.
   returned: always
@@ -275,11 +295,26 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions imp
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils import cluster_endpoints as ce
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.attachments import nad_has_ipam, nad_network_name
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_policies
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.guest_network_data import (
+    network_data_from_secret,
+    secret_refs,
+)
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import parse_policy
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_flows import expected_flows
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import Network, parse_policy
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.probes import probe_plan
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
+    ICMP,
+    POLICY_FOR_ANNOTATION,
+    format_port,
+    nad_ref,
+    parse_nad_ref,
+    parse_policy_for,
+)
 
 POLICY = ("MultiNetworkPolicy", "k8s.cni.cncf.io/v1beta1")
 NAD = ("NetworkAttachmentDefinition", "k8s.cni.cncf.io/v1")
@@ -295,9 +330,10 @@ def argspec():
     spec.update(
         network=dict(type="str"),
         namespaces=dict(type="list", elements="str", aliases=["namespace"]),
-        port=dict(type="str", default=ce.ICMP),
+        port=dict(type="str", default=ICMP),
         probe_timeout=dict(type="int", default=2),
         ipam=dict(type="bool"),
+        target_honours_end_port=dict(type="bool"),
         endpoints=dict(type="list", elements="dict", default=[], options=dict(
             name=dict(type="str", required=True), ip=dict(type="str", required=True))),
         intent=dict(type="dict"),
@@ -346,7 +382,7 @@ def resolve_scope(params, intent):
     network = params["network"] or (intent.network if intent else None)
     if network is None:
         raise MultinetError("is required unless intent is given", "network", None)
-    network = "/".join(ce.parse_network(network, intent.namespace if intent else None))
+    network = nad_ref(*parse_nad_ref(network, intent.namespace if intent else None))
     if intent and network != intent.network:
         raise MultinetError("differs from the intent's network " + intent.network, "network", network)
     namespaces = params["namespaces"] or [intent.namespace if intent else network.split("/", 1)[0]]
@@ -377,11 +413,11 @@ def read_network_data_secrets(cluster, machines):
         namespace = machine["metadata"]["namespace"]
         spec = machine.get("spec") or {}
         spec = (spec.get("template") or {}).get("spec") or spec
-        for name in ce.secret_refs(spec):
+        for name in secret_refs(spec):
             key = "{0}/{1}".format(namespace, name)
             if key not in texts:
                 secret = cluster.get(SECRET, namespace, name)
-                texts[key] = ce.network_data_from_secret(secret) if secret else None
+                texts[key] = network_data_from_secret(secret) if secret else None
     return {key: text for key, text in texts.items() if text}
 
 
@@ -399,46 +435,72 @@ def applicable_policies(manifests, network):
     return result
 
 
-def detect_ipam(cluster, network):
-    namespace, name = network.split("/")
-    ipam = ce.nad_has_ipam(cluster.get(NAD, namespace, name))
+def detect_ipam(nad):
+    ipam = nad_has_ipam(nad)
     return (False, "default") if ipam is None else (ipam, "nad")
 
 
+def resolve_network(cluster, network, nad, manifests):
+    """The OVN network of NAD ``network``: the ``name`` in its config, and among the NADs the read
+    policies name, every one with the same name (OVN-K applies a policy that names any NAD of the
+    network: base_network_controller_multipolicy.go, shouldApplyMultiPolicy)."""
+    name = nad_network_name(nad)
+    nads = {network}
+    if name:
+        for ref in sorted(named_nads(manifests) - nads):
+            if nad_network_name(cluster.get(NAD, *ref.split("/"))) == name:
+                nads.add(ref)
+    return Network(name=name or network, nads=frozenset(nads))
+
+
+def named_nads(manifests):
+    """Every '<ns>/<nad>' the policy-for annotations of manifests name."""
+    return {nad for manifest in manifests
+            for nad in parse_policy_for(str((manifest["metadata"].get("annotations") or {}).get(
+                POLICY_FOR_ANNOTATION, "")), manifest["metadata"]["namespace"])}
+
+
 def intent_traffic(intent):
-    ports = sorted({(p.protocol, p.start) for a in intent.allow for p in a.ports or ()})
-    return [ce.ICMP] + ["{0}/{1}".format(protocol.lower(), start) for protocol, start in ports]
+    """ICMP, then each port the intent names: both ends of a range, so a dropped endPort shows."""
+    ports = sorted({(p.protocol, number) for a in intent.allow for p in a.ports or () for number in (p.start, p.end)})
+    return [ICMP] + [format_port(protocol, number) for protocol, number in ports]
 
 
 def run(module):
     params = module.params
     intent = parse_intent(params["intent"]) if params["intent"] is not None else None
-    network, namespaces, ipam, ipam_source = resolve_scope(params, intent)
+    nad_ref, namespaces, ipam, ipam_source = resolve_scope(params, intent)
     cluster = Cluster(module)
+    nad = cluster.get(NAD, *nad_ref.split("/"))
     if ipam is None:
-        ipam, ipam_source = detect_ipam(cluster, network)
+        ipam, ipam_source = detect_ipam(nad)
     objects = read_cluster(cluster, namespaces, params["read_secrets"])
-    collected = ce.collect_endpoints(network, objects["pods"], objects["vms"], objects["vmis"],
+    network = resolve_network(cluster, nad_ref, nad, objects["policies"])
+    collected = ce.collect_endpoints(network.nads, objects["pods"], objects["vms"], objects["vmis"],
                                      objects["secrets"], [] if intent else params["endpoints"])
     endpoints, warnings = collected["endpoints"], list(cluster.warnings)
     warnings += ["{0} {1}: {2}".format(u["kind"], u["object"], u["reason"]) for u in collected["unresolved"]]
     if intent:
-        aligned = ce.align_with_intent(endpoints, params["intent"], params["endpoints"])
+        aligned = ce.align_with_intent(endpoints, intent, params["endpoints"])
         endpoints, warnings = aligned["endpoints"], warnings + aligned["warnings"]
     live = applicable_policies(objects["policies"], network)
     sim_endpoints = ce.simulation_endpoints(endpoints)
-    port = None if (params["port"] or ce.ICMP).lower() == ce.ICMP else params["port"]
+    port = None if (params["port"] or ICMP).lower() == ICMP else params["port"]
+    end_port = params["target_honours_end_port"]
+    if end_port is None:
+        end_port = intent.target_honours_end_port if intent else False
     result = dict(
-        changed=False, network=network, ipam=ipam, ipam_source=ipam_source, port=port or ce.ICMP,
+        changed=False, network=nad_ref, nads=sorted(network.nads), ipam=ipam, ipam_source=ipam_source,
+        port=port or ICMP,
         endpoints=endpoints, unresolved=collected["unresolved"], warnings_list=warnings,
         policies=["{0}/{1}".format(p["metadata"]["namespace"], p["metadata"]["name"]) for p in live],
-        matrix=simulate(live, network, sim_endpoints, port, ipam),
-        probes=ce.probe_plan(endpoints, port, params["probe_timeout"]),
+        matrix=simulate(live, network, sim_endpoints, port, ipam, end_port),
+        probes=probe_plan(endpoints, port, params["probe_timeout"]),
     )
     if intent:
-        compiled = compile_intent(params["intent"])
+        compiled = compile_policies(intent)
         result.update(
-            expected=simulate(compiled, network, sim_endpoints, port, intent.ipam),
+            expected=expected_flows(intent, endpoints, port),
             expected_policies=[p["metadata"]["name"] for p in compiled],
             intent_traffic=intent_traffic(intent),
         )

@@ -45,7 +45,8 @@ options:
     description:
       - The intent, schema v1. See C(docs/multinetwork_policy.md) in the collection for every key.
       - Keys are C(namespace) (required), C(network) (required, C(<nad>) or C(<ns>/<nad>)), C(name)
-        (the intent name, default the NAD name), C(ipam) (default V(false)), C(default_deny)
+        (the intent name, default the NAD name), C(ipam) (default V(false)),
+        C(target_honours_end_port) (default V(false), so port ranges become single ports), C(default_deny)
         (default V([ingress, egress])), C(workloads), C(endpoints) and C(allow).
       - With O(state=absent) only C(namespace), C(network) and C(name) are read (the rest is not
         validated), so the same intent that created the policies removes them.

@@ -119,7 +119,8 @@ def test_intent_expected_matrix_matches_its_applied_policies_and_drift_shows(lab
     result = run_module(lab_kubeconfig, intent=intent, port="tcp/22")
     assert result.get("failed") is not True, result
     assert [e["name"] for e in result["endpoints"]] == ["a", "b", "tinypod-02", "gateway"]
-    assert result["matrix"] == result["expected"]
+    assert allowed_pairs(result["matrix"]) == allowed_pairs(result["expected"])
+    assert [(r["from"], r["to"]) for r in result["matrix"]] == [(r["from"], r["to"]) for r in result["expected"]]
     assert allowed_pairs(result["matrix"]) == [("a", "gateway"), ("b", "a")]
     assert result["intent_traffic"] == ["icmp", "tcp/22"]
 
@@ -127,6 +128,42 @@ def test_intent_expected_matrix_matches_its_applied_policies_and_drift_shows(lab
     drifted = run_module(lab_kubeconfig, intent=intent, port="tcp/22")
     differ = [(e["from"], e["to"]) for e, s in zip(drifted["expected"], drifted["matrix"]) if e["allowed"] != s["allowed"]]
     assert differ, "deleting {0} should change the live matrix".format(compiled[0]["metadata"]["name"])
+
+
+def test_a_wrong_workload_address_in_the_intent_shows_as_a_disagreement(lab_kubeconfig, seed_lab, custom):
+    """The intent says a is .99, the pod its selector picks is .91: the applied policies (compiled
+    from the intent) deny b -> a, the intent read by name allows it, so that pair disagrees."""
+    intent = {"namespace": seed_lab, "network": NAD,
+              "workloads": {"a": {"selector": {"app": "tinypod"}, "ips": ["192.168.77.99"]},
+                            "b": {"selector": {"app": "tinypod-01"}, "ips": ["192.168.77.92"]}},
+              "allow": [{"from": "b", "to": "a", "ports": ["tcp/22"]}]}
+    create_policies(custom, seed_lab, compile_intent(intent))
+    result = run_module(lab_kubeconfig, intent=intent, port="tcp/22")
+    assert result.get("failed") is not True, result
+    differ = [(e["from"], e["to"]) for e, s in zip(result["expected"], result["matrix"]) if e["allowed"] != s["allowed"]]
+    assert differ == [("b", "a")]
+    assert "workload a: pod tinypod has 192.168.77.91, the intent says 192.168.77.99" in result["warnings_list"]
+
+
+def test_policy_naming_a_nad_of_the_same_network_in_another_namespace_applies(lab_kubeconfig, lab_api, seed_lab,
+                                                                               custom):
+    """tenant-net here and net-b in another namespace share the network name localnet-cnv; OVN-K
+    applies a policy whose policy-for names either (shouldApplyMultiPolicy: HasNAD)."""
+    core = client.CoreV1Api(lab_api)
+    other = seed_lab + "-b"
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=other)))
+    try:
+        create_localnet_nad(custom, other, "net-b")
+        deny = seed_policies(seed_lab, "multi-network-policy-deny-all.yaml")
+        deny[0]["metadata"]["annotations"]["k8s.v1.cni.cncf.io/policy-for"] = f"{other}/net-b"
+        create_policies(custom, seed_lab, deny)
+        result = run_module(lab_kubeconfig, network=f"{seed_lab}/{NAD}")
+        assert result.get("failed") is not True, result
+        assert result["nads"] == sorted([f"{seed_lab}/{NAD}", f"{other}/net-b"])
+        assert result["policies"] == [f"{seed_lab}/deny-by-default"]
+        assert allowed_pairs(result["matrix"]) == []
+    finally:
+        core.delete_namespace(other)
 
 
 def test_bad_port_fails_naming_the_field(lab_kubeconfig, seed_lab):

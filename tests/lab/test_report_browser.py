@@ -17,6 +17,7 @@ import yaml
 from ansible_collections.ocpvirt.multinet.plugins.module_utils import cluster_endpoints as ce
 from ansible_collections.ocpvirt.multinet.plugins.module_utils import report as rp
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
 
 SEED_INTENT = Path(__file__).resolve().parents[1] / "unit" / "fixtures" / "seed_intent.yml"
@@ -52,7 +53,7 @@ def report_file(tmp_path_factory):
     intent = yaml.safe_load(SEED_INTENT.read_text())
     compiled = compile_intent(intent)
     live = [p for p in compiled if not p["metadata"]["name"].endswith("green-ferret")]
-    aligned = ce.align_with_intent([], intent, extra=[{"name": "internet", "ip": "8.8.8.8"}])
+    aligned = ce.align_with_intent([], parse_intent(intent), extra=[{"name": "internet", "ip": "8.8.8.8"}])
     endpoints = ce.simulation_endpoints(aligned["endpoints"])
     checks = [{"port": port, "expected": simulate(compiled, intent["network"], endpoints, port),
                "simulated": simulate(live, intent["network"], endpoints, port)} for port in ("icmp", "tcp/22")]

@@ -3,8 +3,16 @@ import json
 
 import pytest
 
+from ansible_collections.ocpvirt.multinet.plugins.module_utils import attachments as att
 from ansible_collections.ocpvirt.multinet.plugins.module_utils import cluster_endpoints as ce
+from ansible_collections.ocpvirt.multinet.plugins.module_utils import guest_network_data as gnd
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
+    NETWORK_STATUS_ANNOTATION,
+    NETWORKS_ANNOTATION,
+    VM_NAME_LABEL,
+)
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
 
 NET = ("llm-demo", "llm-demo-localnet-network")
 NET_NAME = "llm-demo/llm-demo-localnet-network"
@@ -13,9 +21,9 @@ NET_NAME = "llm-demo/llm-demo-localnet-network"
 def pod(name, networks=None, status=None, labels=None, phase="Running", namespace="llm-demo", owner=None):
     annotations = {}
     if networks is not None:
-        annotations[ce.NETWORKS_ANNOTATION] = networks if isinstance(networks, str) else json.dumps(networks)
+        annotations[NETWORKS_ANNOTATION] = networks if isinstance(networks, str) else json.dumps(networks)
     if status is not None:
-        annotations[ce.NETWORK_STATUS_ANNOTATION] = json.dumps(status)
+        annotations[NETWORK_STATUS_ANNOTATION] = json.dumps(status)
     meta = {"name": name, "namespace": namespace, "labels": labels or {"app": name}, "annotations": annotations}
     if owner:
         meta["ownerReferences"] = [{"kind": "VirtualMachineInstance", "name": owner}]
@@ -50,29 +58,12 @@ def launcher(vm_name, status=None):
     return pod("virt-launcher-{0}-nml27".format(vm_name),
                [{"name": "llm-demo-localnet-network", "namespace": "llm-demo", "mac": "02:00:a3:00:00:01"}],
                status=status,
-               labels={"kubevirt.io": "virt-launcher", ce.VM_NAME_LABEL: vm_name, "kubevirt.io/domain": vm_name},
+               labels={"kubevirt.io": "virt-launcher", VM_NAME_LABEL: vm_name, "kubevirt.io/domain": vm_name},
                owner=vm_name)
 
 
 def by_name(result):
     return {e["name"]: e for e in result["endpoints"]}
-
-
-# --- parse_network ---------------------------------------------------------------------------
-
-@pytest.mark.parametrize("text, default, expected", [
-    ("ns/nad", None, ("ns", "nad")),
-    ("nad", "pods-ns", ("pods-ns", "nad")),
-    (" ns/nad ", None, ("ns", "nad")),
-])
-def test_parse_network_accepts_qualified_and_defaulted_names(text, default, expected):
-    assert ce.parse_network(text, default) == expected
-
-
-@pytest.mark.parametrize("text", ["", "nad", "a/b/c", "/nad", "ns/", None, 5])
-def test_parse_network_rejects_bad_names_naming_field_and_value(text):
-    with pytest.raises(MultinetError, match=r"^network: must be <namespace>/<nad>"):
-        ce.parse_network(text)
 
 
 # --- pods ------------------------------------------------------------------------------------
@@ -92,7 +83,7 @@ def test_network_status_wins_over_the_request_and_names_the_interface():
     p = pod("p", [{"name": "llm-demo-localnet-network", "ips": ["192.168.77.50/24"]}],
             status=[{"name": "ovn-kubernetes", "interface": "eth0", "ips": ["10.132.0.5"], "default": True},
                     {"name": NET_NAME, "interface": "net1", "ips": ["192.168.77.51"]}])
-    attachment = ce.pod_attachment(p, NET)
+    attachment = att.pod_attachment(p, NET)
     assert attachment["ips"] == ["192.168.77.51"]
     assert attachment["interface"] == "net1"
     assert attachment["source"] == "network-status"
@@ -142,14 +133,14 @@ def test_seed_vm_address_comes_from_cloud_init_eth0_and_its_launcher_is_not_coun
     assert endpoint["name"] == "gold" and endpoint["kind"] == "vm"
     assert endpoint["ip"] == "192.168.77.71"
     assert endpoint["source"] == "cloud-init"
-    assert endpoint["labels"][ce.VM_NAME_LABEL] == "gold"
+    assert endpoint["labels"][VM_NAME_LABEL] == "gold"
     assert endpoint["pod"] == "virt-launcher-gold-nml27"
     assert endpoint["running"] is True
 
 
 def test_stopped_vm_gets_the_labels_kubevirt_will_give_its_launcher():
     [endpoint] = ce.collect_endpoints(NET_NAME, vms=[vm("gold", labels={"tier": "db"})])["endpoints"]
-    assert endpoint["labels"] == {"tier": "db", ce.VM_NAME_LABEL: "gold", "kubevirt.io": "virt-launcher"}
+    assert endpoint["labels"] == {"tier": "db", VM_NAME_LABEL: "gold", "kubevirt.io": "virt-launcher"}
     assert endpoint["running"] is False and endpoint["pod"] is None
 
 
@@ -197,9 +188,9 @@ def test_base64_network_data():
 def test_network_data_in_a_secret_is_used_and_never_returned():
     volume = {"cloudInitNoCloud": {"networkDataSecretRef": {"name": "nd"}, "userDataSecretRef": {"name": "ud"}}}
     machine = vm("v", volume=volume)
-    assert ce.secret_refs(machine["spec"]["template"]["spec"]) == ["nd"]
+    assert gnd.secret_refs(machine["spec"]["template"]["spec"]) == ["nd"]
     secret = {"data": {"networkdata": base64.b64encode(SEED_NETWORK_DATA.encode()).decode(), "userdata": "c2VjcmV0"}}
-    text = ce.network_data_from_secret(secret)
+    text = gnd.network_data_from_secret(secret)
     result = ce.collect_endpoints(NET_NAME, vms=[machine], secret_network_data={"llm-demo/nd": text})
     [endpoint] = result["endpoints"]
     assert endpoint["ip"] == "192.168.77.71" and endpoint["source"] == "cloud-init-secret"
@@ -213,11 +204,11 @@ def test_secret_of_another_namespace_is_not_used():
 
 
 def test_network_data_from_secret_without_the_key_is_none():
-    assert ce.network_data_from_secret({"data": {"userdata": "eA=="}}) is None
+    assert gnd.network_data_from_secret({"data": {"userdata": "eA=="}}) is None
 
 
 def test_guest_agent_report_wins_over_cloud_init():
-    vmi = {"metadata": {"name": "gold", "namespace": "llm-demo", "labels": {ce.VM_NAME_LABEL: "gold"}},
+    vmi = {"metadata": {"name": "gold", "namespace": "llm-demo", "labels": {VM_NAME_LABEL: "gold"}},
            "spec": vm("gold")["spec"]["template"]["spec"],
            "status": {"interfaces": [{"name": "nic-yellow-duck-37", "ipAddress": "192.168.77.99",
                                       "ipAddresses": ["192.168.77.99", "fe80::1"]}]}}
@@ -286,13 +277,13 @@ def test_outside_host_clashing_with_a_pod_is_an_error():
 
 # --- intent alignment ------------------------------------------------------------------------
 
-INTENT = {
+INTENT = parse_intent({
     "namespace": "llm-demo", "network": "llm-demo-localnet-network",
     "workloads": {"tinypod": {"selector": {"app": "tinypod"}, "ips": ["192.168.77.91"]},
                   "gold-rabbit": {"vm": "gold", "ips": ["192.168.77.71"]},
                   "ghost": {"selector": {"app": "ghost"}, "ips": ["192.168.77.99"]}},
     "endpoints": {"gateway": "192.168.77.1", "internet": {"cidr": "0.0.0.0/0", "except": ["0.0.0.0/8", "192.168.77.0/24"]}},
-}
+})
 
 
 def test_live_endpoints_take_the_intent_workload_names_and_missing_ones_are_added():
@@ -311,7 +302,8 @@ def test_live_endpoints_take_the_intent_workload_names_and_missing_ones_are_adde
 
 def test_workload_matched_by_labels_with_another_address_is_warned_about():
     live = ce.collect_endpoints(NET_NAME, pods=[seed_pod("tinypod", "192.168.77.55")])["endpoints"]
-    aligned = ce.align_with_intent(live, {"namespace": "llm-demo", "workloads": {"tp": {"selector": {"app": "tinypod"}, "ips": ["192.168.77.91"]}}})
+    aligned = ce.align_with_intent(live, parse_intent({"namespace": "llm-demo", "network": "llm-demo-localnet-network",
+                                                       "workloads": {"tp": {"selector": {"app": "tinypod"}, "ips": ["192.168.77.91"]}}}))
     assert [e["name"] for e in aligned["endpoints"]] == ["tp"]
     assert aligned["warnings"] == ["workload tp: pod tinypod has 192.168.77.55, the intent says 192.168.77.91"]
 
@@ -320,7 +312,8 @@ def test_a_workload_selecting_several_pods_names_each_of_them():
     pods = [pod(name, [{"name": "llm-demo-localnet-network", "ips": [ip]}], labels={"app": "web"})
             for name, ip in (("web-1", "192.168.77.11/24"), ("web-2", "192.168.77.12/24"))]
     live = ce.collect_endpoints(NET_NAME, pods=pods)["endpoints"]
-    aligned = ce.align_with_intent(live, {"namespace": "llm-demo", "ipam": True, "workloads": {"web": {"selector": {"app": "web"}}}})
+    aligned = ce.align_with_intent(live, parse_intent({"namespace": "llm-demo", "network": "llm-demo-localnet-network",
+                                                       "ipam": True, "workloads": {"web": {"selector": {"app": "web"}}}}))
     assert [e["name"] for e in aligned["endpoints"]] == ["web[web-1]", "web[web-2]"]
 
 
@@ -355,46 +348,26 @@ def test_representative_ip_errors_name_the_cidr(cidr, excepts):
 ])
 def test_nad_has_ipam_reads_the_cni_config(config, expected):
     text = config if isinstance(config, str) else json.dumps(config)
-    assert ce.nad_has_ipam({"spec": {"config": text}}) is expected
+    assert att.nad_has_ipam({"spec": {"config": text}}) is expected
 
 
-# --- probes ----------------------------------------------------------------------------------
-
-PROBE_EPS = [
-    {"name": "tinypod", "kind": "pod", "namespace": "llm-demo", "pod": "tinypod", "running": True,
-     "ip": "192.168.77.91", "cidr": "192.168.77.91/24", "interface": "net1"},
-    {"name": "gold", "kind": "vm", "namespace": "llm-demo", "pod": "virt-launcher-gold-x", "running": True, "ip": "192.168.77.71"},
-    {"name": "idle", "kind": "pod", "namespace": "llm-demo", "pod": "idle", "running": False, "ip": "192.168.77.94"},
-    {"name": "ghost", "kind": "pod", "namespace": "llm-demo", "present": False, "pod": None, "running": False, "ip": "192.168.77.99"},
-    {"name": "gateway", "kind": "outside", "ip": "192.168.77.1"},
-    {"name": "internet", "kind": "outside", "ip": "8.8.8.8"},
-]
+def test_pods_on_any_nad_of_one_network_are_endpoints():
+    """NADs of one OVN network can live in several namespaces; pods on any of them share it."""
+    here = seed_pod("tinypod", "192.168.77.91")
+    there = pod("other-pod", [{"name": "net-b", "ips": ["192.168.77.95/24"]}], namespace="other")
+    nads = [NET_NAME, "other/net-b"]
+    names = sorted(e["name"] for e in ce.collect_endpoints(nads, pods=[here, there])["endpoints"])
+    assert names == ["llm-demo/tinypod", "other/other-pod"]
+    assert [e["name"] for e in ce.collect_endpoints(NET_NAME, pods=[here, there])["endpoints"]] == ["tinypod"]
 
 
-def plan_by_pair(port=None):
-    return {(p["from"], p["to"]): p for p in ce.probe_plan(PROBE_EPS, port)}
+def test_nad_network_name_is_the_name_in_its_config():
+    nad = {"spec": {"config": json.dumps({"name": "localnet-cnv", "topology": "localnet"})}}
+    assert att.nad_network_name(nad) == "localnet-cnv"
+    assert att.nad_network_name({"spec": {"config": "not json"}}) is None
+    assert att.nad_network_name(None) is None
 
 
-def test_probe_plan_pings_on_subnet_targets_through_the_network_interface():
-    plan = plan_by_pair()
-    assert plan[("tinypod", "gateway")]["command"] == "ping -c 1 -W 2 -I net1 192.168.77.1"
-    assert plan[("tinypod", "gateway")]["skip"] is None and plan[("tinypod", "gateway")]["pod"] == "tinypod"
-    assert plan[("tinypod", "gold")]["port"] == "icmp"
-
-
-def test_probe_plan_explains_every_pair_it_cannot_probe():
-    plan = plan_by_pair()
-    assert "outside tinypod's subnet" in plan[("tinypod", "internet")]["skip"]
-    assert plan[("gold", "tinypod")]["skip"] == "cannot exec into the guest of vm gold"
-    assert plan[("idle", "tinypod")]["skip"] == "pod idle is not running"
-    assert plan[("ghost", "tinypod")]["skip"] == "ghost is not in the cluster"
-    assert plan[("tinypod", "ghost")]["skip"] == "ghost is not in the cluster"
-    assert all(p["command"] is None for p in plan.values() if p["skip"])
-    assert not any(src in ("gateway", "internet") for src, _dst in plan)
-
-
-def test_probe_plan_connects_for_tcp_and_skips_udp():
-    tcp = plan_by_pair("tcp/22")[("tinypod", "gold")]
-    assert tcp["port"] == "tcp/22" and "nc -z -w 2 192.168.77.71 22" in tcp["command"]
-    assert tcp["command"].startswith('sh -c "')
-    assert plan_by_pair("udp/53")[("tinypod", "gold")]["skip"] == "UDP has no handshake a probe can observe"
+@pytest.mark.parametrize("network", [NET_NAME, NET, [NET_NAME], frozenset([NET_NAME]), frozenset([NET])])
+def test_a_network_is_given_as_one_or_several_nads_in_any_form(network):
+    assert att.network_nads(network) == frozenset([NET])

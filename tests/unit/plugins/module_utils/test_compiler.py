@@ -194,7 +194,7 @@ def test_ipamless_network_compiles_every_address_of_a_workload():
 
 
 def test_peers_with_the_same_ports_share_one_rule_and_ports_are_unioned_per_peer():
-    intent = minimal(allow=[
+    intent = minimal(target_honours_end_port=True, allow=[
         {"from": "a", "to": "b", "ports": ["tcp/22"]},
         {"from": "a", "to": "gateway", "ports": ["tcp/22"]},
         {"from": "a", "to": "c", "ports": ["tcp/22"]},
@@ -213,6 +213,30 @@ def test_peers_with_the_same_ports_share_one_rule_and_ports_are_unioned_per_peer
         {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/24"]}}],
          "ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 8000, "endPort": 8080}]},
     ]
+
+
+def test_ranges_become_single_ports_unless_the_target_honours_end_port():
+    """OVN-K (to at least OpenShift 4.18) drops endPort, which would open 8000 only."""
+    intent = minimal(allow=[{"from": "a", "to": "b", "ports": ["tcp/8000-8002", "udp/53"]}])
+    rule = by_name(compile_intent(intent))["demo-net-allow-a"]["spec"]["egress"][0]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 8000}, {"protocol": "TCP", "port": 8001},
+                             {"protocol": "TCP", "port": 8002}, {"protocol": "UDP", "port": 53}]
+    honoured = by_name(compile_intent(dict(intent, target_honours_end_port=True)))
+    assert honoured["demo-net-allow-a"]["spec"]["egress"][0]["ports"][0] == {
+        "protocol": "TCP", "port": 8000, "endPort": 8002}
+
+
+def test_a_range_wider_than_the_limit_is_refused():
+    with pytest.raises(MultinetError, match=r"^allow\[0\]\.ports\[0\]: range of 33 ports"):
+        compile_intent(minimal(allow=[{"from": "a", "to": "b", "ports": ["tcp/1-33"]}]))
+
+
+def test_every_compiled_port_names_its_protocol():
+    """OVN-K does not default a missing protocol (gress_policy.go dereferences it unchecked)."""
+    intent = minimal(allow=[{"from": "a", "to": ["b", "internet"], "ports": ["tcp/22", "udp/60-61", "sctp/9"]}])
+    ports = [port for policy in compile_intent(intent) for direction in ("ingress", "egress")
+             for rule in policy["spec"].get(direction, []) for port in rule.get("ports", [])]
+    assert ports and all(port["protocol"] in ("TCP", "UDP", "SCTP") for port in ports)
 
 
 def test_every_port_entry_subsumes_specific_ports_for_the_same_peer():
@@ -257,7 +281,7 @@ def test_compile_leaves_the_input_untouched():
 WORKLOAD_NAMES = ["web", "db", "cache", "vm-a", "vm-b", "batch"]
 ENDPOINTS = {"gateway": "192.168.77.1", "dns": "192.168.77.53",
              "internet": {"cidr": "0.0.0.0/0", "except": ["192.168.77.0/24"]}, "lab": "10.10.0.0/16"}
-PORT_SPECS = ["tcp/22", "tcp/80", "tcp/443", "udp/53", "tcp/8000-8080", "sctp/9", "tcp/20-30"]
+PORT_SPECS = ["tcp/22", "tcp/80", "tcp/443", "udp/53", "tcp/8000-8020", "sctp/9", "tcp/20-30"]
 
 
 @st.composite
@@ -355,9 +379,9 @@ def _rule_allows(rules, peers_key, peer, port):
             continue
         if "ports" not in rule:
             return True
-        if port is not None and any(
-                allowed["protocol"] == port[0] and allowed["port"] <= port[1]
-                and allowed.get("endPort", allowed["port"]) >= port[2] for allowed in rule["ports"]):
+        if port is not None and all(any(
+                allowed["protocol"] == port[0] and allowed["port"] <= number <= allowed.get("endPort", allowed["port"])
+                for allowed in rule["ports"]) for number in range(port[1], port[2] + 1)):
             return True
     return False
 

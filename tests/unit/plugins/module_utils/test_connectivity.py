@@ -6,7 +6,7 @@ import time
 import pytest
 import yaml
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import parse_port, simulate
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 
 SEED = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "seed_policies")
@@ -202,6 +202,28 @@ def test_policy_for_selects_the_network(annotation, enforced):
     assert allowed([policy(policy_for=annotation)]) == ([] if enforced else [("db", "web"), ("web", "db")])
 
 
+def test_policy_naming_another_nad_of_the_same_network_applies():
+    """One OVN network (the `name` in the NAD config) can have NADs in several namespaces;
+    OVN-K applies a policy when policy-for names any of them (shouldApplyMultiPolicy: HasNAD)."""
+    network = {"name": "localnet-cnv", "nads": ["ns/net", "other/net-b"]}
+    deny = policy(policy_for="other/net-b")
+    assert allowed([deny], network=network) == []
+    assert allowed([deny], network="ns/net") == [("db", "web"), ("web", "db")]
+    assert allowed([deny], network=["ns/net", "other/net-b"]) == []
+
+
+@pytest.mark.parametrize("network, message", [
+    ({"name": "n", "nads": []}, "network.nads: must be"),
+    ({"name": "n", "nads": ["ns/a", "b"]}, "network.nads[1]: must be '<namespace>/<nad name>' (got 'b')"),
+    ({"nads": ["ns/a"], "vlan": 3}, "network: unknown keys"),
+    ({"name": "", "nads": ["ns/a"]}, "network.name: must be a non-empty string"),
+])
+def test_bad_network_names_the_field(network, message):
+    with pytest.raises(MultinetError) as error:
+        simulate([], network, TWO_PODS)
+    assert str(error.value).startswith(message)
+
+
 def test_bare_nad_name_resolves_in_the_policy_namespace():
     """Pods of namespace 'other' attached to the NAD ns/net: a policy there must name 'ns/net'."""
     pods = [dict(ep, namespace="other") for ep in TWO_PODS]
@@ -232,11 +254,35 @@ def test_policy_selects_only_pods_of_its_namespace():
     assert allowed([deny], endpoints=elsewhere) == [("db", "web")]
 
 
-def test_policy_without_policy_types_enforces_nothing_and_says_so():
+def test_policy_without_policy_types_isolates_nothing_and_says_so():
     spec = {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "10.9.0.0/16"}}]}]}
     rows = simulate([policy(spec=spec)], "ns/net", TWO_PODS)
     assert all(r["allowed"] for r in rows)
-    assert "ns/p has no policyTypes, so OVN-K enforces nothing from it" in rows[0]["reason"]
+    assert "ns/p has no policyTypes, so it isolates nothing" in rows[0]["reason"]
+
+
+def test_policy_without_policy_types_still_opens_holes():
+    """Its rules become allow ACLs; once another policy isolates the pod they matter."""
+    deny = policy(name="deny", spec={"podSelector": {}, "policyTypes": ["Ingress"]})
+    opener = policy(name="open", spec={"podSelector": {"matchLabels": {"app": "db"}},
+                                       "ingress": [{"from": [{"ipBlock": {"cidr": "10.1.0.1/32"}}]}]})
+    assert allowed([deny]) == []
+    assert allowed([deny, opener]) == [("web", "db")]
+
+
+def test_rule_of_a_direction_the_policy_does_not_isolate_still_allows():
+    """The issue's case: P1 (Ingress only) carries an egress rule to db, P2 denies all egress of web.
+
+    OVN-K (base_network_controller_policy.go, "Consider both ingress and egress rules of the
+    policy regardless of this policy type") builds P1's egress ACL, so web still reaches db.
+    """
+    p1 = policy(name="p1", spec={"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Ingress"],
+                                 "egress": [{"to": [{"ipBlock": {"cidr": "10.1.0.2/32"}}]}]})
+    p2 = policy(name="p2", spec={"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Egress"]})
+    rows = simulate([p1, p2], "ns/net", TWO_PODS)
+    web_to_db = next(r for r in rows if (r["from"], r["to"]) == ("web", "db"))
+    assert web_to_db["allowed"] and "egress ns/p1 egress[0]" in web_to_db["reason"]
+    assert allowed([p2]) == [("db", "web")]
 
 
 def test_unknown_policy_type_is_ignored_like_ovn_k():
@@ -280,7 +326,9 @@ def test_ipv4_block_never_matches_ipv6_endpoint():
 
 
 def test_empty_from_admits_every_peer():
-    assert sources_reaching_db([ingress_from([])]) == ["h1", "h2", "v6", "web"]
+    """Every IPv4 peer on an IPAM-less network (OVN-K's allIPsMatch is "ip4" there); every peer with IPAM."""
+    assert sources_reaching_db([ingress_from([])]) == ["h1", "h2", "web"]
+    assert sources_reaching_db([ingress_from([])], ipam=True) == ["h1", "h2", "v6", "web"]
 
 
 # --- ports ---------------------------------------------------------------------------------------
@@ -294,8 +342,8 @@ ANYONE = [{"ipBlock": {"cidr": "10.0.0.0/8"}}]
     ([{"port": 22}], "tcp/23", False),
     ([{"protocol": "UDP", "port": 53}], "udp/53", True),
     ([{"protocol": "SCTP"}], "sctp/9", True),  # no port: every port of the protocol
-    ([{"protocol": "TCP", "port": 8000, "endPort": 8080}], "tcp/8080", True),
-    ([{"protocol": "TCP", "port": 8000, "endPort": 8080}], "tcp/8081", False),
+    ([{"protocol": "TCP", "port": 8000, "endPort": 8080}], "tcp/8000", True),
+    ([{"protocol": "TCP", "port": 8000, "endPort": 8080}], "tcp/8080", False),  # endPort dropped by OVN-K
     ([{"port": "ssh"}], "tcp/443", True),  # OVN-K: a named port is every port
     ([{"port": "ssh"}], "udp/443", False),
     ([{"port": 22}], None, False),  # a rule with ports never matches ICMP
@@ -303,6 +351,54 @@ ANYONE = [{"ipBlock": {"cidr": "10.0.0.0/8"}}]
 ])
 def test_ports(ports, port, expected):
     assert ("h1" in sources_reaching_db([ingress_from(ANYONE, ports=ports)], port=port)) is expected
+
+
+def test_end_port_opens_only_port_unless_the_target_honours_it():
+    """OVN-K's vendored MultiNetworkPolicyPort has protocol and port only: endPort is dropped."""
+    ranged = [ingress_from([], ports=[{"protocol": "TCP", "port": 8000, "endPort": 8080}])]
+    assert ("web", "db") in allowed(ranged, port="tcp/8000")
+    assert ("web", "db") not in allowed(ranged, port="tcp/8080")
+    assert ("web", "db") in allowed(ranged, port="tcp/8080", target_honours_end_port=True)
+    rows = simulate(ranged, "ns/net", TWO_PODS, port="tcp/8080")
+    assert "ns/p ingress[0].ports[0] endPort 8080 is dropped" in rows[0]["reason"]
+
+
+def test_port_without_protocol_is_flagged():
+    """The MNP CRD does not default protocol and OVN-K reads it unchecked (gress_policy.go)."""
+    rows = simulate([ingress_from([], ports=[{"port": 22}])], "ns/net", TWO_PODS, port="tcp/22")
+    web_to_db = next(r for r in rows if (r["from"], r["to"]) == ("web", "db"))
+    assert web_to_db["allowed"]
+    assert "ns/p ingress[0].ports[0] has no protocol: OVN-K does not default it to TCP" in web_to_db["reason"]
+
+
+V6_PODS = [
+    {"name": "web6", "ip": "fd00::1", "namespace": "ns", "labels": {"app": "web"}},
+    {"name": "db", "ip": "10.1.0.2", "namespace": "ns", "labels": {"app": "db"}},
+    {"name": "web4", "ip": "10.1.0.1", "namespace": "ns", "labels": {"app": "web"}},
+]
+
+
+def test_rule_without_peers_matches_ipv4_only_on_an_ipam_less_network():
+    """gress_policy.go allIPsMatch: no IP mode configured (no subnets) falls back to "ip4"."""
+    open_db = ingress_from([])
+    assert ("web4", "db") in allowed([open_db], endpoints=V6_PODS)
+    assert ("web6", "db") not in allowed([open_db], endpoints=V6_PODS)
+    rows = simulate([open_db], "ns/net", V6_PODS)
+    assert "rules without peers match IPv4 only on an IPAM-less network" in rows[0]["reason"]
+    assert ("web6", "db") in allowed([open_db], endpoints=V6_PODS, ipam=True)
+    v6_block = ingress_from([{"ipBlock": {"cidr": "fd00::/64"}}])
+    assert ("web6", "db") in allowed([v6_block], endpoints=V6_PODS)
+
+
+def test_server_with_egress_deny_all_still_answers_allowed_connections():
+    """Rule ACLs are allow-related (gress_policy.go buildLocalPodACLs), and OVN lets the reply
+    direction of a committed connection pass before any ACL, also after-LB ones (ovn-northd(8),
+    ls_in_acl priority-65532 flows, reg0[17]): so db, isolated for egress with no egress rule,
+    still answers web; what it cannot do is initiate."""
+    deny_db_egress = policy(name="deny-egress", spec={"podSelector": {"matchLabels": {"app": "db"}},
+                                                      "policyTypes": ["Egress"]})
+    open_db = ingress_from([{"ipBlock": {"cidr": "10.1.0.1/32"}}])
+    assert allowed([deny_db_egress, open_db]) == [("web", "db")]
 
 
 def test_port_named_in_the_denial_reason():
@@ -361,7 +457,10 @@ def test_selector_peers_never_match_outside_hosts():
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"network": "net"}, "network: must be '<namespace>/<nad name>' (got 'net')"),
-    ({"port": "tcp/0"}, "port: must be '<tcp|udp|sctp>/<1-65535>', or 'icmp' or null for ICMP (got 'tcp/0')"),
+    ({"port": "tcp/0"}, "port: must be '<tcp|udp|sctp>/<1-65535>', or 'icmp' or null for ICMP: ports must be "
+                        "between 1 and 65535 (got 'tcp/0')"),
+    ({"port": "tcp/80-81"}, "port: must be '<tcp|udp|sctp>/<1-65535>', or 'icmp' or null for ICMP: one port, "
+                            "not a range (got 'tcp/80-81')"),
     ({"port": "icmp/8"}, "port: must be"),
     ({"port": 22}, "port: must be"),
     ({"endpoints": [{"name": "a", "ip": "300.1.1.1"}]}, "endpoints[0].ip: must be an IP address (got '300.1.1.1')"),
@@ -382,12 +481,6 @@ def test_bad_input_names_field_and_value(kwargs, message):
     with pytest.raises(MultinetError) as error:
         simulate(**args)
     assert str(error.value).startswith(message)
-
-
-def test_parse_port():
-    assert parse_port("TCP/22") == ("TCP", 22)
-    assert parse_port(None) is None
-    assert parse_port("ICMP") is None
 
 
 # --- scale ---------------------------------------------------------------------------------------

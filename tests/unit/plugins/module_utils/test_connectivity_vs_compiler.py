@@ -12,7 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import parse_port, simulate
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_flows import expected_flows
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import parse_traffic
 
 NAMESPACE = "ns"
 WORKLOAD_IPS = ["10.0.0.{0}".format(i) for i in range(1, 7)]
@@ -20,8 +23,8 @@ HOST_IPS = ["192.168.0.{0}".format(i) for i in range(1, 5)]
 # A CIDR endpoint and the address that stands for it in the simulation.
 INTERNET = {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/24", "192.168.0.0/30"]}
 INTERNET_HOST = "8.8.8.8"
-PORT_CHOICES = [None, ["tcp/22"], ["udp/53"], ["tcp/8000-8080", "tcp/22"], ["sctp/9"]]
-TRAFFIC = [None, "tcp/22", "udp/53", "tcp/8080", "tcp/9000", "sctp/9"]
+PORT_CHOICES = [None, ["tcp/22"], ["udp/53"], ["tcp/8070-8090", "tcp/22"], ["sctp/9"]]
+TRAFFIC = [None, "tcp/22", "udp/53", "tcp/8080", "tcp/8090", "tcp/9000", "sctp/9"]
 
 
 @st.composite
@@ -52,6 +55,7 @@ def intents(draw):
         "namespace": NAMESPACE,
         "network": "net",
         "ipam": draw(st.booleans()),
+        "target_honours_end_port": draw(st.booleans()),
         "default_deny": draw(st.sampled_from([["ingress", "egress"], ["ingress"], ["egress"], []])),
         "workloads": workloads,
         "endpoints": endpoints,
@@ -74,7 +78,7 @@ class Oracle:
 
     def __init__(self, intent, traffic):
         self.intent = intent
-        self.traffic = parse_port(traffic)
+        self.traffic = parse_traffic(traffic)
         self.entries = [(e["from"], _as_list(e["to"]), e.get("ports")) for e in intent["allow"]]
         named = {"egress": {e[0] for e in self.entries}, "ingress": {t for e in self.entries for t in e[1]}}
         self.isolated = {
@@ -136,11 +140,24 @@ def _as_list(value):
 @given(intent=intents(), traffic=st.sampled_from(TRAFFIC))
 def test_simulated_compiled_policies_equal_the_intent(intent, traffic):
     endpoints = simulation_endpoints(intent)
-    rows = simulate(compile_intent(intent), NAMESPACE + "/net", endpoints, port=traffic, ipam=intent["ipam"])
+    rows = simulate(compile_intent(intent), NAMESPACE + "/net", endpoints, port=traffic, ipam=intent["ipam"],
+                    target_honours_end_port=intent["target_honours_end_port"])
     oracle = Oracle(intent, traffic)
     expected = {(r["from"], r["to"]) for r in rows if oracle.allowed(r["from"], r["to"])}
     simulated = {(r["from"], r["to"]) for r in rows if r["allowed"]}
     assert simulated == expected, [r for r in rows if ((r["from"], r["to"]) in expected) != r["allowed"]]
+
+
+@settings(max_examples=100, deadline=None)
+@given(intent=intents(), traffic=st.sampled_from(TRAFFIC))
+def test_expected_flows_read_by_name_equal_the_oracle_when_addresses_are_right(intent, traffic):
+    """intent_flows reads the intent by name (the report's Expected); with the right addresses
+    it must agree with the oracle, which reads it by address like the compiled ipBlocks."""
+    endpoints = [dict(e, kind="pod", workload=e["name"]) if "namespace" in e else dict(e, kind="outside")
+                 for e in simulation_endpoints(intent)]
+    rows = expected_flows(parse_intent(intent), endpoints, traffic)
+    oracle = Oracle(intent, traffic)
+    assert [r for r in rows if oracle.allowed(r["from"], r["to"]) != r["allowed"]] == []
 
 
 def test_oracle_reads_the_seed_intent_like_the_seed_observed():

@@ -147,7 +147,7 @@ def test_ipam_network_accepts_workloads_without_ips():
     (["udp/1-65535"], [("UDP", 1, 65535)]),
 ])
 def test_ports_are_normalised(specs, expected):
-    intent = parse_intent(with_changes((["allow", 0, "ports"], specs)))
+    intent = parse_intent(with_changes((["allow", 0, "ports"], specs), (["target_honours_end_port"], True)))
 
     assert intent.allow[0].ports == tuple(PortRange(*port) for port in expected)
 
@@ -269,6 +269,10 @@ ERRORS = [
     ("port zero", [(["allow", 0, "ports"], ["tcp/0"])], "allow[0].ports[0]", "tcp/0"),
     ("port above 65535", [(["allow", 0, "ports"], ["udp/1-65536"])], "allow[0].ports[0]", "udp/1-65536"),
     ("range start after end", [(["allow", 0, "ports"], ["tcp/9000-8000"])], "allow[0].ports[0]", "tcp/9000-8000"),
+    ("range wider than the expansion limit", [(["allow", 0, "ports"], ["tcp/22", "tcp/8000-8032"])],
+     "allow[0].ports[1]", "tcp/8000-8032"),
+    ("target_honours_end_port not a boolean", [(["target_honours_end_port"], "yes")], "target_honours_end_port",
+     "yes"),
     ("ports not a list", [(["allow", 0, "ports"], "tcp/22")], "allow[0].ports", "tcp/22"),
 ]
 
@@ -322,3 +326,20 @@ def test_single_problem_keeps_field_and_value():
 
     assert (caught.value.field, caught.value.value) == ("ipam", "no")
     assert str(caught.value) == "ipam: must be a boolean (got 'no')"
+
+
+def test_wide_range_is_refused_naming_the_limit_and_the_way_out():
+    """OVN-K's MultiNetworkPolicy API has no endPort (vendored multi-networkpolicy types.go)."""
+    with pytest.raises(IntentError) as caught:
+        parse_intent(with_changes((["allow", 0, "ports"], ["tcp/8000-8080"])))
+    message = str(caught.value)
+    assert message.startswith("allow[0].ports[0]: range of 81 ports")
+    assert "at most 32" in message and "target_honours_end_port: true" in message
+    assert "'tcp/8000-8080'" in message
+
+
+def test_range_up_to_the_limit_is_accepted_and_wide_ones_when_the_target_honours_end_port():
+    assert parse_intent(with_changes((["allow", 0, "ports"], ["tcp/8000-8031"]))).allow[0].ports[0].end == 8031
+    honoured = parse_intent(with_changes((["allow", 0, "ports"], ["tcp/8000-8080"]),
+                                         (["target_honours_end_port"], True)))
+    assert honoured.target_honours_end_port and honoured.allow[0].ports[0].end == 8080

@@ -7,7 +7,6 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import Mul
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import (
     parse_ip_block,
     parse_policy,
-    parse_policy_for,
     parse_selector,
 )
 
@@ -16,14 +15,9 @@ def manifest(spec, annotations=None):
     return {"metadata": {"name": "p", "namespace": "ns", "annotations": annotations or {}}, "spec": spec}
 
 
-@pytest.mark.parametrize("annotation, networks", [
-    ("net", ("ns/net",)),
-    ("other/net", ("other/net",)),
-    (" a , other/b ,", ("ns/a", "other/b")),
-    ("", ()),
-])
-def test_policy_for(annotation, networks):
-    assert parse_policy_for(annotation, "ns") == networks
+def test_policy_for_names_the_policy_networks():
+    policy = parse_policy(manifest({}, {"k8s.v1.cni.cncf.io/policy-for": " a , other/b ,"}))
+    assert policy.networks == ("ns/a", "other/b")
 
 
 def test_policy_types_as_written():
@@ -32,9 +26,11 @@ def test_policy_types_as_written():
     assert missing.isolates == frozenset() and "no policyTypes" in missing.notes[0]
 
 
-def test_rules_of_unisolated_direction_are_kept_for_validation_but_not_enforced():
+def test_rules_of_unisolated_direction_are_enforced_regardless_of_policy_types():
+    """OVN-K builds allow ACLs for every rule (base_network_controller_policy.go)."""
     policy = parse_policy(manifest({"policyTypes": ["Ingress"], "egress": [{"to": [{"podSelector": {}}]}]}))
-    assert policy.rules_for("egress") == ()
+    assert policy.isolates == frozenset({"ingress"})
+    assert [rule.label for rule in policy.rules_for("egress")] == ["egress[0]"]
     assert policy.selector_peer() == "egress[0].to[0]"
 
 
@@ -43,11 +39,16 @@ def test_empty_peers_and_ports_mean_everything():
     assert rule.peers is None and rule.ports is None and rule.admits(None)
 
 
-def test_ports_default_to_tcp_and_honour_end_port():
+def test_ports_default_to_tcp_and_end_port_only_when_honoured():
     spec = {"policyTypes": ["Ingress"], "ingress": [{"ports": [{"port": 80, "endPort": 90}, {"port": "http"}]}]}
-    rule = parse_policy(manifest(spec)).rules[0]
+    rule = parse_policy(manifest(spec), honours_end_port=True).rules[0]
     assert rule.admits(("TCP", 85)) and not rule.admits(("UDP", 85)) and not rule.admits(None)
     assert rule.ports[1].start is None  # a named port: every TCP port
+    dropped = parse_policy(manifest({"policyTypes": ["Ingress"],
+                                     "ingress": [{"ports": [{"protocol": "TCP", "port": 80, "endPort": 90}]}]}))
+    assert dropped.rules[0].admits(("TCP", 80)) and not dropped.rules[0].admits(("TCP", 85))
+    assert dropped.notes == ("ingress[0].ports[0] endPort 90 is dropped: OVN-K's MultiNetworkPolicy API has no "
+                             "endPort, so only port 80 opens",)
 
 
 def test_ip_block_except_and_family():
@@ -82,3 +83,9 @@ def test_bad_manifest_names_the_field(spec, message):
 def test_missing_namespace_is_an_error():
     with pytest.raises(MultinetError, match=r"^policies\[3\].metadata.namespace: must be a non-empty string"):
         parse_policy({"metadata": {"name": "p"}, "spec": {}}, "policies[3]")
+
+
+def test_port_without_protocol_is_read_as_tcp_with_a_note():
+    policy = parse_policy(manifest({"policyTypes": ["Ingress"], "ingress": [{"ports": [{"port": 22}]}]}))
+    assert policy.rules[0].admits(("TCP", 22))
+    assert policy.notes[0].startswith("ingress[0].ports[0] has no protocol: OVN-K does not default it to TCP")
