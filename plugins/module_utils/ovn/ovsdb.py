@@ -24,6 +24,11 @@ SET_COLUMNS = {
 # Optional scalars (min 0, max 1): an empty set means unset.
 OPTIONAL_COLUMNS = {"ACL": ("name", "severity", "meter")}
 BRIDGE_MAPPINGS_KEY = "ovn-bridge-mappings"
+# One ovn-nbctl transaction listing every table (one JSON document per line, in this order),
+# and the Open_vSwitch external_ids where ovn-controller reads its bridge mappings.
+NB_COMMAND = ["ovn-nbctl", "--format=json"] + [word for index, table in enumerate(NB_TABLES)
+                                               for word in (["--"] if index else []) + ["list", table]]
+OVS_COMMAND = ["ovs-vsctl", "--format=json", "--columns=external_ids", "list", "Open_vSwitch"]
 
 
 def decode(value):
@@ -66,6 +71,15 @@ def parse_nb(listings):
         raise MultinetError("needs the listings of " + ", ".join(missing), "listings", sorted(listings))
     return {table: parse_listing(listings[table], table, SET_COLUMNS[table],
                                  OPTIONAL_COLUMNS.get(table, ())) for table in NB_TABLES}
+
+
+def parse_nb_output(text):
+    """{table: rows} from the output of NB_COMMAND."""
+    documents = [line for line in text.splitlines() if line.strip()]
+    if len(documents) != len(NB_TABLES):
+        raise MultinetError("must print {0} JSON listings, one per line".format(len(NB_TABLES)),
+                            " ".join(NB_COMMAND), text[:80])
+    return parse_nb(dict(zip(NB_TABLES, documents)))
 
 
 def bridge_mappings(text):

@@ -70,3 +70,14 @@ def test_missing_table_is_named():
     del partial["ACL"]
     with pytest.raises(MultinetError, match="needs the listings of ACL"):
         ovsdb.parse_nb(partial)
+
+
+def test_nb_command_output_one_listing_per_line():
+    assert ovsdb.NB_COMMAND[:4] == ["ovn-nbctl", "--format=json", "list", "Logical_Switch"]
+    output = "\n".join(json.dumps(json.loads(listings("worker-1")[table])) for table in ovsdb.NB_TABLES) + "\n"
+    assert ovsdb.parse_nb_output(output) == ovsdb.parse_nb(listings("worker-1"))
+
+
+def test_nb_command_output_cut_short():
+    with pytest.raises(MultinetError, match="must print 5 JSON listings"):
+        ovsdb.parse_nb_output(json.dumps(json.loads(listings("worker-1")["ACL"])))
