@@ -6,7 +6,7 @@
 DOCUMENTATION = r"""
 module: ovn_policy_info
 short_description: What OVN-Kubernetes really made of each MultiNetworkPolicy of a localnet network
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - For one OVN-Kubernetes localnet secondary network, reads the Northbound database of every
     node (OpenShift 4.14+ runs one OVN zone per node, held by that node's C(ovnkube-node) pod)
