@@ -222,7 +222,9 @@ def run(module):
     namespaces = sorted({key.split("/")[0] for key in network["nads"]} | {p["metadata"]["namespace"] for p in policies})
     workload_pods = [pod for namespace in namespaces for pod in reader.list(POD, namespace)]
     cluster = reader.get(NETWORK_CONFIG, "cluster")
-    enabled = True if cluster is None else bool((cluster.get("spec") or {}).get("useMultiNetworkPolicy"))
+    if cluster is None:
+        reader.warnings.append("the Network operator config `cluster` could not be read: useMultiNetworkPolicy not checked")
+    enabled = cluster is None or bool((cluster.get("spec") or {}).get("useMultiNetworkPolicy"))
     zones, ovnkube_pods, node_findings = read_zones(reader, params)
     view = policy_map.inspect_network(network, zones, policies, workload_pods, enabled)
     if any(not policy["port_groups"] for policy in view["policies"]):

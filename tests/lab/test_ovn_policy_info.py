@@ -105,13 +105,18 @@ def test_seed_cnv_stage_mapped_back(lab_kubeconfig, custom, core, lab_namespace,
     mapped_on_worker_0(network)
     target = f"{lab_namespace}/{seed.NAD_NAME}"
 
+    seen = {}
+
     def ready():
-        result = run_module(lab_kubeconfig, network=target)
+        result = seen["last"] = run_module(lab_kubeconfig, network=target)
         policies = {p["name"]: p for p in result.get("policies", [])}
         done = all(own_acls(policies.get(name, {"acls": []})) == seed_acls(lab_namespace, network, name)
                    and workloads(policies[name]) == EXPECTED_PODS[name] for name in EXPECTED_PODS)
         return result if done else None
-    result = wait_for("the seed's ACLs read back from every node", ready, timeout=120)
+    try:
+        result = wait_for("the seed's ACLs read back from every node", ready, timeout=120)
+    except pytest.fail.Exception:
+        pytest.fail("the module never returned the seed's ACLs; last result:\n" + json.dumps(seen.get("last"), indent=1))
     policies = {p["name"]: p for p in result["policies"]}
 
     cnv_01 = policies["allow-ipblock-cnv-01"]
