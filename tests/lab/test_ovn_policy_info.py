@@ -100,6 +100,9 @@ def test_seed_cnv_stage_mapped_back(lab_kubeconfig, custom, core, lab_namespace,
     refused = seed.load("allow-specific-pods.yaml")
     for policy in policy_manifests(lab_namespace) + refused:
         policy["metadata"]["namespace"] = lab_namespace
+        annotations = policy["metadata"]["annotations"]
+        if "/" in annotations[ovnk.POLICY_FOR_ANNOTATION]:  # deny-by-default names llm-demo/<nad>
+            annotations[ovnk.POLICY_FOR_ANNOTATION] = f"{lab_namespace}/{seed.NAD_NAME}"
         custom.create_namespaced_custom_object("k8s.cni.cncf.io", "v1beta1", lab_namespace, "multi-networkpolicies",
                                                policy)
     mapped_on_worker_0(network)
