@@ -90,7 +90,7 @@ def bridge_mappings(text):
         raise MultinetError("must hold one Open_vSwitch row with external_ids", "Open_vSwitch", text[:80])
     mappings = {}
     for pair in rows[0]["external_ids"].get(BRIDGE_MAPPINGS_KEY, "").split(","):
-        network, _, bridge = pair.strip().partition(":")
-        if network:
+        network, separator, bridge = pair.strip().partition(":")
+        if network and separator:
             mappings[network] = bridge
     return mappings

@@ -123,7 +123,7 @@ def acl_origin(acl):
 
 def _ip_block_peers(rule, direction):
     """[(position among all peers, ipBlock)] in the order OVN-K numbers ip-block-index."""
-    _, peers_key, _ = PEERS[direction]
+    peers_key = PEERS[direction][1]
     return [(position, peer["ipBlock"]) for position, peer in enumerate(rule.get(peers_key) or [])
             if peer.get("ipBlock")]
 
@@ -140,7 +140,7 @@ def describe_acl(acl, port_group, policy, nodes):
              "priority": acl["priority"], "match": acl["match"], "action": acl["action"],
              "port_group": port_group, "nodes": nodes, "rule": None, "rule_spec": None, "ip_block": None}
     if origin.get("type") == "rule":
-        section, peers_key, _ = PEERS[origin["direction"]]
+        section, peers_key = PEERS[origin["direction"]][:2]
         rule = _rule(policy, origin["direction"], origin["index"])
         entry["rule"] = "spec.{0}[{1}]".format(section, origin["index"])
         entry["rule_spec"] = rule
@@ -209,7 +209,7 @@ def cidr_findings(policy, acls):
 
 def _selector_peer(policy):
     for direction in PEERS:
-        section, peers_key, _ = PEERS[direction]
+        section, peers_key = PEERS[direction][:2]
         for index, rule in enumerate((policy.get("spec") or {}).get(section) or []):
             for position, peer in enumerate(rule.get(peers_key) or []):
                 if peer.get("podSelector") is not None or peer.get("namespaceSelector") is not None:
