@@ -59,7 +59,7 @@ requirements:
   - python >= 3.9
   - kubernetes >= 24.2.0
 notes:
-  - Needs C(create) on C(pods/exec) in O(ovn_namespace), like C(oc exec) in the seed.
+  - Needs C(create) on C(pods/exec) in O(ovn_namespace), like C(oc exec) in the seed, and C(get) on C(pods/log) to quote the log (else a warning).
   - A node whose C(ovnkube-node) pod cannot be exec'ed is named in RV(findings) and left out;
     the module fails only when no node can be read.
 seealso:
