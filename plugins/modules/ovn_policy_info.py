@@ -160,7 +160,7 @@ from ansible_collections.kubernetes.core.plugins.module_utils.args_common import
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.cluster_endpoints import parse_network
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import parse_nad_ref
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import ovsdb, policy_map
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn_reader import Reader
@@ -215,7 +215,7 @@ def read_logs(reader, params, pods):
 
 def run(module):
     params = module.params
-    nad_key = "/".join(parse_network(params["network"]))
+    nad_key = "/".join(parse_nad_ref(params["network"]))
     reader = Reader(module)
     network = policy_map.network_of(nad_key, reader.list(NAD))
     policies = [p for p in reader.list(POLICY) if policy_map.applies(p, network)]

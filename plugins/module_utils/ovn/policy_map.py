@@ -23,15 +23,14 @@ import json
 import re
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import parse_policy_for
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
+    POLICY_FOR_ANNOTATION, VM_NAME_LABEL, parse_policy_for)
 
 PREFIX = "k8s.ovn.org/"
 NETWORK_KEY = PREFIX + "network"
 TOPOLOGY_KEY = PREFIX + "topology"
 ID_KEY = PREFIX + "id"
 OWNER_KEY = PREFIX + "owner-controller"
-POLICY_FOR = "k8s.v1.cni.cncf.io/policy-for"
-VM_LABEL = "vm.kubevirt.io/name"
 DENY_SUFFIXES = {"ingressDefaultDeny": "Ingress", "egressDefaultDeny": "Egress"}
 PEERS = {"Ingress": ("ingress", "from", "src"), "Egress": ("egress", "to", "dst")}
 _CIDR = r"ip[46]\.{side} == ([0-9a-fA-F.:/]+)"
@@ -66,7 +65,7 @@ def network_of(nad_key, nads):
 def applies(policy, network):
     """policy-for names one of the network's NADs (`nad` or `ns/nad`, comma separated)."""
     meta = policy.get("metadata") or {}
-    annotation = (meta.get("annotations") or {}).get(POLICY_FOR)
+    annotation = (meta.get("annotations") or {}).get(POLICY_FOR_ANNOTATION)
     return bool(annotation) and any(nad in network["nads"]
                                     for nad in parse_policy_for(annotation, meta.get("namespace")))
 
@@ -97,7 +96,7 @@ def workload(port, node, pods_by_key):
     namespace = port["external_ids"].get("namespace") or (parts[1] if len(parts) == 3 else None)
     pod = parts[2] if len(parts) == 3 else None
     labels = ((pods_by_key.get("{0}/{1}".format(namespace, pod)) or {}).get("metadata") or {}).get("labels") or {}
-    return {"port": port["name"], "node": node, "namespace": namespace, "pod": pod, "vm": labels.get(VM_LABEL),
+    return {"port": port["name"], "node": node, "namespace": namespace, "pod": pod, "vm": labels.get(VM_NAME_LABEL),
             "addresses": port.get("addresses") or []}
 
 
