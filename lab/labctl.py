@@ -39,6 +39,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from kubernetes import client, config
 from kubernetes.dynamic import DynamicClient
 
+from simulator import crdsets
+
 LAB_DIR = Path(__file__).resolve().parent
 REPO_DIR = LAB_DIR.parent
 STATE_DIR = Path(os.environ.get("OCPVIRT_LAB_DIR") or REPO_DIR / ".lab").resolve()
@@ -46,6 +48,7 @@ PKI_DIR = STATE_DIR / "pki"
 ETCD_DATA_DIR = STATE_DIR / "etcd-data"
 KUBECONFIG = STATE_DIR / "kubeconfig"
 SETTINGS_FILE = STATE_DIR / "settings.json"
+CRD_SET_FILE = STATE_DIR / "crd-set.txt"  # which CRD set `up` installed, for `status`
 
 CLUSTER_NAME = "ocpvirt-lab"
 SERVICE_CIDR = "10.96.0.0/24"
@@ -406,8 +409,10 @@ def controller_manager_argv(binaries, ports):
             "--leader-elect=false", "--profiling=false"]
 
 
-def simulator_argv():
-    return [sys.executable, "-m", "simulator", "--kubeconfig", str(KUBECONFIG)]
+def simulator_argv(upstream_crds):
+    argv = [sys.executable, "-m", "simulator", "--kubeconfig", str(KUBECONFIG),
+            "--rejected-writes-log", str(log_file("simulator-rejected"))]
+    return argv + (["--upstream-crds", str(upstream_crds)] if upstream_crds else [])
 
 
 # --- health -------------------------------------------------------------------------------
@@ -475,13 +480,10 @@ def server_side_apply(dynamic, document):
                                       field_manager=FIELD_MANAGER, force_conflicts=True)
 
 
-def apply_directory(dynamic, directory):
-    names = []
-    for path, document in yaml_documents(directory):
-        log(f"applying {document['kind']}/{document['metadata']['name']} from {path.relative_to(REPO_DIR)}")
+def apply_documents(dynamic, documents, source):
+    for document in documents:
+        log(f"applying {document['kind']}/{document['metadata']['name']} from {source}")
         server_side_apply(dynamic, document)
-        names.append(document["metadata"]["name"])
-    return names
 
 
 def crds_established(dynamic, names):
@@ -493,17 +495,21 @@ def crds_established(dynamic, names):
     return True
 
 
-def apply_lab_manifests():
-    base, objects = LAB_DIR / "crds" / "base", LAB_DIR / "crds" / "base-objects"
-    if base.is_dir():
-        dynamic = DynamicClient(api_client())
-        crd_names = [n for _, d in yaml_documents(base) if d["kind"] == "CustomResourceDefinition"
-                     for n in [d["metadata"]["name"]]]
-        apply_directory(dynamic, base)
-        wait_until("CRDs to be Established", lambda: crds_established(dynamic, crd_names), "kube-apiserver", 60)
-    if objects.is_dir():
-        # A fresh client: discovery must see the resources the CRDs just added.
-        apply_directory(DynamicClient(api_client()), objects)
+def apply_lab_manifests(upstream):
+    """The base CRDs (upstream where there are, see simulator/crdsets.py), then the base objects."""
+    crds, kept = crdsets.base_crds(upstream)
+    dynamic = DynamicClient(api_client())
+    for crd in crds:
+        own = crd["metadata"]["name"] in kept or upstream is None
+        apply_documents(dynamic, [crd], "lab/crds/base" if own else upstream)
+    names = [crd["metadata"]["name"] for crd in crds]
+    wait_until("CRDs to be Established", lambda: crds_established(dynamic, names), "kube-apiserver", 60)
+    objects = LAB_DIR / "crds" / "base-objects"
+    # A fresh client: discovery must see the resources the CRDs just added.
+    dynamic = DynamicClient(api_client())
+    for path, document in yaml_documents(objects):
+        apply_documents(dynamic, [document], path.relative_to(REPO_DIR))
+    return crdsets.describe(upstream, kept, crdsets.upstream_location())
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -528,9 +534,12 @@ def up():
                               user_name="system:kube-controller-manager")
         start("kube-controller-manager", controller_manager_argv(binaries, ports))
         wait_until("kube-controller-manager /healthz", controller_manager_healthy, "kube-controller-manager")
-        apply_lab_manifests()
+        upstream = crdsets.upstream_dir()
+        crd_set = apply_lab_manifests(upstream)
+        CRD_SET_FILE.write_text(crd_set + "\n")
+        log(f"CRDs: {crd_set}")
         if (LAB_DIR / "simulator" / "__main__.py").exists():
-            start("simulator", simulator_argv(), cwd=LAB_DIR)
+            start("simulator", simulator_argv(upstream), cwd=LAB_DIR)
     print(KUBECONFIG)
 
 
@@ -559,6 +568,8 @@ def status():
     ready = apiserver_ready()
     print(f"{'kube-apiserver /readyz':26} {'ok' if ready else 'failing'}")
     print(f"{'kubeconfig':26} {KUBECONFIG}")
+    if CRD_SET_FILE.exists():
+        print(f"{'CRDs':26} {CRD_SET_FILE.read_text().strip()}")
     return 0 if ready and all(running.values()) else 1
 
 
