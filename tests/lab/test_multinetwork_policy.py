@@ -210,10 +210,11 @@ def test_an_invalid_intent_applies_nothing(lab_kubeconfig, mnp):
 
 
 def _served_end_port(lab_api):
-    crd = client.ApiextensionsV1Api(lab_api).read_custom_resource_definition("multi-networkpolicies.k8s.cni.cncf.io")
-    [served] = [v for v in crd.spec.versions if v.name == VERSION]
-    ports = served.schema.open_apiv3_schema.properties["spec"].properties["ingress"].items.properties["ports"]
-    return "endPort" in ports.items.properties
+    crd = json.loads(client.ApiextensionsV1Api(lab_api).read_custom_resource_definition(
+        "multi-networkpolicies.k8s.cni.cncf.io", _preload_content=False).data)
+    [served] = [v for v in crd["spec"]["versions"] if v["name"] == VERSION]
+    ingress = served["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["ingress"]
+    return "endPort" in ingress["items"]["properties"]["ports"]["items"]["properties"]
 
 
 def test_a_port_range_on_a_schema_without_end_port_changes_nothing_or_is_stored_whole(lab_kubeconfig, lab_api, mnp):
