@@ -536,6 +536,9 @@ def up():
         wait_until("kube-controller-manager /healthz", controller_manager_healthy, "kube-controller-manager")
         upstream = crdsets.upstream_dir()
         crd_set = apply_lab_manifests(upstream)
+        previous = CRD_SET_FILE.read_text().strip() if CRD_SET_FILE.exists() else None
+        if previous != crd_set:  # a running simulator installs the operators' CRDs of the old set
+            stop("simulator")
         CRD_SET_FILE.write_text(crd_set + "\n")
         log(f"CRDs: {crd_set}")
         if (LAB_DIR / "simulator" / "__main__.py").exists():
