@@ -92,7 +92,8 @@ def checked(run, argv):
 
 
 def writes(requests):
-    return sum(count for verb, count in requests.items() if verb not in READ_VERBS)
+    """Requests that may change the cluster: not reads, not server-side dry runs."""
+    return sum(count for verb, count in requests.items() if verb not in READ_VERBS and not verb.endswith(" dryRun"))
 
 
 def measurement(run, requests, process_maxrss_kib, **extra):

@@ -44,6 +44,7 @@ from kubernetes import client, config
 from kubernetes.dynamic import DynamicClient
 
 import dataplane  # lab/dataplane/ (this script's directory is on sys.path)
+from simulator import crdsets
 
 LAB_DIR = Path(__file__).resolve().parent
 REPO_DIR = LAB_DIR.parent
@@ -53,6 +54,7 @@ ETCD_DATA_DIR = STATE_DIR / "etcd-data"
 KUBECONFIG = STATE_DIR / "kubeconfig"
 SETTINGS_FILE = STATE_DIR / "settings.json"
 EXEC_TARGETS_DIR = STATE_DIR / "exec-targets"  # written by the data plane and the simulator (DATAPLANE.md)
+CRD_SET_FILE = STATE_DIR / "crd-set.txt"  # which CRD set `up` installed, for `status`
 
 CLUSTER_NAME = "ocpvirt-lab"
 SERVICE_CIDR = "10.96.0.0/24"
@@ -468,8 +470,10 @@ def kubelet_argv(binaries, ports):
             f"--client-ca-file={PKI_DIR / 'ca.crt'}", f"--exec-targets={EXEC_TARGETS_DIR}"]
 
 
-def simulator_argv():
-    return [sys.executable, "-m", "simulator", "--kubeconfig", str(KUBECONFIG), "--state-dir", str(STATE_DIR)]
+def simulator_argv(upstream_crds):
+    argv = [sys.executable, "-m", "simulator", "--kubeconfig", str(KUBECONFIG), "--state-dir", str(STATE_DIR),
+            "--rejected-writes-log", str(log_file("simulator-rejected"))]
+    return argv + (["--upstream-crds", str(upstream_crds)] if upstream_crds else [])
 
 
 # --- health -------------------------------------------------------------------------------
@@ -541,13 +545,10 @@ def server_side_apply(dynamic, document):
                                       field_manager=FIELD_MANAGER, force_conflicts=True)
 
 
-def apply_directory(dynamic, directory):
-    names = []
-    for path, document in yaml_documents(directory):
-        log(f"applying {document['kind']}/{document['metadata']['name']} from {path.relative_to(REPO_DIR)}")
+def apply_documents(dynamic, documents, source):
+    for document in documents:
+        log(f"applying {document['kind']}/{document['metadata']['name']} from {source}")
         server_side_apply(dynamic, document)
-        names.append(document["metadata"]["name"])
-    return names
 
 
 def crds_established(dynamic, names):
@@ -559,17 +560,21 @@ def crds_established(dynamic, names):
     return True
 
 
-def apply_lab_manifests():
-    base, objects = LAB_DIR / "crds" / "base", LAB_DIR / "crds" / "base-objects"
-    if base.is_dir():
-        dynamic = DynamicClient(api_client())
-        crd_names = [n for _, d in yaml_documents(base) if d["kind"] == "CustomResourceDefinition"
-                     for n in [d["metadata"]["name"]]]
-        apply_directory(dynamic, base)
-        wait_until("CRDs to be Established", lambda: crds_established(dynamic, crd_names), "kube-apiserver", 60)
-    if objects.is_dir():
-        # A fresh client: discovery must see the resources the CRDs just added.
-        apply_directory(DynamicClient(api_client()), objects)
+def apply_lab_manifests(upstream):
+    """The base CRDs (upstream where there are, see simulator/crdsets.py), then the base objects."""
+    crds, kept = crdsets.base_crds(upstream)
+    dynamic = DynamicClient(api_client())
+    for crd in crds:
+        own = crd["metadata"]["name"] in kept or upstream is None
+        apply_documents(dynamic, [crd], "lab/crds/base" if own else upstream)
+    names = [crd["metadata"]["name"] for crd in crds]
+    wait_until("CRDs to be Established", lambda: crds_established(dynamic, names), "kube-apiserver", 60)
+    objects = LAB_DIR / "crds" / "base-objects"
+    # A fresh client: discovery must see the resources the CRDs just added.
+    dynamic = DynamicClient(api_client())
+    for path, document in yaml_documents(objects):
+        apply_documents(dynamic, [document], path.relative_to(REPO_DIR))
+    return crdsets.describe(upstream, kept, crdsets.upstream_location())
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -595,13 +600,19 @@ def up():
                               user_name="system:kube-controller-manager")
         start("kube-controller-manager", controller_manager_argv(binaries, ports))
         wait_until("kube-controller-manager /healthz", controller_manager_healthy, "kube-controller-manager")
-        apply_lab_manifests()
+        upstream = crdsets.upstream_dir()
+        crd_set = apply_lab_manifests(upstream)
+        previous = CRD_SET_FILE.read_text().strip() if CRD_SET_FILE.exists() else None
+        if previous != crd_set:  # a running simulator installs the operators' CRDs of the old set
+            stop("simulator")
+        CRD_SET_FILE.write_text(crd_set + "\n")
+        log(f"CRDs: {crd_set}")
         start("kubelet", kubelet_argv(binaries, ports))
         wait_until("kubelet stand-in /healthz", lambda: kubelet_healthy(ports), "kubelet")
         # Before the simulator: its kubelet plugs pods into the nodes' br-int.
         dataplane.up(STATE_DIR, log)
         if (LAB_DIR / "simulator" / "__main__.py").exists():
-            start("simulator", simulator_argv(), cwd=LAB_DIR)
+            start("simulator", simulator_argv(upstream), cwd=LAB_DIR)
     print(KUBECONFIG)
 
 
@@ -636,6 +647,8 @@ def status():
     ready = apiserver_ready()
     print(f"{'kube-apiserver /readyz':26} {'ok' if ready else 'failing'}")
     print(f"{'kubeconfig':26} {KUBECONFIG}")
+    if CRD_SET_FILE.exists():
+        print(f"{'CRDs':26} {CRD_SET_FILE.read_text().strip()}")
     broken = [c for c, pid in running.items() if not pid] + [f"{c}: {p}" for c, _, p in data_plane if p]
     if broken:
         log(f"degraded: {'; '.join(broken)}")

@@ -26,8 +26,11 @@ def _count_requests():
     original = connectionpool.HTTPConnectionPool.urlopen
 
     def urlopen(self, method, url, *args, **kwargs):
+        # A server-side dry run (dryRun=All: the module checks every write before the first
+        # real one) stores nothing, so it is counted apart from the writes, e.g. "PATCH dryRun".
+        verb = method.upper() + (" dryRun" if "dryRun=All" in url else "")
         with _COUNTING:
-            _REQUESTS[method.upper()] = _REQUESTS.get(method.upper(), 0) + 1
+            _REQUESTS[verb] = _REQUESTS.get(verb, 0) + 1
         return original(self, method, url, *args, **kwargs)
 
     connectionpool.HTTPConnectionPool.urlopen = urlopen

@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+from . import controllers
 from .controllers import ALL_CONTROLLERS
 from .kube import Kube
 from .runtime import run_forever
@@ -16,12 +17,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="simulator", description=__doc__)
     parser.add_argument("--kubeconfig", required=True, help="admin kubeconfig of the lab")
     parser.add_argument("--state-dir", help="the lab's state directory (default: the kubeconfig's)")
+    parser.add_argument("--upstream-crds", help="folder of the upstream CRDs (default: the lab's own)")
+    parser.add_argument("--rejected-writes-log", help="append every write the API server rejects here")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stdout, level=args.log_level,
                         format="%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s")
     logging.getLogger("urllib3").setLevel(logging.ERROR)
-    kube = Kube(args.kubeconfig)
+    kube = Kube(args.kubeconfig, args.rejected_writes_log)
+    controllers.UPSTREAM_CRDS = args.upstream_crds
     logging.getLogger("simulator").info("lab simulator starting %d simulated controllers", len(ALL_CONTROLLERS))
     state_dir = Path(args.state_dir or Path(args.kubeconfig).parent).resolve()
     run_forever([controller(kube, state_dir) for controller in ALL_CONTROLLERS])

@@ -45,3 +45,11 @@ def status_differs(current, desired):
     """True when any key of `desired` differs from `current` (keys absent from desired are ignored)."""
     current = current or {}
     return any(current.get(key) != value for key, value in desired.items())
+
+
+def stamp_updated(previous, desired, now, field="lastUpdated"):
+    """`desired` with `field` set to `now` when anything else differs from `previous`, else
+    the previous stamp (OLM's Subscription status.lastUpdated, required by its schema)."""
+    previous = previous or {}
+    changed = status_differs(previous, desired) or not previous.get(field)
+    return {**desired, field: now if changed else previous[field]}

@@ -8,14 +8,14 @@ import string
 from pathlib import Path
 
 import dataplane
-import yaml
 
+from . import crdsets
 from . import kube as k
 from . import kubelet, kubevirt, nmstate, nodes, olm, openshift, ovn_node_pods, ovnk, ovnk_sync, ovs
 from .conditions import is_true, now_iso, status_differs
 from .runtime import Controller
 
-OPERATOR_CRDS_DIR = Path(__file__).resolve().parent.parent / "crds" / "operators"
+UPSTREAM_CRDS = None  # the upstream CRD folder labctl passes (--upstream-crds); None: the lab's own
 
 
 def kubelet_port(state_dir):
@@ -29,10 +29,16 @@ def random_suffix(length=5):
 
 class StatusWriter(Controller):
     def write_status(self, obj, desired, resource=None):
-        """Patch the status subresource only when something differs; True when written."""
+        """Write the status (kube.update_status) only when something differs; True when written."""
         if not status_differs(obj.get("status"), desired):
             return False
-        self.kube.patch_status(resource or self.primary, obj, desired)
+        resource = resource or self.primary
+        if "observedGeneration" in desired and not self.kube.has_status_subresource(resource):
+            # Without a status subresource a status change is a change of the object, so the
+            # write itself bumps metadata.generation (apiextensions-apiserver
+            # pkg/registry/customresource/strategy.go, PrepareForUpdate): report that generation.
+            desired = {**desired, "observedGeneration": obj["metadata"].get("generation", 1) + 1}
+        self.kube.update_status(resource, obj, desired)
         self.log.info("%s status updated", _name(obj))
         return True
 
@@ -180,7 +186,7 @@ class InstallPlanController(StatusWriter):
         if subscription is None:
             return False
         package_name = subscription["spec"]["name"]
-        crds = load_operator_crds(package_name)
+        crds = crdsets.operator_crds(package_name, UPSTREAM_CRDS)
         for crd in crds:
             if self.kube.create_if_absent(k.CRDS, crd):
                 self.log.info("installed CRD %s for %s", crd["metadata"]["name"], package_name)
@@ -194,14 +200,6 @@ class InstallPlanController(StatusWriter):
             if ref.get("kind") == "Subscription":
                 return self.kube.get(k.SUBSCRIPTIONS, ref["name"], plan["metadata"]["namespace"])
         return None
-
-
-def load_operator_crds(package_name):
-    directory = OPERATOR_CRDS_DIR / package_name
-    documents = []
-    for path in sorted(directory.glob("*.yaml")) if directory.is_dir() else []:
-        documents.extend(d for d in yaml.safe_load_all(path.read_text()) if d)
-    return documents
 
 
 class CSVController(StatusWriter):

@@ -6,12 +6,32 @@ are handled the same way and CRDs that appear later (installed by the OLM simula
 discovery refresh.
 """
 import json
+import threading
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from kubernetes import config
 from kubernetes.client.rest import ApiException
 
 MERGE_PATCH = "application/merge-patch+json"
+WRITES = ("POST", "PUT", "PATCH")
+
+
+def is_rejection(method, status, body):
+    """True when the API server refused a write for what it contained or where it was sent.
+
+    Strict field validation turns fields a schema would prune into 400s; 422 is a schema or
+    validation failure; a 404 without the object's name is a missing route (e.g. a status
+    subresource the CRD does not have). Not rejections: 409 (conflict, already exists), 403
+    (namespace terminating) and a 404 naming the object (it was deleted meanwhile)."""
+    if method not in WRITES or status < 400 or status in (403, 409):
+        return False
+    if status == 404:
+        try:
+            return not (json.loads(body).get("details") or {}).get("name")
+        except ValueError:
+            return True
+    return True
 
 
 @dataclass(frozen=True)
@@ -67,11 +87,19 @@ VMIS = Resource("kubevirt.io", "v1", "virtualmachineinstances", True)
 class Kube:
     """Minimal typed-by-path client; every method is a single API request."""
 
-    def __init__(self, kubeconfig):
+    def __init__(self, kubeconfig, rejected_writes_log=None):
         self.api_client = config.new_client_from_config(config_file=str(kubeconfig))
+        self.rejected_writes_log = rejected_writes_log
+        self._log_lock = threading.Lock()
 
     def _send(self, method, path, *, query=None, body=None, content_type="application/json", timeout=30):
-        """Send one request; return the urllib3 response (not yet read) or raise ApiException."""
+        """Send one request; return the urllib3 response (not yet read) or raise ApiException.
+
+        Writes use strict field validation, so a field the real schema would silently prune
+        is an error; every rejected write is also appended to the rejected-writes log, which
+        the lab tests assert empty."""
+        if method in WRITES:
+            query = {**(query or {}), "fieldValidation": "Strict"}
         method, url, headers, body, _ = self.api_client.param_serialize(
             method, path, query_params=list((query or {}).items()),
             header_params={"Content-Type": content_type, "Accept": "application/json"},
@@ -81,8 +109,15 @@ class Kube:
         if not 200 <= response.status <= 299:
             text = response.data.decode(errors="replace")
             response.release_conn()
+            if self.rejected_writes_log and is_rejection(method, response.status, text):
+                self._record_rejection(method, path, response.status, text)
             raise ApiException(status=response.status, reason=response.reason, body=text)
         return response
+
+    def _record_rejection(self, method, path, status, text):
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        with self._log_lock, open(self.rejected_writes_log, "a") as out:
+            out.write(f"{stamp} {method} {path} {status}: {' '.join(text.split())[:1000]}\n")
 
     def request(self, method, path, *, query=None, body=None, content_type="application/json",
                 timeout=30):
@@ -151,6 +186,26 @@ class Kube:
         metadata = obj["metadata"]
         return self.merge_patch(resource, metadata["name"], {"status": status},
                                 metadata.get("namespace"), "status")
+
+    def has_status_subresource(self, resource):
+        """Whether the installed CRD (or core type) of `resource` has a status subresource."""
+        if not resource.group:  # core types
+            return True
+        crd = self.get(CRDS, f"{resource.plural}.{resource.group}") or {}
+        for version in (crd.get("spec") or {}).get("versions") or []:
+            if version["name"] == resource.version:
+                return "status" in (version.get("subresources") or {})
+        return False
+
+    def update_status(self, resource, obj, status):
+        """Replace the object's status as the real controllers do: UpdateStatus (PUT on /status),
+        or Update (PUT on the object) where the CRD has no status subresource. Keys of the
+        current status that `status` does not name are kept; the object's resourceVersion
+        makes a concurrent change a 409 (retried by the controller)."""
+        metadata = obj["metadata"]
+        body = {**obj, "status": {**(obj.get("status") or {}), **status}}
+        subresource = "status" if self.has_status_subresource(resource) else None
+        return self.request("PUT", resource.path(metadata.get("namespace"), metadata["name"], subresource), body=body)
 
     def delete(self, resource, name, namespace=None, grace_period_seconds=None, uid=None):
         body = {"kind": "DeleteOptions", "apiVersion": "v1"}

@@ -334,7 +334,7 @@ def vm_status(vm, vmi, volumes_ready, now):
         ready_condition = condition("Ready", "False", "PodNotReady" if vmi_phase else "GuestNotRunning", "")
     generation = vm["metadata"].get("generation", 1)
     return {"printableStatus": printable, "ready": ready, "created": vmi is not None,
-            "runStrategy": run_strategy(vm), "observedGeneration": generation,
+            "observedGeneration": generation,
             "desiredGeneration": generation,
             "conditions": merge_conditions(previous.get("conditions"), [ready_condition], now, TIME_FIELDS)}
 

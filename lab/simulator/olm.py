@@ -8,7 +8,7 @@ currentCSV, installedCSV, installPlanRef, conditions). Messages follow OLM's wor
 """
 from dataclasses import dataclass, field
 
-from .conditions import condition, merge_conditions
+from .conditions import condition, merge_conditions, stamp_updated
 
 OPERATORS_API = "operators.coreos.com/v1alpha1"
 
@@ -100,7 +100,12 @@ def plan_reference(plan):
 
 
 def subscription_status(subscription, resolution, plan, csv, now):
-    """The Subscription status OLM reports for this stage of the install."""
+    """The Subscription status OLM reports for this stage of the install; lastUpdated (required
+    by the CRD) moves only when something else changes."""
+    return stamp_updated(subscription.get("status"), _subscription_status(subscription, resolution, plan, csv, now), now)
+
+
+def _subscription_status(subscription, resolution, plan, csv, now):
     previous = (subscription.get("status") or {}).get("conditions")
     healthy = condition("CatalogSourcesUnhealthy", "False", "AllCatalogSourcesHealthy",
                         "all available catalogsources are healthy")
@@ -128,15 +133,17 @@ def subscription_status(subscription, resolution, plan, csv, now):
 
 
 def install_plan_status(plan, installed, now):
+    """Phase and Installed condition; catalogSources (required by the CRD) names the catalog
+    the plan resolved from, as OLM's catalog operator records it."""
     previous = (plan.get("status") or {}).get("conditions")
     if not plan["spec"].get("approved"):
-        return {"phase": "RequiresApproval", "conditions": merge_conditions(
-            previous, [condition("Installed", "False", "RequiresApproval", "")], now)}
-    if not installed:
-        return {"phase": "Installing", "conditions": merge_conditions(
-            previous, [condition("Installed", "Unknown", "Installing", "")], now)}
-    return {"phase": "Complete", "conditions": merge_conditions(
-        previous, [condition("Installed", "True", "", "")], now)}
+        phase, installed_condition = "RequiresApproval", condition("Installed", "False", "RequiresApproval", "")
+    elif not installed:
+        phase, installed_condition = "Installing", condition("Installed", "Unknown", "Installing", "")
+    else:
+        phase, installed_condition = "Complete", condition("Installed", "True", "", "")
+    return {"phase": phase, "catalogSources": [plan["spec"]["source"]],
+            "conditions": merge_conditions(previous, [installed_condition], now)}
 
 
 def new_csv(plan, package_manifest, csv_name, crds):
@@ -182,7 +189,13 @@ def csv_status(csv, established, now):
                     "lastTransitionTime": now, "lastUpdateTime": now})
     return {"phase": phase, "reason": reason, "message": message, "lastTransitionTime": now,
             "lastUpdateTime": now, "conditions": history,
-            "requirementStatus": [{"group": "apiextensions.k8s.io", "version": "v1",
-                                   "kind": "CustomResourceDefinition", "name": name,
-                                   "status": "NotPresent" if name in missing else "Present"}
-                                  for name in owned]}
+            "requirementStatus": [_crd_requirement(name, name not in missing) for name in owned]}
+
+
+def _crd_requirement(name, established):
+    """One CRD entry of status.requirementStatus, worded as OLM's requirementStatus for CRDs
+    (operator-framework/operator-lifecycle-manager pkg/controller/operators/olm/requirements.go)."""
+    entry = {"group": "apiextensions.k8s.io", "version": "v1", "kind": "CustomResourceDefinition", "name": name}
+    if established:
+        return {**entry, "status": "Present", "message": "CRD is present and Established condition is true"}
+    return {**entry, "status": "NotPresent", "message": "CRD is not present"}

@@ -9,6 +9,11 @@ the dynamic client it built: one LIST per run, then one request per policy that 
 Writes run a few at a time (`WRITE_WORKERS`): each one is a round trip in which the client
 mostly waits for the API server, so a thousand sequential applies spend most of their time
 idle. The phases of `reconcile.write_phases` still run one after the other.
+
+Before the first real write, every write of the run is sent once as a server-side dry run
+(`dryRun=All`): schema, admission and RBAC refusals then stop the run while the cluster is
+still exactly as it was (e.g. `endPort` on a MultiNetworkPolicy CRD that does not declare it,
+as OpenShift 4.15's, where a plain run would have written the policies sorted before it).
 """
 
 import json
@@ -148,8 +153,12 @@ class PolicyStore:
         return max(1, min(WRITE_WORKERS, pool_size))
 
     @property
-    def _dry_run(self):
-        return "All" if self.client.dry_run else None
+    def check_mode(self):
+        """True when every write is a dry run anyway (Ansible check mode)."""
+        return bool(self.client.dry_run)
+
+    def _dry_run(self, dry_run):
+        return "All" if dry_run or self.client.dry_run else None
 
     def list(self, namespace, selector):
         resource = self.resource  # outside the try: its own errors are already explicit
@@ -162,41 +171,45 @@ class PolicyStore:
                 error, self.host)) from error
         return json.loads(found.data).get("items") or []
 
-    def apply(self, manifest):
+    def apply(self, manifest, dry_run=False):
         """Server-side apply, taking back fields edited by others: (created?, object as stored)."""
         metadata = manifest["metadata"]
-        response = self._write("apply", manifest, lambda resource: self.client.client.server_side_apply(
+        response = self._write("apply", manifest, dry_run, lambda resource: self.client.client.server_side_apply(
             resource, body=manifest, name=metadata["name"], namespace=metadata["namespace"],
-            field_manager=FIELD_MANAGER, force_conflicts=True, dry_run=self._dry_run, serialize=False))
+            field_manager=FIELD_MANAGER, force_conflicts=True, dry_run=self._dry_run(dry_run), serialize=False))
         return response.status == 201, json.loads(response.data)
 
-    def remove_keys(self, manifest, patch):
+    def remove_keys(self, manifest, patch, dry_run=False):
         """Merge-patch `patch` (nulls for keys another manager added) into the live object."""
         metadata = manifest["metadata"]
-        self._write("patch", manifest, lambda resource: self.client.client.patch(
+        self._write("patch", manifest, dry_run, lambda resource: self.client.client.patch(
             resource, body=patch, name=metadata["name"], namespace=metadata["namespace"],
             content_type="application/merge-patch+json", field_manager=FIELD_MANAGER,
-            dry_run=self._dry_run, serialize=False))
+            dry_run=self._dry_run(dry_run), serialize=False))
 
-    def delete(self, obj):
+    def delete(self, obj, dry_run=False):
         metadata = obj["metadata"]
-        self._write("delete", obj, lambda resource: self.client.delete(
-            resource, name=metadata["name"], namespace=metadata["namespace"], serialize=False), gone_ok=True)
+        self._write("delete", obj, dry_run, lambda resource: self.client.delete(
+            resource, name=metadata["name"], namespace=metadata["namespace"],
+            dry_run=self._dry_run(dry_run), serialize=False), gone_ok=True)
 
-    def _write(self, verb, obj, call, gone_ok=False):
+    def _write(self, verb, obj, dry_run, call, gone_ok=False):
         resource = self.resource  # outside the try: discovery errors are not this write's
         try:
             return call(resource)
         except ApiException as error:
             if gone_ok and error.status == 404:  # deleted by someone else since the list: done
                 return None
-            raise self._write_error(verb, obj, error) from error
+            raise self._write_error(verb, obj, error, dry_run) from error
         except Exception as error:
-            raise self._write_error(verb, obj, error) from error
+            raise self._write_error(verb, obj, error, dry_run) from error
 
-    def _write_error(self, verb, obj, error):
+    def _write_error(self, verb, obj, error, dry_run):
         target = "{0} {1}/{2}".format(KIND, obj["metadata"].get("namespace"), obj["metadata"]["name"])
-        return ApplyError(describe_api_error("Failed to " + verb, target, error, self.host))
+        message = describe_api_error("Failed to " + verb, target, error, self.host)
+        if dry_run:
+            message += " (refused by the server-side dry run that precedes every write: nothing was written)"
+        return ApplyError(message)
 
 
 def desired_state(intent, state):
@@ -229,16 +242,22 @@ def reconcile(store, intent, state="present", prune=True, want_diff=False, retur
 
 
 def execute(store, plan, result):
-    """Write the plan phase by phase (see `write_phases` for the order and why).
+    """Dry-run every write of the plan, then write it phase by phase (see `write_phases` for
+    the order and why).
 
     A phase's writes run concurrently, after its first one succeeded alone. At the first
     failure no further write starts, the ones in flight are waited for and recorded, and the
-    failure is raised.
+    failure is raised. A failure in the dry-run pass is raised before any real write.
     """
     phases = write_phases(plan)
     if not phases:
         return
     workers = store.prepare_writes()
+    if not store.check_mode:  # in check mode the writes below are dry runs already
+        for phase in phases:
+            failure = run_bounded([_write_task(store, write, dry_run=True) for write in phase], workers)[1]
+            if failure is not None:
+                raise failure
     for phase in phases:
         done, failure = run_bounded([_write_task(store, write) for write in phase], workers)
         for index in sorted(done):
@@ -247,13 +266,13 @@ def execute(store, plan, result):
             raise failure
 
 
-def _write_task(store, write):
+def _write_task(store, write, dry_run=False):
     """A callable doing `write`; it returns the result list the policy's name belongs in."""
     def task():
         if write.action == "delete":
-            store.delete(write.obj)
+            store.delete(write.obj, dry_run=dry_run)
             return "deleted"
-        created = _apply(store, write.obj)
+        created = _apply(store, write.obj, dry_run)
         # A create answered 200 instead of 201 found the object already there (created
         # meanwhile, or an unlabelled policy of the same name, now taken over): an update.
         return "created" if created and write.action == "create" else "updated"
@@ -307,13 +326,13 @@ def _guarded(task, failed):
         raise
 
 
-def _apply(store, manifest):
+def _apply(store, manifest, dry_run=False):
     """Apply, then delete what the apply could not: spec keys another field manager added.
     True when the apply created the object."""
-    created, stored = store.apply(manifest)
+    created, stored = store.apply(manifest, dry_run=dry_run)
     extra = foreign_keys_patch(stored.get("spec") or {}, manifest["spec"])
     if extra:
-        store.remove_keys(manifest, {"spec": extra})
+        store.remove_keys(manifest, {"spec": extra}, dry_run=dry_run)
     return created
 
 

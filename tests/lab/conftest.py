@@ -18,6 +18,9 @@ from lab_helpers import condition, installed_csv, subscribe, wait_for
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 LABCTL = REPO_DIR / "lab" / "labctl.py"
+LAB_STATE_DIR = Path(os.environ.get("OCPVIRT_LAB_DIR") or REPO_DIR / ".lab").resolve()
+# Every write of the simulator that the API server rejects lands here (lab/simulator/kube.py).
+REJECTED_WRITES = LAB_STATE_DIR / "simulator-rejected.log"
 
 
 def pytest_configure(config):
@@ -35,6 +38,21 @@ def labctl(*args):
     """Run labctl with this interpreter; stderr (progress) goes to the terminal."""
     result = subprocess.run([sys.executable, str(LABCTL), *args], check=True, stdout=subprocess.PIPE, text=True)
     return result.stdout.strip().splitlines()[-1]
+
+
+def _rejected_writes():
+    return REJECTED_WRITES.read_text().splitlines() if REJECTED_WRITES.exists() else []
+
+
+@pytest.fixture(autouse=True)
+def no_rejected_simulator_writes():
+    """A simulator write the API server rejects (a status field the real schema lacks or
+    requires, a status subresource the real CRD does not have) fails the test it happened in
+    (or, when it surfaces only later, the next one)."""
+    before = len(_rejected_writes())
+    yield
+    new = _rejected_writes()[before:]
+    assert not new, f"the API server rejected {len(new)} simulator write(s) ({REJECTED_WRITES}):\n" + "\n".join(new)
 
 
 @pytest.fixture(scope="session")

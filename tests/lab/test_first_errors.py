@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from kubernetes.client.rest import ApiException
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -80,3 +81,35 @@ def test_operator_package_missing_from_the_catalog(tmp_path, lab_kubeconfig):
                                   "nmstate_operator_package": "kubernetes-nmstate-operator-typo"}, "--tags", "nmstate")
     assert_fails_saying(outcome, 'package "kubernetes-nmstate-operator-typo" is not offered by any catalog',
                         "oc get packagemanifests -n openshift-marketplace")
+
+
+def _nmstate_footprint(custom, core):
+    """What the nmstate stage could create or change: the NMState instance and the operator's
+    namespace with its OperatorGroups and Subscriptions (names and resourceVersions)."""
+    def version(read):
+        try:
+            found = read()
+        except ApiException as error:
+            if error.status == 404:
+                return None
+            raise
+        return found["metadata"]["resourceVersion"] if isinstance(found, dict) else found.metadata.resource_version
+    footprint = {"nmstate": version(lambda: custom.get_cluster_custom_object("nmstate.io", "v1", "nmstates", "nmstate")),
+                 "namespace": version(lambda: core.read_namespace("openshift-nmstate"))}
+    if footprint["namespace"]:
+        for group, api, plural in (("operators.coreos.com", "v1", "operatorgroups"),
+                                   ("operators.coreos.com", "v1alpha1", "subscriptions")):
+            items = custom.list_namespaced_custom_object(group, api, "openshift-nmstate", plural)["items"]
+            footprint[plural] = {i["metadata"]["name"]: i["metadata"]["resourceVersion"] for i in items}
+    return footprint
+
+
+def test_a_typo_under_nmstate_spec_fails_before_anything_is_created(tmp_path, lab_kubeconfig, custom, core,
+                                                                    nmstate_installed):
+    before = _nmstate_footprint(custom, core)
+    outcome = run_site(tmp_path, {"multinet_kubeconfig": lab_kubeconfig,
+                                  "nmstate_spec": {"nodeSelectr": {"node-role.kubernetes.io/worker": ""}}},
+                       "--tags", "nmstate")
+    assert_fails_saying(outcome, "Check the NMState instance with a server-side dry run", "field not declared in schema")
+    assert ".spec.nodeSelectr: field not declared in schema" in outcome[1]
+    assert _nmstate_footprint(custom, core) == before

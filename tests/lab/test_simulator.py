@@ -5,8 +5,11 @@ start the lab through `lab/labctl.py up`; labctl starts the simulator. Operator 
 cluster-wide (CRDs), so the tests tolerate operators already installed by earlier runs.
 """
 import json
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from kubernetes import client
@@ -14,10 +17,56 @@ from kubernetes.client.rest import ApiException
 
 from lab_helpers import OLM, condition, create_localnet_nad, get_subscription, installed_csv, subscribe, wait_for
 
+REPO_DIR = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_DIR / "lab"))
+from simulator import crdsets  # noqa: E402
+from simulator import kube as simulator_kube  # noqa: E402
+
 
 def crd_established(lab_api, name):
     crd = client.ApiextensionsV1Api(lab_api).read_custom_resource_definition(name)
     return any(c.type == "Established" and c.status == "True" for c in crd.status.conditions or [])
+
+
+# --- CRDs and the simulator's writes --------------------------------------------------------------
+
+UPSTREAM = crdsets.upstream_dir()
+
+
+@pytest.mark.skipif(UPSTREAM is None, reason=f"no upstream CRD folder at {crdsets.upstream_location()}")
+def test_the_lab_serves_the_upstream_crds_and_says_so(lab_api):
+    status = subprocess.run([sys.executable, str(REPO_DIR / "lab" / "labctl.py"), "status"],
+                            capture_output=True, text=True, check=False).stdout
+    assert f"upstream OpenShift 4.15 ({UPSTREAM})" in status
+    assert "packagemanifests.packages.operators.coreos.com (no CRD upstream)" in status
+    extensions = client.ApiextensionsV1Api(lab_api)
+    upstream = crdsets.crds_in(UPSTREAM)
+
+    def served(name):
+        return json.loads(extensions.read_custom_resource_definition(name, _preload_content=False).data)
+
+    for name in ("multi-networkpolicies.k8s.cni.cncf.io", "networks.operator.openshift.io",
+                 "subscriptions.operators.coreos.com", "datasources.cdi.kubevirt.io"):
+        assert [(v["name"], v.get("subresources")) for v in served(name)["spec"]["versions"]] == \
+            [(v["name"], v.get("subresources")) for v in upstream[name]["spec"]["versions"]]
+    [mnp] = served("multi-networkpolicies.k8s.cni.cncf.io")["spec"]["versions"]
+    ports = mnp["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["ingress"]["items"] \
+        ["properties"]["ports"]["items"]["properties"]
+    assert "endPort" not in ports  # OpenShift 4.15's MultiNetworkPolicy has no port ranges
+
+
+@pytest.mark.skipif(UPSTREAM is None, reason="the lab's own Network CRD keeps status free-form")
+def test_a_status_field_the_schema_lacks_is_a_rejected_and_logged_write(lab_kubeconfig, tmp_path):
+    """The simulator's writes are strict: what a real schema would silently prune is refused,
+    and every refusal is logged for the autouse check in conftest.py."""
+    log = tmp_path / "rejected.log"
+    kube = simulator_kube.Kube(lab_kubeconfig, str(log))
+    network = kube.get(simulator_kube.NETWORKS, "cluster")
+    with pytest.raises(ApiException) as refused:
+        kube.update_status(simulator_kube.NETWORKS, network, {"noSuchStatusField": "x"})
+    assert refused.value.status == 400 and "noSuchStatusField" in refused.value.body
+    [line] = log.read_text().splitlines()
+    assert "/apis/operator.openshift.io/v1/networks/cluster" in line and "noSuchStatusField" in line
 
 
 # --- platform -------------------------------------------------------------------------------------
@@ -137,8 +186,11 @@ def test_use_multi_network_policy_is_observed(custom):
         for value in (not original, original):
             patched = custom.patch_cluster_custom_object(*group, {"spec": {"useMultiNetworkPolicy": value}})
             generation = patched["metadata"]["generation"]
+            # Upstream, Network has no status subresource: the operator's status write is itself a
+            # change that bumps metadata.generation, so "observed" means observedGeneration equals
+            # the current generation, which is at least the one of our patch.
             network = wait_for("Network status observedGeneration", lambda: (n := custom.get_cluster_custom_object(
-                *group)).get("status", {}).get("observedGeneration") == generation and n)
+                *group)).get("status", {}).get("observedGeneration") == n["metadata"]["generation"] >= generation and n)
             assert f"useMultiNetworkPolicy={str(value).lower()}" in condition(network, "Available")["message"]
     finally:
         custom.patch_cluster_custom_object(*group, {"spec": {"useMultiNetworkPolicy": original}})

@@ -7,8 +7,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lab"))
 
-from simulator import kubelet, kubevirt, nmstate, nodes, olm, openshift  # noqa: E402
+from simulator import crdsets, kubelet, kubevirt, nmstate, nodes, olm, openshift  # noqa: E402
 from simulator.conditions import merge_conditions  # noqa: E402
+from simulator.kube import is_rejection  # noqa: E402
 
 NOW, LATER = "2024-07-23T03:56:16Z", "2024-07-23T04:00:00Z"
 CSV_NAME = "kubernetes-nmstate-operator.4.15.0-202407101936"
@@ -90,6 +91,22 @@ def test_subscription_waits_for_manual_approval_then_reaches_at_latest_known():
     assert done["installedCSV"] == done["currentCSV"] == CSV_NAME
     assert done["installPlanRef"]["name"] == "install-abcde"
     assert olm.install_plan_status(_plan(True), True, NOW)["phase"] == "Complete"
+
+
+def test_statuses_carry_the_fields_the_olm_crds_require():
+    sub, resolution = subscription(), olm.resolve(subscription(), [GROUP], PACKAGE, CATALOG)
+    first = olm.subscription_status(sub, resolution, _plan(False), None, NOW)
+    assert first["lastUpdated"] == NOW
+    sub["status"] = first
+    assert olm.subscription_status(sub, resolution, _plan(False), None, LATER) == first  # no change, no new stamp
+    assert olm.subscription_status(sub, resolution, _plan(True), None, LATER)["lastUpdated"] == LATER
+    assert olm.install_plan_status(_plan(True), False, NOW)["catalogSources"] == ["redhat-operators"]
+    crd = {"metadata": {"name": "nmstates.nmstate.io"},
+           "spec": {"names": {"kind": "NMState"}, "versions": [{"name": "v1", "storage": True}]}}
+    csv = olm.new_csv(_plan(True), PACKAGE, CSV_NAME, [crd])
+    for established, state in ((False, "NotPresent"), (True, "Present")):
+        requirement, = olm.csv_status(csv, {"nmstates.nmstate.io": established}, NOW)["requirementStatus"]
+        assert requirement["status"] == state and requirement["message"]
 
 
 def test_plan_for_finds_only_this_subscriptions_plan():
@@ -398,3 +415,62 @@ def test_work_queue_runs_a_key_queued_twice_once_in_order():
     assert [queue.get(), queue.get()] == [("ns", "a"), ("ns", "b")]
     queue.add(("ns", "a"))  # processed keys may be queued again
     assert queue.get() == ("ns", "a")
+
+
+# --- CRD sets and rejected writes ------------------------------------------------------------------
+
+def _crd(name, kind):
+    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": name}, "spec": {"names": {"kind": kind}}}
+
+
+@pytest.fixture
+def crd_folders(tmp_path):
+    import yaml
+    lab, upstream = tmp_path / "lab" / "crds", tmp_path / "upstream"
+    for path, docs in {lab / "base" / "a.yaml": [_crd("subscriptions.operators.coreos.com", "OwnSub"),
+                                                 _crd("packagemanifests.packages.operators.coreos.com", "PM")],
+                       lab / "operators" / "nmstate-op" / "b.yaml": [_crd("nmstates.nmstate.io", "OwnNMState")],
+                       upstream / "subs.yaml": [_crd("subscriptions.operators.coreos.com", "Sub")],
+                       upstream / "nmstates.yaml": [_crd("nmstates.nmstate.io", "NMState")],
+                       upstream / "nads.yaml": [_crd("network-attachment-definitions.k8s.cni.cncf.io", "NAD")]}.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump_all(docs))
+    return lab, upstream
+
+
+def test_upstream_crds_replace_the_labs_own_except_where_upstream_has_none(crd_folders):
+    lab, upstream = crd_folders
+    crds, kept = crdsets.base_crds(upstream, lab)
+    assert [c["spec"]["names"]["kind"] for c in crds] == ["NAD", "Sub", "PM"]  # nmstates waits for its CSV
+    assert kept == ["packagemanifests.packages.operators.coreos.com"]
+    assert [c["spec"]["names"]["kind"] for c in crdsets.operator_crds("nmstate-op", upstream, lab)] == ["NMState"]
+    assert "upstream" in crdsets.describe(upstream, kept, upstream) and "packagemanifests" in crdsets.describe(upstream, kept, upstream)
+
+
+def test_without_the_upstream_folder_the_lab_uses_its_own_and_says_so(crd_folders, tmp_path):
+    lab, _ = crd_folders
+    missing = tmp_path / "nowhere"
+    assert crdsets.upstream_dir({crdsets.UPSTREAM_ENV: str(missing)}) is None
+    crds, kept = crdsets.base_crds(None, lab)
+    assert [c["spec"]["names"]["kind"] for c in crds] == ["OwnSub", "PM"]
+    assert [c["spec"]["names"]["kind"] for c in crdsets.operator_crds("nmstate-op", None, lab)] == ["OwnNMState"]
+    assert f"no upstream CRD folder at {missing}" in crdsets.describe(None, kept, missing)
+
+
+def test_default_upstream_folder_sits_next_to_the_repository(tmp_path):
+    (tmp_path / "shared" / "upstream-crds").mkdir(parents=True)
+    assert crdsets.upstream_dir({}, tmp_path / "repo") == (tmp_path / "shared" / "upstream-crds").resolve()
+
+
+@pytest.mark.parametrize("method, status, body, rejected", [
+    ("PATCH", 422, "{}", True),
+    ("PUT", 400, '{"message": "strict decoding error: unknown field"}', True),
+    ("PATCH", 404, '{"reason": "NotFound", "details": {}}', True),  # no status subresource
+    ("PUT", 404, '{"reason": "NotFound", "details": {"name": "x"}}', False),  # object deleted meanwhile
+    ("PUT", 409, "{}", False),
+    ("POST", 403, "{}", False),
+    ("GET", 500, "{}", False),
+])
+def test_which_failed_writes_count_as_rejected(method, status, body, rejected):
+    assert is_rejection(method, status, body) is rejected

@@ -24,12 +24,17 @@ SEED_INTENT = yaml.safe_load((Path(__file__).parents[3] / "unit" / "fixtures" / 
 class FakeStore:
     """The store's interface over a dict of live objects; records every write.
 
-    Writes may come from several threads (`workers` at once), as from the real store.
+    Writes may come from several threads (`workers` at once), as from the real store. Dry runs
+    change nothing and are recorded in `dry_runs`; `fail_on` fails a real write only (what a
+    dry run cannot foresee: a lost connection), `refuse_on` fails the dry run too (a schema).
     """
 
-    def __init__(self, live=(), fail_on=None, foreign_keys=(), workers=4):
+    check_mode = False
+
+    def __init__(self, live=(), fail_on=None, foreign_keys=(), workers=4, refuse_on=None):
         self.live = {obj["metadata"]["name"]: copy.deepcopy(obj) for obj in live}
-        self.writes = []
+        self.writes, self.dry_runs = [], []
+        self.refuse_on = refuse_on
         self.lists = 0
         self.fail_on = fail_on
         self.foreign_keys = foreign_keys
@@ -44,31 +49,35 @@ class FakeStore:
     def prepare_writes(self):
         return self.workers
 
-    def apply(self, manifest):
+    def apply(self, manifest, dry_run=False):
         """Like server-side apply: spec keys absent from the manifest survive if someone else set them."""
-        self._write("apply", manifest)
+        self._write("apply", manifest, dry_run)
         name = manifest["metadata"]["name"]
         with self.lock:
             created = name not in self.live
-            stored = self.live.setdefault(name, {"spec": {}})
+            stored = self.live.get(name, {"spec": {}})
             kept = {key: value for key, value in stored["spec"].items() if key in self.foreign_keys}
-            self.live[name] = copy.deepcopy(manifest)
-            self.live[name]["spec"].update(kept)
-            return created, copy.deepcopy(self.live[name])
+            result = copy.deepcopy(manifest)
+            result["spec"].update(kept)
+            if not dry_run:
+                self.live[name] = result
+            return created, copy.deepcopy(result)
 
-    def remove_keys(self, manifest, patch):
-        self._write("patch", manifest, patch)
+    def remove_keys(self, manifest, patch, dry_run=False):
+        self._write("patch", manifest, dry_run, patch)
 
-    def delete(self, obj):
-        self._write("delete", obj)
+    def delete(self, obj, dry_run=False):
+        self._write("delete", obj, dry_run)
         with self.lock:
-            del self.live[obj["metadata"]["name"]]
+            if not dry_run:
+                del self.live[obj["metadata"]["name"]]
 
-    def _write(self, verb, obj, *extra):
-        if self.fail_on == (verb, obj["metadata"]["name"]):
+    def _write(self, verb, obj, dry_run, *extra):
+        key = (verb, obj["metadata"]["name"])
+        if self.refuse_on == key or (self.fail_on == key and not dry_run):
             raise ApplyError("Failed to {0} {1}: Forbidden".format(verb, obj["metadata"]["name"]))
         with self.lock:
-            self.writes.append((verb, obj["metadata"]["name"], *extra))
+            (self.dry_runs if dry_run else self.writes).append((verb, obj["metadata"]["name"], *extra))
 
 
 def names(policies):
@@ -108,6 +117,47 @@ def test_spec_keys_the_apply_leaves_behind_are_patched_away():
     name = ingress_only["metadata"]["name"]
     assert result["updated"] == [name]
     assert store.writes == [("apply", name), ("patch", name, {"spec": {"egress": None}})]
+
+
+def test_every_write_is_dry_run_before_the_first_real_write():
+    stale = copy.deepcopy(compile_intent(SEED_INTENT)[0])
+    stale["metadata"]["name"] = "zz-stale"
+    store = FakeStore([stale])
+    reconcile(store, SEED_INTENT)
+    assert sorted(store.dry_runs) == sorted(store.writes)
+    assert ("delete", "zz-stale") in store.dry_runs
+
+
+def test_a_write_the_dry_run_refuses_leaves_the_cluster_as_it_was():
+    compiled = compile_intent(SEED_INTENT)
+    stale = copy.deepcopy(compiled[0])
+    stale["metadata"]["name"] = "zz-stale"
+    deny_all = next(p for p in compiled if p["metadata"]["name"].endswith("default-deny"))
+    store = FakeStore([stale], refuse_on=("apply", deny_all["metadata"]["name"]))  # in the second phase
+    before = copy.deepcopy(store.live)
+    with pytest.raises(ApplyError) as failure:
+        reconcile(store, SEED_INTENT)
+    assert store.writes == [] and store.live == before
+    assert failure.value.result["created"] == failure.value.result["deleted"] == []
+
+
+def test_check_mode_sends_each_write_once():
+    store = FakeStore()
+    store.check_mode = True
+    reconcile(store, SEED_INTENT)
+    assert store.dry_runs == [] and len(store.writes) == len(compile_intent(SEED_INTENT))
+
+
+def test_the_store_marks_a_dry_run_failure_as_nothing_written():
+    invalid = api_error(500, "Internal Server Error", {"reason": "InternalError", "message": (
+        ".spec.ingress[1].ports[1].endPort: field not declared in schema")})
+    manifest = compile_intent(SEED_INTENT)[0]
+    client = StubClient(fail={"apply": invalid})
+    with pytest.raises(ApplyError) as failure:
+        stub_store(client).apply(manifest, dry_run=True)
+    assert client.calls[0][1]["dry_run"] == "All"
+    assert "endPort: field not declared in schema" in str(failure.value)
+    assert str(failure.value).endswith("nothing was written)")
 
 
 def test_prune_deletes_stale_policies_after_applying():
@@ -181,7 +231,9 @@ class GatedStore(FakeStore):
         self.all_started = threading.Barrier(self.workers, timeout=10)
         self.failure_raised = threading.Event()
 
-    def apply(self, manifest):
+    def apply(self, manifest, dry_run=False):
+        if dry_run:
+            return super().apply(manifest, dry_run=True)
         name = manifest["metadata"]["name"]
         with self.lock:
             self.started.append(name)
