@@ -1,0 +1,59 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ocpvirt.multinet maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Flow changes (``flow_diff.connectivity_diff`` results) as text a person reads.
+
+Pure: no Ansible, no I/O. A short list for ``--diff`` output and a Markdown comment for a
+pull request.
+"""
+
+_VERBS = (("opened", "opens"), ("closed", "closes"))
+
+
+def flow_name(flow):
+    """'tinypod-02 -> gold-rabbit tcp/22'."""
+    return "{0} -> {1} {2}".format(flow["from"], flow["to"], flow["traffic"])
+
+
+def count_line(diff):
+    """'1 flow opened, 1 closed, 0 decided by other rules (judged for icmp, tcp/22)'."""
+    return "{0} {1} opened, {2} closed, {3} decided by other rules (judged for {4})".format(
+        len(diff["opened"]), "flow" if len(diff["opened"]) == 1 else "flows", len(diff["closed"]),
+        len(diff.get("reason_changed", [])), ", ".join(diff["traffic"]))
+
+
+def render_text(diff, title="Flows"):
+    """A few lines: the counts, then '  opens ...' and '  closes ...' per flow."""
+    lines = ["{0}: {1}".format(title, count_line(diff))]
+    for key, verb in _VERBS:
+        lines.extend("  {0} {1}".format(verb, flow_name(flow)) for flow in diff[key])
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(diff, title="Connectivity changes"):
+    """A pull-request comment: counts, then a table of opened and closed flows with the reasons
+    on both sides, and the flows whose verdict stays but for another rule, folded away."""
+    lines = ["### {0}".format(_cell(title)), "", count_line(diff) + ".", ""]
+    changed = [(verb, flow) for key, verb in _VERBS for flow in diff[key]]
+    if changed:
+        lines += ["| change | from | to | traffic | before | after |", "|---|---|---|---|---|---|"]
+        lines += ["| {0} | {1} | {2} | `{3}` | {4} | {5} |".format(
+            verb, _cell(flow["from"]), _cell(flow["to"]), flow["traffic"], _cell(flow["before"]),
+            _cell(flow["after"])) for verb, flow in changed]
+        lines.append("")
+    else:
+        lines += ["No flow opens or closes.", ""]
+    if diff.get("reason_changed"):
+        lines += ["<details><summary>Same verdict, other rules ({0})</summary>".format(len(diff["reason_changed"])),
+                  ""]
+        lines += ["- `{0}`: {1} &rarr; {2}".format(flow_name(flow), _cell(flow["before"]), _cell(flow["after"]))
+                  for flow in diff["reason_changed"]]
+        lines += ["", "</details>", ""]
+    lines += ["- warning: {0}".format(_cell(warning)) for warning in diff.get("warnings", [])]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _cell(text):
+    """Text safe inside a Markdown table cell (no pipes, no line breaks, no raw HTML)."""
+    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("|", "\\|").replace("\n", " "))
