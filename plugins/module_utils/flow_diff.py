@@ -15,7 +15,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.cluster_endpoints
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_policies
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent, parse_intent_identity
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import parse_policy
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import ICMP, format_port, parse_traffic
 
@@ -28,8 +28,8 @@ def connectivity_diff(before, after, network, endpoints, ipam=False, target_hono
 
     ``traffic`` lists what was judged: ``icmp``, then every port a rule of ``before`` or
     ``after`` names, plus ``ports`` (extra 'tcp/22'-style traffic). ``opened`` holds the flows
-    allowed only after, ``closed`` those allowed only before, ``reason_changed`` those with the
-    same verdict for another reason. A pair that changes the same way for every kind judged is
+    allowed only after, ``closed`` those allowed only before, ``reason_changed`` those allowed
+    on both sides by other rules. A pair that changes the same way for every kind judged is
     one flow with traffic ``all`` (ICMP's verdict is that of every port no rule names, so the
     change is one of all its traffic), and the reasons of ICMP; otherwise each kind is a flow.
     Flows come in the simulator's pair order, then by traffic.
@@ -64,9 +64,11 @@ def _grouped(changes, kinds):
 
 
 def _change(old, new):
+    """A flow opens, closes, or stays allowed under other rules; who isolates a denied flow
+    is not a change of what passes, so a denied flow's reason is not compared."""
     if old["allowed"] != new["allowed"]:
         return "opened" if new["allowed"] else "closed"
-    return "reason_changed" if old["reason"] != new["reason"] else None
+    return "reason_changed" if old["allowed"] and old["reason"] != new["reason"] else None
 
 
 def judged_traffic(policy_lists, honours_end_port=False, extra=()):
@@ -143,3 +145,25 @@ def intent_diff(before_intent, after_intent, ports=()):
                                latest.target_honours_end_port, ports)
     result.update(network=latest.network, warnings=warnings)
     return result
+
+
+def plan_changes(before_intents, after_intents, ports=()):
+    """``intent_diff`` per intent of two lists (two revisions of an inventory), paired by
+    namespace and intent name: [{intent: '<ns>/<name>', network, traffic, opened, closed,
+    reason_changed, warnings}], sorted by ``intent``. An intent on one side only is new or removed.
+    """
+    pairs = {}
+    for side, (field, intents) in enumerate((("before_intents", before_intents), ("after_intents", after_intents))):
+        if not isinstance(intents, list):
+            raise MultinetError("must be a list of intents", field, intents)
+        for index, raw in enumerate(intents):
+            try:
+                name, namespace, _network = parse_intent_identity(raw)
+            except MultinetError as error:
+                raise MultinetError(str(error), "{0}[{1}]".format(field, index), raw) from error
+            pair = pairs.setdefault("{0}/{1}".format(namespace, name), [None, None])
+            if pair[side] is not None:
+                raise MultinetError("two intents of one name in one namespace", "{0}[{1}]".format(field, index),
+                                    "{0}/{1}".format(namespace, name))
+            pair[side] = raw
+    return [dict(intent_diff(*pairs[key], ports=ports), intent=key) for key in sorted(pairs)]

@@ -16,10 +16,14 @@ def flow_name(flow):
 
 
 def count_line(diff):
-    """'1 flow opened, 1 closed, 0 decided by other rules (judged for icmp, tcp/22)'."""
-    return "{0} {1} opened, {2} closed, {3} decided by other rules (judged for {4})".format(
-        len(diff["opened"]), "flow" if len(diff["opened"]) == 1 else "flows", len(diff["closed"]),
-        len(diff.get("reason_changed", [])), ", ".join(diff["traffic"]))
+    """'1 flow opened, 1 closed, 0 allowed by other rules (judged for icmp, tcp/22)'."""
+    return "{0} opened, {1} closed, {2} allowed by other rules (judged for {3})".format(
+        _flows(len(diff["opened"])), len(diff["closed"]), len(diff.get("reason_changed", [])),
+        ", ".join(diff["traffic"]))
+
+
+def _flows(count):
+    return "{0} {1}".format(count, "flow" if count == 1 else "flows")
 
 
 def render_text(diff, title="Flows"):
@@ -32,7 +36,7 @@ def render_text(diff, title="Flows"):
 
 def render_markdown(diff, title="Connectivity changes"):
     """A pull-request comment: counts, then a table of opened and closed flows with the reasons
-    on both sides, and the flows whose verdict stays but for another rule, folded away."""
+    on both sides, and the flows allowed by other rules, folded away."""
     lines = ["### {0}".format(_cell(title)), "", count_line(diff) + ".", ""]
     changed = [(verb, flow) for key, verb in _VERBS for flow in diff[key]]
     if changed:
@@ -44,7 +48,7 @@ def render_markdown(diff, title="Connectivity changes"):
     else:
         lines += ["No flow opens or closes.", ""]
     if diff.get("reason_changed"):
-        lines += ["<details><summary>Same verdict, other rules ({0})</summary>".format(len(diff["reason_changed"])),
+        lines += ["<details><summary>Allowed by other rules ({0})</summary>".format(len(diff["reason_changed"])),
                   ""]
         lines += ["- `{0}`: {1} &rarr; {2}".format(flow_name(flow), _cell(flow["before"]), _cell(flow["after"]))
                   for flow in diff["reason_changed"]]
@@ -57,3 +61,15 @@ def _cell(text):
     """Text safe inside a Markdown table cell (no pipes, no line breaks, no raw HTML)."""
     return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace("|", "\\|").replace("\n", " "))
+
+
+def render_plan_markdown(plan, title="Connectivity changes"):
+    """``flow_diff.plan_changes`` as one pull-request comment: the totals, then each intent."""
+    opened = sum(len(entry["opened"]) for entry in plan)
+    closed = sum(len(entry["closed"]) for entry in plan)
+    lines = ["## {0}".format(_cell(title)), "",
+             "{0} {1}: {2} opened, {3} closed.".format(len(plan), "intent" if len(plan) == 1 else "intents",
+                                                      _flows(opened), closed), "", ""]
+    sections = [render_markdown(entry, title="Intent {0} (network {1})".format(entry["intent"], entry["network"]))
+                for entry in plan]
+    return "\n".join(lines) + "\n".join(sections)

@@ -74,13 +74,24 @@ def test_reordering_the_intent_changes_nothing():
     assert diff["opened"] == diff["closed"] == diff["reason_changed"] == []
 
 
-def test_the_same_flow_under_another_rule_is_a_reason_change():
-    # tinypod-01 -> gold-rabbit's ingress is allowed by the literal CIDR entry; naming the
-    # workload as well adds a second rule that also allows it, and an egress rule opens it.
-    diff = intent_diff(SEED_INTENT, changed_intent(add=[{"from": "tinypod-01", "to": "gold-rabbit"}]))
-    assert flows(diff["opened"]) == [("tinypod-01", "gold-rabbit", "all")]
-    assert diff["closed"] == []
-    assert all(flow["before"] != flow["after"] for flow in diff["reason_changed"])
+def test_an_allowed_flow_under_another_rule_is_a_reason_change():
+    # gold-rabbit -> tinypod on tcp/22 only, then on everything: the port rule goes and the
+    # rule without ports (egress[0], with gateway, tinypod-01 and the internet) takes it in.
+    before = changed_intent(add=[{"from": "gold-rabbit", "to": "tinypod", "ports": ["tcp/22"]}])
+    after = changed_intent(add=[{"from": "gold-rabbit", "to": "tinypod"}])
+    diff = intent_diff(before, after)
+    assert flows(diff["opened"]) == [("gold-rabbit", "tinypod", "icmp")] and diff["closed"] == []
+    assert flows(diff["reason_changed"]) == [("gold-rabbit", "tinypod", "tcp/22")]
+    changed = diff["reason_changed"][0]
+    assert "allow-gold-rabbit egress[1]" in changed["before"] and "allow-gold-rabbit egress[0]" in changed["after"]
+
+
+def test_a_denied_flow_isolated_by_other_policies_is_no_change():
+    # Removing green-ferret's only egress entry drops its allow policy's egress side; the flows
+    # green-ferret was already denied stay denied, so only the flow to the gateway is reported.
+    diff = intent_diff(SEED_INTENT, changed_intent(remove=[REMOVED]))
+    assert flows(diff["closed"]) == [("green-ferret", "gateway", "all")]
+    assert diff["opened"] == diff["reason_changed"] == []
 
 
 def test_a_new_intent_opens_and_isolates_from_nothing():

@@ -14,14 +14,14 @@ DIFF = {"traffic": ["icmp", "tcp/22"], "opened": [OPENED], "closed": [CLOSED], "
 
 def test_text_lists_each_opened_and_closed_flow_under_the_counts():
     assert render_text(DIFF) == (
-        "Flows: 1 flow opened, 1 closed, 0 decided by other rules (judged for icmp, tcp/22)\n"
+        "Flows: 1 flow opened, 1 closed, 0 allowed by other rules (judged for icmp, tcp/22)\n"
         "  opens tinypod-02 -> gold-rabbit tcp/22\n"
         "  closes green-ferret -> gateway icmp\n")
 
 
 def test_counts_without_reason_changes_say_zero():
     assert count_line({"traffic": ["icmp"], "opened": [], "closed": []}) == (
-        "0 flows opened, 0 closed, 0 decided by other rules (judged for icmp)")
+        "0 flows opened, 0 closed, 0 allowed by other rules (judged for icmp)")
     assert flow_name(CLOSED) == "green-ferret -> gateway icmp"
 
 
@@ -38,5 +38,5 @@ def test_markdown_without_changes_says_so_and_folds_reason_changes():
     same = dict(OPENED, before="allowed: r1", after="allowed: r2")
     text = render_markdown({"traffic": ["icmp"], "opened": [], "closed": [], "reason_changed": [same]})
     assert "No flow opens or closes." in text
-    assert "<details><summary>Same verdict, other rules (1)</summary>" in text
+    assert "<details><summary>Allowed by other rules (1)</summary>" in text
     assert "- `tinypod-02 -> gold-rabbit tcp/22`: allowed: r1 &rarr; allowed: r2" in text
