@@ -26,11 +26,14 @@ def _flows(count):
     return "{0} {1}".format(count, "flow" if count == 1 else "flows")
 
 
+def summary_lines(diff):
+    """['opens tinypod-02 -> gold-rabbit tcp/22', 'closes green-ferret -> gateway all']."""
+    return ["{0} {1}".format(verb, flow_name(flow)) for key, verb in _VERBS for flow in diff[key]]
+
+
 def render_text(diff, title="Flows"):
     """A few lines: the counts, then '  opens ...' and '  closes ...' per flow."""
-    lines = ["{0}: {1}".format(title, count_line(diff))]
-    for key, verb in _VERBS:
-        lines.extend("  {0} {1}".format(verb, flow_name(flow)) for flow in diff[key])
+    lines = ["{0}: {1}".format(title, count_line(diff))] + ["  " + line for line in summary_lines(diff)]
     return "\n".join(lines) + "\n"
 
 

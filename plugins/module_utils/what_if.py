@@ -16,7 +16,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_diff import 
     intent_endpoints,
     judged_traffic,
 )
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_report import flow_name, render_text
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_report import flow_name, render_text, summary_lines
 
 # Simulated rows (ordered pairs x kinds of traffic x both sides) a run judges without being
 # asked to: about two seconds of CPU. Larger intents report the flows skipped, unless the
@@ -55,15 +55,17 @@ def flow_check(model, max_closed_flows=None, budget=FLOW_BUDGET):
 
 
 def _flows(model, endpoints, plan, existing, desired, budget):
-    """{traffic, opened, closed}, empty when nothing is written, or {.., skipped} over budget."""
+    """{traffic, opened, closed, summary}, empty when nothing is written, or {.., skipped} over budget."""
     if plan.empty:
-        return {"traffic": [], "opened": [], "closed": []}
+        return {"traffic": [], "opened": [], "closed": [], "summary": []}
     traffic = judged_traffic((existing, desired), model.target_honours_end_port)
     rows = len(endpoints) * (len(endpoints) - 1) * len(traffic) * 2
     if budget is not None and rows > budget:
-        return {"traffic": traffic, "opened": [], "closed": [], "skipped": (
+        return {"traffic": traffic, "opened": [], "closed": [], "summary": [], "skipped": (
             "not judged: {0} endpoints and {1} kinds of traffic are {2} simulated rows, more than {3}; set "
             "max_closed_flows to judge them anyway".format(len(endpoints), len(traffic), rows, budget))}
     changes = connectivity_diff(existing, desired, model.network, endpoints, model.ipam,
                                 model.target_honours_end_port)
-    return {key: changes[key] for key in ("traffic", "opened", "closed")}
+    flows = {key: changes[key] for key in ("traffic", "opened", "closed")}
+    flows["summary"] = summary_lines(flows)
+    return flows

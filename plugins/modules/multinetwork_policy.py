@@ -200,8 +200,11 @@ flows:
   type: dict
   contains:
     opened:
-      description: Flows allowed after and not before, each C({from, to, traffic, before, after}) with
-        the intent's names, the traffic (C(icmp), C(tcp/22)) and the reason on each side (the rules deciding).
+      description:
+        - Flows allowed after and not before, each C({from, to, traffic, before, after}) with the
+          intent's names, the traffic and the simulator's reason on each side (the rules deciding).
+        - C(traffic) is C(icmp) or a port such as C(tcp/22), or C(all) when the pair changes for
+          every kind judged (then the change is one of all its traffic, and the reasons are ICMP's).
       type: list
       elements: dict
     closed:
@@ -212,6 +215,13 @@ flows:
       description: What was judged.
       type: list
       elements: str
+    summary:
+      description: One line per flow, C(opens <from> -> <to> <traffic>) or C(closes ...).
+      type: list
+      elements: str
+    skipped:
+      description: Why the flows were not judged (too many endpoints); absent when they were.
+      type: str
     warnings:
       description: Workloads that could not be judged (no C(ips) in the intent).
       type: list
@@ -220,8 +230,9 @@ flows:
     opened:
       - {from: tinypod-02, to: gold-rabbit, traffic: tcp/22, before: "egress denied: ...", after: "allowed on tcp/22: ..."}
     closed:
-      - {from: green-ferret, to: gateway, traffic: icmp, before: "allowed: ...", after: "egress denied: ..."}
-    traffic: [icmp]
+      - {from: green-ferret, to: gateway, traffic: all, before: "allowed: ...", after: "egress denied: ..."}
+    traffic: [icmp, tcp/22]
+    summary: [opens tinypod-02 -> gold-rabbit tcp/22, closes green-ferret -> gateway all]
     warnings: []
 """
 

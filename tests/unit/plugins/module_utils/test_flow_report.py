@@ -4,6 +4,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_report impor
     flow_name,
     render_markdown,
     render_text,
+    summary_lines,
 )
 
 OPENED = {"from": "tinypod-02", "to": "gold-rabbit", "traffic": "tcp/22", "before": "egress denied: x",
@@ -17,6 +18,10 @@ def test_text_lists_each_opened_and_closed_flow_under_the_counts():
         "Flows: 1 flow opened, 1 closed, 0 allowed by other rules (judged for icmp, tcp/22)\n"
         "  opens tinypod-02 -> gold-rabbit tcp/22\n"
         "  closes green-ferret -> gateway icmp\n")
+
+
+def test_summary_lines_name_each_flow_with_its_verb():
+    assert summary_lines(DIFF) == ["opens tinypod-02 -> gold-rabbit tcp/22", "closes green-ferret -> gateway icmp"]
 
 
 def test_counts_without_reason_changes_say_zero():

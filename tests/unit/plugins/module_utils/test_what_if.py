@@ -33,13 +33,15 @@ def test_the_change_reports_its_flows_and_lists_them_above_the_diffs():
     result = run(flow_check(parse_intent(CHANGED)), compile_intent(SEED_INTENT), CHANGED, diff=True)
     assert names(result["flows"]["opened"]) == [("tinypod-02", "gold-rabbit", "tcp/22")]
     assert names(result["flows"]["closed"]) == [("green-ferret", "gateway", "all")]
+    assert result["flows"]["summary"] == [
+        "opens tinypod-02 -> gold-rabbit tcp/22", "closes green-ferret -> gateway all"]
     assert result["diff"][0]["prepared"].splitlines()[1:] == [
         "  opens tinypod-02 -> gold-rabbit tcp/22", "  closes green-ferret -> gateway all"]
 
 
 def test_a_run_that_writes_nothing_judges_nothing():
     result = run(flow_check(parse_intent(SEED_INTENT)), compile_intent(SEED_INTENT), SEED_INTENT, diff=True)
-    assert result["flows"] == {"traffic": [], "opened": [], "closed": [], "warnings": []}
+    assert result["flows"] == {"traffic": [], "opened": [], "closed": [], "summary": [], "warnings": []}
     assert result["diff"] == []
 
 
