@@ -13,7 +13,7 @@ rules that allow it or the policies that isolate it.
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.cluster_endpoints import representative_ip
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_policies
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import parse_endpoints, simulate
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent, parse_intent_identity
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import parse_policy
@@ -36,11 +36,12 @@ def connectivity_diff(before, after, network, endpoints, ipam=False, target_hono
     The other arguments are ``connectivity.simulate``'s.
     """
     traffic = judged_traffic((before, after), target_honours_end_port, ports)
+    only = touched_endpoints(before, after, endpoints, target_honours_end_port)
     by_pair = {}  # row -> [(change, flow)] in traffic order
     for kind in traffic:
         port = None if kind == ICMP else kind
-        was = simulate(before, network, endpoints, port, ipam, target_honours_end_port)
-        now = simulate(after, network, endpoints, port, ipam, target_honours_end_port)
+        was = simulate(before, network, endpoints, port, ipam, target_honours_end_port, only)
+        now = simulate(after, network, endpoints, port, ipam, target_honours_end_port, only)
         for row, (old, new) in enumerate(zip(was, now)):
             change = _change(old, new)
             if change:
@@ -69,6 +70,30 @@ def _change(old, new):
     if old["allowed"] != new["allowed"]:
         return "opened" if new["allowed"] else "closed"
     return "reason_changed" if old["allowed"] and old["reason"] != new["reason"] else None
+
+
+def touched_endpoints(before, after, endpoints, honours_end_port=False):
+    """Names of the endpoints a policy that differs between the two lists selects (either version).
+
+    A pair's verdict reads only the policies that select its source (egress) or its
+    destination (ingress), as ``connectivity.simulate`` builds it, so only pairs with a touched
+    endpoint on one side can change.
+    """
+    versions = [_policies_by_key(policies, honours_end_port) for policies in (before, after)]
+    changed = [policy for key in set(versions[0]) | set(versions[1])
+               if versions[0].get(key) != versions[1].get(key)
+               for policy in (versions[0].get(key), versions[1].get(key)) if policy is not None]
+    return frozenset(endpoint.name for endpoint in parse_endpoints(endpoints)
+                     if any(endpoint.namespace == policy.namespace and policy.pod_selector.matches(endpoint.labels)
+                            for policy in changed))
+
+
+def _policies_by_key(policies, honours_end_port):
+    if not isinstance(policies, list):
+        raise MultinetError("must be a list of MultiNetworkPolicy manifests", "policies", policies)
+    parsed = [parse_policy(manifest, "policies[{0}]".format(index), honours_end_port)
+              for index, manifest in enumerate(policies)]
+    return {policy.key: policy for policy in parsed}
 
 
 def judged_traffic(policy_lists, honours_end_port=False, extra=()):

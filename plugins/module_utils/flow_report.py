@@ -18,8 +18,13 @@ def flow_name(flow):
 def count_line(diff):
     """'1 flow opened, 1 closed, 0 allowed by other rules (judged for icmp, tcp/22)'."""
     return "{0} opened, {1} closed, {2} allowed by other rules (judged for {3})".format(
-        _flows(len(diff["opened"])), len(diff["closed"]), len(diff.get("reason_changed", [])),
+        _flows(_count(diff, "opened")), _count(diff, "closed"), len(diff.get("reason_changed", [])),
         ", ".join(diff["traffic"]))
+
+
+def _count(diff, key):
+    """How many flows changed so; ``<key>_count`` when the lists hold only the first ones."""
+    return diff.get(key + "_count", len(diff[key]))
 
 
 def _flows(count):
@@ -27,8 +32,15 @@ def _flows(count):
 
 
 def summary_lines(diff):
-    """['opens tinypod-02 -> gold-rabbit tcp/22', 'closes green-ferret -> gateway all']."""
-    return ["{0} {1}".format(verb, flow_name(flow)) for key, verb in _VERBS for flow in diff[key]]
+    """['opens tinypod-02 -> gold-rabbit tcp/22', 'closes green-ferret -> gateway all'], and
+    '... and 5 more closed' when the lists hold only the first ones."""
+    lines = []
+    for key, verb in _VERBS:
+        lines.extend("{0} {1}".format(verb, flow_name(flow)) for flow in diff[key])
+        more = _count(diff, key) - len(diff[key])
+        if more:
+            lines.append("... and {0} more {1}".format(more, key))
+    return lines
 
 
 def render_text(diff, title="Flows"):

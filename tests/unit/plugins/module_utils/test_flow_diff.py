@@ -7,11 +7,13 @@ import yaml
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils import flow_diff
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_diff import (
     connectivity_diff,
     intent_diff,
     intent_endpoints,
     judged_traffic,
+    touched_endpoints,
 )
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
 
@@ -145,3 +147,24 @@ def test_intent_endpoints_use_the_intent_names_and_skip_workloads_without_addres
     assert endpoints[-1] == {"name": "internet", "ip": "0.0.0.1"}
     assert endpoints[0]["labels"] == {"vm.kubevirt.io/name": "centos-stream9-gold-rabbit-80"}
     assert warnings == ["workload web: the intent gives no ips, so its flows are not judged"]
+
+
+def test_only_pairs_under_changed_policies_are_judged():
+    before = compile_intent(SEED_INTENT)
+    after = compile_intent(changed_intent(add=[ADDED], remove=[REMOVED]))
+    endpoints, _warnings = intent_endpoints(parse_intent(SEED_INTENT))
+    # allow-tinypod-02 is new; allow-gold-rabbit and allow-green-ferret change; the rest stay.
+    assert touched_endpoints(before, after, endpoints) == {"tinypod-02", "gold-rabbit", "green-ferret"}
+    assert touched_endpoints(before, copy.deepcopy(before), endpoints) == frozenset()
+
+
+@pytest.mark.parametrize("change", [
+    {"add": [ADDED], "remove": [REMOVED]},
+    {"remove": [{"from": "tinypod-01", "to": "tinypod"}]},
+    {"add": [{"from": "internet", "to": "tinypod", "ports": ["udp/53"]}]},
+])
+def test_judging_only_touched_pairs_finds_what_judging_every_pair_finds(monkeypatch, change):
+    after = changed_intent(**change)
+    restricted = intent_diff(SEED_INTENT, after)
+    monkeypatch.setattr(flow_diff, "touched_endpoints", lambda *args: None)
+    assert intent_diff(SEED_INTENT, after) == restricted

@@ -9,6 +9,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import c
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.reconcile import compute_plan
+from ansible_collections.ocpvirt.multinet.plugins.module_utils import what_if
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.what_if import ClosedFlowsError, flow_check
 
 SEED_INTENT = yaml.safe_load((Path(__file__).parents[2] / "fixtures" / "seed_intent.yml").read_text())
@@ -41,7 +42,8 @@ def test_the_change_reports_its_flows_and_lists_them_above_the_diffs():
 
 def test_a_run_that_writes_nothing_judges_nothing():
     result = run(flow_check(parse_intent(SEED_INTENT)), compile_intent(SEED_INTENT), SEED_INTENT, diff=True)
-    assert result["flows"] == {"traffic": [], "opened": [], "closed": [], "summary": [], "warnings": []}
+    assert result["flows"] == {"traffic": [], "opened": [], "closed": [], "opened_count": 0, "closed_count": 0,
+                               "summary": [], "warnings": []}
     assert result["diff"] == []
 
 
@@ -66,3 +68,14 @@ def test_over_budget_the_flows_are_skipped_unless_the_guard_needs_them():
     assert skipped["opened"] == skipped["closed"] == [] and "more than 10" in skipped["skipped"]
     guarded = flow_check(parse_intent(CHANGED), max_closed_flows=5, budget=10)
     assert names(run(guarded, live, CHANGED)["flows"]["closed"]) == [("green-ferret", "gateway", "all")]
+
+
+def test_a_first_apply_lists_the_first_flows_and_counts_them_all(monkeypatch):
+    monkeypatch.setattr(what_if, "LISTED_FLOWS", 10)
+    result = run(flow_check(parse_intent(SEED_INTENT)), [], SEED_INTENT, diff=True)
+    flows = result["flows"]
+    # Before, nothing isolated anyone: the first apply closes every pair the intent does not allow.
+    assert flows["opened_count"] == 0 and flows["closed_count"] == 33
+    assert len(flows["closed"]) == 10
+    assert flows["summary"][-1] == "... and 23 more closed"
+    assert "0 flows opened, 33 closed" in result["diff"][0]["prepared"]
