@@ -185,7 +185,7 @@ def plan_changes(before_intents, after_intents, ports=()):
             try:
                 name, namespace, _network = parse_intent_identity(raw)
             except MultinetError as error:
-                raise MultinetError(str(error), "{0}[{1}]".format(field, index), raw) from error
+                raise MultinetError("{0}[{1}]: {2}".format(field, index, error)) from error
             pair = pairs.setdefault("{0}/{1}".format(namespace, name), [None, None])
             if pair[side] is not None:
                 raise MultinetError("two intents of one name in one namespace", "{0}[{1}]".format(field, index),

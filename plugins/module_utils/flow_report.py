@@ -82,9 +82,9 @@ def render_plan_markdown(plan, title="Connectivity changes"):
     """``flow_diff.plan_changes`` as one pull-request comment: the totals, then each intent."""
     opened = sum(len(entry["opened"]) for entry in plan)
     closed = sum(len(entry["closed"]) for entry in plan)
+    intents = "intent" if len(plan) == 1 else "intents"
     lines = ["## {0}".format(_cell(title)), "",
-             "{0} {1}: {2} opened, {3} closed.".format(len(plan), "intent" if len(plan) == 1 else "intents",
-                                                      _flows(opened), closed), "", ""]
+             "{0} {1}: {2} opened, {3} closed.".format(len(plan), intents, _flows(opened), closed), "", ""]
     sections = [render_markdown(entry, title="Intent {0} (network {1})".format(entry["intent"], entry["network"]))
                 for entry in plan]
     return "\n".join(lines) + "\n".join(sections)

@@ -37,6 +37,11 @@ def test_intents_are_paired_by_namespace_and_name():
     assert result["markdown"].startswith("## Connectivity changes\n\n2 intents: 0 flows opened, ")
 
 
+def test_an_intent_without_identity_is_named_by_its_place():
+    with pytest.raises(AnsibleFilterError, match="before_intents\\[0\\]: namespace: "):
+        plugin.connectivity_plan([{"network": "net"}], [])
+
+
 def test_two_intents_of_one_name_on_one_side_are_refused():
     with pytest.raises(AnsibleFilterError, match="after_intents\\[1\\]"):
         plugin.connectivity_plan([], [SEED_INTENT, SEED_INTENT])
