@@ -47,11 +47,14 @@ def test_two_intents_of_one_name_on_one_side_are_refused():
         plugin.connectivity_plan([], [SEED_INTENT, SEED_INTENT])
 
 
-def test_plan_playbook_writes_markdown_and_json(tmp_path):
-    """plan.yml on two revisions of the seed lab's inventory vars (their Jinja resolved)."""
+@pytest.mark.parametrize("before_file", [SEED_VARS, ROOT / "tests" / "unit" / "fixtures" / "seed_intent.yml"],
+                         ids=["inventory-vars", "one-intent"])
+def test_plan_playbook_writes_markdown_and_json(tmp_path, before_file):
+    """plan.yml on a revision of the seed lab's inventory vars (their Jinja resolved) against the
+    same vars before the change, or against the seed intent written as one intent file."""
     before = SEED_VARS.read_text()
     assert REMOVED in before
-    (tmp_path / "before.yml").write_text(before)
+    (tmp_path / "before.yml").write_text(before_file.read_text())
     after_text = before.replace(REMOVED, "").replace("      - {from: 192.168.77.92/32, to: gold-rabbit}\n",
                                     "      - {from: 192.168.77.92/32, to: gold-rabbit}\n" + ADDED)
     (tmp_path / "after.yml").write_text(after_text)
