@@ -49,7 +49,7 @@ class Endpoint:
         return "{0} ({1})".format(self.name, self.ip)
 
 
-def simulate(policies, network, endpoints, port=None, ipam=False, target_honours_end_port=False):
+def simulate(policies, network, endpoints, port=None, ipam=False, target_honours_end_port=False, only=None):
     """Return one row {from, to, allowed, reason} per ordered pair with a pod or VM on one side.
 
     ``network`` is one NAD '<ns>/<nad>', or the NADs of one OVN network as a list of them or as
@@ -60,6 +60,7 @@ def simulate(policies, network, endpoints, port=None, ipam=False, target_honours
     ``target_honours_end_port`` whether the cluster's OVN-K reads ``endPort`` (none does up to at
     least OpenShift 4.18: a range then opens its first port only). Rows follow the order
     of ``endpoints``: every destination of the first endpoint, then of the second, and so on.
+    ``only`` (endpoint names) keeps the pairs with one of them on either side.
     """
     network = parse_network(network)
     eps = parse_endpoints(endpoints)
@@ -79,6 +80,7 @@ def simulate(policies, network, endpoints, port=None, ipam=False, target_honours
         for src in range(len(eps))
         for dst in range(len(eps))
         if src != dst and (eps[src].is_workload or eps[dst].is_workload)
+        and (only is None or eps[src].name in only or eps[dst].name in only)
     ]
 
 

@@ -222,17 +222,22 @@ def desired_state(intent, state):
     return [], namespace, selector_for(name)
 
 
-def reconcile(store, intent, state="present", prune=True, want_diff=False, return_policies="changed"):
+def reconcile(store, intent, state="present", prune=True, want_diff=False, return_policies="changed",
+              before_write=None):
     """Make the cluster hold exactly the intent's policies; returns the module result.
 
     Raises MultinetError before any request when the intent is invalid, ApplyError (with the
-    partial result) when the API refuses a request.
+    partial result) when the API refuses a request. ``before_write(plan, live, desired, result)``
+    runs once the plan is known and before any write; it may add to the result or raise to stop.
     """
     desired, namespace, selector = desired_state(intent, state)
-    plan = compute_plan(desired, store.list(namespace, selector), prune=prune or state == "absent")
+    live = store.list(namespace, selector)
+    plan = compute_plan(desired, live, prune=prune or state == "absent")
     result = {"created": [], "updated": [], "deleted": []}
     if want_diff:
         result["diff"] = diff_entries(plan, OWNED_LABELS)
+    if before_write is not None:
+        before_write(plan, live, desired, result)
     try:
         execute(store, plan, result)
     except ApplyError as error:

@@ -151,7 +151,9 @@ def test_diff_and_check_mode_show_the_edit_without_writing(lab_kubeconfig, mnp):
 
     result = run_module(lab_kubeconfig, intent, "--check", "--diff")
     assert result["changed"] and result["updated"] == ["tenant-net-allow-db"]
-    (diff,) = result["diff"]
+    flows, diff = result["diff"]
+    # Putting the edit back closes what it opened: the gateway may no longer reach db.
+    assert flows["prepared"].splitlines()[1:] == ["  closes gateway -> db all"]
     assert diff["before"]["spec"]["ingress"] == [{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]
     assert diff["after"]["spec"]["ingress"][0]["from"] == [{"ipBlock": {"cidr": "192.168.77.10/32"}}]
     assert mnp.versions() == versions

@@ -35,7 +35,8 @@ def test_auth_specs_are_copied_not_shared():
 
 
 def test_returned_keys_are_documented():
-    assert set(yaml.safe_load(multinetwork_policy.RETURN)) == {"policies", "policy_names", "created", "updated", "deleted", "changed"}
+    assert set(yaml.safe_load(multinetwork_policy.RETURN)) == {"policies", "policy_names", "created", "updated", "deleted", "changed",
+                                                             "flows"}
 
 
 def test_an_invalid_intent_fails_on_its_field_before_any_connection(capsys, tmp_path):
@@ -45,6 +46,13 @@ def test_an_invalid_intent_fails_on_its_field_before_any_connection(capsys, tmp_
     })
     assert status == 1 and result["failed"] and not result["changed"]
     assert "endpoints.lan" in result["msg"] and "192.168.77.1/24" in result["msg"]
+
+
+def test_a_negative_max_closed_flows_fails_before_any_connection(capsys, tmp_path):
+    status, result = run_main(capsys, {
+        "intent": {"namespace": "llm-demo", "network": "net"}, "max_closed_flows": -1,
+        "kubeconfig": str(tmp_path / "missing-kubeconfig")})
+    assert status == 1 and result["msg"] == "max_closed_flows: must be 0 or more (got -1)"
 
 
 def test_an_unreadable_kubeconfig_is_a_clear_failure(capsys, tmp_path):

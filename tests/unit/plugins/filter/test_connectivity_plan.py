@@ -1,0 +1,76 @@
+"""The connectivity_plan filter and playbooks/plan.yml: two revisions of the intents, no cluster."""
+import copy
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.ocpvirt.multinet.plugins.filter import connectivity_plan as plugin
+
+ROOT = Path(__file__).parents[4]
+SEED_INTENT = yaml.safe_load((ROOT / "tests" / "unit" / "fixtures" / "seed_intent.yml").read_text())
+SEED_VARS = ROOT / "inventory" / "seed_lab" / "group_vars" / "clusters" / "seed_lab.yml"
+ADDED = "      - {from: tinypod-02, to: gold-rabbit, ports: [tcp/22]}\n"
+REMOVED = "      - {from: green-ferret, to: gateway}\n"
+
+
+def test_registered_under_its_documented_name():
+    assert plugin.FilterModule().filters() == {"connectivity_plan": plugin.connectivity_plan}
+    options = yaml.safe_load(plugin.DOCUMENTATION)["options"]
+    assert set(options) == set(plugin.ARGUMENT_SPEC)
+
+
+def test_intents_are_paired_by_namespace_and_name():
+    other = dict(copy.deepcopy(SEED_INTENT), name="second")
+    result = plugin.connectivity_plan([SEED_INTENT], [other, SEED_INTENT])
+    assert [entry["intent"] for entry in result["intents"]] == ["llm-demo/llm-demo-localnet-network",
+                                                               "llm-demo/second"]
+    unchanged, new = result["intents"]
+    assert unchanged["opened"] == unchanged["closed"] == []
+    # A new intent is compared with no policies: everything it does not allow closes.
+    assert new["closed"] and result["closed"] == len(new["closed"]) and result["opened"] == 0
+    assert result["markdown"].startswith("## Connectivity changes\n\n2 intents: 0 flows opened, ")
+
+
+def test_an_intent_without_identity_is_named_by_its_place():
+    with pytest.raises(AnsibleFilterError, match="before_intents\\[0\\]: namespace: "):
+        plugin.connectivity_plan([{"network": "net"}], [])
+
+
+def test_two_intents_of_one_name_on_one_side_are_refused():
+    with pytest.raises(AnsibleFilterError, match="after_intents\\[1\\]"):
+        plugin.connectivity_plan([], [SEED_INTENT, SEED_INTENT])
+
+
+@pytest.mark.parametrize("before_file", [SEED_VARS, ROOT / "tests" / "unit" / "fixtures" / "seed_intent.yml"],
+                         ids=["inventory-vars", "one-intent"])
+def test_plan_playbook_writes_markdown_and_json(tmp_path, before_file):
+    """plan.yml on a revision of the seed lab's inventory vars (their Jinja resolved) against the
+    same vars before the change, or against the seed intent written as one intent file."""
+    before = SEED_VARS.read_text()
+    assert REMOVED in before
+    (tmp_path / "before.yml").write_text(before_file.read_text())
+    after_text = before.replace(REMOVED, "").replace("      - {from: 192.168.77.92/32, to: gold-rabbit}\n",
+                                    "      - {from: 192.168.77.92/32, to: gold-rabbit}\n" + ADDED)
+    (tmp_path / "after.yml").write_text(after_text)
+    out = tmp_path / "out"
+    env = dict(os.environ, ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+               ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".venv" / "collections"))
+    result = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), str(ROOT / "playbooks" / "plan.yml"),
+         "-e", "plan_before={0}".format(tmp_path / "before.yml"), "-e", "plan_after={0}".format(tmp_path / "after.yml"),
+         "-e", "plan_output_dir={0}".format(out)],
+        env=env, capture_output=True, text=True, timeout=180, check=False, cwd=str(ROOT))
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = json.loads((out / "flow-changes.json").read_text())
+    assert (data["opened"], data["closed"]) == (1, 1)
+    (entry,) = data["intents"]
+    assert [(f["from"], f["to"], f["traffic"]) for f in entry["opened"]] == [("tinypod-02", "gold-rabbit", "tcp/22")]
+    assert [(f["from"], f["to"], f["traffic"]) for f in entry["closed"]] == [("green-ferret", "gateway", "all")]
+    markdown = (out / "flow-changes.md").read_text()
+    assert "| closes | green-ferret | gateway | `all` |" in markdown
