@@ -119,7 +119,6 @@ class OvnkubeNodeController(Controller):
         if pod is None:
             pod = self.kube.create(k.PODS, ovn_node_pods.pod_manifest(node_name, random_suffix()))
             self.log.info("pod %s/%s created on %s", namespace, pod["metadata"]["name"], node_name)
-        ovn_node_pods.node_dir(state_dir, node_name).mkdir(parents=True, exist_ok=True)
         path = ovn_node_pods.exec_target_path(state_dir, namespace, pod["metadata"]["name"])
         text = ovn_node_pods.exec_target_text(ovn_node_pods.exec_target(state_dir, node_name))
         if not path.exists() or path.read_text() != text:
