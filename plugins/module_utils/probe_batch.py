@@ -32,14 +32,22 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import Mul
 
 MARKER = "ocpvirt-probe"
 _LINE = re.compile(r"^" + MARKER + r" (\d+) (\d+) ?(.*)$")
-# Runs one probe in the background and reports its exit code and last output line; $1 is the
-# step's index, $2 its command (a shell command line, as connectivity_info writes it).
+# Runs one probe in the background and reports its exit code and one line of its output: ping's
+# summary ("1 packets transmitted, 1 received, ..."), which unlike its rtt line is the same on
+# every run (so a re-run writes the same report), else the last non-empty line. $1 is the step's
+# index, $2 its command (a shell command line, as connectivity_info writes it).
 _PROBE_FUNCTION = (
-    "nl='\n'\n"
     "probe() {\n"
     "  out=$(eval \"$2\" 2>&1)\n"
     "  rc=$?\n"
-    "  printf '" + MARKER + " %s %s %s\\n' \"$1\" \"$rc\" \"${out##*\"$nl\"}\"\n"
+    "  printf '%s\\n' \"$out\" | {\n"
+    "    last=; summary=\n"
+    "    while IFS= read -r line; do\n"
+    "      [ -n \"$line\" ] && last=$line\n"
+    "      case $line in *' received'*) summary=$line;; esac\n"
+    "    done\n"
+    "    printf '" + MARKER + " %s %s %s\\n' \"$1\" \"$rc\" \"${summary:-$last}\"\n"
+    "  }\n"
     "}\n"
 )
 

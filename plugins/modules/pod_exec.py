@@ -9,7 +9,7 @@ short_description: Run commands in several pods at once
 version_added: 0.1.0
 description:
   - Runs each command of O(commands) in its pod through the API server's C(pods/exec), like
-    M(kubernetes.core.k8s_exec), but all of them at once (up to O(parallel)) in one task:
+    M(kubernetes.core.k8s_exec), but all of them at once (up to O(parallel)) in one task.
     M(kubernetes.core.k8s_exec) cannot run asynchronously, and a loop over it pays a module
     start per pod.
   - A command that cannot be run (pod missing, exec refused) gives a result with C(rc=null)
