@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -83,17 +84,19 @@ class SeedLab:
             codes = list(pool.map(lambda p: self.ping(p[0], p[1]), pings))
         return [(s, d, code == 0) for (s, d, _), code in zip(pings, codes)]
 
-    def replay(self, files, pings, transform=None, timeout=45):
+    def replay(self, files, pings, transform=None, timeout=90):
         """Apply exactly the seed policies in `files`, then wait until every ping goes as the seed saw."""
         self.set_policies(files, transform)
-        expected = [(s, d, reached) for s, d, reached in pings]
-        last = []
-
-        def matches():
-            last[:] = self.observed(pings)
-            return last == expected
-        wait_for(f"the seed's pings with {files or 'no policy'} (last seen: {last})", matches, timeout=timeout,
-                 interval=0.2)
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = self.observed(pings)
+            if seen == pings:
+                return
+            if time.monotonic() > deadline:
+                wrong = [got for got, want in zip(seen, pings) if got != want]
+                pytest.fail(f"{timeout}s after applying {files or 'no policy'}, these pings still went "
+                            f"otherwise than the seed saw (source, destination, reached): {wrong}")
+            time.sleep(0.2)
 
     def set_policies(self, files, transform=None):
         policies = [self.manifest(p, transform) for p in seed.load(*files)]
