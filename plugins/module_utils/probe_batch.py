@@ -88,7 +88,7 @@ def _guest_skip(source, target, port, guest_command):
     if not target or target.get("present") is False or not target.get("ip"):
         return "{0} is not in the cluster".format(target.get("name") if target else "the target")
     if port not in (None, ICMP) and not str(port).startswith("tcp/"):
-        return "{0} has no handshake a probe can observe".format(str(port).split("/")[0].upper())
+        return "{0} has no handshake a probe can observe".format(str(port).split("/", maxsplit=1)[0].upper())
     return None
 
 
