@@ -71,15 +71,15 @@ lab-status: venv
 # The main job: the seed lab built by site.yml, then verified, against the lab control plane
 # (or KUBECONFIG_FILE). The report lands in reports/<host>/.
 demo: venv
-	@kubeconfig="$(KUBECONFIG_FILE)"; timing=""; \
+	@kubeconfig="$(KUBECONFIG_FILE)"; timing=""; probe=""; \
 	if [ -z "$$kubeconfig" ]; then \
 	  kubeconfig=$$($(BIN)/python lab/labctl.py up) || exit 1; \
-	  timing="-e @playbooks/vars/lab_timing.yml"; \
+	  timing="-e @playbooks/vars/lab_timing.yml"; probe="-e @playbooks/vars/lab_probe.yml"; \
 	fi; \
 	echo "cluster: $$kubeconfig"; \
 	export MULTINET_KUBECONFIG="$$kubeconfig"; \
 	$(BIN)/ansible-playbook -i $(INVENTORY) playbooks/site.yml $$timing && \
-	$(BIN)/ansible-playbook -i $(INVENTORY) playbooks/verify.yml && \
+	$(BIN)/ansible-playbook -i $(INVENTORY) playbooks/verify.yml $$probe && \
 	echo "report: $(CURDIR)/reports/<cluster>/report.html and junit.xml" && \
 	echo "see it: KUBECONFIG=$$kubeconfig kubectl get nncp,vm,vmi,pods,net-attach-def,multi-networkpolicies -A"
 

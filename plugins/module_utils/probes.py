@@ -39,7 +39,7 @@ def probe_plan(endpoints, port=None, timeout=2):
                              "port": format_port(*traffic) if traffic else ICMP,
                              "namespace": source.get("namespace"), "pod": source.get("pod"),
                              "skip": skip,
-                             "command": None if skip else _probe_command(source, target, traffic, timeout)})
+                             "command": None if skip else probe_command(source, target, traffic, timeout)})
     return plan
 
 
@@ -67,7 +67,7 @@ def _in_subnet(cidr, ip):
         return False
 
 
-def _probe_command(source, target, traffic, timeout):
+def probe_command(source, target, traffic, timeout):
     if traffic is None:
         interface = " -I {0}".format(source["interface"]) if source.get("interface") else ""
         return "ping -c 1 -W {0}{1} {2}".format(timeout, interface, target["ip"])

@@ -120,7 +120,8 @@ def _section(raw, field):
     for check in raw["checks"]:
         probed = check.get("probed")
         if probed is None and check.get("probes"):
-            probed = probe_rows(check["probes"], check.get("runs") or [], disabled)
+            probed = probe_rows(check["probes"], check.get("runs") or [], disabled) + \
+                outside_rows(raw.get("endpoints"), check.get("simulated"))
         checks.append({"port": check.get("port"),
                        "rows": compare(check.get("expected"), check.get("simulated"), probed)})
     return dict(raw, name=raw.get("name") or raw["network"], checks=checks)
@@ -149,6 +150,19 @@ def probe_rows(plan, runs, disabled_reason=None):
     return rows
 
 
+def outside_rows(endpoints, simulated):
+    """Unprobed rows, with the reason, for the simulated pairs that start at an outside host.
+
+    The probe plan has no steps for them: no cluster API runs a command on a host outside the
+    cluster, so the report says so instead of leaving the pair silently unprobed.
+    """
+    outside = {e.get("name") for e in endpoints or [] if e.get("kind") == "outside"}
+    return [{"from": row["from"], "to": row["to"], "allowed": None,
+             "detail": "not probed: {0} is outside the cluster, where no cluster API runs "
+                       "commands".format(row["from"])}
+            for row in simulated or [] if row.get("from") in outside]
+
+
 def _probe_outcome(step, run, disabled_reason):
     if disabled_reason or step.get("skip"):
         return None, "not probed: {0}".format(disabled_reason or step["skip"])
@@ -157,11 +171,12 @@ def _probe_outcome(step, run, disabled_reason):
     if run.get("rc") is None:
         return None, "exec into {0} failed: {1}".format(step.get("pod"), run.get("msg") or "no exit code")
     output = _last_line(run.get("stderr")) or _last_line(run.get("stdout"))
+    where = "the guest of {0}".format(step.get("vm")) if step.get("via") == "guest" else "pod {0}".format(step.get("pod"))
     if run["rc"] in TOOL_MISSING_CODES:
-        return None, "probe tool missing in pod {0}: {1}".format(step.get("pod"), output)
+        return None, "probe tool missing in {0}: {1}".format(where, output)
     verdict = "got through" if run["rc"] == 0 else "blocked"
-    return run["rc"] == 0, "{0}: `{1}` in pod {2} exited {3}{4}".format(
-        verdict, step.get("command"), step.get("pod"), run["rc"], " ({0})".format(output) if output else "")
+    return run["rc"] == 0, "{0}: `{1}` in {2} exited {3}{4}".format(
+        verdict, step.get("command"), where, run["rc"], " ({0})".format(output) if output else "")
 
 
 def _last_line(text):

@@ -248,3 +248,14 @@ def test_build_derives_probed_rows_from_plan_and_runs():
     [checked] = built["sections"][0]["checks"][0]["rows"]
     assert checked["probed"] is True and checked["status"] == "fail"
     assert checked["problems"] == ["the probe got through what the intent denied"]
+
+
+def test_pairs_from_outside_hosts_say_why_they_are_not_probed():
+    simulated = [row("gw", "a", True), row("a", "gw", True)]
+    built = rp.build({"name": "n", "network": "ns/net", "probe": {"enabled": True}, "endpoints": ENDPOINTS,
+                      "checks": [{"port": "icmp", "expected": simulated, "simulated": simulated,
+                                  "probes": [dict(PLAN[0], to="gw")], "runs": [run_of(dict(PLAN[0], to="gw"), rc=0)]}]})
+    rows = {(r["from"], r["to"]): r for r in built["sections"][0]["checks"][0]["rows"]}
+    assert rows[("gw", "a")]["probed"] is None
+    assert rows[("gw", "a")]["probed_reason"] == "not probed: gw is outside the cluster, where no cluster API runs commands"
+    assert rows[("a", "gw")]["probed"] is True and built["summary"] == {"pairs": 2, "failures": 0, "probed": 1}

@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ocpvirt.multinet maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filter shim: ocpvirt.multinet.guest_probes -> probe_batch.guest_probes."""
+
+DOCUMENTATION = r"""
+name: guest_probes
+author: ocpvirt.multinet maintainers
+version_added: "0.1.0"
+short_description: Probe a plan's VM-sourced pairs from the VMs' guests
+description:
+  - A VM's launcher pod is not its guest, so M(ocpvirt.multinet.connectivity_info) skips pairs
+    that start at a VM. This filter gives them a probe command to run inside the guest
+    (C(via=guest), C(vm), C(ip)) when O(guest_command) names a way in, and otherwise sets
+    C(skip) to say that none was given. Every other step gets C(via=pod).
+  - A guest routes with its own routes, so targets outside the network's subnet are probed too.
+positional: _input
+options:
+  _input:
+    description: The probe plan of M(ocpvirt.multinet.connectivity_info).
+    type: list
+    elements: dict
+    required: true
+  endpoints:
+    description: The endpoints returned with the plan.
+    type: list
+    elements: dict
+    required: true
+  guest_command:
+    description: The way into guests (see P(ocpvirt.multinet.probe_batches#filter)); empty for none.
+    type: str
+    default: ""
+  timeout:
+    description: Seconds each probe waits for an answer.
+    type: int
+    default: 2
+seealso:
+  - plugin: ocpvirt.multinet.probe_batches
+    plugin_type: filter
+"""
+
+EXAMPLES = r"""
+- name: Probe VMs through SSH as well
+  ansible.builtin.set_fact:
+    plan: "{{ info.probes | ocpvirt.multinet.guest_probes(info.endpoints, 'ssh -i vm_key cloud-user@{ip} {command}') }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The plan, each step with C(via) (C(pod) or C(guest)); guest steps also carry C(vm) and C(ip).
+  type: list
+  elements: dict
+"""
+
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.probe_batch import guest_probes
+
+
+class FilterModule(object):
+    """ocpvirt.multinet guest probing filter."""
+
+    def filters(self):
+        return {"guest_probes": guest_probes}

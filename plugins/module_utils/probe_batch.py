@@ -1,0 +1,173 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ocpvirt.multinet maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run a probe plan with one exec per source pod, every probe of that pod at once.
+
+``kubernetes.core.k8s_exec`` cannot run asynchronously (its action plugin does not support
+``async``), so instead of one exec per pair the plan is grouped by source pod: one ``sh``
+script per pod starts each probe command in the background, waits for all of them, and prints
+one line per probe (``ocpvirt-probe <index> <exit code> <last output line>``). A pod's probes
+then take as long as the slowest one (the probe timeout), not their sum.
+
+``batches`` builds the scripts; ``runs`` turns the registered exec results back into one
+k8s_exec-shaped result per plan step (``item``, ``rc``, ``stdout``, ``msg``), the shape
+``report.probe_rows`` reads.
+
+A VM's launcher pod is not its guest, so the plan skips VM sources. ``guest_probes`` gives
+those steps back a command when the user names a way into guests, ``guest_command``: a command
+line template run on the controller with ``{namespace}``, ``{vm}``, ``{ip}`` and ``{command}``
+(the batch script, one shell-quoted word), e.g. ``ssh -i key cloud-user@{ip} {command}`` or, on
+the lab, ``python lab/labctl.py exec {namespace}/{vm} -- sh -c {command}``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+import shlex
+
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.probes import probe_command
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import ICMP
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+
+MARKER = "ocpvirt-probe"
+_LINE = re.compile(r"^" + MARKER + r" (\d+) (\d+) ?(.*)$")
+# Runs one probe in the background and reports its exit code and one line of its output: ping's
+# summary ("1 packets transmitted, 1 received, ..."), which unlike its rtt line is the same on
+# every run (so a re-run writes the same report), else the last non-empty line. $1 is the step's
+# index, $2 its command (a shell command line, as connectivity_info writes it).
+_PROBE_FUNCTION = (
+    "probe() {\n"
+    "  out=$(eval \"$2\" 2>&1)\n"
+    "  rc=$?\n"
+    "  printf '%s\\n' \"$out\" | {\n"
+    "    last=; summary=\n"
+    "    while IFS= read -r line; do\n"
+    "      [ -n \"$line\" ] && last=$line\n"
+    "      case $line in *' received'*) summary=$line;; esac\n"
+    "    done\n"
+    "    printf '" + MARKER + " %s %s %s\\n' \"$1\" \"$rc\" \"${summary:-$last}\"\n"
+    "  }\n"
+    "}\n"
+)
+
+
+GUEST_FIELDS = ("namespace", "vm", "ip", "command")
+
+
+def guest_probes(plan, endpoints, guest_command="", timeout=2):
+    """The plan with its VM-sourced steps probed from the guest (``via: guest``) when
+    ``guest_command`` is set, else skipped with the reason; every other step gets ``via: pod``.
+
+    A guest routes with its own routes (cloud-init), so a target outside the network's subnet
+    is probed too, without ``-I``.
+    """
+    by_name = {e.get("name"): e for e in endpoints or []}
+    found = []
+    for step in plan or []:
+        source, target = by_name.get(step.get("from")), by_name.get(step.get("to"))
+        if not source or source.get("kind") not in ("vm", "vmi"):
+            found.append(dict(step, via="pod"))
+            continue
+        skip = _guest_skip(source, target, step.get("port"), guest_command)
+        found.append(dict(step, via="guest", vm=source.get("object"), ip=source.get("ip"), skip=skip,
+                          command=None if skip else probe_command(
+                              dict(source, interface=None), target,
+                              None if step.get("port") in (None, ICMP) else step["port"], timeout)))
+    return found
+
+
+def _guest_skip(source, target, port, guest_command):
+    kind = source.get("kind")
+    if not guest_command:
+        return "no way into the guest of {0} {1}: set verify_guest_command".format(kind, source["name"])
+    if source.get("present") is False or not source.get("running"):
+        return "{0} {1} is not running".format(kind, source["name"])
+    if not source.get("ip"):
+        return "{0} {1} has no address on the network".format(kind, source["name"])
+    if not target or target.get("present") is False or not target.get("ip"):
+        return "{0} is not in the cluster".format(target.get("name") if target else "the target")
+    if port not in (None, ICMP) and not str(port).startswith("tcp/"):
+        return "{0} has no handshake a probe can observe".format(str(port).split("/", maxsplit=1)[0].upper())
+    return None
+
+
+def batches(plan, guest_command=""):
+    """Group the plan's runnable steps by source pod (or VM guest, for ``via: guest`` steps).
+
+    Returns [{namespace, pod, via, steps, command}] in the order the sources first appear;
+    ``command`` is ``sh -c '<script>'`` for k8s_exec, or for a guest ``guest_command`` filled in
+    (run it on the controller). Steps with ``skip`` or without a command are left out (the
+    report gives their reason).
+    """
+    if not isinstance(plan, list):
+        raise MultinetError("must be a list of probe steps", "probes", plan)
+    grouped = {}
+    for index, step in enumerate(plan):
+        if not isinstance(step, dict):
+            raise MultinetError("must be a mapping", "probes[{0}]".format(index), step)
+        if step.get("skip") or not step.get("command"):
+            continue
+        if not step.get("namespace") or not step.get("pod"):
+            raise MultinetError("needs namespace and pod to exec into", "probes[{0}]".format(index), step)
+        grouped.setdefault((step["namespace"], step["pod"]), []).append(step)
+    found = []
+    for (namespace, pod), steps in grouped.items():
+        command, via = _command(steps), steps[0].get("via") or "pod"
+        if via == "guest":
+            command = _guest_command(guest_command, steps[0], command)
+        found.append({"namespace": namespace, "pod": pod, "via": via, "steps": steps, "command": command})
+    return found
+
+
+def _guest_command(template, step, script):
+    values = {"namespace": shlex.quote(step["namespace"]), "vm": shlex.quote(step.get("vm") or ""),
+              "ip": shlex.quote(step.get("ip") or ""), "command": shlex.quote(script)}
+    try:
+        return str(template).format(**values)
+    except (KeyError, IndexError, ValueError) as error:
+        raise MultinetError("must be a command line using only {{{0}}} ({1})".format(
+            "}, {".join(GUEST_FIELDS), error), "verify_guest_command", template)
+
+
+def _command(steps):
+    lines = ["probe {0} {1} &".format(index, shlex.quote(step["command"])) for index, step in enumerate(steps)]
+    return "sh -c " + shlex.quote(_PROBE_FUNCTION + "\n".join(lines) + "\nwait\n")
+
+
+def runs(results):
+    """One k8s_exec-shaped result per step from the registered loop results over ``batches``.
+
+    Each result has ``item`` (the batch) and k8s_exec's ``rc``, ``stdout``, ``stderr``,
+    ``msg``. A step whose line is missing (the exec failed, or the pod has no shell) gets
+    ``rc`` None and a ``msg`` saying why.
+    """
+    found = []
+    for result in results or []:
+        batch = result.get("item") or {}
+        lines = {}
+        for line in str(result.get("stdout") or "").splitlines():
+            match = _LINE.match(line.strip())
+            if match:
+                lines[int(match.group(1))] = (int(match.group(2)), match.group(3).strip())
+        for index, step in enumerate(batch.get("steps") or []):
+            if index in lines:
+                rc, output = lines[index]
+                found.append({"item": step, "rc": rc, "stdout": output, "stderr": "", "msg": ""})
+            else:
+                found.append({"item": step, "rc": None, "stdout": "", "stderr": "",
+                              "msg": _missing(result)})
+    return found
+
+
+def _missing(result):
+    reason = result.get("msg") or _last_line(result.get("stderr")) or _last_line(result.get("stdout"))
+    if result.get("rc") not in (None, 0):
+        return "the probe script exited {0}{1}".format(result["rc"], ": " + reason if reason else "")
+    return reason or "the probe script printed no result"
+
+
+def _last_line(text):
+    lines = [line for line in str(text or "").splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""

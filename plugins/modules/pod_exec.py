@@ -1,0 +1,163 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ocpvirt.multinet maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: pod_exec
+short_description: Run commands in several pods at once
+version_added: 0.1.0
+description:
+  - Runs each command of O(commands) in its pod through the API server's C(pods/exec), like
+    M(kubernetes.core.k8s_exec), but all of them at once (up to O(parallel)) in one task.
+    M(kubernetes.core.k8s_exec) cannot run asynchronously, and a loop over it pays a module
+    start per pod.
+  - A command that cannot be run (pod missing, exec refused) gives a result with C(rc=null)
+    and C(msg); the module itself fails only on bad input or a cluster it cannot reach.
+  - Does not support check mode (a command may change anything).
+author:
+  - ocpvirt.multinet maintainers (!UNKNOWN)
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+options:
+  commands:
+    description:
+      - The commands to run, each a mapping with C(namespace) and C(pod) (where), C(command)
+        (the command line, split like a shell would with C(shlex) and run without a shell) and
+        optionally C(container) (else the pod's first container).
+      - Other keys are kept and returned in RV(results[].item), so probe batches of
+        P(ocpvirt.multinet.probe_batches#filter) can be given as they are.
+    type: list
+    elements: dict
+    required: true
+  parallel:
+    description: How many commands run at the same time.
+    type: int
+    default: 8
+  timeout:
+    description: Seconds after which a command still running is abandoned (C(rc=null)).
+    type: int
+    default: 60
+requirements:
+  - kubernetes >= 24.2.0
+"""
+
+EXAMPLES = r"""
+- name: Probe from every source pod at once
+  ocpvirt.multinet.pod_exec:
+    commands: "{{ info.probes | ocpvirt.multinet.probe_batches }}"
+  register: probed
+"""
+
+RETURN = r"""
+results:
+  description: One per command, in the order given.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    item:
+      description: The entry of O(commands) (with any extra keys it had).
+      type: dict
+    rc:
+      description: The command's exit code; null when it could not be run.
+      type: int
+    stdout:
+      description: Its standard output.
+      type: str
+    stderr:
+      description: Its standard error.
+      type: str
+    msg:
+      description: Why the command could not be run, else empty.
+      type: str
+"""
+
+import copy
+import shlex
+from concurrent.futures import ThreadPoolExecutor, wait
+
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+
+try:
+    import yaml
+    from kubernetes.client import ApiClient, CoreV1Api
+    from kubernetes.stream import stream
+except ImportError:
+    # AnsibleK8SModule reports the missing kubernetes library.
+    pass
+
+ERROR_CHANNEL = 3
+
+
+def argspec():
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(
+        commands=dict(type="list", elements="dict", required=True),
+        parallel=dict(type="int", default=8),
+        timeout=dict(type="int", default=60),
+    )
+    return spec
+
+
+def exit_code(status):
+    """The exit code in the error channel's Status (as kubernetes.core.k8s_exec reads it)."""
+    status = yaml.safe_load(status) if status else None
+    if not status:
+        return None
+    if status.get("status") == "Success":
+        return 0
+    for cause in (status.get("details") or {}).get("causes") or []:
+        if cause.get("reason") == "ExitCode":
+            return int(cause["message"])
+    raise RuntimeError(status.get("message") or "exec failed: {0}".format(status))
+
+
+def run_one(configuration, item, timeout):
+    """One command in its own ApiClient: stream() patches the client it is given, so threads
+    must not share one."""
+    api = CoreV1Api(ApiClient(configuration))
+    result = {"item": item, "rc": None, "stdout": "", "stderr": "", "msg": ""}
+    try:
+        kwargs = {"container": item["container"]} if item.get("container") else {}
+        resp = stream(api.connect_get_namespaced_pod_exec, item["pod"], item["namespace"],
+                      command=shlex.split(item["command"]), stdout=True, stderr=True, stdin=False,
+                      tty=False, _preload_content=False, **kwargs)
+        resp.run_forever(timeout=timeout)
+        result.update(stdout=resp.read_stdout() or "", stderr=resp.read_stderr() or "")
+        if resp.is_open():
+            resp.close()
+            result["msg"] = "still running after {0}s".format(timeout)
+        else:
+            result["rc"] = exit_code(resp.read_channel(ERROR_CHANNEL))
+    except Exception as error:  # any failure of one exec is that command's result
+        result["msg"] = "exec into {0}/{1} failed: {2}".format(item["namespace"], item["pod"], error)
+    return result
+
+
+def main():
+    module = AnsibleK8SModule(argument_spec=argspec(), check_pyyaml=True)
+    if module.params["parallel"] < 1:
+        module.fail_json(msg="parallel must be at least 1, got {0}".format(module.params["parallel"]))
+    try:
+        configuration = get_api_client(module).client.configuration
+    except CoreException as error:
+        module.fail_json(msg=str(error))
+    commands = module.params["commands"]
+    for index, item in enumerate(commands):
+        for key in ("namespace", "pod", "command"):
+            if not isinstance(item.get(key), str) or not item[key]:
+                module.fail_json(msg="commands[{0}].{1}: must be a non-empty string, got {2!r}".format(
+                    index, key, item.get(key)))
+    with ThreadPoolExecutor(max_workers=min(module.params["parallel"], max(len(commands), 1))) as pool:
+        futures = [pool.submit(run_one, configuration, item, module.params["timeout"]) for item in commands]
+        wait(futures)
+    results = [future.result() for future in futures]
+    module.exit_json(changed=False, results=results)
+
+
+if __name__ == "__main__":
+    main()
