@@ -227,9 +227,9 @@ def test_a_port_range_on_a_schema_without_end_port_changes_nothing_or_is_stored_
     assert not run_module(lab_kubeconfig, first).get("failed")
     before = mnp.by_name()
     ranged = tenant_intent(mnp.namespace, allow=[
-        {"from": "web", "to": "db", "ports": ["tcp/5432", "tcp/8000-8080"]},
+        {"from": "web", "to": "db", "ports": ["tcp/5432", "tcp/8000-8010"]},
         {"from": "db", "to": "gateway", "ports": ["udp/53"]},
-        {"from": "db", "to": "web", "ports": ["tcp/9000-9100"]}])
+        {"from": "db", "to": "web", "ports": ["tcp/9000-9003"]}])
     result = run_module(lab_kubeconfig, ranged)
     if result.get("failed"):
         assert result["created"] == result["updated"] == result["deleted"] == []

@@ -115,11 +115,15 @@ def test_seed_cnv_stage_reaches_the_nodes_nb(custom, core, lab_namespace, worker
     wait_for("the seed's ACLs in worker-0's NB", lambda: acl_lists(worker_nb, expected) == expected, timeout=90)
 
     run = ovnk_sync.nbctl_runner(worker_nb)
-    shown = run(["show", ovnk.switch_name(network)])
     port = ovnk.logical_port_name(lab_namespace, seed.NAD_NAME, lab_namespace, "tinypod")
-    assert f"port {port}\n" in shown and 'addresses: ["0a:58:c0:a8:4d:5b 192.168.77.91"]' in shown
     launcher = ovnk.logical_port_name(lab_namespace, seed.NAD_NAME, lab_namespace, seed.LAUNCHERS[0][0])
-    assert f"port {launcher}\n" in shown and 'addresses: ["02:00:a3:00:00:01"]' in shown
+    # a port appears once its pod runs, which the ACLs above do not wait for
+    def switch_with_both_ports():
+        text = run(["show", ovnk.switch_name(network)])
+        return text if f"port {port}\n" in text and f"port {launcher}\n" in text else None
+
+    shown = wait_for("tinypod's and a VM launcher's ports on the switch", switch_with_both_ports)
+    assert 'addresses: ["0a:58:c0:a8:4d:5b 192.168.77.91"]' in shown and 'addresses: ["02:00:a3:00:00:01"]' in shown
 
     cnv_01, _ = ovnk.policy_port_group_name(network, lab_namespace, "allow-ipblock-cnv-01")
     custom.delete_namespaced_custom_object("k8s.cni.cncf.io", "v1beta1", lab_namespace, "multi-networkpolicies",
