@@ -97,6 +97,16 @@ options:
       - It guards against an C(allow) list lost by a templating mistake cutting every flow.
     type: bool
     default: false
+  request_timeout:
+    description:
+      - Seconds each API request may take (connecting and reading the answer) before the run
+        fails naming the request; a request that timed out is not retried.
+      - Requests answered with 429 (too many requests), 500, 502, 503 or 504, or whose connection
+        failed, are retried up to 4 times, after the answer's C(Retry-After) when it has one (up
+        to 30 seconds), else after 0.5, 1, 2 and 4 seconds. Every request the module sends is
+        idempotent, so a retry is safe.
+    type: float
+    default: 60
   applied_with:
     description:
       - The other intents applied in the same play (the P(ocpvirt.multinet.policies#role) role
@@ -255,6 +265,7 @@ def argspec():
         prune={"type": "bool", "default": True},
         return_policies={"type": "str", "choices": list(RETURN_POLICIES), "default": "changed"},
         require_network={"type": "bool", "default": True},
+        request_timeout={"type": "float", "default": 60},
         confirm_allow_nothing={"type": "bool", "default": False},
         applied_with={"type": "list", "elements": "dict", "default": []},
     )
@@ -264,10 +275,11 @@ def argspec():
 def main():
     module = AnsibleK8SModule(argument_spec=argspec(), supports_check_mode=True, check_pyyaml=False)
     params = module.params
+    store = PolicyStore(module, params["request_timeout"])
     try:
         if params["state"] == "present":
-            check_before_writes(PolicyStore(module), module, params)
-        result = reconcile(PolicyStore(module), params["intent"], state=params["state"],
+            check_before_writes(store, module, params)
+        result = reconcile(store, params["intent"], state=params["state"],
                            prune=params["prune"], want_diff=module._diff,
                            return_policies=params["return_policies"])
     except MultinetError as error:
@@ -323,7 +335,8 @@ def _nad_names(store, module, namespace):
         raise MultinetError("the API server does not serve {0}; set require_network: false to skip the "
                             "NAD check".format(target), "network", module.params["intent"].get("network"))
     try:
-        found = store.client.get(resource, namespace=namespace, serialize=False)
+        found = store.request(lambda timeout: store.client.get(
+            resource, namespace=namespace, serialize=False, _request_timeout=timeout))
     except Exception as error:
         raise ApplyError(describe_api_error("Failed to list", "NetworkAttachmentDefinitions in namespace {0!r} "
                                             "(to check the intent's network)".format(namespace),
