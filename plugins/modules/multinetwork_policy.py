@@ -253,7 +253,8 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.preflight import 
 )
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import split_nad_ref
 
-NAD_KIND, NAD_API_VERSION = "NetworkAttachmentDefinition", "k8s.cni.cncf.io/v1"
+NAD_KIND = "NetworkAttachmentDefinition"
+NAD_API_VERSION = "k8s.cni.cncf.io/v1"
 MANAGED_SELECTOR = "{0}={1}".format(MANAGED_BY_LABEL, MANAGED_BY_VALUE)
 
 
