@@ -16,8 +16,6 @@ from typing import Optional, Tuple, Union
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
     DIRECTIONS,
-    DNS1123_LABEL,
-    DNS1123_SUBDOMAIN_MAX,
     VM_NAME_LABEL,
     PortRange,
     dns1123_label_problem,
@@ -350,6 +348,26 @@ def _parse_workload_selector(spec, field, problems):
     return ((VM_NAME_LABEL, vm),)
 
 
+@lru_cache(maxsize=65536)
+def _non_unicast_problem(sort_key):
+    """Why an address (by its sort key) cannot be a workload's own, or None.
+
+    A policy peer made of such an address matches no workload (0.0.0.0, ::), or every host
+    of a segment (255.255.255.255, a multicast group), or none on the network (loopback).
+    """
+    address = ipaddress.ip_address(sort_key[1]) if sort_key[0] == 4 else ipaddress.IPv6Address(sort_key[1])
+    kinds = (
+        ("the unspecified address", address.is_unspecified),
+        ("a multicast address", address.is_multicast),
+        ("a loopback address", address.is_loopback),
+        ("the broadcast address or a reserved one (240.0.0.0/4)", address.version == 4 and address.is_reserved),
+    )
+    for kind, bad in kinds:
+        if bad:
+            return "must be a unicast address of the workload, not " + kind
+    return None
+
+
 def _parse_workload_ips(spec, field, ipam, problems):
     ips = spec.get("ips", [])
     if not isinstance(ips, list):
@@ -364,6 +382,8 @@ def _parse_workload_ips(spec, field, ipam, problems):
         sort_key, cidr, reason = _parse_cidr(text.strip()) if isinstance(text, str) else (None, None, "must be a string")
         if reason is None and sort_key[2] not in _HOST_PREFIXES:
             reason = "must be a single address (no prefix, or /32 and /128)"
+        if reason is None:
+            reason = _non_unicast_problem(sort_key)
         if reason:
             problems.add("{0}[{1}]".format(field, index), reason, text)
         else:
@@ -372,19 +392,34 @@ def _parse_workload_ips(spec, field, ipam, problems):
 
 
 def _check_entry_name(name, field, problems):
+    """Workload and endpoint names are DNS-1123 labels of at most 63 characters. With the intent
+    name (a DNS-1123 subdomain and label value, so at most 63 too) every generated policy name,
+    '<intent>-allow-<workload>' (at most 133) or '<intent>-default-deny', is a valid object name."""
     if not isinstance(name, str):
         problems.add(field, "names must be strings", name)
         return False
-    if not DNS1123_LABEL.match(name):
-        problems.add(field, "names must be DNS-1123 labels (lowercase letters, digits and '-')", name)
+    problem = dns1123_label_problem(name)
+    if problem:
+        problems.add(field, "names " + problem, name)
         return False
     return True
 
 
+def _section(raw, key, kind, message, problems):
+    """raw[key] when it is of `kind`; absent or null -> an empty one; anything else (``[]``,
+    ``""``, ``false`` where a mapping is expected) is refused instead of read as empty."""
+    value = raw.get(key)
+    if value is None:
+        return kind()
+    if not isinstance(value, kind):
+        problems.add(key, message, value)
+        return None
+    return value
+
+
 def _parse_workloads(raw, ipam, problems):
-    section = raw.get("workloads") or {}
-    if not isinstance(section, dict):
-        problems.add("workloads", "must be a mapping of workload names to specs", section)
+    section = _section(raw, "workloads", dict, "must be a mapping of workload names to specs", problems)
+    if section is None:
         return ()
     workloads = []
     for name, spec in section.items():
@@ -398,13 +433,25 @@ def _parse_workloads(raw, ipam, problems):
         selector = _parse_workload_selector(spec, field, problems)
         ips = _parse_workload_ips(spec, field + ".ips", ipam, problems)
         workloads.append(Workload(name, selector, ips))
+    _check_shared_ips(workloads, problems)
     return tuple(sorted(workloads, key=lambda workload: workload.name))
 
 
+def _check_shared_ips(workloads, problems):
+    """One address, one workload: with ipBlock peers a rule for one would open the other."""
+    owner = {}
+    for workload in workloads:
+        for block in workload.ips:
+            first = owner.setdefault(block.sort_key, workload.name)
+            if first != workload.name:
+                problems.add("workloads.{0}.ips".format(workload.name),
+                             "address is also workload {0!r}'s; each address belongs to one workload".format(first),
+                             block.cidr.split("/")[0])
+
+
 def _parse_endpoints(raw, problems):
-    section = raw.get("endpoints") or {}
-    if not isinstance(section, dict):
-        problems.add("endpoints", "must be a mapping of endpoint names to CIDRs", section)
+    section = _section(raw, "endpoints", dict, "must be a mapping of endpoint names to CIDRs", problems)
+    if section is None:
         return ()
     endpoints = []
     for name, spec in section.items():
@@ -541,10 +588,11 @@ def _check_pairs(field, sources, destinations, problems):
 
 
 def _parse_allow(raw, names, honours_end_port, problems):
-    section = raw.get("allow") or []
-    if not isinstance(section, list):
-        problems.add("allow", "must be a list of {from, to, ports} entries", section)
+    if "allow" in raw and not isinstance(raw["allow"], list):
+        # Not read as "allow nothing": {}, "" or false is a templating mistake more often than not.
+        problems.add("allow", "must be a list of {from, to, ports} entries (write [] to allow nothing)", raw["allow"])
         return ()
+    section = raw.get("allow", [])
     entries = []
     for index, entry in enumerate(section):
         field = "allow[{0}]".format(index)
@@ -572,17 +620,6 @@ def _peer_names(raw, workloads, endpoints):
     return names
 
 
-def _check_policy_names(name, workloads, problems):
-    # Workload names are DNS-1123 labels and the intent name a DNS-1123 subdomain, so the
-    # generated '<intent>-allow-<workload>' can only break the length limit.
-    for workload in workloads:
-        policy_name = "{0}-allow-{1}".format(name, workload.name)
-        if len(policy_name) > DNS1123_SUBDOMAIN_MAX:
-            problems.add("workloads.{0}".format(workload.name),
-                         "generated policy name must be at most {0} characters".format(DNS1123_SUBDOMAIN_MAX),
-                         policy_name)
-
-
 # ---------------------------------------------------------------------------------------------
 # Entry points
 # ---------------------------------------------------------------------------------------------
@@ -601,8 +638,6 @@ def parse_intent(raw):
     endpoints = _parse_endpoints(raw, problems)
     _check_duplicate_names(raw, problems)
     allow = _parse_allow(raw, _peer_names(raw, workloads, endpoints), honours_end_port, problems)
-    if name is not None:
-        _check_policy_names(name, workloads, problems)
     problems.raise_if_any()
     return Intent(name, namespace, network, ipam, honours_end_port, default_deny, workloads, endpoints, allow)
 

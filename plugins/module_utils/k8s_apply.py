@@ -39,12 +39,14 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.reconcile import 
     foreign_keys_patch,
     write_phases,
 )
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.retry import RETRYABLE_STATUSES, with_retries
 
 try:
     from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import HTTPError as TransportError
+    from urllib3.exceptions import ReadTimeoutError as TransportTimeout
 except ImportError:  # reported by AnsibleK8SModule's dependency check
-    ApiException = TransportError = ()
+    ApiException = TransportError = TransportTimeout = ()
 
 FIELD_MANAGER = "ocpvirt.multinet"
 OWNED_LABELS = (MANAGED_BY_LABEL, INTENT_LABEL)
@@ -92,6 +94,19 @@ def _status_body(error):
     return body if isinstance(body, dict) else {}
 
 
+def retry_class(error):
+    """(retryable, Retry-After) of a failed request, for retry.with_retries.
+
+    A request whose answer did not come within `request_timeout` is not retried: a server that
+    does not answer would only hold the run that much longer each time. (urllib3's
+    NewConnectionError, a refused connection, is a connect timeout by class, and is retried.)
+    """
+    if isinstance(error, ApiException):
+        return error.status in RETRYABLE_STATUSES, (error.headers or {}).get("Retry-After")
+    timed_out = isinstance(error, TransportTimeout) or isinstance(getattr(error, "reason", None), TransportTimeout)
+    return isinstance(error, TransportError) and not timed_out, None
+
+
 def _root_cause(error):
     # urllib3 wraps the socket error (connection refused, TLS failure) in MaxRetryError.reason
     return str(getattr(error, "reason", None) or error)
@@ -100,12 +115,14 @@ def _root_cause(error):
 class PolicyStore:
     """The MultiNetworkPolicies of a cluster, reached through one kubernetes.core client."""
 
-    def __init__(self, module):
+    def __init__(self, module, timeout=None):
         # Connecting is deferred to the first request so an invalid intent fails on its own
         # message, even when no cluster is configured.
         self._module = module
         self._client = None
         self._resource = None
+        # Seconds a request may take (connect and read); None: the client's default (no limit).
+        self.timeout = timeout
 
     @property
     def client(self):
@@ -164,19 +181,25 @@ class PolicyStore:
         resource = self.resource  # outside the try: its own errors are already explicit
         try:
             # raw JSON: wrapping a thousand items in ResourceInstance costs more than the request
-            found = self.client.get(resource, namespace=namespace, label_selector=selector, serialize=False)
+            found = self.request(lambda timeout: self.client.get(
+                resource, namespace=namespace, label_selector=selector, serialize=False, _request_timeout=timeout))
         except Exception as error:
             raise ApplyError(describe_api_error(
                 "Failed to list", "MultiNetworkPolicies in namespace {0!r} ({1})".format(namespace, selector),
                 error, self.host)) from error
         return json.loads(found.data).get("items") or []
 
+    def request(self, call):
+        """call(timeout) with this store's timeout, retried on 429, 5xx and connection errors."""
+        return with_retries(lambda: call(self.timeout), retry_class)
+
     def apply(self, manifest, dry_run=False):
         """Server-side apply, taking back fields edited by others: (created?, object as stored)."""
         metadata = manifest["metadata"]
         response = self._write("apply", manifest, dry_run, lambda resource: self.client.client.server_side_apply(
             resource, body=manifest, name=metadata["name"], namespace=metadata["namespace"],
-            field_manager=FIELD_MANAGER, force_conflicts=True, dry_run=self._dry_run(dry_run), serialize=False))
+            field_manager=FIELD_MANAGER, force_conflicts=True, dry_run=self._dry_run(dry_run), serialize=False,
+            _request_timeout=self.timeout))
         return response.status == 201, json.loads(response.data)
 
     def remove_keys(self, manifest, patch, dry_run=False):
@@ -185,18 +208,18 @@ class PolicyStore:
         self._write("patch", manifest, dry_run, lambda resource: self.client.client.patch(
             resource, body=patch, name=metadata["name"], namespace=metadata["namespace"],
             content_type="application/merge-patch+json", field_manager=FIELD_MANAGER,
-            dry_run=self._dry_run(dry_run), serialize=False))
+            dry_run=self._dry_run(dry_run), serialize=False, _request_timeout=self.timeout))
 
     def delete(self, obj, dry_run=False):
         metadata = obj["metadata"]
         self._write("delete", obj, dry_run, lambda resource: self.client.delete(
             resource, name=metadata["name"], namespace=metadata["namespace"],
-            dry_run=self._dry_run(dry_run), serialize=False), gone_ok=True)
+            dry_run=self._dry_run(dry_run), serialize=False, _request_timeout=self.timeout), gone_ok=True)
 
     def _write(self, verb, obj, dry_run, call, gone_ok=False):
         resource = self.resource  # outside the try: discovery errors are not this write's
         try:
-            return call(resource)
+            return with_retries(lambda: call(resource), retry_class)
         except ApiException as error:
             if gone_ok and error.status == 404:  # deleted by someone else since the list: done
                 return None
@@ -241,7 +264,9 @@ def reconcile(store, intent, state="present", prune=True, want_diff=False, retur
     try:
         execute(store, plan, result)
     except ApplyError as error:
-        error.result = _finish(result, desired, return_policies)
+        # Names only: a failed run's output is read by a person, and the manifests can be
+        # compiled again from the intent.
+        error.result = _finish(result, desired, "names")
         raise
     return _finish(result, desired, return_policies)
 

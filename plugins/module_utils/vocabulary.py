@@ -42,7 +42,8 @@ DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 _DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 _QUALIFIED_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]\Z")
 
-_PORT_TEXT = re.compile(r"([A-Za-z]+)/(\d+)(?:-(\d+))?\Z")
+# [0-9], not \d: \d matches every Unicode digit (int() reads "tcp/\uff12\uff12" as 22).
+_PORT_TEXT = re.compile(r"([A-Za-z]+)/([0-9]+)(?:-([0-9]+))?\Z")
 _NAMED_PORT = re.compile(r"[A-Za-z]+/[A-Za-z][-A-Za-z0-9]*\Z")
 
 

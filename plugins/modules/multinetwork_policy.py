@@ -86,6 +86,45 @@ options:
         in the message and in RV(flows). V(0) refuses any change that closes a flow.
       - Unset (the default), nothing is refused. See RV(flows) for how flows are judged.
     type: int
+  require_network:
+    description:
+      - With O(state=present), refuse the run (before any write) when the
+        NetworkAttachmentDefinition that C(network) names does not exist; the error names the NAD
+        and the namespace searched, and lists the NADs there.
+      - A policy whose C(policy-for) names a NAD that does not exist protects nothing, so a typo
+        would move every policy, the deny-all included, off the real network.
+      - Set V(false) when the NAD is created later. Needs C(list) on
+        network-attachment-definitions in the NAD's namespace.
+    type: bool
+    default: true
+  confirm_allow_nothing:
+    description:
+      - "An intent that compiles to no allow policy (only the deny-all) while this intent has allow
+        policies in the cluster today is refused, before any write, unless the intent says
+        C(allow: []) explicitly and this option is V(true)."
+      - It guards against an C(allow) list lost by a templating mistake cutting every flow.
+    type: bool
+    default: false
+  request_timeout:
+    description:
+      - Seconds each API request may take (connecting and reading the answer) before the run
+        fails naming the request; a request that timed out is not retried.
+      - Requests answered with 429 (too many requests), 500, 502, 503 or 504, or whose connection
+        failed, are retried up to 4 times, after the answer's C(Retry-After) when it has one (up
+        to 30 seconds), else after 0.5, 1, 2 and 4 seconds. Every request the module sends is
+        idempotent, so a retry is safe.
+    type: float
+    default: 60
+  applied_with:
+    description:
+      - The other intents applied in the same play (the P(ocpvirt.multinet.policies#role) role
+        passes its whole list). The run is refused, before any write, when one of them generates
+        a policy of the same name in the same namespace (two intents for one NAD without C(name),
+        or intent C(app) with workload C(b-default-deny) next to intent C(app-allow-b)).
+      - This intent itself may be in the list; invalid ones are skipped (their own run reports them).
+    type: list
+    elements: dict
+    default: []
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 requirements:
@@ -93,6 +132,9 @@ requirements:
   - kubernetes >= 24.2.0
 notes:
   - The namespace must exist; the module does not create it.
+  - Before the first write, with O(state=present), the run lists the policies managed by this
+    collection in the namespace and refuses to create or update a policy that belongs to another
+    intent (its C(multinet.ocpvirt.io/intent) label names another intent); the error names both.
   - Needs C(list) on multi-networkpolicies in the namespace, plus C(patch) and C(delete) when
     something differs (C(get) on namespaces is not needed).
 seealso:
@@ -249,19 +291,41 @@ flows:
 """
 
 import copy
+import json
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
 
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import (
+    INTENT_LABEL,
+    MANAGED_BY_LABEL,
+    MANAGED_BY_VALUE,
+    compile_policies,
+)
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import (
     RETURN_POLICIES,
+    ApplyError,
     PolicyStore,
+    describe_api_error,
     reconcile,
 )
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.what_if import flow_check
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.preflight import (
+    PreflightError,
+    colliding_intents,
+    emptying_problem,
+    network_problem,
+    ownership_problems,
+)
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import split_nad_ref
+
+NAD_KIND = "NetworkAttachmentDefinition"
+NAD_API_VERSION = "k8s.cni.cncf.io/v1"
+MANAGED_SELECTOR = "{0}={1}".format(MANAGED_BY_LABEL, MANAGED_BY_VALUE)
 
 
 def argspec():
@@ -272,6 +336,10 @@ def argspec():
         prune={"type": "bool", "default": True},
         return_policies={"type": "str", "choices": list(RETURN_POLICIES), "default": "changed"},
         max_closed_flows={"type": "int"},
+        require_network={"type": "bool", "default": True},
+        request_timeout={"type": "float", "default": 60},
+        confirm_allow_nothing={"type": "bool", "default": False},
+        applied_with={"type": "list", "elements": "dict", "default": []},
     )
     return spec
 
@@ -281,9 +349,12 @@ def main():
     params = module.params
     try:
         judge = None
-        if params["state"] == "present":
+        if params["state"] == "present":  # the pure checks first: a bad option fails before connecting
             judge = flow_check(parse_intent(params["intent"]), params["max_closed_flows"])
-        result = reconcile(PolicyStore(module), params["intent"], state=params["state"],
+        store = PolicyStore(module, params["request_timeout"])
+        if params["state"] == "present":
+            check_before_writes(store, module, params)
+        result = reconcile(store, params["intent"], state=params["state"],
                            prune=params["prune"], want_diff=module._diff,
                            return_policies=params["return_policies"], before_write=judge)
     except MultinetError as error:
@@ -291,6 +362,61 @@ def main():
     except CoreException as error:
         module.fail_json(msg=str(error), **getattr(error, "result", {}))
     module.exit_json(**result)
+
+
+def check_before_writes(store, module, params):
+    """Read what the preflight checks need and raise PreflightError when any finds a problem."""
+    raw = params["intent"]
+    model = parse_intent(raw)
+    desired = compile_policies(model)
+    problems = []
+    collisions = colliding_intents([model] + _valid_models(other for other in params["applied_with"] if other != raw))
+    problems.extend(MultinetError("generated by more than one intent: {0}".format(", ".join(intents)), "name", name)
+                    for name, intents in collisions.items())
+    managed = store.list(model.namespace, MANAGED_SELECTOR)
+    if params["require_network"]:
+        nad_namespace = split_nad_ref(model.network)[0]
+        problem = network_problem(model.network, _nad_names(store, module, nad_namespace))
+        if problem is not None:
+            problems.append(problem)
+    own = [policy for policy in managed
+           if (policy["metadata"].get("labels") or {}).get(INTENT_LABEL) == model.name]
+    problem = emptying_problem(raw, desired, own, params["confirm_allow_nothing"])
+    if problem is not None:
+        problems.append(problem)
+    problems.extend(ownership_problems(model.name, desired, managed))
+    if problems:
+        raise PreflightError(problems)
+
+
+def _valid_models(raws):
+    models = []
+    for raw in raws:
+        try:
+            models.append(parse_intent(raw))
+        except MultinetError:
+            continue
+    return models
+
+
+def _nad_names(store, module, namespace):
+    """Names of the NetworkAttachmentDefinitions in `namespace` (one LIST)."""
+    target = "{0} {1}".format(NAD_API_VERSION, NAD_KIND)
+    try:
+        resource = K8sService(store.client, module).find_resource(NAD_KIND, NAD_API_VERSION)
+    except Exception as error:  # discovery is a request: any transport error lands here
+        raise ApplyError(describe_api_error("Failed to discover", target, error, store.host)) from error
+    if resource is None:
+        raise MultinetError("the API server does not serve {0}; set require_network: false to skip the "
+                            "NAD check".format(target), "network", module.params["intent"].get("network"))
+    try:
+        found = store.request(lambda timeout: store.client.get(
+            resource, namespace=namespace, serialize=False, _request_timeout=timeout))
+    except Exception as error:
+        raise ApplyError(describe_api_error("Failed to list", "NetworkAttachmentDefinitions in namespace {0!r} "
+                                            "(to check the intent's network)".format(namespace),
+                                            error, store.host)) from error
+    return [item["metadata"]["name"] for item in json.loads(found.data).get("items") or []]
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent, intent_selector
+from lab_helpers import create_localnet_nad
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 ANSIBLE = str(Path(sys.executable).parent / "ansible")
@@ -29,6 +30,8 @@ ANSIBLE_ENV = dict(
     ANSIBLE_LOCALHOST_WARNING="false",
 )
 GROUP, VERSION, PLURAL = "k8s.cni.cncf.io", "v1beta1", "multi-networkpolicies"
+# The module checks that the intent's NAD exists (require_network) before writing.
+NAD_LISTER = {"apiGroups": [GROUP], "resources": ["network-attachment-definitions"], "verbs": ["list"]}
 
 
 def run_module(kubeconfig, intent, *flags, **params):
@@ -66,6 +69,7 @@ def names(policies):
 
 @pytest.fixture
 def mnp(lab_api, lab_namespace):
+    create_localnet_nad(client.CustomObjectsApi(lab_api), lab_namespace, "tenant-net")  # the intent's network
     return PolicyApi(client.CustomObjectsApi(lab_api), lab_namespace)
 
 
@@ -246,7 +250,7 @@ def test_a_port_range_on_a_schema_without_end_port_changes_nothing_or_is_stored_
 
 def test_a_missing_namespace_is_a_clear_failure(lab_kubeconfig):
     ghost = "ghost-" + uuid.uuid4().hex[:8]
-    result = run_module(lab_kubeconfig, tenant_intent(ghost))
+    result = run_module(lab_kubeconfig, tenant_intent(ghost), require_network=False)
     assert result["failed"]
     assert result["msg"] == ("Failed to apply MultiNetworkPolicy {0}/tenant-net-allow-db: namespace '{0}' does not exist"
                              " (refused by the server-side dry run that precedes every write: nothing was written)"
@@ -279,7 +283,7 @@ def test_a_serviceaccount_without_rights_gets_a_clear_403(lab_kubeconfig, lab_ap
 
 def test_a_serviceaccount_that_may_only_read_fails_on_the_first_write(lab_kubeconfig, lab_api, mnp):
     reader = {"apiGroups": [GROUP], "resources": [PLURAL], "verbs": ["get", "list"]}
-    kubeconfig = serviceaccount_kubeconfig(lab_api, mnp.namespace, "reader", [reader])
+    kubeconfig = serviceaccount_kubeconfig(lab_api, mnp.namespace, "reader", [reader, NAD_LISTER])
     result = run_module(kubeconfig, tenant_intent(mnp.namespace))
     assert result["failed"] and result["created"] == []
     assert result["msg"].startswith("Failed to apply MultiNetworkPolicy {0}/tenant-net-allow-db: Forbidden (403): ".format(mnp.namespace))
@@ -291,7 +295,7 @@ def test_a_no_op_run_sends_no_write_request(lab_kubeconfig, lab_api, mnp):
     intent = tenant_intent(mnp.namespace)
     run_module(lab_kubeconfig, intent)
     reader = {"apiGroups": [GROUP], "resources": [PLURAL], "verbs": ["list"]}
-    result = run_module(serviceaccount_kubeconfig(lab_api, mnp.namespace, "lister", [reader]), intent,
+    result = run_module(serviceaccount_kubeconfig(lab_api, mnp.namespace, "lister", [reader, NAD_LISTER]), intent,
                         return_policies="all")
     assert not result.get("failed"), result.get("msg")
     assert not result["changed"] and result["policies"] == compile_intent(intent)

@@ -109,9 +109,10 @@ def test_endpoint_cidrs_are_normalised(text, cidr):
 
 @given(address=st.ip_addresses(v=4))
 def test_ipv4_fast_path_agrees_with_ipaddress(address):
-    intent = parse_intent(with_changes((["workloads", "tinypod", "ips"], [str(address)])))
+    # An endpoint: a workload refuses non-unicast addresses (tested below).
+    intent = parse_intent(with_changes((["endpoints", "gateway"], str(address))))
 
-    (block,) = {workload.name: workload for workload in intent.workloads}["tinypod"].ips
+    block = {endpoint.name: endpoint for endpoint in intent.endpoints}["gateway"].block
     assert block.cidr == str(ipaddress.ip_network(address))
     assert block.sort_key == (4, int(address), 32)
 
@@ -231,8 +232,29 @@ ERRORS = [
      "workloads.tinypod.ips[0]", "192.168.77.0/24"),
     ("workload ip host bits", [(["workloads", "tinypod", "ips"], ["192.168.77.91/24"])],
      "workloads.tinypod.ips[0]", "192.168.77.91/24"),
-    ("generated policy name too long", [(["workloads", "w" * 240], {"selector": {"a": "b"}, "ips": ["10.0.0.9"]})],
-     "workloads." + "w" * 240, "llm-demo-localnet-network-allow-" + "w" * 240),
+    ("workload name longer than a DNS-1123 label", [(["workloads", "w" * 64], {"selector": {"a": "b"},
+                                                                                "ips": ["10.0.0.9"]})],
+     "workloads." + "w" * 64, "w" * 64),
+    ("endpoint name longer than a DNS-1123 label", [(["endpoints", "e" * 64], "10.0.0.9")],
+     "endpoints." + "e" * 64, "e" * 64),
+    ("unspecified workload ip", [(["workloads", "tinypod", "ips"], ["0.0.0.0"])], "workloads.tinypod.ips[0]",
+     "0.0.0.0"),
+    ("broadcast workload ip", [(["workloads", "tinypod", "ips"], ["255.255.255.255"])],
+     "workloads.tinypod.ips[0]", "255.255.255.255"),
+    ("multicast workload ip", [(["workloads", "tinypod", "ips"], ["224.0.0.1"])], "workloads.tinypod.ips[0]",
+     "224.0.0.1"),
+    ("reserved workload ip", [(["workloads", "tinypod", "ips"], ["240.0.0.7"])], "workloads.tinypod.ips[0]",
+     "240.0.0.7"),
+    ("loopback workload ip", [(["workloads", "tinypod", "ips"], ["127.0.0.1/32"])], "workloads.tinypod.ips[0]",
+     "127.0.0.1/32"),
+    ("IPv6 multicast workload ip", [(["workloads", "tinypod", "ips"], ["ff02::1"])], "workloads.tinypod.ips[0]",
+     "ff02::1"),
+    ("IPv6 unspecified workload ip", [(["workloads", "tinypod", "ips"], ["::"])], "workloads.tinypod.ips[0]",
+     "'::'"),
+    ("two workloads with one address", [(["workloads", "tinypod", "ips"], ["192.168.77.71"])],
+     "workloads.gold-rabbit.ips", "'192.168.77.71'"),
+    ("workloads not a mapping", [(["workloads"], [])], "workloads", "[]"),
+    ("endpoints not a mapping", [(["endpoints"], "")], "endpoints", "''"),
     # endpoints
     ("endpoint host bits", [(["endpoints", "gateway"], "192.168.77.1/24")], "endpoints.gateway",
      "192.168.77.1/24"),
@@ -274,6 +296,14 @@ ERRORS = [
     ("target_honours_end_port not a boolean", [(["target_honours_end_port"], "yes")], "target_honours_end_port",
      "yes"),
     ("ports not a list", [(["allow", 0, "ports"], "tcp/22")], "allow[0].ports", "tcp/22"),
+    ("allow an empty mapping", [(["allow"], {})], "allow", "{}"),
+    ("allow an empty string", [(["allow"], "")], "allow", "''"),
+    ("allow false", [(["allow"], False)], "allow", "False"),
+    ("allow null", [(["allow"], None)], "allow", "None"),
+    ("full-width digits in a port", [(["allow", 0, "ports"], ["tcp/\uff12\uff12"])], "allow[0].ports[0]",
+     "tcp/\uff12\uff12"),
+    ("Arabic-Indic digits in a port range", [(["allow", 0, "ports"], ["tcp/\u0662\u0662-23"])],
+     "allow[0].ports[0]", "tcp/\u0662\u0662-23"),
 ]
 
 
@@ -285,6 +315,27 @@ def test_validation_error_names_field_and_value(changes, field, value):
     message = str(caught.value)
     assert field + ":" in message
     assert value in message
+
+
+def test_two_workloads_with_one_address_names_both():
+    intent = with_changes((["workloads", "tinypod", "ips"], ["192.168.77.71"]))
+    with pytest.raises(IntentError) as caught:
+        parse_intent(intent)
+    # The workload written first keeps the address; the error is on the second one.
+    assert "workloads.gold-rabbit.ips: address is also workload 'tinypod'" in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["w" * 63, "a"])
+def test_workload_names_up_to_a_label_give_valid_policy_names(name):
+    intent = with_changes((["name"], "i" * 63), (["workloads", name], {"selector": {"a": "b"}, "ips": ["10.0.0.9"]}),
+                          (["allow", 0, "to"], name))
+    model = parse_intent(intent)
+    assert len(model.policy_name(name)) <= 253
+
+
+def test_allow_absent_or_an_empty_list_allows_nothing():
+    assert parse_intent(with_changes((["allow"], DELETE))).allow == ()
+    assert parse_intent(with_changes((["allow"], []))).allow == ()
 
 
 def test_intent_must_be_a_mapping():

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic.exceptions import api_exception
-from urllib3.exceptions import MaxRetryError, NewConnectionError
+from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError, ReadTimeoutError
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
@@ -16,6 +16,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import 
     PolicyStore,
     describe_api_error,
     reconcile,
+    retry_class,
 )
 
 SEED_INTENT = yaml.safe_load((Path(__file__).parents[3] / "unit" / "fixtures" / "seed_intent.yml").read_text())
@@ -269,8 +270,9 @@ def test_concurrent_writes_stop_at_a_failure_and_report_the_ones_in_flight():
     done = [allow[0]] + allow[2:5]
     assert sorted(store.started) == allow[:5]
     assert failure.value.result["created"] == done == sorted(write[1] for write in store.writes)
-    assert failure.value.result["changed"] and failure.value.result["policies"] == [
-        policy for policy in compile_intent(intent) if policy["metadata"]["name"] in done]
+    # A failed run's result lists names, never manifests.
+    assert failure.value.result["changed"] and failure.value.result["policies"] == []
+    assert failure.value.result["policy_names"] == [policy["metadata"]["name"] for policy in compile_intent(intent)]
 
 
 def test_when_the_first_write_fails_nothing_is_written():
@@ -410,3 +412,30 @@ def test_a_refused_write_names_the_policy():
 @pytest.mark.parametrize("pool_size, workers", [(10, 4), (2, 2), (None, 1)])
 def test_parallel_writes_never_exceed_the_connections_urllib3_keeps(pool_size, workers):
     assert stub_store(StubClient(pool_size=pool_size)).prepare_writes() == workers
+
+
+def _answer(status, headers):
+    """An ApiException as the client raises it for an HTTP answer (status, headers)."""
+    class Response:
+        reason, data = "answer", b"{}"
+
+        def __init__(self):
+            self.status, self.headers = status, headers
+    return ApiException(http_resp=Response())
+
+
+@pytest.mark.parametrize("error, expected", [
+    (_answer(429, {"Retry-After": "1"}), (True, "1")),
+    (_answer(503, {}), (True, None)),
+    (_answer(500, {}), (True, None)),
+    (_answer(403, {"Retry-After": "1"}), (False, "1")),
+    (_answer(422, {}), (False, None)),
+    (MaxRetryError(None, "/apis", NewConnectionError(None, "Connection refused")), (True, None)),
+    (ProtocolError("Connection aborted."), (True, None)),
+    (ReadTimeoutError(None, "/apis", "Read timed out."), (False, None)),
+    (MaxRetryError(None, "/apis", ReadTimeoutError(None, "/apis", "Read timed out.")), (False, None)),
+    (ValueError("not a request failure"), (False, None)),
+])
+def test_what_is_retried(error, expected):
+    retryable, retry_after = retry_class(error)
+    assert (retryable, retry_after and str(retry_after)) == expected

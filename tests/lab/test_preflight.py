@@ -1,0 +1,107 @@
+"""Mistakes a valid intent can still hold, refused by multinetwork_policy before any write,
+against the lab's real kube-apiserver; run from the outside as a user hits them.
+
+Zero writes is checked on the cluster: the policies and their resourceVersions are what they
+were before the refused run.
+"""
+import pytest
+from kubernetes import client
+
+from lab_helpers import create_localnet_nad
+from test_multinetwork_policy import PolicyApi, names, run_module, tenant_intent
+
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
+
+
+@pytest.fixture
+def mnp(lab_api, lab_namespace):
+    custom = client.CustomObjectsApi(lab_api)
+    create_localnet_nad(custom, lab_namespace, "tenant-net")
+    create_localnet_nad(custom, lab_namespace, "storage-net")
+    return PolicyApi(custom, lab_namespace)
+
+
+@pytest.fixture
+def applied(lab_kubeconfig, mnp):
+    """The tenant intent applied: its policies' resourceVersions before the refused run."""
+    result = run_module(lab_kubeconfig, tenant_intent(mnp.namespace))
+    assert result["changed"] and not result.get("failed"), result.get("msg")
+    return mnp.versions()
+
+
+def test_a_nad_typo_is_refused_with_zero_writes(lab_kubeconfig, mnp, applied):
+    result = run_module(lab_kubeconfig, tenant_intent(mnp.namespace, network="tenant-nte"))
+
+    assert result["failed"] and not result["changed"]
+    assert "NetworkAttachmentDefinition 'tenant-nte' not found" in result["msg"]
+    assert "searched namespace '{0}', NADs there: storage-net, tenant-net".format(mnp.namespace) in result["msg"]
+    assert mnp.versions() == applied
+
+
+def test_a_nad_in_a_namespace_that_does_not_exist_is_refused(lab_kubeconfig, mnp):
+    result = run_module(lab_kubeconfig, tenant_intent(mnp.namespace, network="no-such-ns/tenant-net"))
+
+    assert result["failed"] and "searched namespace 'no-such-ns'" in result["msg"]
+    assert mnp.items() == []
+
+
+def test_a_nad_created_later_is_accepted_when_the_user_says_so(lab_kubeconfig, mnp):
+    intent = tenant_intent(mnp.namespace, network="later-net")
+    result = run_module(lab_kubeconfig, intent, require_network=False)
+
+    assert not result.get("failed"), result.get("msg")
+    assert names(mnp.items()) == names(compile_intent(intent))
+
+
+@pytest.mark.parametrize("allow", [{}, "", False])
+def test_allow_that_is_not_a_list_is_refused_with_zero_writes(lab_kubeconfig, mnp, applied, allow):
+    result = run_module(lab_kubeconfig, tenant_intent(mnp.namespace, allow=allow))
+
+    assert result["failed"] and not result["changed"]
+    assert result["msg"].startswith("allow: must be a list") and "(got {0!r})".format(allow) in result["msg"]
+    assert mnp.versions() == applied
+
+
+def test_dropping_every_allow_needs_an_explicit_empty_list_and_a_confirmation(lab_kubeconfig, mnp, applied):
+    dropped = tenant_intent(mnp.namespace)
+    del dropped["allow"]
+    refused = [run_module(lab_kubeconfig, dropped, confirm_allow_nothing=True),
+               run_module(lab_kubeconfig, tenant_intent(mnp.namespace, allow=[]))]
+    for result in refused:
+        assert result["failed"] and "confirm_allow_nothing: true" in result["msg"]
+        assert "tenant-net-allow-db" in result["msg"]
+    assert mnp.versions() == applied
+
+    result = run_module(lab_kubeconfig, tenant_intent(mnp.namespace, allow=[]), confirm_allow_nothing=True)
+    assert not result.get("failed"), result.get("msg")
+    assert names(mnp.items()) == ["tenant-net-default-deny"]
+
+
+def test_a_policy_of_another_intent_is_not_taken_over(lab_kubeconfig, mnp):
+    other = tenant_intent(mnp.namespace, name="app-allow-b")
+    assert not run_module(lab_kubeconfig, other).get("failed")
+    before = mnp.versions()
+    app = tenant_intent(mnp.namespace, name="app",
+                        workloads={"b-default-deny": {"vm": "b", "ips": ["192.168.77.30"]}},
+                        endpoints={}, allow=[{"from": "b-default-deny", "to": "192.168.77.1"}])
+
+    result = run_module(lab_kubeconfig, app)
+
+    assert result["failed"] and not result["changed"]
+    assert ("intent 'app' would generate policy 'app-allow-b-default-deny', which belongs to intent "
+            "'app-allow-b'") in result["msg"]
+    assert mnp.versions() == before
+
+
+def test_intents_applied_together_whose_names_collide_are_refused(lab_kubeconfig, mnp):
+    # Two intents for one NAD without `name`: both default to the NAD name.
+    first = tenant_intent(mnp.namespace)
+    second = tenant_intent(mnp.namespace, workloads={"cache": {"vm": "cache", "ips": ["192.168.77.40"]}},
+                           endpoints={}, allow=[{"from": "cache", "to": "192.168.77.1"}])
+
+    for intent in (first, second):
+        result = run_module(lab_kubeconfig, intent, applied_with=[first, second])
+        assert result["failed"] and not result["changed"]
+        assert "{0}/tenant-net-default-deny".format(mnp.namespace) in result["msg"]
+        assert "generated by more than one intent: tenant-net, tenant-net" in result["msg"]
+    assert mnp.items() == []

@@ -1,0 +1,161 @@
+"""multinetwork_policy retries what the API server asks to be retried, and gives up on a server
+that does not answer within request_timeout; against the lab's real kube-apiserver.
+
+Between the module and the API server runs a small HTTPS proxy of this test's own (TLS with the
+lab apiserver's certificate, so the user's kubeconfig only changes its server URL). It forwards
+every request, with the lab admin's client certificate, except the ones it is told to answer
+itself: a 429 with Retry-After for the first write, or no answer in time for a list.
+"""
+import http.client
+import json
+import ssl
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from kubernetes import client
+
+from lab_helpers import create_localnet_nad
+from test_multinetwork_policy import PolicyApi, names, run_module, tenant_intent
+
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
+
+HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
+
+
+class LabProxy(ThreadingHTTPServer):
+    """Forwards to the lab apiserver; `misbehave(method, path)` may answer a request instead:
+    it returns (status, headers, body), or None to forward. Every request is logged."""
+
+    daemon_threads = True
+
+    def __init__(self, pki, upstream, misbehave):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server_side.load_cert_chain(pki / "apiserver.crt", pki / "apiserver.key")
+        self.socket = server_side.wrap_socket(self.socket, server_side=True)
+        self.upstream_context = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+        self.upstream_context.load_cert_chain(pki / "admin.crt", pki / "admin.key")
+        self.upstream = urlsplit(upstream)
+        self.misbehave = misbehave
+        self.log = []  # (monotonic time, method, path, status)
+        self.lock = threading.Lock()
+
+    def handle_error(self, request, client_address):
+        """Quiet: a stalled answer finds its client gone (it timed out), which is the point."""
+
+    @property
+    def url(self):
+        return "https://127.0.0.1:{0}".format(self.server_address[1])
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # the log is the proxy's own list
+        pass
+
+    def _any(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        answer = self.server.misbehave(self.command, self.path)
+        if answer is None:
+            answer = self._forward(body)
+        status, headers, payload = answer
+        with self.server.lock:
+            self.server.log.append((time.monotonic(), self.command, self.path, status))
+        self.send_response(status)
+        for key, value in headers:
+            if key.lower() not in HOP_HEADERS:
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _forward(self, body):
+        upstream = http.client.HTTPSConnection(self.server.upstream.hostname, self.server.upstream.port,
+                                               context=self.server.upstream_context, timeout=60)
+        try:
+            headers = {key: value for key, value in self.headers.items() if key.lower() not in HOP_HEADERS}
+            upstream.request(self.command, self.path, body=body or None, headers=headers)
+            response = upstream.getresponse()
+            return response.status, response.getheaders(), response.read()
+        finally:
+            upstream.close()
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
+
+
+@pytest.fixture
+def proxy_for(lab_kubeconfig, tmp_path):
+    """proxy_for(misbehave) -> (proxy, kubeconfig path whose server is the proxy)."""
+    servers = []
+    config = json.loads(Path(lab_kubeconfig).read_text())
+    pki = Path(lab_kubeconfig).parent / "pki"
+
+    def start(misbehave):
+        proxy = LabProxy(pki, config["clusters"][0]["cluster"]["server"], misbehave)
+        threading.Thread(target=proxy.serve_forever, daemon=True).start()
+        servers.append(proxy)
+        via_proxy = json.loads(json.dumps(config))
+        via_proxy["clusters"][0]["cluster"]["server"] = proxy.url
+        path = tmp_path / "kubeconfig-{0}".format(len(servers))
+        path.write_text(json.dumps(via_proxy))
+        return proxy, str(path)
+    yield start
+    for proxy in servers:
+        proxy.shutdown()
+        proxy.server_close()
+
+
+@pytest.fixture
+def mnp(lab_api, lab_namespace):
+    create_localnet_nad(client.CustomObjectsApi(lab_api), lab_namespace, "tenant-net")
+    return PolicyApi(client.CustomObjectsApi(lab_api), lab_namespace)
+
+
+def too_many_requests_once():
+    """Answers the first PATCH (the first write) with 429 and Retry-After: 1, as the API
+    server's priority and fairness does when a flow's queue is full."""
+    answered = []
+
+    def misbehave(method, _path):
+        if method != "PATCH" or answered:
+            return None
+        answered.append(method)
+        status = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "TooManyRequests",
+                  "message": "too many requests, please try again later", "code": 429}
+        return 429, [("Retry-After", "1"), ("Content-Type", "application/json")], json.dumps(status).encode()
+    return misbehave
+
+
+def test_a_429_is_retried_after_retry_after(proxy_for, mnp):
+    proxy, kubeconfig = proxy_for(too_many_requests_once())
+    intent = tenant_intent(mnp.namespace)
+
+    result = run_module(kubeconfig, intent)
+
+    assert not result.get("failed"), result.get("msg")
+    assert result["created"] == names(compile_intent(intent)) == names(mnp.items())
+    patches = [(at, path, status) for at, method, path, status in proxy.log if method == "PATCH"]
+    (refused_at, refused_path, _status), = [patch for patch in patches if patch[2] == 429]
+    retried_at = min(at for at, path, status in patches if path == refused_path and status != 429)
+    assert retried_at - refused_at >= 1.0  # Retry-After: 1 was honoured
+
+
+def test_a_list_that_gets_no_answer_in_time_fails_after_request_timeout(proxy_for, mnp):
+    def stall_lists(method, path):
+        if method == "GET" and "multi-networkpolicies" in path:
+            time.sleep(6)
+        return None
+    _proxy, kubeconfig = proxy_for(stall_lists)
+
+    started = time.monotonic()
+    result = run_module(kubeconfig, tenant_intent(mnp.namespace), request_timeout=2)
+
+    assert result["failed"] and result["msg"].startswith("Failed to list MultiNetworkPolicies")
+    assert "timed out" in result["msg"].lower()
+    assert time.monotonic() - started < 30  # not the server's own 60 s (nor retried)
+    assert mnp.items() == []
