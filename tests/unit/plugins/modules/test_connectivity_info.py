@@ -13,7 +13,8 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import
 )
 from ansible_collections.ocpvirt.multinet.plugins.modules import connectivity_info as ci
 
-NS, NAD = "llm-demo", "llm-demo-localnet-network"
+NS = "llm-demo"
+NAD = "llm-demo-localnet-network"
 DOC = yaml.safe_load(ci.DOCUMENTATION)
 DOCUMENTED = {**yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"], **DOC["options"]}
 
