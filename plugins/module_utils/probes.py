@@ -3,10 +3,24 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Commands that probe who reaches whom from inside pods, one per ordered pair of endpoints.
 
-Pure: endpoints in, a plan out ({from, to, port, namespace, pod, command, skip}); a playbook runs
-the commands with ``kubernetes.core.k8s_exec``. Nothing here runs anything.
+Pure: endpoints in, a plan out ({from, to, port, namespace, pod, command, server, skip}); a
+playbook runs the commands with ``kubernetes.core.k8s_exec``. Nothing here runs anything.
+
+What a probe can tell:
+- ICMP: an echo reply proves the pair open; no reply within the timeout is read as blocked.
+- TCP: a completed handshake, or a reset (connection refused: the packet got through and
+  nobody listens; ``nc -z`` fails then, so a refused port reads as blocked, and the report shows
+  it as a disagreement to look at), proves the path; silence is read as blocked.
+- UDP has no handshake: silence may be a policy drop, no listener, or a lost answer, and a
+  closed port's ICMP port-unreachable is not reliably sent or reported. So a UDP pair is probed
+  only against a listener started on purpose: ``server`` is a one-shot echo to start in the
+  target pod first (it answers one datagram, then exits, or exits after ``server_lifetime``),
+  and ``command`` sends a token and succeeds only when the same token comes back. A UDP pair
+  whose target is not a running pod (a VM guest, an outside host) cannot get a listener and is
+  skipped with that reason, and so is every UDP pair unless the caller says it starts servers.
 """
 import ipaddress
+import shlex
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
     ICMP,
@@ -17,15 +31,30 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import
 _TCP_PROBE = ("if command -v nc >/dev/null 2>&1; then nc -z -w {t} {ip} {port}; "
               "elif command -v bash >/dev/null 2>&1; then timeout {t} bash -c '</dev/tcp/{ip}/{port}'; "
               "else exit 127; fi")
+# A one-shot UDP echo (server) and a client that wants its token back: python3 first, socat second.
+_UDP_SERVER_PY = ("import socket; s = socket.socket(socket.{family}, socket.SOCK_DGRAM); "
+                  "s.bind(('{ip}', {port})); d, a = s.recvfrom(512); s.sendto(d, a)")
+_UDP_CLIENT_PY = ("import socket, sys; s = socket.socket(socket.{family}, socket.SOCK_DGRAM); s.settimeout({t}); "
+                  "s.sendto(b'{token}', ('{ip}', {port})); sys.exit(s.recv(512) != b'{token}')")
+_UDP_SERVER = ("if command -v python3 >/dev/null 2>&1; then timeout {life} python3 -c {py}; "
+               "elif command -v socat >/dev/null 2>&1; then timeout {life} socat {socat}-RECVFROM:{port},bind={host} EXEC:cat; "
+               "else exit 127; fi")
+_UDP_CLIENT = ("if command -v python3 >/dev/null 2>&1; then python3 -c {py}; "
+               "elif command -v socat >/dev/null 2>&1; then echo {token} | timeout {t} socat -T {t} - {socat}:{host}:{port} "
+               "| grep -q {token}; else exit 127; fi")
+UDP_TOKEN = "ocpvirt-multinet-probe"
 
 
-def probe_plan(endpoints, port=None, timeout=2):
+def probe_plan(endpoints, port=None, timeout=2, udp_servers=False):
     """What to run, from which pod, to probe each ordered pair for one kind of traffic.
 
-    Returns [{from, to, port, namespace, pod, command, skip}] where ``skip`` says why a pair
-    cannot be probed (then ``command`` is None): only pods can be exec'ed into (a VM's launcher
-    pod is not the guest), only TCP and ICMP have an answer to observe, and a target outside
-    the source's subnet would leave through the pod's primary network, not this one.
+    Returns [{from, to, port, namespace, pod, command, server, skip}] where ``skip`` says why a
+    pair cannot be probed (then ``command`` is None): only pods can be exec'ed into (a VM's
+    launcher pod is not the guest), a target outside the source's subnet would leave through
+    the pod's primary network, not this one, and UDP needs a listener (see the module
+    docstring): with ``udp_servers`` (the caller starts ``server`` before ``command``) a UDP
+    pair whose target is a running pod gets ``server`` = {namespace, pod, command}; otherwise
+    UDP pairs are skipped. SCTP is never probed (no common client in pod images).
     """
     traffic = parse_traffic(port)
     plan = []
@@ -34,16 +63,21 @@ def probe_plan(endpoints, port=None, timeout=2):
             continue
         for target in endpoints:
             if target is not source:
-                skip = _probe_skip(source, target, traffic)
+                skip = _probe_skip(source, target, traffic, udp_servers)
                 plan.append({"from": source["name"], "to": target["name"],
                              "port": format_port(*traffic) if traffic else ICMP,
                              "namespace": source.get("namespace"), "pod": source.get("pod"),
                              "skip": skip,
-                             "command": None if skip else probe_command(source, target, traffic, timeout)})
+                             "command": None if skip else probe_command(source, target, traffic, timeout),
+                             "server": None if skip or not _is_udp(traffic) else _udp_server(target, traffic, timeout)})
     return plan
 
 
-def _probe_skip(source, target, traffic):
+def _is_udp(traffic):
+    return bool(traffic) and traffic[0] == "UDP"
+
+
+def _probe_skip(source, target, traffic, udp_servers):
     if source.get("kind") != "pod":
         return "cannot exec into the guest of {0} {1}".format(source.get("kind"), source["name"])
     if source.get("present") is False or not source.get("pod"):
@@ -52,11 +86,27 @@ def _probe_skip(source, target, traffic):
         return "pod {0} is not running".format(source["pod"])
     if target.get("present") is False:
         return "{0} is not in the cluster".format(target["name"])
-    if traffic and traffic[0] != "TCP":
-        return "{0} has no handshake a probe can observe".format(traffic[0])
+    if traffic and traffic[0] == "SCTP":
+        return "SCTP is not probed: pod images have no common SCTP client"
+    if _is_udp(traffic):
+        skip = _udp_skip(target, udp_servers)
+        if skip:
+            return skip
     if source.get("cidr") and not _in_subnet(source["cidr"], target["ip"]):
         return "{0} is outside {1}'s subnet {2}: the pod would route it through its primary " \
                "network".format(target["ip"], source["name"], source["cidr"])
+    return None
+
+
+def _udp_skip(target, udp_servers):
+    silence = "UDP has no handshake: without a listener started on {0}, no answer would not mean blocked".format(
+        target["name"])
+    if not udp_servers:
+        return silence + " (UDP probes are off)"
+    if target.get("kind") != "pod":
+        return silence + " (no listener can be started in {0} {1})".format(target.get("kind"), target["name"])
+    if not (target.get("pod") and target.get("running")):
+        return silence + " (pod {0} is not running)".format(target.get("pod") or target["name"])
     return None
 
 
@@ -67,9 +117,32 @@ def _in_subnet(cidr, ip):
         return False
 
 
+def _udp_words(ip, port, timeout):
+    v6 = ipaddress.ip_address(ip).version == 6
+    return dict(ip=ip, port=port, t=timeout, token=UDP_TOKEN, family="AF_INET6" if v6 else "AF_INET",
+                socat="UDP6" if v6 else "UDP4", host="[{0}]".format(ip) if v6 else ip,
+                life=server_lifetime(timeout))
+
+
+def server_lifetime(timeout):
+    """Seconds a UDP echo server waits for its one datagram: room for the runner to start the client."""
+    return max(10, 5 * timeout)
+
+
+def _udp_server(target, traffic, timeout):
+    words = _udp_words(target["ip"], traffic[1], timeout)
+    words["py"] = shlex.quote(_UDP_SERVER_PY.format(**words))
+    return {"namespace": target.get("namespace"), "pod": target["pod"],
+            "command": "sh -c " + shlex.quote(_UDP_SERVER.format(**words))}
+
+
 def probe_command(source, target, traffic, timeout):
     if traffic is None:
         interface = " -I {0}".format(source["interface"]) if source.get("interface") else ""
         return "ping -c 1 -W {0}{1} {2}".format(timeout, interface, target["ip"])
+    if _is_udp(traffic):
+        words = _udp_words(target["ip"], traffic[1], timeout)
+        words["py"] = shlex.quote(_UDP_CLIENT_PY.format(**words))
+        return "sh -c " + shlex.quote(_UDP_CLIENT.format(**words))
     script = _TCP_PROBE.format(t=timeout, ip=target["ip"], port=traffic[1])
     return "sh -c \"{0}\"".format(script.replace('"', '\\"'))

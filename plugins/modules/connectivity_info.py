@@ -19,8 +19,10 @@ description:
     matched to the VM's interface on the network by MAC address or C(eth<index>)."
   - A virt-launcher pod is counted as its VM, with the pod's labels (what a policy selects).
   - Secrets are read only for their networkData key and nothing of them is returned.
-  - With O(intent), also returns the C(expected) matrix over the same endpoints, the flows the
-    intent names (read by workload name), with live endpoints named after the intent's workloads.
+  - The cluster is read once per run; each kind of traffic in O(ports) gets its own entry in
+    RV(results) from that one read.
+  - With O(intent), each entry also has the C(expected) matrix over the same endpoints, the flows
+    the intent names (read by workload name), with live endpoints named after the intent's workloads.
   - Read-only; supports check mode.
 author:
   - ocpvirt.multinet maintainers (!UNKNOWN)
@@ -40,16 +42,34 @@ options:
     type: list
     elements: str
     aliases: [namespace]
-  port:
+  ports:
     description:
-      - The traffic to simulate, C(tcp/22)-style (C(tcp), C(udp), C(sctp)).
-      - Unset or V(icmp) means ICMP-like traffic (ping), which no rule with ports admits.
-    type: str
-    default: icmp
+      - The kinds of traffic to simulate, each C(icmp) (ping, which no rule with ports admits) or
+        C(<protocol>/<port>) with C(tcp), C(udp) or C(sctp), such as V([icmp, tcp/22, udp/53]).
+        RV(results) has one entry per kind, in this order (repeats dropped).
+      - The cluster is read once for all of them.
+      - Unset means the traffic the intent names (RV(intent_traffic)) with O(intent), else V([icmp]).
+      - The alias O(port) (one kind, the option's old name) is deprecated.
+    type: list
+    elements: str
+    aliases: [port]
   probe_timeout:
-    description: Seconds each command of RV(probes) waits for an answer.
+    description: Seconds each command of RV(results[].probes) waits for an answer.
     type: int
     default: 2
+  probe_udp:
+    description:
+      - Plan UDP probes. UDP has no handshake, so silence from a port says nothing (the
+        packet may have been dropped by a policy, or no one listens, or the answer was lost);
+        only an echo from a listener started on purpose on the target proves a pair open.
+      - When V(true), a UDP pair whose target is a running pod in the cluster gets a
+        C(server) command (a one-shot UDP echo for the target pod) and a C(command) that
+        sends a token and succeeds only when it comes back; whoever runs the plan must start
+        the server first. Other UDP pairs (targets that are VM guests or outside hosts, where
+        nothing can be started) are skipped with that reason.
+      - When V(false), every UDP pair is skipped with the reason.
+    type: bool
+    default: false
   ipam:
     description:
       - Whether the network has IPAM. On IPAM-less networks OVN-Kubernetes rejects every
@@ -85,7 +105,7 @@ options:
     description:
       - An intent (schema v1, see M(ocpvirt.multinet.multinetwork_policy)) to compare with.
       - Adds the intent's outside endpoints and workloads that are missing in the cluster (at
-        their intent address), and returns RV(expected).
+        their intent address), and fills C(expected) in each entry of RV(results).
     type: dict
   read_secrets:
     description:
@@ -119,18 +139,21 @@ EXAMPLES = r"""
 - name: Show who may reach whom
   ansible.builtin.debug:
     msg: "{{ item.from }} -> {{ item.to }}"
-  loop: "{{ ping_matrix.matrix | selectattr('allowed') }}"
+  loop: "{{ ping_matrix.results[0].matrix | selectattr('allowed') }}"
 
-- name: SSH matrix, compared with what an intent wants
+- name: Ping, SSH and DNS matrices from one read, compared with what an intent wants
   ocpvirt.multinet.connectivity_info:
     intent: "{{ lookup('ansible.builtin.file', 'intents/llm-demo.yml') | from_yaml }}"
-    port: tcp/22
+    ports: [icmp, tcp/22, udp/53]
     kubeconfig: ~/.kube/config
-  register: ssh
+  register: live
 
 - name: Fail when the live policies do not do what the intent says
   ansible.builtin.assert:
-    that: ssh.matrix | map(attribute='allowed') | list == ssh.expected | map(attribute='allowed') | list
+    that: item.matrix | map(attribute='allowed') | list == item.expected | map(attribute='allowed') | list
+  loop: "{{ live.results }}"
+  loop_control:
+    label: "{{ item.port }}"
 """
 
 RETURN = r"""
@@ -156,23 +179,6 @@ ipam_source:
   description: Where RV(ipam) came from, C(parameter), C(intent), C(nad) or C(default).
   returned: always
   type: str
-port:
-  description: The traffic simulated, V(icmp) or C(<protocol>/<port>).
-  returned: always
-  type: str
-  sample: tcp/22
-probes:
-  description:
-    - How to probe each ordered pair that starts at a pod or VM, for a playbook to run with
-      M(kubernetes.core.k8s_exec) (the module itself runs nothing).
-    - C(skip) says why a pair cannot be probed, such as a VM source (its launcher pod is not
-      the guest), UDP, or a target outside the source's subnet; then C(command) is null.
-  returned: always
-  type: list
-  elements: dict
-  sample:
-    - {from: tinypod-01, to: tinypod, port: icmp, namespace: llm-demo, pod: tinypod-01,
-       command: ping -c 1 -W 2 -I net1 192.168.77.91, skip: null}
 endpoints:
   description: Every endpoint with an address, cluster ones sorted by namespace and name, then outside hosts.
   returned: always
@@ -238,36 +244,46 @@ policies:
   type: list
   elements: str
   sample: [llm-demo/deny-by-default, llm-demo/allow-ipblock]
-matrix:
-  description: The simulation of the live policies, one row per ordered pair.
+results:
+  description: One entry per kind of traffic of O(ports), in that order, all from one read of the cluster.
   returned: always
   type: list
   elements: dict
   contains:
-    from:
-      description: Source endpoint name.
+    port:
+      description: The traffic, V(icmp) or C(<protocol>/<port>).
       type: str
-    to:
-      description: Destination endpoint name.
-      type: str
-    allowed:
-      description: Whether the source may open a connection to the destination.
-      type: bool
-    reason:
-      description: The policies and rules that decided.
-      type: str
-  sample:
-    - {from: tinypod-01, to: tinypod, allowed: true,
-       reason: "allowed: egress llm-demo/allow-ipblock-01 egress[0]; ingress llm-demo/allow-ipblock ingress[0]"}
-expected:
-  description:
-    - The flows the intent names, over the same endpoints, rows in the same order as RV(matrix).
-    - Read from the intent by name, not by simulating its compiled policies, so a wrong workload
-      address in the intent (compiled into a wrong ipBlock) shows as a pair where RV(matrix) and
-      RV(expected) disagree.
-  returned: when O(intent) is given
-  type: list
-  elements: dict
+      sample: tcp/22
+    matrix:
+      description: The simulation of the live policies, one row C({from, to, allowed, reason}) per ordered pair.
+      type: list
+      elements: dict
+      sample:
+        - {from: tinypod-01, to: tinypod, allowed: true,
+           reason: "allowed: egress llm-demo/allow-ipblock-01 egress[0]; ingress llm-demo/allow-ipblock ingress[0]"}
+    expected:
+      description:
+        - With O(intent), the flows the intent names over the same endpoints, rows in the same
+          order as C(matrix).
+        - Read from the intent by name, not by simulating its compiled policies, so a wrong
+          workload address in the intent (compiled into a wrong ipBlock) shows as a pair where
+          C(matrix) and C(expected) disagree.
+      type: list
+      elements: dict
+    probes:
+      description:
+        - How to probe each ordered pair that starts at a pod or VM, for a playbook to run with
+          M(kubernetes.core.k8s_exec) (the module itself runs nothing).
+        - C(skip) says why a pair cannot be probed, such as a VM source (its launcher pod is
+          not the guest), UDP without O(probe_udp) or without a pod to listen on, or a target
+          outside the source's subnet; then C(command) is null.
+        - C(server) (UDP only, else null) is C({namespace, pod, command}), the listener to
+          start in the target pod before C(command) runs.
+      type: list
+      elements: dict
+      sample:
+        - {from: tinypod-01, to: tinypod, port: icmp, namespace: llm-demo, pod: tinypod-01,
+           command: ping -c 1 -W 2 -I net1 192.168.77.91, server: null, skip: null}
 expected_policies:
   description: Names of the policies the intent compiles to.
   returned: when O(intent) is given
@@ -289,40 +305,30 @@ warnings_list:
 import copy
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils import cluster_endpoints as ce
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.attachments import nad_has_ipam, nad_network_name
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.attachments import nad_has_ipam
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.cluster_snapshot import (
+    ClusterReader,
+    network_of,
+    read_snapshot,
+)
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_policies
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.guest_network_data import (
-    network_data_from_secret,
-    secret_refs,
-)
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_flows import expected_flows
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import Network, parse_policy
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import parse_policy
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.probes import probe_plan
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
     ICMP,
-    POLICY_FOR_ANNOTATION,
     format_port,
     nad_ref,
     parse_nad_ref,
-    parse_policy_for,
+    parse_traffic,
 )
-
-POLICY = ("MultiNetworkPolicy", "k8s.cni.cncf.io/v1beta1")
-NAD = ("NetworkAttachmentDefinition", "k8s.cni.cncf.io/v1")
-POD = ("Pod", "v1")
-VM = ("VirtualMachine", "kubevirt.io/v1")
-VMI = ("VirtualMachineInstance", "kubevirt.io/v1")
-SECRET = ("Secret", "v1")
-HIDDEN = ["metadata.managedFields"]
 
 
 def argspec():
@@ -330,8 +336,10 @@ def argspec():
     spec.update(
         network=dict(type="str"),
         namespaces=dict(type="list", elements="str", aliases=["namespace"]),
-        port=dict(type="str", default=ICMP),
+        ports=dict(type="list", elements="str", aliases=["port"], deprecated_aliases=[
+            dict(name="port", version="1.0.0", collection_name="ocpvirt.multinet")]),
         probe_timeout=dict(type="int", default=2),
+        probe_udp=dict(type="bool", default=False),
         ipam=dict(type="bool"),
         target_honours_end_port=dict(type="bool"),
         endpoints=dict(type="list", elements="dict", default=[], options=dict(
@@ -340,41 +348,6 @@ def argspec():
         read_secrets=dict(type="bool", default=True, no_log=False),
     )
     return spec
-
-
-class Cluster:
-    """Lists and gets through kubernetes.core's client; optional APIs degrade to warnings."""
-
-    def __init__(self, module):
-        self.service = K8sService(get_api_client(module), module)
-        self.warnings = []
-
-    def list(self, kind, namespace, optional=False):
-        try:
-            found = self.service.find(kind=kind[0], api_version=kind[1], namespace=namespace,
-                                      hidden_fields=HIDDEN)
-        except CoreException as error:
-            if not optional:
-                raise
-            self._warn("cannot list {0} in {1}: {2}".format(kind[0], namespace, error))
-            return []
-        if not found.get("api_found") and optional:
-            self._warn("{0} ({1}) is not served by this cluster".format(*kind))
-        elif not found.get("api_found"):
-            raise CoreException(found.get("msg"))
-        return found["resources"]
-
-    def _warn(self, text):
-        if text not in self.warnings:
-            self.warnings.append(text)
-
-    def get(self, kind, namespace, name):
-        try:
-            found = self.service.find(kind=kind[0], api_version=kind[1], namespace=namespace, name=name)
-        except CoreException as error:
-            self._warn("cannot read {0} {1}/{2}: {3}".format(kind[0], namespace, name, error))
-            return None
-        return (found.get("resources") or [None])[0]
 
 
 def resolve_scope(params, intent):
@@ -393,34 +366,6 @@ def resolve_scope(params, intent):
     return network, sorted(set(namespaces)), None, None
 
 
-def read_cluster(cluster, namespaces, read_secrets):
-    """Everything the simulation needs, per kind, over all namespaces."""
-    objects = {"policies": [], "pods": [], "vms": [], "vmis": [], "secrets": {}}
-    for namespace in namespaces:
-        objects["policies"] += cluster.list(POLICY, namespace)
-        objects["pods"] += cluster.list(POD, namespace)
-        objects["vms"] += cluster.list(VM, namespace, optional=True)
-        objects["vmis"] += cluster.list(VMI, namespace, optional=True)
-    if read_secrets:
-        objects["secrets"] = read_network_data_secrets(cluster, objects["vms"] + objects["vmis"])
-    return objects
-
-
-def read_network_data_secrets(cluster, machines):
-    """'<ns>/<name>' -> networkData text, for the Secrets machines reference, nothing else kept."""
-    texts = {}
-    for machine in machines:
-        namespace = machine["metadata"]["namespace"]
-        spec = machine.get("spec") or {}
-        spec = (spec.get("template") or {}).get("spec") or spec
-        for name in secret_refs(spec):
-            key = "{0}/{1}".format(namespace, name)
-            if key not in texts:
-                secret = cluster.get(SECRET, namespace, name)
-                texts[key] = network_data_from_secret(secret) if secret else None
-    return {key: text for key, text in texts.items() if text}
-
-
 def applicable_policies(manifests, network):
     """Live policies reduced to what the simulator reads; a malformed one is named in the error."""
     result = []
@@ -435,76 +380,71 @@ def applicable_policies(manifests, network):
     return result
 
 
-def detect_ipam(nad):
-    ipam = nad_has_ipam(nad)
-    return (False, "default") if ipam is None else (ipam, "nad")
-
-
-def resolve_network(cluster, network, nad, manifests):
-    """The OVN network of NAD ``network``: the ``name`` in its config, and among the NADs the read
-    policies name, every one with the same name (OVN-K applies a policy that names any NAD of the
-    network: base_network_controller_multipolicy.go, shouldApplyMultiPolicy)."""
-    name = nad_network_name(nad)
-    nads = {network}
-    if name:
-        for ref in sorted(named_nads(manifests) - nads):
-            if nad_network_name(cluster.get(NAD, *ref.split("/"))) == name:
-                nads.add(ref)
-    return Network(name=name or network, nads=frozenset(nads))
-
-
-def named_nads(manifests):
-    """Every '<ns>/<nad>' the policy-for annotations of manifests name."""
-    return {nad for manifest in manifests
-            for nad in parse_policy_for(str((manifest["metadata"].get("annotations") or {}).get(
-                POLICY_FOR_ANNOTATION, "")), manifest["metadata"]["namespace"])}
-
-
 def intent_traffic(intent):
     """ICMP, then each port the intent names: both ends of a range, so a dropped endPort shows."""
     ports = sorted({(p.protocol, number) for a in intent.allow for p in a.ports or () for number in (p.start, p.end)})
     return [ICMP] + [format_port(protocol, number) for protocol, number in ports]
 
 
-def run(module):
-    params = module.params
-    intent = parse_intent(params["intent"]) if params["intent"] is not None else None
-    nad_ref, namespaces, ipam, ipam_source = resolve_scope(params, intent)
-    cluster = Cluster(module)
-    nad = cluster.get(NAD, *nad_ref.split("/"))
+def traffic_list(ports, intent):
+    """The kinds of traffic to simulate, each once and normalised ('icmp' or 'tcp/22'): the ones
+    given, else the intent's (RV(intent_traffic)), else ICMP alone. A bad one names the field."""
+    chosen, seen = [], set()
+    for text in ports or (intent_traffic(intent) if intent else [ICMP]):
+        traffic = parse_traffic(str(text).strip(), field="ports")
+        name = format_port(*traffic) if traffic else ICMP
+        if name not in seen:
+            seen.add(name)
+            chosen.append(name)
+    return chosen
+
+
+def connectivity(snapshot, params, intent, network_ref, ipam, ipam_source):
+    """The module's result from one snapshot of the cluster: pure, one entry of ``results`` per port."""
     if ipam is None:
-        ipam, ipam_source = detect_ipam(nad)
-    objects = read_cluster(cluster, namespaces, params["read_secrets"])
-    network = resolve_network(cluster, nad_ref, nad, objects["policies"])
-    collected = ce.collect_endpoints(network.nads, objects["pods"], objects["vms"], objects["vmis"],
-                                     objects["secrets"], [] if intent else params["endpoints"])
-    endpoints, warnings = collected["endpoints"], list(cluster.warnings)
+        ipam = nad_has_ipam(snapshot["nad"])
+        ipam_source = "default" if ipam is None else "nad"
+        ipam = bool(ipam)
+    network = network_of(snapshot, network_ref)
+    collected = ce.collect_endpoints(network.nads, snapshot["pods"], snapshot["vms"], snapshot["vmis"],
+                                     snapshot["secrets"], [] if intent else params["endpoints"])
+    endpoints, warnings = collected["endpoints"], list(snapshot["warnings"])
     warnings += ["{0} {1}: {2}".format(u["kind"], u["object"], u["reason"]) for u in collected["unresolved"]]
     if intent:
         aligned = ce.align_with_intent(endpoints, intent, params["endpoints"])
         endpoints, warnings = aligned["endpoints"], warnings + aligned["warnings"]
-    live = applicable_policies(objects["policies"], network)
+    live = applicable_policies(snapshot["policies"], network)
     sim_endpoints = ce.simulation_endpoints(endpoints)
-    port = None if (params["port"] or ICMP).lower() == ICMP else params["port"]
     end_port = params["target_honours_end_port"]
     if end_port is None:
         end_port = intent.target_honours_end_port if intent else False
+    results = []
+    for port in traffic_list(params["ports"], intent):
+        traffic = None if port == ICMP else port
+        entry = dict(port=port, matrix=simulate(live, network, sim_endpoints, traffic, ipam, end_port),
+                     probes=probe_plan(endpoints, traffic, params["probe_timeout"], params["probe_udp"]))
+        if intent:
+            entry["expected"] = expected_flows(intent, endpoints, traffic)
+        results.append(entry)
     result = dict(
-        changed=False, network=nad_ref, nads=sorted(network.nads), ipam=ipam, ipam_source=ipam_source,
-        port=port or ICMP,
+        changed=False, network=network_ref, nads=sorted(network.nads), ipam=ipam, ipam_source=ipam_source,
         endpoints=endpoints, unresolved=collected["unresolved"], warnings_list=warnings,
         policies=["{0}/{1}".format(p["metadata"]["namespace"], p["metadata"]["name"]) for p in live],
-        matrix=simulate(live, network, sim_endpoints, port, ipam, end_port),
-        probes=probe_plan(endpoints, port, params["probe_timeout"]),
+        results=results,
     )
     if intent:
-        compiled = compile_policies(intent)
-        result.update(
-            expected=expected_flows(intent, endpoints, port),
-            expected_policies=[p["metadata"]["name"] for p in compiled],
-            intent_traffic=intent_traffic(intent),
-        )
+        result.update(expected_policies=[p["metadata"]["name"] for p in compile_policies(intent)],
+                      intent_traffic=intent_traffic(intent))
     return result
+
+
+def run(module):
+    params = module.params
+    intent = parse_intent(params["intent"]) if params["intent"] is not None else None
+    network_ref, namespaces, ipam, ipam_source = resolve_scope(params, intent)
+    traffic_list(params["ports"], intent)  # a bad port fails before the cluster is read
+    snapshot = read_snapshot(ClusterReader(module), network_ref, namespaces, params["read_secrets"])
+    return connectivity(snapshot, params, intent, network_ref, ipam, ipam_source)
 
 
 def main():

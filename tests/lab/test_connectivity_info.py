@@ -71,6 +71,13 @@ def allowed_pairs(matrix):
     return sorted((row["from"], row["to"]) for row in matrix if row["allowed"])
 
 
+def only(result):
+    """The one entry of results when one kind of traffic was asked for."""
+    assert result.get("failed") is not True, result
+    [entry] = result["results"]
+    return entry
+
+
 @pytest.fixture
 def seed_lab(lab_api, lab_namespace, custom):
     core = client.CoreV1Api(lab_api)
@@ -94,18 +101,31 @@ def test_seed_pods_and_policies_give_the_seed_ping_results(lab_kubeconfig, seed_
     assert sorted(result["policies"]) == sorted(f"{seed_lab}/{n}" for n in ("allow-ipblock", "allow-ipblock-01", "deny-by-default"))
     assert result["ipam"] is False and result["ipam_source"] == "nad"
     # The seed: only tinypod-01 -> tinypod works; nothing reaches the outside host.
-    assert allowed_pairs(result["matrix"]) == [("tinypod-01", "tinypod")]
+    ping = only(result)
+    assert ping["port"] == "icmp" and allowed_pairs(ping["matrix"]) == [("tinypod-01", "tinypod")]
     # Every ordered pair of the four endpoints has a pod on one side.
-    assert len(result["matrix"]) == 4 * 3
-    probe = next(p for p in result["probes"] if (p["from"], p["to"]) == ("tinypod-01", "tinypod"))
+    assert len(ping["matrix"]) == 4 * 3
+    probe = next(p for p in ping["probes"] if (p["from"], p["to"]) == ("tinypod-01", "tinypod"))
     assert probe["pod"] == "tinypod-01" and probe["command"].startswith("ping -c 1")
 
 
 def test_check_mode_reads_the_same(lab_kubeconfig, seed_lab):
     result = run_module(lab_kubeconfig, "--check", network=f"{seed_lab}/{NAD}", port="tcp/22")
+    # No policies: nothing is isolated, every pair may connect (port: the deprecated alias).
+    assert len(allowed_pairs(only(result)["matrix"])) == 6 and only(result)["port"] == "tcp/22"
+
+
+def test_one_run_gives_one_result_per_port(lab_kubeconfig, seed_lab, custom):
+    create_policies(custom, seed_lab, seed_policies(
+        seed_lab, "multi-network-policy-deny-all.yaml", "multi-network-policy-allow-some.yaml"))
+    result = run_module(lab_kubeconfig, network=f"{seed_lab}/{NAD}", ports=["icmp", "tcp/22", "udp/53"])
     assert result.get("failed") is not True, result
-    # No policies: nothing is isolated, every pair may connect.
-    assert len(allowed_pairs(result["matrix"])) == 6 and result["port"] == "tcp/22"
+    assert [entry["port"] for entry in result["results"]] == ["icmp", "tcp/22", "udp/53"]
+    # The seed's allow rules carry no ports: what ICMP may do, TCP and UDP may too.
+    assert all(allowed_pairs(entry["matrix"]) == [("tinypod-01", "tinypod")] for entry in result["results"])
+    udp = {(p["from"], p["to"]): p for p in result["results"][2]["probes"]}
+    assert udp[("tinypod-01", "tinypod")]["command"] is None
+    assert "UDP has no handshake" in udp[("tinypod-01", "tinypod")]["skip"]
 
 
 def test_intent_expected_matrix_matches_its_applied_policies_and_drift_shows(lab_kubeconfig, seed_lab, custom):
@@ -116,16 +136,17 @@ def test_intent_expected_matrix_matches_its_applied_policies_and_drift_shows(lab
               "allow": [{"from": "b", "to": "a", "ports": ["tcp/22"]}, {"from": "a", "to": "gateway"}]}
     compiled = compile_intent(intent)
     create_policies(custom, seed_lab, compiled)
-    result = run_module(lab_kubeconfig, intent=intent, port="tcp/22")
+    result = run_module(lab_kubeconfig, intent=intent)
     assert result.get("failed") is not True, result
     assert [e["name"] for e in result["endpoints"]] == ["a", "b", "tinypod-02", "gateway"]
-    assert allowed_pairs(result["matrix"]) == allowed_pairs(result["expected"])
-    assert [(r["from"], r["to"]) for r in result["matrix"]] == [(r["from"], r["to"]) for r in result["expected"]]
-    assert allowed_pairs(result["matrix"]) == [("a", "gateway"), ("b", "a")]
-    assert result["intent_traffic"] == ["icmp", "tcp/22"]
+    assert result["intent_traffic"] == [entry["port"] for entry in result["results"]] == ["icmp", "tcp/22"]
+    ssh = result["results"][1]
+    assert allowed_pairs(ssh["matrix"]) == allowed_pairs(ssh["expected"])
+    assert [(r["from"], r["to"]) for r in ssh["matrix"]] == [(r["from"], r["to"]) for r in ssh["expected"]]
+    assert allowed_pairs(ssh["matrix"]) == [("a", "gateway"), ("b", "a")]
 
     custom.delete_namespaced_custom_object(*MNP[:2], seed_lab, MNP[2], compiled[0]["metadata"]["name"])
-    drifted = run_module(lab_kubeconfig, intent=intent, port="tcp/22")
+    drifted = only(run_module(lab_kubeconfig, intent=intent, ports=["tcp/22"]))
     differ = [(e["from"], e["to"]) for e, s in zip(drifted["expected"], drifted["matrix"]) if e["allowed"] != s["allowed"]]
     assert differ, "deleting {0} should change the live matrix".format(compiled[0]["metadata"]["name"])
 
@@ -138,9 +159,9 @@ def test_a_wrong_workload_address_in_the_intent_shows_as_a_disagreement(lab_kube
                             "b": {"selector": {"app": "tinypod-01"}, "ips": ["192.168.77.92"]}},
               "allow": [{"from": "b", "to": "a", "ports": ["tcp/22"]}]}
     create_policies(custom, seed_lab, compile_intent(intent))
-    result = run_module(lab_kubeconfig, intent=intent, port="tcp/22")
-    assert result.get("failed") is not True, result
-    differ = [(e["from"], e["to"]) for e, s in zip(result["expected"], result["matrix"]) if e["allowed"] != s["allowed"]]
+    result = run_module(lab_kubeconfig, intent=intent, ports=["tcp/22"])
+    ssh = only(result)
+    differ = [(e["from"], e["to"]) for e, s in zip(ssh["expected"], ssh["matrix"]) if e["allowed"] != s["allowed"]]
     assert differ == [("b", "a")]
     assert "workload a: pod tinypod has 192.168.77.91, the intent says 192.168.77.99" in result["warnings_list"]
 
@@ -161,14 +182,14 @@ def test_policy_naming_a_nad_of_the_same_network_in_another_namespace_applies(la
         assert result.get("failed") is not True, result
         assert result["nads"] == sorted([f"{seed_lab}/{NAD}", f"{other}/net-b"])
         assert result["policies"] == [f"{seed_lab}/deny-by-default"]
-        assert allowed_pairs(result["matrix"]) == []
+        assert allowed_pairs(only(result)["matrix"]) == []
     finally:
         core.delete_namespace(other)
 
 
 def test_bad_port_fails_naming_the_field(lab_kubeconfig, seed_lab):
-    result = run_module(lab_kubeconfig, network=f"{seed_lab}/{NAD}", port="tcp/http")
-    assert result["failed"] is True and "port" in result["msg"] and "tcp/http" in result["msg"]
+    result = run_module(lab_kubeconfig, network=f"{seed_lab}/{NAD}", ports=["icmp", "tcp/http"])
+    assert result["failed"] is True and "ports" in result["msg"] and "tcp/http" in result["msg"]
 
 
 def test_vm_address_from_cloud_init_and_launcher_pod_counted_once(lab_kubeconfig, lab_api, seed_lab, custom,

@@ -1,4 +1,9 @@
 """Probe plans: which command probes each ordered pair, or why it cannot be probed."""
+import shlex
+import socket
+import subprocess
+import time
+
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.probes import probe_plan
 
 PROBE_EPS = [
@@ -34,8 +39,56 @@ def test_probe_plan_explains_every_pair_it_cannot_probe():
     assert not any(src in ("gateway", "internet") for src, _dst in plan)
 
 
-def test_probe_plan_connects_for_tcp_and_skips_udp():
+def test_probe_plan_connects_for_tcp():
     tcp = plan_by_pair("tcp/22")[("tinypod", "gold")]
     assert tcp["port"] == "tcp/22" and "nc -z -w 2 192.168.77.71 22" in tcp["command"]
-    assert tcp["command"].startswith('sh -c "')
-    assert plan_by_pair("udp/53")[("tinypod", "gold")]["skip"] == "UDP has no handshake a probe can observe"
+    assert tcp["command"].startswith('sh -c "') and tcp["server"] is None
+
+
+def test_udp_pairs_are_skipped_unless_a_listener_can_be_started_on_the_target():
+    off = plan_by_pair("udp/53")[("tinypod", "gold")]
+    assert off["command"] is None and off["server"] is None
+    assert off["skip"] == ("UDP has no handshake: without a listener started on gold, no answer would not "
+                           "mean blocked (UDP probes are off)")
+    on = {(p["from"], p["to"]): p for p in probe_plan(PROBE_EPS + [dict(PROBE_EPS[0], name="peer", pod="peer",
+                                                                            ip="192.168.77.92")], "udp/53",
+                                                       udp_servers=True)}
+    assert on[("tinypod", "gold")]["skip"].endswith("(no listener can be started in vm gold)")
+    assert on[("tinypod", "gateway")]["skip"].endswith("(no listener can be started in outside gateway)")
+    assert on[("tinypod", "idle")]["skip"].endswith("(pod idle is not running)")
+    pair = on[("tinypod", "peer")]
+    assert pair["skip"] is None and pair["server"]["pod"] == "peer" and pair["server"]["namespace"] == "llm-demo"
+    assert "192.168.77.92" in pair["command"] and "192.168.77.92" in pair["server"]["command"]
+    assert plan_by_pair("sctp/9")[("tinypod", "gold")]["skip"].startswith("SCTP is not probed")
+
+
+def _udp_pair(port, timeout=1):
+    endpoints = [{"name": name, "kind": "pod", "namespace": "t", "pod": name, "running": True, "ip": "127.0.0.1"}
+                 for name in ("client", "server")]
+    return next(p for p in probe_plan(endpoints, "udp/{0}".format(port), timeout, udp_servers=True)
+                if p["to"] == "server")
+
+
+def _free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_udp_probe_succeeds_only_against_its_echo_server_on_loopback():
+    """Runs the planned commands for real, on loopback only: the client succeeds when the
+    server echoes its token, and fails (not hangs) when nothing listens."""
+    port = _free_udp_port()
+    pair = _udp_pair(port)
+    assert subprocess.run(shlex.split(pair["command"]), timeout=10).returncode != 0
+    server = subprocess.Popen(shlex.split(pair["server"]["command"]))
+    try:
+        for _attempt in range(20):  # the server binds within a moment of starting
+            if subprocess.run(shlex.split(pair["command"]), timeout=10).returncode == 0:
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the UDP probe never got its echo back")
+        assert server.wait(timeout=10) == 0  # one datagram answered, then it exits
+    finally:
+        server.kill()
