@@ -78,11 +78,9 @@ _value:
   elements: dict
 """
 
-from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
 
 # Mirrors DOCUMENTATION's options.
 ARGUMENT_SPEC = {"_input": {"type": "dict", "required": True}}
@@ -90,15 +88,9 @@ ARGUMENT_SPEC = {"_input": {"type": "dict", "required": True}}
 
 def compile_mnp(*args, **kwargs):
     """Validate the filter arguments, then compile the intent."""
-    data = dict(zip(["_input"], args))
-    data.update(kwargs)
-    result = ArgumentSpecValidator(ARGUMENT_SPEC).validate(data)
-    if result.error_messages:
-        raise AnsibleFilterError("compile_mnp: " + "; ".join(result.error_messages))
-    try:
-        return compile_intent(result.validated_parameters["_input"])
-    except MultinetError as error:
-        raise AnsibleFilterError("compile_mnp: {0}".format(error)) from error
+    params = filter_params("compile_mnp", ARGUMENT_SPEC, ["_input"], args, kwargs)
+    with domain_errors("compile_mnp"):
+        return compile_intent(params["_input"])
 
 
 class FilterModule(object):

@@ -124,11 +124,9 @@ _value:
   elements: dict
 """
 
-from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
 
 # Mirrors DOCUMENTATION's options.
 ARGUMENT_SPEC = {
@@ -143,17 +141,11 @@ ARGUMENT_SPEC = {
 
 def connectivity(*args, **kwargs):
     """Validate the filter arguments, then simulate the matrix."""
-    data = dict(zip(["_input", "network", "endpoints", "port", "ipam"], args))
-    data.update(kwargs)
-    result = ArgumentSpecValidator(ARGUMENT_SPEC).validate(data)
-    if result.error_messages:
-        raise AnsibleFilterError("connectivity: " + "; ".join(result.error_messages))
-    params = result.validated_parameters
-    try:
+    params = filter_params("connectivity", ARGUMENT_SPEC, ["_input", "network", "endpoints", "port", "ipam"],
+                           args, kwargs)
+    with domain_errors("connectivity"):
         return simulate(params["_input"], params["network"], params["endpoints"], params["port"], params["ipam"],
                         params["target_honours_end_port"])
-    except MultinetError as error:
-        raise AnsibleFilterError("connectivity: {0}".format(error)) from error
 
 
 class FilterModule(object):

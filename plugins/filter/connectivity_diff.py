@@ -131,13 +131,12 @@ _value:
       type: str
 """
 
-from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_diff import connectivity_diff as diff_policies
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_diff import intent_diff
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_report import render_markdown, render_text
+from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
 
 # Mirrors DOCUMENTATION's options.
 ARGUMENT_SPEC = {
@@ -153,13 +152,8 @@ ARGUMENT_SPEC = {
 
 def connectivity_diff(*args, **kwargs):
     """Validate the filter arguments, then compare policies, or intents."""
-    data = dict(zip(["_input", "after"], args))
-    data.update(kwargs)
-    result = ArgumentSpecValidator(ARGUMENT_SPEC).validate(data)
-    if result.error_messages:
-        raise AnsibleFilterError("connectivity_diff: " + "; ".join(result.error_messages))
-    params = result.validated_parameters
-    try:
+    params = filter_params("connectivity_diff", ARGUMENT_SPEC, ["_input", "after"], args, kwargs)
+    with domain_errors("connectivity_diff"):
         if (params["network"] is None) != (params["endpoints"] is None):
             raise MultinetError("give both network and endpoints (to compare policies) or neither (intents)",
                                 "network" if params["network"] is None else "endpoints", None)
@@ -169,8 +163,6 @@ def connectivity_diff(*args, **kwargs):
         else:
             changes = diff_policies(params["_input"], params["after"], params["network"], params["endpoints"],
                                     params["ipam"], params["target_honours_end_port"], params["ports"])
-    except MultinetError as error:
-        raise AnsibleFilterError("connectivity_diff: {0}".format(error)) from error
     changes.update(text=render_text(changes), markdown=render_markdown(changes))
     return changes
 

@@ -70,12 +70,10 @@ _value:
       type: str
 """
 
-from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_diff import plan_changes
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_report import render_plan_markdown
+from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
 
 # Mirrors DOCUMENTATION's options.
 ARGUMENT_SPEC = {
@@ -87,16 +85,9 @@ ARGUMENT_SPEC = {
 
 def connectivity_plan(*args, **kwargs):
     """Validate the filter arguments, then compare the two lists of intents."""
-    data = dict(zip(["_input", "after"], args))
-    data.update(kwargs)
-    result = ArgumentSpecValidator(ARGUMENT_SPEC).validate(data)
-    if result.error_messages:
-        raise AnsibleFilterError("connectivity_plan: " + "; ".join(result.error_messages))
-    params = result.validated_parameters
-    try:
+    params = filter_params("connectivity_plan", ARGUMENT_SPEC, ["_input", "after"], args, kwargs)
+    with domain_errors("connectivity_plan"):
         plan = plan_changes(params["_input"], params["after"], params["ports"])
-    except MultinetError as error:
-        raise AnsibleFilterError("connectivity_plan: {0}".format(error)) from error
     return {"intents": plan, "opened": sum(len(entry["opened"]) for entry in plan),
             "closed": sum(len(entry["closed"]) for entry in plan), "markdown": render_plan_markdown(plan)}
 

@@ -73,11 +73,9 @@ _value:
   type: dict
 """
 
-from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.report import build
+from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
 
 # Mirrors DOCUMENTATION's options.
 ARGUMENT_SPEC = {"_input": {"type": "dict", "required": True}}
@@ -85,13 +83,9 @@ ARGUMENT_SPEC = {"_input": {"type": "dict", "required": True}}
 
 def connectivity_report(data):
     """Validate the input, then compare and render."""
-    result = ArgumentSpecValidator(ARGUMENT_SPEC).validate({"_input": data})
-    if result.error_messages:
-        raise AnsibleFilterError("connectivity_report: " + "; ".join(result.error_messages))
-    try:
-        return build(result.validated_parameters["_input"])
-    except MultinetError as error:
-        raise AnsibleFilterError("connectivity_report: {0}".format(error)) from error
+    params = filter_params("connectivity_report", ARGUMENT_SPEC, ["_input"], [data], {})
+    with domain_errors("connectivity_report"):
+        return build(params["_input"])
 
 
 class FilterModule(object):

@@ -62,11 +62,9 @@ _value:
   type: str
 """
 
-from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils import nad
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
 
 # Mirrors DOCUMENTATION's options.
 ARGUMENT_SPEC = {
@@ -78,16 +76,9 @@ ARGUMENT_SPEC = {
 
 def nad_config(*args, **kwargs):
     """Validate the filter arguments, then build the config string."""
-    data = dict(zip(["_input", "known_localnets", "networks"], args))
-    data.update(kwargs)
-    result = ArgumentSpecValidator(ARGUMENT_SPEC).validate(data)
-    if result.error_messages:
-        raise AnsibleFilterError("nad_config: " + "; ".join(result.error_messages))
-    params = result.validated_parameters
-    try:
+    params = filter_params("nad_config", ARGUMENT_SPEC, ["_input", "known_localnets", "networks"], args, kwargs)
+    with domain_errors("nad_config"):
         return nad.nad_config(params["_input"], params["known_localnets"], params["networks"])
-    except MultinetError as error:
-        raise AnsibleFilterError("nad_config: {0}".format(error)) from error
 
 
 class FilterModule(object):

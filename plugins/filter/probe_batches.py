@@ -53,17 +53,13 @@ _value:
   elements: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.probe_batch import batches
+from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors
 
 
 def probe_batches(plan, guest_command=""):
-    try:
+    with domain_errors("probe_batches"):
         return batches(plan, guest_command)
-    except MultinetError as error:
-        raise AnsibleFilterError("probe_batches: {0}".format(error)) from error
 
 
 class FilterModule(object):

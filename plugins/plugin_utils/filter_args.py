@@ -1,0 +1,37 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ocpvirt.multinet maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What every filter shim of the collection does around its one call into the pure core:
+validate its arguments against the argument spec that mirrors its DOCUMENTATION (as ansible.utils'
+filters do with AnsibleArgSpecValidator), and turn the core's MultinetError into the filter's
+AnsibleFilterError, each message starting with the filter's name."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from contextlib import contextmanager
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+
+
+def filter_params(name, spec, positional, args, kwargs):
+    """The filter's arguments by name (`positional` names them in order), checked against `spec`."""
+    data = dict(zip(positional, args))
+    data.update(kwargs)
+    result = ArgumentSpecValidator(spec).validate(data)
+    if result.error_messages:
+        raise AnsibleFilterError(name + ": " + "; ".join(result.error_messages))
+    return result.validated_parameters
+
+
+@contextmanager
+def domain_errors(name):
+    """A MultinetError raised by the pure core, as the filter `name`'s AnsibleFilterError."""
+    try:
+        yield
+    except MultinetError as error:
+        raise AnsibleFilterError("{0}: {1}".format(name, error)) from error
