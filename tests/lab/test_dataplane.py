@@ -177,12 +177,14 @@ def test_a_wrong_bridge_mapping_loses_packets_until_put_back(pods_on_localnet, s
     pod0, pod1 = pods_on_localnet
     node = NODES[1]
     assert eventually_pings(pod0, TEST_ADDRESSES[1])
-    assert "patch-" in vsctl(state_dir, node, "list-ports", "br-ex")
+    assert "patch-labtest." in vsctl(state_dir, node, "list-ports", "br-ex")
     original = vsctl(state_dir, node, "get", "Open_vSwitch", ".", "external_ids:ovn-bridge-mappings")
-    vsctl(state_dir, node, "set", "Open_vSwitch", ".", 'external_ids:ovn-bridge-mappings="localnet-cnv:br-ex"')
+    vsctl(state_dir, node, "set", "Open_vSwitch", ".", 'external_ids:ovn-bridge-mappings="labtest-other:br-ex"')
     try:
-        # ovn-controller removes the patch ports between br-int and br-ex of the unmapped network.
-        wait_for("no patch port on br-ex", lambda: "patch-" not in vsctl(state_dir, node, "list-ports", "br-ex"))
+        # ovn-controller removes the patch ports between br-int and br-ex of the unmapped network
+        # (the test's switch is labtest.<tag>_ovn_localnet_switch; other networks may be on the lab).
+        wait_for("no patch port of the test's network on br-ex",
+                 lambda: "labtest." not in vsctl(state_dir, node, "list-ports", "br-ex"))
         assert not pings(pod0, TEST_ADDRESSES[1]) and not pings(pod1, "192.168.77.1")
     finally:
         vsctl(state_dir, node, "set", "Open_vSwitch", ".", f"external_ids:ovn-bridge-mappings={original}")

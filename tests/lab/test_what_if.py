@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from kubernetes import client
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import intent_selector
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_diff import connectivity_diff, intent_endpoints
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
 
+from lab_helpers import create_localnet_nad
 from test_multinetwork_policy import mnp, run_module  # noqa: F401  (mnp is a fixture used by name)
 
 SEED_INTENT = yaml.safe_load((Path(__file__).parents[1] / "unit" / "fixtures" / "seed_intent.yml").read_text())
@@ -50,9 +52,10 @@ def stored(mnp, intent):
 
 
 @pytest.fixture
-def seeded(lab_kubeconfig, lab_namespace, mnp):
+def seeded(lab_kubeconfig, lab_api, lab_namespace, mnp):
     """The seed intent applied in the test namespace; returns (seed intent, changed intent)."""
     seed = in_namespace(SEED_INTENT, lab_namespace)
+    create_localnet_nad(client.CustomObjectsApi(lab_api), lab_namespace, "llm-demo-localnet-network")
     first = run_module(lab_kubeconfig, seed)
     assert first.get("failed") is not True, first
     assert first["changed"] and first["created"]

@@ -28,8 +28,8 @@ def test_registered_under_its_documented_name():
 def test_intents_are_paired_by_namespace_and_name():
     other = dict(copy.deepcopy(SEED_INTENT), name="second")
     result = plugin.connectivity_plan([SEED_INTENT], [other, SEED_INTENT])
-    assert [entry["intent"] for entry in result["intents"]] == ["llm-demo/llm-demo-localnet-network",
-                                                               "llm-demo/second"]
+    assert [entry["intent"] for entry in result["intents"]] == [
+        "llm-demo/llm-demo-localnet-network", "llm-demo/second"]
     unchanged, new = result["intents"]
     assert unchanged["opened"] == unchanged["closed"] == []
     # A new intent is compared with no policies: everything it does not allow closes.
@@ -55,8 +55,8 @@ def test_plan_playbook_writes_markdown_and_json(tmp_path, before_file):
     before = SEED_VARS.read_text()
     assert REMOVED in before
     (tmp_path / "before.yml").write_text(before_file.read_text())
-    after_text = before.replace(REMOVED, "").replace("      - {from: 192.168.77.92/32, to: gold-rabbit}\n",
-                                    "      - {from: 192.168.77.92/32, to: gold-rabbit}\n" + ADDED)
+    anchor = "      - {from: 192.168.77.92/32, to: gold-rabbit}\n"
+    after_text = before.replace(REMOVED, "").replace(anchor, anchor + ADDED)
     (tmp_path / "after.yml").write_text(after_text)
     out = tmp_path / "out"
     env = dict(os.environ, ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false",

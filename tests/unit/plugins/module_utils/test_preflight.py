@@ -77,9 +77,8 @@ def test_an_intent_with_allows_is_never_an_emptying():
 
 def test_a_policy_of_another_intent_is_refused_naming_both():
     other = compile_intent(intent(name="app-allow-b"))
-    mine = compile_intent(intent(name="app", workloads={"b-default-deny": {"vm": "b", "ips": ["10.1.0.30"]},
-                                                         "db": {"vm": "db", "ips": ["10.1.0.20"]}},
-                                 allow=[{"from": "b-default-deny", "to": "db"}]))
+    workloads = {"b-default-deny": {"vm": "b", "ips": ["10.1.0.30"]}, "db": {"vm": "db", "ips": ["10.1.0.20"]}}
+    mine = compile_intent(intent(name="app", workloads=workloads, allow=[{"from": "b-default-deny", "to": "db"}]))
     (problem,) = ownership_problems("app", mine, other)
     assert str(problem).startswith("name: intent 'app' would generate policy 'app-allow-b-default-deny', "
                                    "which belongs to intent 'app-allow-b'")

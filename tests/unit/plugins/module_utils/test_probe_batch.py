@@ -18,7 +18,7 @@ def step(source, target, command, pod=None, skip=None):
 
 def execute(batch):
     """Run a batch's command as k8s_exec does and register it like a loop result."""
-    done = subprocess.run(shlex.split(batch["command"]), capture_output=True, text=True, timeout=30)
+    done = subprocess.run(shlex.split(batch["command"]), capture_output=True, text=True, timeout=30, check=False)
     return {"item": batch, "rc": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
 
 

@@ -50,9 +50,8 @@ def test_udp_pairs_are_skipped_unless_a_listener_can_be_started_on_the_target():
     assert off["command"] is None and off["server"] is None
     assert off["skip"] == ("UDP has no handshake: without a listener started on gold, no answer would not "
                            "mean blocked (UDP probes are off)")
-    on = {(p["from"], p["to"]): p for p in probe_plan(PROBE_EPS + [dict(PROBE_EPS[0], name="peer", pod="peer",
-                                                                            ip="192.168.77.92")], "udp/53",
-                                                       udp_servers=True)}
+    peer = dict(PROBE_EPS[0], name="peer", pod="peer", ip="192.168.77.92")
+    on = {(p["from"], p["to"]): p for p in probe_plan(PROBE_EPS + [peer], "udp/53", udp_servers=True)}
     assert on[("tinypod", "gold")]["skip"].endswith("(no listener can be started in vm gold)")
     assert on[("tinypod", "gateway")]["skip"].endswith("(no listener can be started in outside gateway)")
     assert on[("tinypod", "idle")]["skip"].endswith("(pod idle is not running)")
@@ -80,11 +79,11 @@ def test_udp_probe_succeeds_only_against_its_echo_server_on_loopback():
     server echoes its token, and fails (not hangs) when nothing listens."""
     port = _free_udp_port()
     pair = _udp_pair(port)
-    assert subprocess.run(shlex.split(pair["command"]), timeout=10).returncode != 0
+    assert subprocess.run(shlex.split(pair["command"]), timeout=10, check=False).returncode != 0
     server = subprocess.Popen(shlex.split(pair["server"]["command"]))
     try:
         for _attempt in range(20):  # the server binds within a moment of starting
-            if subprocess.run(shlex.split(pair["command"]), timeout=10).returncode == 0:
+            if subprocess.run(shlex.split(pair["command"]), timeout=10, check=False).returncode == 0:
                 break
             time.sleep(0.2)
         else:

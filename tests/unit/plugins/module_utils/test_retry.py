@@ -53,7 +53,7 @@ def test_a_failure_not_worth_retrying_is_raised_at_once():
 
 
 def test_it_gives_up_after_the_last_attempt_with_the_last_error():
-    failures = [Refused(True) for _ in range(MAX_ATTEMPTS)]
+    failures = [Refused(True)] * MAX_ATTEMPTS
     call, calls = flaky(*failures)
     with pytest.raises(Refused) as caught:
         with_retries(call, classify, sleep=lambda _seconds: None)

@@ -35,8 +35,8 @@ def test_auth_specs_are_copied_not_shared():
 
 
 def test_returned_keys_are_documented():
-    assert set(yaml.safe_load(multinetwork_policy.RETURN)) == {"policies", "policy_names", "created", "updated", "deleted", "changed",
-                                                             "flows"}
+    assert set(yaml.safe_load(multinetwork_policy.RETURN)) == {
+        "policies", "policy_names", "created", "updated", "deleted", "changed", "flows"}
 
 
 def test_an_invalid_intent_fails_on_its_field_before_any_connection(capsys, tmp_path):
