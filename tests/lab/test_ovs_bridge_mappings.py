@@ -118,3 +118,22 @@ def test_applied_policy_sets_and_absent_policy_removes_the_nodes_mapping(custom,
             except ApiException as error:
                 if error.status != 404:
                     raise
+
+
+def test_a_data_plane_made_anew_gets_the_applied_mapping_back(custom, nmstate_installed, worker_ovs):
+    """`labctl down` and `up` make the nodes' Open_vSwitch databases anew (a real node's outlives
+    a reboot): the handler puts back what the node's state says an applied policy configured."""
+    localnet = f"labtest-{uuid.uuid4().hex[:6]}"
+
+    def mappings():
+        return worker_ovs(["--if-exists", "get", "Open_vSwitch", ".", "external-ids:ovn-bridge-mappings"]
+                          ).strip().strip('"').split(",")
+
+    nncp_mapping(custom, f"{localnet}-present", localnet, "present")
+    try:
+        wait_for("the mapping in worker-0's Open_vSwitch", lambda: f"{localnet}:br-ex" in mappings())
+        worker_ovs(["set", "Open_vSwitch", ".", 'external_ids:ovn-bridge-mappings="physnet:br-ex"'])
+        wait_for("the mapping put back within a resync", lambda: f"{localnet}:br-ex" in mappings(), timeout=90)
+    finally:
+        custom.delete_cluster_custom_object("nmstate.io", "v1", "nodenetworkconfigurationpolicies",
+                                            f"{localnet}-present")
