@@ -1,8 +1,7 @@
 """The simulator's OVN-Kubernetes controller on the lab: NADs, pods and MultiNetworkPolicies made
 through the API server end up in worker-0's Northbound database.
 
-worker-0's NB is the data plane's (STATE_DIR/ovn/worker-0/ovnnb_db.sock) when the lab runs one;
-otherwise this test serves one there itself for its duration. The seed's CNV-stage policies are
+worker-0's NB is the data plane's (STATE_DIR/ovn/worker-0/ovnnb_db.sock). The seed's CNV-stage policies are
 applied in a fresh namespace on a fresh network name, so port group names differ from the seed's
 only by the hash of those names (ovnk.policy_port_group_name, checked against the seed in
 test_ovnk_logic.py); every `acl-list` line must otherwise be the seed's.
@@ -18,7 +17,6 @@ import pytest
 import ovnk_seed as seed
 from lab_helpers import wait_for
 from simulator import ovnk, ovnk_sync
-from test_ovnk_sync import NB_SCHEMA, start_ovsdb, stop_daemon
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 STATE_DIR = Path(os.environ.get("OCPVIRT_LAB_DIR") or REPO_DIR / ".lab").resolve()
@@ -32,20 +30,10 @@ pytestmark = pytest.mark.skipif(not (shutil.which("ovsdb-server") and shutil.whi
 
 @pytest.fixture
 def worker_nb(lab_kubeconfig):
+    """worker-0's Northbound database, as the lab's data plane runs it."""
     directory = STATE_DIR / "ovn" / NODE
-    if (directory / "ovnnb_db.sock").exists():
-        yield directory
-        return
-    created = not directory.exists()
-    directory.mkdir(parents=True, exist_ok=True)
-    pid = start_ovsdb(directory, NB_SCHEMA, "ovnnb_db.db", "ovnnb_db.sock")
-    yield directory
-    stop_daemon(pid)
-    for name in ("ovnnb_db.db", "ovnnb_db.sock", "ovnnb_db.db.pid", "ovnnb_db.db.log", "ovnnb_db.db.ctl",
-                 ".ovnnb_db.db.~lock~"):
-        (directory / name).unlink(missing_ok=True)
-    if created:
-        shutil.rmtree(directory, ignore_errors=True)
+    assert (directory / "ovnnb_db.sock").exists(), "the lab's data plane runs worker-0's NB"
+    return directory
 
 
 @pytest.fixture
