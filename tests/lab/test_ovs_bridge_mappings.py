@@ -80,25 +80,27 @@ def worker_ovs(lab_kubeconfig):
     return ovs.vsctl_runner(directory)
 
 
+def mappings(vsctl):
+    """The node's ovn-bridge-mappings as a list of `localnet:bridge`."""
+    return vsctl(["--if-exists", "get", "Open_vSwitch", ".", "external-ids:ovn-bridge-mappings"]
+                 ).strip().strip('"').split(",")
+
+
 @pytest.mark.skipif(not (shutil.which("ovsdb-server") and shutil.which("ovs-vsctl") and os.path.exists(VSWITCH_SCHEMA)),
                     reason="needs ovsdb-server and ovs-vsctl (Debian openvswitch-switch)")
 def test_applied_policy_sets_and_absent_policy_removes_the_nodes_mapping(custom, nmstate_installed, worker_ovs):
     localnet = f"labtest-{uuid.uuid4().hex[:6]}"
 
-    def mappings():
-        return worker_ovs(["--if-exists", "get", "Open_vSwitch", ".", "external-ids:ovn-bridge-mappings"]
-                          ).strip().strip('"').split(",")
-
     nncp_mapping(custom, f"{localnet}-present", localnet, "present")
     try:
-        wait_for("the mapping in worker-0's Open_vSwitch", lambda: f"{localnet}:br-ex" in mappings())
+        wait_for("the mapping in worker-0's Open_vSwitch", lambda: f"{localnet}:br-ex" in mappings(worker_ovs))
         state = custom.get_cluster_custom_object("nmstate.io", "v1beta1", "nodenetworkstates", "worker-0")
-        assert mappings() == [f"{m['localnet']}:{m['bridge']}"
+        assert mappings(worker_ovs) == [f"{m['localnet']}:{m['bridge']}"
                               for m in state["status"]["currentState"]["ovn"]["bridge-mappings"]]
-        assert "physnet:br-ex" in mappings()
+        assert "physnet:br-ex" in mappings(worker_ovs)
         nncp_mapping(custom, f"{localnet}-absent", localnet, "absent")
-        wait_for("the mapping removed", lambda: f"{localnet}:br-ex" not in mappings())
-        assert "physnet:br-ex" in mappings()
+        wait_for("the mapping removed", lambda: f"{localnet}:br-ex" not in mappings(worker_ovs))
+        assert "physnet:br-ex" in mappings(worker_ovs)
     finally:
         for name in (f"{localnet}-present", f"{localnet}-absent"):
             try:
@@ -113,15 +115,11 @@ def test_a_data_plane_made_anew_gets_the_applied_mapping_back(custom, nmstate_in
     a reboot): the handler puts back what the node's state says an applied policy configured."""
     localnet = f"labtest-{uuid.uuid4().hex[:6]}"
 
-    def mappings():
-        return worker_ovs(["--if-exists", "get", "Open_vSwitch", ".", "external-ids:ovn-bridge-mappings"]
-                          ).strip().strip('"').split(",")
-
     nncp_mapping(custom, f"{localnet}-present", localnet, "present")
     try:
-        wait_for("the mapping in worker-0's Open_vSwitch", lambda: f"{localnet}:br-ex" in mappings())
+        wait_for("the mapping in worker-0's Open_vSwitch", lambda: f"{localnet}:br-ex" in mappings(worker_ovs))
         worker_ovs(["set", "Open_vSwitch", ".", 'external_ids:ovn-bridge-mappings="physnet:br-ex"'])
-        wait_for("the mapping put back within a resync", lambda: f"{localnet}:br-ex" in mappings(), timeout=90)
+        wait_for("the mapping put back within a resync", lambda: f"{localnet}:br-ex" in mappings(worker_ovs), timeout=90)
     finally:
         custom.delete_cluster_custom_object("nmstate.io", "v1", "nodenetworkconfigurationpolicies",
                                             f"{localnet}-present")
