@@ -348,12 +348,13 @@ def main():
     module = AnsibleK8SModule(argument_spec=argspec(), supports_check_mode=True, check_pyyaml=False)
     params = module.params
     try:
-        judge = None
+        judge = model = None
         if params["state"] == "present":  # the pure checks first: a bad option fails before connecting
-            judge = flow_check(parse_intent(params["intent"]), params["max_closed_flows"])
+            model = parse_intent(params["intent"])
+            judge = flow_check(model, params["max_closed_flows"])
         store = PolicyStore(module, params["request_timeout"])
-        if params["state"] == "present":
-            check_before_writes(store, module, params)
+        if model is not None:
+            check_before_writes(store, module, params, model)
         result = reconcile(store, params["intent"], state=params["state"],
                            prune=params["prune"], want_diff=module._diff,
                            return_policies=params["return_policies"], before_write=judge)
@@ -364,10 +365,9 @@ def main():
     module.exit_json(**result)
 
 
-def check_before_writes(store, module, params):
+def check_before_writes(store, module, params, model):
     """Read what the preflight checks need and raise PreflightError when any finds a problem."""
     raw = params["intent"]
-    model = parse_intent(raw)
     desired = compile_policies(model)
     problems = []
     collisions = colliding_intents([model] + _valid_models(other for other in params["applied_with"] if other != raw))
