@@ -55,11 +55,22 @@ def no_rejected_simulator_writes():
     assert not new, f"the API server rejected {len(new)} simulator write(s) ({REJECTED_WRITES}):\n" + "\n".join(new)
 
 
+def lab_was_running():
+    """labctl status exits 3 when nothing of the lab runs."""
+    status = subprocess.run([sys.executable, str(LABCTL), "status"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, check=False)
+    return status.returncode != 3
+
+
 @pytest.fixture(scope="session")
 def lab_kubeconfig():
+    """The lab, started when needed; a lab this session started is stopped at its end (so
+    `make test` leaves no daemon or namespace behind), one already running is left running
+    unless OCPVIRT_LAB_TEARDOWN=1."""
+    started_here = not lab_was_running()
     kubeconfig = labctl("up")
     yield kubeconfig
-    if os.environ.get("OCPVIRT_LAB_TEARDOWN") == "1":
+    if started_here or os.environ.get("OCPVIRT_LAB_TEARDOWN") == "1":
         labctl("down")
 
 
