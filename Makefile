@@ -12,7 +12,7 @@ INVENTORY ?= inventory/seed_lab
 KUBECONFIG_FILE ?=
 
 .PHONY: venv system-deps test unit lint sanity lab-test demo render verify teardown \
-	lab-build lab-up lab-down lab-purge lab-status bench build crosscheck-tools crosscheck
+	lab-build lab-up lab-down lab-purge lab-status bench build crosscheck-tools crosscheck molecule
 
 venv: $(VENV)/.installed $(COLLECTION_LINK)
 
@@ -50,8 +50,16 @@ sanity: venv system-deps
 	scripts/sanity.sh
 
 # The lab tests start the lab control plane themselves (building it on first use).
+# make test runs the Molecule scenarios that test something no other lab test does; the
+# per-role scenarios whose roles `full` converges together (operators, bridge mapping,
+# workloads) run with `make molecule`, which runs all of them.
+MOLECULE_IN_TEST := full,bridge_mapping_failure,multinetwork_policy_switch,network_attachment,policies,render,verify
 lab-test: venv system-deps
-	$(BIN)/python -m pytest -q tests/lab
+	MULTINET_MOLECULE_SCENARIOS=$${MULTINET_MOLECULE_SCENARIOS-$(MOLECULE_IN_TEST)} \
+		$(BIN)/python -m pytest -q --durations=15 tests/lab
+
+molecule: venv system-deps
+	MULTINET_MOLECULE_SCENARIOS= $(BIN)/python -m pytest -q tests/lab/test_molecule.py
 
 lab-build: venv
 	@$(BIN)/python lab/labctl.py build
