@@ -122,7 +122,8 @@ def group_acls(acls):
 def acl_row(acl):
     match = RULE.match(acl.get("rule") or "")
     if match:  # "to[2]", "to[2] (tcp)"; no peer: the rule's every peer ("(tcp)", "")
-        peer = match.group(2) if match.group(2)[:1] not in ("", "(") else ("all peers " + match.group(2)).strip()
+        rest = match.group(2).strip()
+        peer = rest if rest[:1] not in ("", "(") else ("all peers " + rest).strip()
     else:
         peer = acl.get("rule") or acl.get("name") or ""
     return [peer, "{0} ({1})".format(acl.get("direction"), acl.get("ovn_direction")),
