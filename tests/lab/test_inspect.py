@@ -26,9 +26,10 @@ ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
 def inspect(tmp_path, kubeconfig, target, fail_on_findings):
     extra = tmp_path / "extra.json"
     extra.write_text(json.dumps({"inspect_networks": [target], "multinet_kubeconfig": kubeconfig,
-                                 "multinet_report_dir": str(tmp_path / "reports"),
-                                 "inspect_fail_on_findings": fail_on_findings}))
-    proc = subprocess.run([ANSIBLE_PLAYBOOK, "-i", "inventory/seed_lab", "playbooks/inspect.yml", "-e", f"@{extra}"],
+                                 "multinet_report_dir": str(tmp_path / "reports")}))
+    # the flag as a user types it: a string on the command line
+    proc = subprocess.run([ANSIBLE_PLAYBOOK, "-i", "inventory/seed_lab", "playbooks/inspect.yml", "-e", f"@{extra}",
+                           "-e", f"inspect_fail_on_findings={fail_on_findings}"],
                           cwd=REPO_DIR, capture_output=True, text=True, timeout=300)
     return proc, tmp_path / "reports" / "seed-lab"
 
@@ -48,7 +49,7 @@ def test_report_joins_rules_acls_ports_and_fails_on_findings(tmp_path, lab_kubec
     network, target = apply_seed_cnv_stage(custom, core, lab_namespace, mapped_on_worker_0)
     result = wait_for_seed_acls(lab_kubeconfig, lab_namespace, network, target)
 
-    passed, reports = inspect(tmp_path, lab_kubeconfig, target, False)
+    passed, reports = inspect(tmp_path, lab_kubeconfig, target, "false")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     markdown = (reports / "inspection.md").read_text()
     assert (reports / "inspection.html").read_text().startswith("<!DOCTYPE html>")
@@ -78,7 +79,7 @@ def test_report_joins_rules_acls_ports_and_fails_on_findings(tmp_path, lab_kubec
         assert f"- network: node {node}: ovn-bridge-mappings" in findings and f"has no entry for {network}," in findings
     assert "- network: node worker-0: ovn-bridge-mappings" not in findings
 
-    failed, reports = inspect(tmp_path, lab_kubeconfig, target, True)
+    failed, reports = inspect(tmp_path, lab_kubeconfig, target, "true")
     assert failed.returncode != 0, failed.stdout
     assert "Fail with the findings" in failed.stdout
     assert f"{target}, policy {lab_namespace}/allow-specific-pods: no port group and no ACLs" in failed.stdout
