@@ -68,8 +68,8 @@ def _summary_text(summary):
 def network_blocks(network):
     net = network["network"]
     blocks = [("h", 2, "Network {0}".format(net.get("nad"))),
-              ("p", "OVN network `{0}`, bridge mapping name `{1}`, {2}; NADs: {3}.".format(
-                  net.get("name"), net.get("physical"), "with IPAM (subnets)" if net.get("ipam") else "IPAM-less",
+              ("p", "OVN network {0}, bridge mapping name {1}, {2}; NADs: {3}.".format(
+                  _code(net.get("name")), _code(net.get("physical")), "with IPAM (subnets)" if net.get("ipam") else "IPAM-less",
                   ", ".join(net.get("nads") or []))),
               ("ul", ["{0}: switch {1}".format(node, _code(switch) if switch else "none")
                       for node, switch in sorted((network.get("switches") or {}).items())]

@@ -78,6 +78,8 @@ def test_html_says_the_same_escaped():
            "@a2829001848871617131</code></td>" in page
     assert "<code>(arp || nd)" not in page and "(arp || nd)</code>" in page
     assert page.count("<h3>Policy ") == 8
+    assert "OVN network <code>localnet-cnv</code>, bridge mapping name <code>localnet-cnv</code>" in page
+    assert "`localnet-cnv`" not in page
 
 
 def test_acls_traced_to_no_rule_are_kept():
