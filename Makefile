@@ -11,7 +11,7 @@ INVENTORY ?= inventory/seed_lab
 # Point KUBECONFIG_FILE at a real cluster to run the demo there instead of the lab.
 KUBECONFIG_FILE ?=
 
-.PHONY: venv system-deps test unit lint sanity lab-test demo render verify teardown \
+.PHONY: venv system-deps test unit lint sanity lab-test demo render verify inspect teardown \
 	lab-build lab-up lab-down lab-purge lab-status bench build crosscheck-tools crosscheck molecule
 
 venv: $(VENV)/.installed $(COLLECTION_LINK)
@@ -90,6 +90,13 @@ demo: venv
 	$(BIN)/ansible-playbook -i $(INVENTORY) playbooks/verify.yml $$probe && \
 	echo "report: $(CURDIR)/reports/<cluster>/report.html and junit.xml" && \
 	echo "see it: KUBECONFIG=$$kubeconfig kubectl get nncp,vm,vmi,pods,net-attach-def,multi-networkpolicies -A"
+
+# What OVN-Kubernetes made of the policies of the inventory's inspect_networks, against the lab
+# control plane (or KUBECONFIG_FILE); read-only. The report lands in reports/<host>/inspection.md.
+inspect: venv
+	@kubeconfig="$(KUBECONFIG_FILE)"; \
+	if [ -z "$$kubeconfig" ]; then kubeconfig=$$($(BIN)/python lab/labctl.py up) || exit 1; fi; \
+	MULTINET_KUBECONFIG="$$kubeconfig" $(BIN)/ansible-playbook -i $(INVENTORY) playbooks/inspect.yml
 
 render: venv
 	$(BIN)/ansible-playbook -i $(INVENTORY) playbooks/render.yml

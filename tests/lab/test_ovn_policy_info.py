@@ -90,36 +90,46 @@ def workloads(policy):
     return sorted("VM " + p["vm"] if p["vm"] else p["pod"] for p in policy["ports"])
 
 
-def test_seed_cnv_stage_mapped_back(lab_kubeconfig, custom, core, lab_namespace, ovnkube_nodes,
-                                    multi_network_policy_on, mapped_on_worker_0):  # noqa: F811
+def apply_seed_cnv_stage(custom, core, namespace, map_network):
+    """The seed's CNV-stage pods and policies, plus its refused allow-specific-pods, on a new
+    localnet network in `namespace`, mapped on worker-0 only; returns (network, <ns>/<nad>)."""
     network = f"net-{uuid.uuid4().hex[:6]}"
-    custom.create_namespaced_custom_object("k8s.cni.cncf.io", "v1", lab_namespace, "network-attachment-definitions",
-                                           nad(lab_namespace, network))
-    for manifest in pod_manifests(lab_namespace):
-        core.create_namespaced_pod(lab_namespace, manifest)
+    custom.create_namespaced_custom_object("k8s.cni.cncf.io", "v1", namespace, "network-attachment-definitions",
+                                           nad(namespace, network))
+    for manifest in pod_manifests(namespace):
+        core.create_namespaced_pod(namespace, manifest)
     refused = seed.load("allow-specific-pods.yaml")
-    for policy in policy_manifests(lab_namespace) + refused:
-        policy["metadata"]["namespace"] = lab_namespace
+    for policy in policy_manifests(namespace) + refused:
+        policy["metadata"]["namespace"] = namespace
         annotations = policy["metadata"]["annotations"]
         if "/" in annotations[ovnk.POLICY_FOR_ANNOTATION]:  # deny-by-default names llm-demo/<nad>
-            annotations[ovnk.POLICY_FOR_ANNOTATION] = f"{lab_namespace}/{seed.NAD_NAME}"
-        custom.create_namespaced_custom_object("k8s.cni.cncf.io", "v1beta1", lab_namespace, "multi-networkpolicies",
+            annotations[ovnk.POLICY_FOR_ANNOTATION] = f"{namespace}/{seed.NAD_NAME}"
+        custom.create_namespaced_custom_object("k8s.cni.cncf.io", "v1beta1", namespace, "multi-networkpolicies",
                                                policy)
-    mapped_on_worker_0(network)
-    target = f"{lab_namespace}/{seed.NAD_NAME}"
+    map_network(network)
+    return network, f"{namespace}/{seed.NAD_NAME}"
 
+
+def wait_for_seed_acls(kubeconfig, namespace, network, target):
+    """The module's result once every seed policy has its seed ACLs and workloads on every node."""
     seen = {}
 
     def ready():
-        result = seen["last"] = run_module(lab_kubeconfig, network=target)
+        result = seen["last"] = run_module(kubeconfig, network=target)
         policies = {p["name"]: p for p in result.get("policies", [])}
-        done = all(own_acls(policies.get(name, {"acls": []})) == seed_acls(lab_namespace, network, name)
+        done = all(own_acls(policies.get(name, {"acls": []})) == seed_acls(namespace, network, name)
                    and workloads(policies[name]) == EXPECTED_PODS[name] for name in EXPECTED_PODS)
         return result if done else None
     try:
-        result = wait_for("the seed's ACLs read back from every node", ready, timeout=120)
+        return wait_for("the seed's ACLs read back from every node", ready, timeout=120)
     except pytest.fail.Exception:
         pytest.fail("the module never returned the seed's ACLs; last result:\n" + json.dumps(seen.get("last"), indent=1))
+
+
+def test_seed_cnv_stage_mapped_back(lab_kubeconfig, custom, core, lab_namespace, ovnkube_nodes,
+                                    multi_network_policy_on, mapped_on_worker_0):  # noqa: F811
+    network, target = apply_seed_cnv_stage(custom, core, lab_namespace, mapped_on_worker_0)
+    result = wait_for_seed_acls(lab_kubeconfig, lab_namespace, network, target)
     policies = {p["name"]: p for p in result["policies"]}
 
     cnv_01 = policies["allow-ipblock-cnv-01"]
