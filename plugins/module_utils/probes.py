@@ -17,9 +17,9 @@ What a probe can tell:
   first, the same for every pair probing that pod and port (start it once): it answers every
   datagram and exits once it has answered each of the ``clients`` source addresses the plan
   sends to it, or after ``lifetime`` seconds (``timeout`` exits 124: some sender never got
-  through). ``command`` sends a token every half second for the probe timeout (so a listener
-  that starts a moment after it still answers) and succeeds only when the same token comes
-  back. A UDP pair whose target is not a running pod (a VM guest, an outside host) cannot get a
+  through). ``command`` sends a token every half second for half the listener's lifetime (so
+  a listener whose exec starts a few seconds after the client's still answers) and succeeds
+  only when the same token comes back. A UDP pair whose target is not a running pod (a VM guest, an outside host) cannot get a
   listener and is skipped with that reason, and so is every UDP pair unless the caller says it
   starts servers.
 """
@@ -39,7 +39,7 @@ _TCP_PROBE = ("if command -v nc >/dev/null 2>&1; then nc -z -w {t} {ip} {port}; 
 # first, socat second (its server answers every datagram until `timeout` stops it).
 _UDP_SERVER_PY = ("import socket\n"
                   "s = socket.socket(socket.{family}, socket.SOCK_DGRAM)\n"
-                  "s.bind(('{ip}', {port}))\n"
+                  "s.bind((\"{ip}\", {port}))\n"
                   "peers = set()\n"
                   "while len(peers) < {clients}:\n"
                   "    d, a = s.recvfrom(512)\n"
@@ -48,21 +48,21 @@ _UDP_SERVER_PY = ("import socket\n"
 _UDP_CLIENT_PY = ("import socket, sys, time\n"
                   "s = socket.socket(socket.{family}, socket.SOCK_DGRAM)\n"
                   "s.settimeout(0.5)\n"
-                  "end = time.monotonic() + {t}\n"
+                  "end = time.monotonic() + {wait}\n"
                   "while time.monotonic() < end:\n"
-                  "    s.sendto(b'{token}', ('{ip}', {port}))\n"
+                  "    s.sendto(b\"{token}\", (\"{ip}\", {port}))\n"
                   "    try:\n"
-                  "        if s.recv(512) == b'{token}':\n"
-                  "            print('echo from {host}:{port}')\n"
+                  "        if s.recv(512) == b\"{token}\":\n"
+                  "            print(\"echo from {host}:{port}\")\n"
                   "            sys.exit(0)\n"
                   "    except OSError:\n"
                   "        pass\n"
-                  "sys.exit('no echo from {host}:{port} within {t}s')\n")
+                  "sys.exit(\"no echo from {host}:{port} within {wait}s\")\n")
 _UDP_SERVER = ("if command -v python3 >/dev/null 2>&1; then timeout {life} python3 -c {py}; "
                "elif command -v socat >/dev/null 2>&1; then timeout {life} socat -T {t} {socat}-RECVFROM:{port},bind={host},fork EXEC:cat; "
                "else exit 127; fi")
 _UDP_CLIENT = ("if command -v python3 >/dev/null 2>&1; then python3 -c {py}; "
-               "elif command -v socat >/dev/null 2>&1; then echo {token} | timeout {t} socat -T {t} - {socat}:{host}:{port} "
+               "elif command -v socat >/dev/null 2>&1; then echo {token} | timeout {wait} socat -T {wait} - {socat}:{host}:{port} "
                "| grep -q {token}; else exit 127; fi")
 UDP_TOKEN = "ocpvirt-multinet-probe"
 
@@ -148,12 +148,12 @@ def _udp_words(ip, port, timeout):
     v6 = ipaddress.ip_address(ip).version == 6
     return dict(ip=ip, port=port, t=timeout, token=UDP_TOKEN, family="AF_INET6" if v6 else "AF_INET",
                 socat="UDP6" if v6 else "UDP4", host="[{0}]".format(ip) if v6 else ip,
-                life=server_lifetime(timeout))
+                life=server_lifetime(timeout), wait=server_lifetime(timeout) // 2)
 
 
 def server_lifetime(timeout):
     """Seconds a UDP echo server waits for its senders: room for the runner to start the clients."""
-    return max(10, 5 * timeout)
+    return max(20, 10 * timeout)
 
 
 def _udp_server(target, traffic, timeout, clients):

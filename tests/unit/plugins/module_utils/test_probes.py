@@ -99,7 +99,7 @@ def test_every_udp_pair_to_a_pod_shares_one_listener_counting_its_senders():
     plan = {(p["from"], p["to"]): p for p in probe_plan(pods + PROBE_EPS[1:], "udp/53", 3, udp_servers=True)}
     to_a = [p["server"] for (_src, dst), p in plan.items() if dst == "a" and not p["skip"]]
     assert len(to_a) == 2 and to_a[0] == to_a[1]
-    assert to_a[0]["clients"] == 2 and to_a[0]["lifetime"] == 15 and "192.168.77.91" in to_a[0]["command"]
+    assert to_a[0]["clients"] == 2 and to_a[0]["lifetime"] == 30 and "192.168.77.91" in to_a[0]["command"]
     assert plan[("b", "a")]["server"] != plan[("a", "b")]["server"]
     assert plan[("a", "gold")]["server"] is None and plan[("gold", "a")]["server"] is None
 
