@@ -63,9 +63,10 @@ options:
         packet may have been dropped by a policy, or no one listens, or the answer was lost);
         only an echo from a listener started on purpose on the target proves a pair open.
       - When V(true), a UDP pair whose target is a running pod in the cluster gets a
-        C(server) (a UDP echo for the target pod, the same for every pair to that pod: start
-        it once) and a C(command) that resends a token for half the server's C(lifetime)
-        (C(max(20, 10 x probe_timeout)) seconds) and succeeds only when it comes back; whoever runs the plan must start the server first.
+        C(server) (a UDP echo for the target pod, the same for every pair to that pod, to
+        start once) and a C(command) that resends a token for half the server's C(lifetime)
+        (C(max(20, 10 x probe_timeout)) seconds) and succeeds only when it comes back;
+        whoever runs the plan must start the server first.
         Other UDP pairs (targets that are VM guests or outside hosts, where nothing can be
         started) are skipped with that reason.
       - Both need C(python3) (else C(socat)) and C(timeout) in the pods' images.

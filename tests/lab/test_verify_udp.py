@@ -115,12 +115,3 @@ def test_udp_pairs_are_probed_against_a_listener_and_agree_with_the_simulation(
     back = details[("udp/5353", "dns -> allowed")]
     assert "probed: deny - blocked" in back, back
 
-
-def test_without_udp_probes_the_pairs_say_why(udp_lab, lab_kubeconfig, tmp_path):
-    intent = {"name": "udp", "namespace": udp_lab, "network": f"{udp_lab}/{NAD}",
-              "workloads": {name: {"selector": {"app": name}, "ips": [ip]} for name, (ip, _node) in PODS.items()},
-              "allow": [{"from": "allowed", "to": "dns", "ports": ["udp/5353"]}]}
-    done = run_verify(tmp_path, lab_kubeconfig, intent, verify_ports=["udp/5353"], verify_probe_udp=False)
-    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
-    allowed = junit_details(tmp_path / "report")[("udp/5353", "allowed -> dns")]
-    assert "not probed: UDP has no handshake" in allowed and "(UDP probes are off)" in allowed, allowed
