@@ -79,11 +79,11 @@ def test_udp_probe_succeeds_only_against_its_echo_server_on_loopback():
     server echoes its token, and fails (not hangs) when nothing listens."""
     port = _free_udp_port()
     pair = _udp_pair(port)
-    assert subprocess.run(shlex.split(pair["command"]), timeout=10, check=False).returncode != 0
+    assert subprocess.run(shlex.split(pair["command"]), timeout=30, check=False).returncode != 0
     server = subprocess.Popen(shlex.split(pair["server"]["command"]))
     try:
         for _attempt in range(20):  # the server binds within a moment of starting
-            if subprocess.run(shlex.split(pair["command"]), timeout=10, check=False).returncode == 0:
+            if subprocess.run(shlex.split(pair["command"]), timeout=30, check=False).returncode == 0:
                 break
             time.sleep(0.2)
         else:
@@ -115,7 +115,7 @@ def test_udp_listener_answers_every_sender_then_stops_on_its_own():
     server = subprocess.Popen(shlex.split(command))
     try:
         for _sender in range(2):
-            assert subprocess.run(shlex.split(pair["command"]), timeout=10, check=False).returncode == 0
+            assert subprocess.run(shlex.split(pair["command"]), timeout=30, check=False).returncode == 0
         assert server.poll() is None
     finally:
         server.kill()
