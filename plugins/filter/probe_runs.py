@@ -15,6 +15,8 @@ description:
     reads as C(runs).
   - A step without a result line (the exec failed, or the pod has no shell) gets C(rc=null)
     and a C(msg) saying why, so the report shows it as not probed.
+  - With O(servers), a UDP step that got no echo while its listener did not run gets
+    C(rc=null) and C(no_verdict) with the reason.
 positional: _input
 options:
   _input:
@@ -22,6 +24,13 @@ options:
     type: list
     elements: dict
     required: true
+  servers:
+    description:
+      - The C(results) of M(ocpvirt.multinet.pod_exec) over
+        P(ocpvirt.multinet.probe_servers#filter) (the UDP listeners).
+    type: list
+    elements: dict
+    default: []
 seealso:
   - plugin: ocpvirt.multinet.probe_batches
     plugin_type: filter
@@ -44,8 +53,8 @@ _value:
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.probe_batch import runs
 
 
-def probe_runs(results):
-    return runs(results)
+def probe_runs(results, servers=None):
+    return runs(results, servers)
 
 
 class FilterModule(object):

@@ -136,13 +136,61 @@ def _command(steps):
     return "sh -c " + shlex.quote(_PROBE_FUNCTION + "\n".join(lines) + "\nwait\n")
 
 
-def runs(results):
+def servers(plan):
+    """The UDP listeners the plan's runnable steps need, each once, in plan order.
+
+    connectivity_info gives every step to one target pod and port the same ``server``
+    ({namespace, pod, command, clients, lifetime}); start them all before the steps' commands,
+    all at once (each waits for its senders), e.g. with ``pod_exec`` and ``parallel`` at least
+    their number.
+    """
+    if not isinstance(plan, list):
+        raise MultinetError("must be a list of probe steps", "probes", plan)
+    found = []
+    for step in plan:
+        server = step.get("server") if isinstance(step, dict) else None
+        if server and not step.get("skip") and step.get("command") and server not in found:
+            found.append(server)
+    return found
+
+
+# Exit codes of a listener that ran: 0 (every sender answered), 124 (`timeout` stopped it: some
+# sender never got through, which is the probe's own verdict).
+_LISTENER_RAN = (0, 124)
+
+
+def runs(results, server_results=None):
     """One k8s_exec-shaped result per step from the registered loop results over ``batches``.
 
     Each result has ``item`` (the batch) and k8s_exec's ``rc``, ``stdout``, ``stderr``,
     ``msg``. A step whose line is missing (the exec failed, or the pod has no shell) gets
-    ``rc`` None and a ``msg`` saying why.
+    ``rc`` None and a ``msg`` saying why. ``server_results`` are ``pod_exec``'s results for
+    ``servers``: a UDP step that got no echo while its listener did not run (no python3 or
+    socat, the port taken, exec refused) gets ``rc`` None and ``no_verdict`` with the reason,
+    since its silence says nothing about the path.
     """
+    listeners = {_server_key(r.get("item") or {}): r for r in server_results or []}
+    return [_with_listener(run, listeners) for run in _step_runs(results)]
+
+
+def _server_key(server):
+    return (server.get("namespace"), server.get("pod"), server.get("command"))
+
+
+def _with_listener(run, listeners):
+    server = run["item"].get("server")
+    listener = listeners.get(_server_key(server)) if server else None
+    if listener is None or run["rc"] in (None, 0) or listener.get("rc") in _LISTENER_RAN:
+        return run
+    why = listener.get("msg") or _last_line(listener.get("stderr")) or _last_line(listener.get("stdout"))
+    reason = "the UDP listener in pod {0}/{1} {2}{3}".format(
+        server["namespace"], server["pod"],
+        "could not be started" if listener.get("rc") is None else "exited {0}".format(listener["rc"]),
+        ": " + why if why else "")
+    return dict(run, rc=None, msg=reason, no_verdict=reason)
+
+
+def _step_runs(results):
     found = []
     for result in results or []:
         batch = result.get("item") or {}

@@ -13,11 +13,15 @@ What a probe can tell:
   it as a disagreement to look at), proves the path; silence is read as blocked.
 - UDP has no handshake: silence may be a policy drop, no listener, or a lost answer, and a
   closed port's ICMP port-unreachable is not reliably sent or reported. So a UDP pair is probed
-  only against a listener started on purpose: ``server`` is a one-shot echo to start in the
-  target pod first (it answers one datagram, then exits, or exits after ``server_lifetime``),
-  and ``command`` sends a token and succeeds only when the same token comes back. A UDP pair
-  whose target is not a running pod (a VM guest, an outside host) cannot get a listener and is
-  skipped with that reason, and so is every UDP pair unless the caller says it starts servers.
+  only against a listener started on purpose: ``server`` is an echo to start in the target pod
+  first, the same for every pair probing that pod and port (start it once): it answers every
+  datagram and exits once it has answered each of the ``clients`` source addresses the plan
+  sends to it, or after ``lifetime`` seconds (``timeout`` exits 124: some sender never got
+  through). ``command`` sends a token every half second for half the listener's lifetime (so
+  a listener whose exec starts a few seconds after the client's still answers) and succeeds
+  only when the same token comes back. A UDP pair whose target is not a running pod (a VM guest, an outside host) cannot get a
+  listener and is skipped with that reason, and so is every UDP pair unless the caller says it
+  starts servers.
 """
 import ipaddress
 import shlex
@@ -31,16 +35,34 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import
 _TCP_PROBE = ("if command -v nc >/dev/null 2>&1; then nc -z -w {t} {ip} {port}; "
               "elif command -v bash >/dev/null 2>&1; then timeout {t} bash -c '</dev/tcp/{ip}/{port}'; "
               "else exit 127; fi")
-# A one-shot UDP echo (server) and a client that wants its token back: python3 first, socat second.
-_UDP_SERVER_PY = ("import socket; s = socket.socket(socket.{family}, socket.SOCK_DGRAM); "
-                  "s.bind(('{ip}', {port})); d, a = s.recvfrom(512); s.sendto(d, a)")
-_UDP_CLIENT_PY = ("import socket, sys; s = socket.socket(socket.{family}, socket.SOCK_DGRAM); s.settimeout({t}); "
-                  "s.sendto(b'{token}', ('{ip}', {port})); sys.exit(s.recv(512) != b'{token}')")
+# A UDP echo (server) for a number of senders and a client that wants its token back: python3
+# first, socat second (its server answers every datagram until `timeout` stops it).
+_UDP_SERVER_PY = ("import socket\n"
+                  "s = socket.socket(socket.{family}, socket.SOCK_DGRAM)\n"
+                  "s.bind((\"{ip}\", {port}))\n"
+                  "peers = set()\n"
+                  "while len(peers) < {clients}:\n"
+                  "    d, a = s.recvfrom(512)\n"
+                  "    s.sendto(d, a)\n"
+                  "    peers.add(a[0])\n")
+_UDP_CLIENT_PY = ("import socket, sys, time\n"
+                  "s = socket.socket(socket.{family}, socket.SOCK_DGRAM)\n"
+                  "s.settimeout(0.5)\n"
+                  "end = time.monotonic() + {wait}\n"
+                  "while time.monotonic() < end:\n"
+                  "    s.sendto(b\"{token}\", (\"{ip}\", {port}))\n"
+                  "    try:\n"
+                  "        if s.recv(512) == b\"{token}\":\n"
+                  "            print(\"echo from {host}:{port}\")\n"
+                  "            sys.exit(0)\n"
+                  "    except OSError:\n"
+                  "        pass\n"
+                  "sys.exit(\"no echo from {host}:{port} within {wait}s\")\n")
 _UDP_SERVER = ("if command -v python3 >/dev/null 2>&1; then timeout {life} python3 -c {py}; "
-               "elif command -v socat >/dev/null 2>&1; then timeout {life} socat {socat}-RECVFROM:{port},bind={host} EXEC:cat; "
+               "elif command -v socat >/dev/null 2>&1; then timeout {life} socat -T {t} {socat}-RECVFROM:{port},bind={host},fork EXEC:cat; "
                "else exit 127; fi")
 _UDP_CLIENT = ("if command -v python3 >/dev/null 2>&1; then python3 -c {py}; "
-               "elif command -v socat >/dev/null 2>&1; then echo {token} | timeout {t} socat -T {t} - {socat}:{host}:{port} "
+               "elif command -v socat >/dev/null 2>&1; then echo {token} | timeout {wait} socat -T {wait} - {socat}:{host}:{port} "
                "| grep -q {token}; else exit 127; fi")
 UDP_TOKEN = "ocpvirt-multinet-probe"
 
@@ -53,23 +75,28 @@ def probe_plan(endpoints, port=None, timeout=2, udp_servers=False):
     launcher pod is not the guest), a target outside the source's subnet would leave through
     the pod's primary network, not this one, and UDP needs a listener (see the module
     docstring): with ``udp_servers`` (the caller starts ``server`` before ``command``) a UDP
-    pair whose target is a running pod gets ``server`` = {namespace, pod, command}; otherwise
-    UDP pairs are skipped. SCTP is never probed (no common client in pod images).
+    pair whose target is a running pod gets ``server`` = {namespace, pod, command, clients,
+    lifetime}, one per target (the same mapping for every pair to it: start it once) that
+    answers the ``clients`` sources probing it; otherwise UDP pairs are skipped. SCTP is never
+    probed (no common client in pod images).
     """
     traffic = parse_traffic(port)
+    pairs = [(source, target, _probe_skip(source, target, traffic, udp_servers))
+             for source in endpoints if source.get("kind") != "outside"
+             for target in endpoints if target is not source]
+    clients = {}
+    for source, target, skip in pairs:
+        if not skip:
+            clients.setdefault(target["name"], set()).add(source.get("ip") or source["name"])
     plan = []
-    for source in endpoints:
-        if source.get("kind") == "outside":
-            continue
-        for target in endpoints:
-            if target is not source:
-                skip = _probe_skip(source, target, traffic, udp_servers)
-                plan.append({"from": source["name"], "to": target["name"],
-                             "port": format_port(*traffic) if traffic else ICMP,
-                             "namespace": source.get("namespace"), "pod": source.get("pod"),
-                             "skip": skip,
-                             "command": None if skip else probe_command(source, target, traffic, timeout),
-                             "server": None if skip or not _is_udp(traffic) else _udp_server(target, traffic, timeout)})
+    for source, target, skip in pairs:
+        plan.append({"from": source["name"], "to": target["name"],
+                     "port": format_port(*traffic) if traffic else ICMP,
+                     "namespace": source.get("namespace"), "pod": source.get("pod"),
+                     "skip": skip,
+                     "command": None if skip else probe_command(source, target, traffic, timeout),
+                     "server": None if skip or not _is_udp(traffic) else _udp_server(
+                         target, traffic, timeout, len(clients[target["name"]]))})
     return plan
 
 
@@ -121,19 +148,19 @@ def _udp_words(ip, port, timeout):
     v6 = ipaddress.ip_address(ip).version == 6
     return dict(ip=ip, port=port, t=timeout, token=UDP_TOKEN, family="AF_INET6" if v6 else "AF_INET",
                 socat="UDP6" if v6 else "UDP4", host="[{0}]".format(ip) if v6 else ip,
-                life=server_lifetime(timeout))
+                life=server_lifetime(timeout), wait=server_lifetime(timeout) // 2)
 
 
 def server_lifetime(timeout):
-    """Seconds a UDP echo server waits for its one datagram: room for the runner to start the client."""
-    return max(10, 5 * timeout)
+    """Seconds a UDP echo server waits for its senders: room for the runner to start the clients."""
+    return max(20, 10 * timeout)
 
 
-def _udp_server(target, traffic, timeout):
+def _udp_server(target, traffic, timeout, clients):
     words = _udp_words(target["ip"], traffic[1], timeout)
-    words["py"] = shlex.quote(_UDP_SERVER_PY.format(**words))
-    return {"namespace": target.get("namespace"), "pod": target["pod"],
-            "command": "sh -c " + shlex.quote(_UDP_SERVER.format(**words))}
+    words["py"] = shlex.quote(_UDP_SERVER_PY.format(clients=clients, **words))
+    return {"namespace": target.get("namespace"), "pod": target["pod"], "clients": clients,
+            "lifetime": words["life"], "command": "sh -c " + shlex.quote(_UDP_SERVER.format(**words))}
 
 
 def probe_command(source, target, traffic, timeout):

@@ -168,6 +168,8 @@ def _probe_outcome(step, run, disabled_reason):
         return None, "not probed: {0}".format(disabled_reason or step["skip"])
     if run is None or run.get("skipped"):
         return None, "not probed: no result"
+    if run.get("no_verdict"):
+        return None, "not probed: {0}".format(run["no_verdict"])
     if run.get("rc") is None:
         return None, "exec into {0} failed: {1}".format(step.get("pod"), run.get("msg") or "no exit code")
     output = _last_line(run.get("stderr")) or _last_line(run.get("stdout"))

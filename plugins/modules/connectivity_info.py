@@ -63,10 +63,13 @@ options:
         packet may have been dropped by a policy, or no one listens, or the answer was lost);
         only an echo from a listener started on purpose on the target proves a pair open.
       - When V(true), a UDP pair whose target is a running pod in the cluster gets a
-        C(server) command (a one-shot UDP echo for the target pod) and a C(command) that
-        sends a token and succeeds only when it comes back; whoever runs the plan must start
-        the server first. Other UDP pairs (targets that are VM guests or outside hosts, where
-        nothing can be started) are skipped with that reason.
+        C(server) (a UDP echo for the target pod, the same for every pair to that pod, to
+        start once) and a C(command) that resends a token for half the server's C(lifetime)
+        (C(max(20, 10 x probe_timeout)) seconds) and succeeds only when it comes back;
+        whoever runs the plan must start the server first.
+        Other UDP pairs (targets that are VM guests or outside hosts, where nothing can be
+        started) are skipped with that reason.
+      - Both need C(python3) (else C(socat)) and C(timeout) in the pods' images.
       - When V(false), every UDP pair is skipped with the reason.
     type: bool
     default: false
@@ -277,8 +280,10 @@ results:
         - C(skip) says why a pair cannot be probed, such as a VM source (its launcher pod is
           not the guest), UDP without O(probe_udp) or without a pod to listen on, or a target
           outside the source's subnet; then C(command) is null.
-        - C(server) (UDP only, else null) is C({namespace, pod, command}), the listener to
-          start in the target pod before C(command) runs.
+        - C(server) (UDP only, else null) is C({namespace, pod, command, clients, lifetime}),
+          the listener to start in the target pod before C(command) runs, once per target pod
+          and port; it echoes every datagram and exits 0 once it has answered C(clients)
+          source addresses, else C(timeout) stops it after C(lifetime) seconds (exit 124).
       type: list
       elements: dict
       sample:

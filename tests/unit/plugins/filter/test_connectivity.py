@@ -9,15 +9,11 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.ocpvirt.multinet.plugins.filter import connectivity as plugin
 
+from .seed_endpoints import ENDPOINTS, NETWORK
+
 # tests/conftest.py links the work tree there as ansible_collections/ocpvirt/multinet.
 COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", ".venv", "collections"))
 SEED = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "seed_policies")
-NETWORK = "llm-demo/llm-demo-localnet-network"
-ENDPOINTS = [
-    {"name": "tinypod", "ip": "192.168.77.91", "namespace": "llm-demo", "labels": {"app": "tinypod"}},
-    {"name": "tinypod-01", "ip": "192.168.77.92", "namespace": "llm-demo", "labels": {"app": "tinypod-01"}},
-    {"name": "test-vm", "ip": "192.168.77.10"},
-]
 
 
 def seed_policies(*names):

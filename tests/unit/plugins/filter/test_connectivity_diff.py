@@ -9,10 +9,11 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.ocpvirt.multinet.plugins.filter import connectivity_diff as plugin
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
 
+from .seed_endpoints import NETWORK, endpoint
+
 SEED_INTENT = yaml.safe_load((Path(__file__).parents[2] / "fixtures" / "seed_intent.yml").read_text())
 AFTER = copy.deepcopy(SEED_INTENT)
 AFTER["allow"].append({"from": "tinypod-02", "to": "gold-rabbit", "ports": ["tcp/22"]})
-NETWORK = "llm-demo/llm-demo-localnet-network"
 
 
 def test_registered_under_its_documented_name():
@@ -36,9 +37,8 @@ def test_two_intents_give_the_flows_and_their_text():
 
 
 def test_two_policy_lists_are_judged_over_the_given_endpoints():
-    endpoints = [{"name": "tp2", "ip": "192.168.77.93", "namespace": "llm-demo", "labels": {"app": "tinypod-02"}},
-                 {"name": "vm", "ip": "192.168.77.71", "namespace": "llm-demo",
-                  "labels": {"vm.kubevirt.io/name": "centos-stream9-gold-rabbit-80"}}]
+    endpoints = [endpoint("tp2", "192.168.77.93", {"app": "tinypod-02"}),
+                 endpoint("vm", "192.168.77.71", {"vm.kubevirt.io/name": "centos-stream9-gold-rabbit-80"})]
     result = plugin.connectivity_diff(compile_intent(SEED_INTENT), compile_intent(AFTER), network=NETWORK,
                                       endpoints=endpoints)
     assert [(f["from"], f["to"], f["traffic"]) for f in result["opened"]] == [("tp2", "vm", "tcp/22")]

@@ -8,7 +8,8 @@ import time
 import pytest
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.probe_batch import batches, guest_probes, runs
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.probe_batch import (
+    batches, guest_probes, runs, servers)
 
 
 def step(source, target, command, pod=None, skip=None):
@@ -112,3 +113,34 @@ def test_a_ping_summary_line_is_kept_rather_than_its_timings():
     [batch] = batches([step("a", "b", "printf '%s\\n' " + " ".join(shlex.quote(line) for line in lines))])
     [run] = runs([execute(batch)])
     assert run["stdout"] == "1 packets transmitted, 1 received, 0% packet loss, time 0ms"
+
+
+def udp_step(source, target, server, skip=None):
+    return dict(step(source, target, "probe-udp", skip=skip), port="udp/53", server=server)
+
+
+LISTENER = {"namespace": "ns", "pod": "b", "command": "listen", "clients": 2, "lifetime": 10}
+
+
+def test_each_udp_listener_is_started_once_and_only_for_runnable_steps():
+    other = dict(LISTENER, pod="c", command="listen-c")
+    plan = [udp_step("a", "b", LISTENER), udp_step("c", "b", LISTENER), udp_step("a", "c", other, skip="off"),
+            step("a", "b", "true")]
+    assert servers(plan) == [LISTENER]
+    with pytest.raises(MultinetError, match="^probes:"):
+        servers({"not": "a list"})
+
+
+@pytest.mark.parametrize("listener, client_rc, verdict", [
+    ({"rc": 124}, 1, (1, None)),  # ran, heard nothing from this sender: the probe's verdict
+    ({"rc": 0}, 0, (0, None)),
+    ({"rc": 127, "stdout": "sh: timeout: not found"}, 1,
+     (None, "the UDP listener in pod ns/b exited 127: sh: timeout: not found")),
+    ({"rc": None, "msg": "exec into ns/b failed: forbidden"}, 1,
+     (None, "the UDP listener in pod ns/b could not be started: exec into ns/b failed: forbidden")),
+])
+def test_a_udp_probe_without_a_running_listener_has_no_verdict(listener, client_rc, verdict):
+    batch = {"steps": [udp_step("a", "b", LISTENER)]}
+    result = {"item": batch, "rc": 0, "stdout": "ocpvirt-probe 0 {0} no echo\n".format(client_rc)}
+    [run] = runs([result], [dict(listener, item=LISTENER)])
+    assert (run["rc"], run.get("no_verdict")) == verdict

@@ -79,11 +79,11 @@ def test_udp_probe_succeeds_only_against_its_echo_server_on_loopback():
     server echoes its token, and fails (not hangs) when nothing listens."""
     port = _free_udp_port()
     pair = _udp_pair(port)
-    assert subprocess.run(shlex.split(pair["command"]), timeout=10, check=False).returncode != 0
+    assert subprocess.run(shlex.split(pair["command"]), timeout=30, check=False).returncode != 0
     server = subprocess.Popen(shlex.split(pair["server"]["command"]))
     try:
         for _attempt in range(20):  # the server binds within a moment of starting
-            if subprocess.run(shlex.split(pair["command"]), timeout=10, check=False).returncode == 0:
+            if subprocess.run(shlex.split(pair["command"]), timeout=30, check=False).returncode == 0:
                 break
             time.sleep(0.2)
         else:
@@ -91,3 +91,38 @@ def test_udp_probe_succeeds_only_against_its_echo_server_on_loopback():
         assert server.wait(timeout=10) == 0  # one datagram answered, then it exits
     finally:
         server.kill()
+
+
+def test_every_udp_pair_to_a_pod_shares_one_listener_counting_its_senders():
+    pods = [dict(PROBE_EPS[0], name=name, pod=name, ip=ip)
+            for name, ip in (("a", "192.168.77.91"), ("b", "192.168.77.92"), ("c", "192.168.77.93"))]
+    plan = {(p["from"], p["to"]): p for p in probe_plan(pods + PROBE_EPS[1:], "udp/53", 3, udp_servers=True)}
+    to_a = [p["server"] for (_src, dst), p in plan.items() if dst == "a" and not p["skip"]]
+    assert len(to_a) == 2 and to_a[0] == to_a[1]
+    assert to_a[0]["clients"] == 2 and to_a[0]["lifetime"] == 30 and "192.168.77.91" in to_a[0]["command"]
+    assert plan[("b", "a")]["server"] != plan[("a", "b")]["server"]
+    assert plan[("a", "gold")]["server"] is None and plan[("gold", "a")]["server"] is None
+
+
+def test_udp_listener_answers_every_sender_then_stops_on_its_own():
+    """On loopback only: two probes against one listener planned for two senders both get
+    their echo (both come from 127.0.0.1, so it keeps listening); a listener nobody reaches
+    stops after its lifetime with timeout's 124 instead of hanging."""
+    port = _free_udp_port()
+    pair = _udp_pair(port)
+    command = pair["server"]["command"].replace("< 1:", "< 2:")
+    assert command != pair["server"]["command"]
+    server = subprocess.Popen(shlex.split(command))
+    try:
+        for _sender in range(2):
+            assert subprocess.run(shlex.split(pair["command"]), timeout=30, check=False).returncode == 0
+        assert server.poll() is None
+    finally:
+        server.kill()
+    idle = subprocess.Popen(shlex.split(_udp_pair(_free_udp_port())["server"]["command"]))
+    try:
+        started = time.monotonic()
+        assert idle.wait(timeout=30) == 124
+        assert pair["server"]["lifetime"] <= time.monotonic() - started < pair["server"]["lifetime"] + 5
+    finally:
+        idle.kill()

@@ -222,6 +222,8 @@ def run_of(step, **result):
     ({"rc": 1, "stdout": "0 received\n\n"}, False, "blocked: `ping -c 1 b` in pod a exited 1 (0 received)"),
     ({"rc": 127, "stderr": "sh: ping: not found"}, None, "probe tool missing in pod a: sh: ping: not found"),
     ({"failed": True, "msg": "upgrade request required"}, None, "exec into a failed: upgrade request required"),
+    ({"rc": None, "no_verdict": "the UDP listener in pod ns/b exited 127"}, None,
+     "not probed: the UDP listener in pod ns/b exited 127"),
 ])
 def test_probe_rows_read_exec_results(result, allowed, detail):
     rows = rp.probe_rows(PLAN, [run_of(PLAN[0], **result)])

@@ -1,0 +1,117 @@
+"""The verify role probes UDP with real packets on the lab: a listener in the target pod, probes
+from the source pods, OVN enforcing the intent's compiled policies.
+
+Three pods on a fresh localnet network mapped to br-ex on every node (as in test_seed_stages): the
+intent allows udp/5353 from `allowed` to `dns` and nothing from `denied`. The role runs the way a
+playbook runs it (probe on, UDP probes on by default) and its JUnit report must show the allowed
+pair probed as got through and the denied one as blocked, each agreeing with the simulation.
+"""
+import json
+import os
+import subprocess
+import sys
+import uuid
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lab_helpers import wait_for
+from test_connectivity_info import create_policies
+from test_exec import python_exec
+from test_seed_stages import STATE_DIR, bridge_mappings, multi_network_policy, set_bridge_mappings  # noqa: F401
+
+import dataplane  # noqa: E402  (lab/ is on sys.path once test_seed_stages is imported)
+
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
+
+REPO_DIR = Path(__file__).resolve().parents[2]
+ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
+NAD = "udp-net"
+# Addresses the seed does not use, so the demo's or another test's pods cannot hold them.
+PODS = {"dns": ("192.168.77.121", "worker-0"), "allowed": ("192.168.77.122", "worker-1"),
+        "denied": ("192.168.77.123", "worker-0")}
+
+
+@pytest.fixture(scope="module")
+def udp_lab(core, custom, multi_network_policy):  # noqa: F811  pylint: disable=redefined-outer-name
+    namespace = f"labtest-udp-{uuid.uuid4().hex[:6]}"
+    network = f"udp-{uuid.uuid4().hex[:6]}"
+    nodes = dataplane.data_plane_nodes()
+    mappings = {node: bridge_mappings(node) for node in nodes}
+    for node in nodes:  # what an NNCP mapping the network to br-ex does
+        set_bridge_mappings(node, f"{network}:br-ex,{mappings[node]}")
+    core.create_namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    try:
+        config = {"cniVersion": "0.3.1", "name": network, "type": "ovn-k8s-cni-overlay", "topology": "localnet",
+                  "netAttachDefName": f"{namespace}/{NAD}"}
+        custom.create_namespaced_custom_object("k8s.cni.cncf.io", "v1", namespace, "network-attachment-definitions", {
+            "apiVersion": "k8s.cni.cncf.io/v1", "kind": "NetworkAttachmentDefinition",
+            "metadata": {"name": NAD}, "spec": {"config": json.dumps(config)}})
+        for name, (ip, node) in PODS.items():
+            core.create_namespaced_pod(namespace, {
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": name, "labels": {"app": name}, "annotations": {
+                    "k8s.v1.cni.cncf.io/networks": json.dumps([{"name": NAD, "ips": [ip + "/24"]}])}},
+                "spec": {"nodeName": node, "containers": [{"name": "c", "image": "quay.io/example/tiny:1"}]}})
+        targets = [STATE_DIR / "exec-targets" / "pods" / namespace / f"{pod}.json" for pod in PODS]
+        wait_for("every pod plugged in", lambda: all(t.exists() for t in targets), timeout=120)
+        for source in ("allowed", "denied"):
+            wait_for(f"{source} to ping dns", lambda s=source: pings(core, namespace, s, "dns"), timeout=120)
+        yield namespace
+    finally:
+        core.delete_namespace(namespace)
+        for node in nodes:
+            set_bridge_mappings(node, mappings[node])
+
+
+def pings(core, namespace, source, target):
+    _out, _err, code = python_exec(core, namespace, source, ["ping", "-c", "1", "-W", "1", PODS[target][0]],
+                                   container="c")
+    return code == 0
+
+
+def run_verify(tmp_path, kubeconfig, intent, **variables):
+    playbook = tmp_path / "verify.yml"
+    playbook.write_text(yaml.safe_dump([{
+        "hosts": "localhost", "gather_facts": False,
+        "roles": [dict({"role": "ocpvirt.multinet.verify", "verify_intents": [intent],
+                        "verify_kubeconfig": kubeconfig, "verify_probe": True,
+                        "verify_report_dir": str(tmp_path / "report")}, **variables)]}]))
+    env = {"ANSIBLE_COLLECTIONS_PATH": str(REPO_DIR / ".venv" / "collections"),
+           "ANSIBLE_LOCALHOST_WARNING": "false", "ANSIBLE_FORCE_COLOR": "0"}
+    return subprocess.run([ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local", "-e",
+                           "ansible_python_interpreter=" + sys.executable, str(playbook)],
+                          cwd=tmp_path, env=dict(os.environ, **env),
+                          capture_output=True, text=True, timeout=600, check=False)
+
+
+def junit_details(report_dir):
+    """{(check, pair): system-out or failure text} from the role's junit.xml."""
+    suites = ET.parse(report_dir / "junit.xml").getroot()
+    return {(case.get("classname").split(".", 1)[1], case.get("name")): "".join(case.itertext())
+            for case in suites.iter("testcase")}
+
+
+def test_udp_pairs_are_probed_against_a_listener_and_agree_with_the_simulation(
+        udp_lab, lab_kubeconfig, core, custom, tmp_path):
+    intent = {"name": "udp", "namespace": udp_lab, "network": f"{udp_lab}/{NAD}",
+              "workloads": {name: {"selector": {"app": name}, "ips": [ip]} for name, (ip, _node) in PODS.items()},
+              "allow": [{"from": "allowed", "to": "dns", "ports": ["udp/5353"]}]}
+    create_policies(custom, udp_lab, compile_intent(intent))
+    # The intent opens no ICMP: once denied's ping fails, OVN has the policies' ACLs.
+    wait_for("the policies to reach OVN", lambda: not pings(core, udp_lab, "denied", "dns"), timeout=120)
+    done = run_verify(tmp_path, lab_kubeconfig, intent, verify_ports=["udp/5353"])
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    details = junit_details(tmp_path / "report")
+    allowed = details[("udp/5353", "allowed -> dns")]
+    assert "simulated: allow" in allowed and "probed: allow - got through" in allowed, allowed
+    assert "echo from 192.168.77.121:5353" in allowed, allowed
+    denied = details[("udp/5353", "denied -> dns")]
+    assert "simulated: deny" in denied and "probed: deny - blocked" in denied, denied
+    assert "no echo from 192.168.77.121:5353" in denied, denied
+    # dns -> allowed: a listener in `allowed`, and the intent opens nothing that way.
+    back = details[("udp/5353", "dns -> allowed")]
+    assert "probed: deny - blocked" in back, back
+
