@@ -37,6 +37,10 @@ options:
     description: Namespace of the ServiceAccount.
     type: str
     default: ocpvirt-multinet
+  ovn_namespace:
+    description: Namespace of the C(ovnkube-node) pods, for the optional grant of M(ocpvirt.multinet.ovn_policy_info).
+    type: str
+    default: openshift-ovn-kubernetes
 notes:
   - Pure Python, runs on the controller; C(playbooks/rbac.yml) writes or applies the result.
 """
@@ -52,7 +56,8 @@ _value:
   description:
     - C(cluster) (ClusterRole and ClusterRoleBinding), C(namespaced) (a Role and RoleBinding per
       namespace), C(namespaces) (the namespaces of those Roles, which must exist before their
-      RoleBindings), C(delete_namespaces) (the optional ClusterRole and ClusterRoleBinding).
+      RoleBindings), C(delete_namespaces) (the optional grant to delete the managed namespaces),
+      C(ovn_inspection) (the optional grant M(ocpvirt.multinet.ovn_policy_info) needs).
   type: dict
 """
 
@@ -64,6 +69,7 @@ ARGUMENT_SPEC = {
     "_input": {"type": "dict", "required": True},
     "name": {"type": "str", "default": "ocpvirt-multinet-automation"},
     "account_namespace": {"type": "str", "default": "ocpvirt-multinet"},
+    "ovn_namespace": {"type": "str", "default": "openshift-ovn-kubernetes"},
 }
 
 
@@ -71,7 +77,8 @@ def automation_rbac(*args, **kwargs):
     """Validate the filter arguments, then build the manifests."""
     params = filter_params("automation_rbac", ARGUMENT_SPEC, ["_input"], args, kwargs)
     with domain_errors("automation_rbac"):
-        return build(scope_from_settings(params["_input"], params["name"], params["account_namespace"]))
+        return build(scope_from_settings(params["_input"], params["name"], params["account_namespace"],
+                                         params["ovn_namespace"]))
 
 
 class FilterModule(object):

@@ -26,6 +26,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import Mul
 RBAC_API = "rbac.authorization.k8s.io/v1"
 LABELS = {"app.kubernetes.io/managed-by": "ocpvirt.multinet"}
 DELETE_NAMESPACES_SUFFIX = "-delete-namespaces"
+OVN_INSPECTION_SUFFIX = "-ovn-inspection"
 
 
 def rule(group, resources, verbs, names=None):
@@ -160,7 +161,7 @@ def _binding(kind, name, role_kind, account, namespace=None):
 
 
 def automation_rbac(scope):
-    """The manifests: {'cluster', 'namespaces', 'namespaced', 'delete_namespaces'}: lists of objects.
+    """The manifests: {'cluster', 'namespaces', 'namespaced', 'delete_namespaces', 'ovn_inspection'}.
 
     'namespaces' are those of the Roles: a RoleBinding needs its namespace, so the admin creates
     them before the first run (they are then the admin's, not the automation's).
@@ -168,7 +169,7 @@ def automation_rbac(scope):
     scope: {name, account: {name, namespace}, workload_namespaces: {ns: {vms, pods, secrets}},
     operators: [{olm, namespace, subscription, operator_group, instances: [{group, resource, name}]}],
     catalogs: [(namespace, package)], datasource: {namespace, name} or None, nmstate: bool,
-    bridge_mapping: name or None}.
+    bridge_mapping: name or None, ovn_namespace: where the ovnkube-node pods run}.
     """
     name, account = scope["name"], scope["account"]
     namespaced, namespaces = [], []
@@ -178,7 +179,8 @@ def automation_rbac(scope):
         namespaces.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
         namespaced.append({"apiVersion": RBAC_API, "kind": "Role", "metadata": _meta(name, namespace), "rules": rules})
         namespaced.append(_binding("RoleBinding", name, "Role", account, namespace))
-    deleter = name + DELETE_NAMESPACES_SUFFIX
+    deleter, inspector = name + DELETE_NAMESPACES_SUFFIX, name + OVN_INSPECTION_SUFFIX
+    ovn_namespace = scope.get("ovn_namespace") or "openshift-ovn-kubernetes"
     return {
         "cluster": [{"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": _meta(name), "rules": cluster_rules(scope)},
                     _binding("ClusterRoleBinding", name, "ClusterRole", account)],
@@ -189,6 +191,17 @@ def automation_rbac(scope):
             {"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": _meta(deleter),
              "rules": named("", ["namespaces"], ["delete"], deletable_namespaces(scope))},
             _binding("ClusterRoleBinding", deleter, "ClusterRole", account)],
+        # Optional: ovn_policy_info, which reads every NAD and policy and the NB database of each
+        # ovnkube-node pod through exec (and the ovnkube-controller log to quote a refusal).
+        "ovn_inspection": [
+            {"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": _meta(inspector),
+             "rules": [rule("k8s.cni.cncf.io", ["network-attachment-definitions", "multi-networkpolicies"], ["list"]),
+                       rule("operator.openshift.io", ["networks"], ["get"], ["cluster"])]},
+            _binding("ClusterRoleBinding", inspector, "ClusterRole", account),
+            {"apiVersion": RBAC_API, "kind": "Role", "metadata": _meta(inspector, ovn_namespace),
+             "rules": [rule("", ["pods"], ["list"]), rule("", ["pods/exec"], ["get", "create"]),
+                       rule("", ["pods/log"], ["get"])]},
+            _binding("RoleBinding", inspector, "Role", account, ovn_namespace)],
     }
 
 
@@ -206,7 +219,8 @@ def _names(entries):
     return [entry["name"] for entry in entries or []]
 
 
-def scope_from_settings(settings, name="ocpvirt-multinet-automation", account_namespace="ocpvirt-multinet"):
+def scope_from_settings(settings, name="ocpvirt-multinet-automation", account_namespace="ocpvirt-multinet",
+                        ovn_namespace="openshift-ovn-kubernetes"):
     """The scope automation_rbac needs, from the role variables site.yml runs with."""
     missing = [key for key in SETTINGS if key not in settings]
     if missing:
@@ -240,4 +254,5 @@ def scope_from_settings(settings, name="ocpvirt-multinet-automation", account_na
                        "name": settings["workloads_vm_datasource_name"]} if vms else None,
         "nmstate": True,
         "bridge_mapping": settings.get("bridge_mapping_name") or None,
+        "ovn_namespace": ovn_namespace,
     }

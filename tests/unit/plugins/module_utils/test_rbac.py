@@ -112,3 +112,11 @@ def test_missing_settings_are_named():
 def test_without_olm_no_namespace_of_the_operators_may_be_deleted():
     role, _ = build(nmstate_install_operator=False, virtualization_install_operator=False)["delete_namespaces"]
     assert role["rules"][0]["resourceNames"] == ["team-a", "team-nads"]
+
+
+def test_ovn_inspection_is_a_separate_grant_with_exec_only_in_the_ovn_namespace():
+    documents = build()["ovn_inspection"]
+    [role] = [doc for doc in documents if doc["kind"] == "Role"]
+    assert role["metadata"]["namespace"] == "openshift-ovn-kubernetes"
+    assert rules_on(role["rules"], "pods/exec")
+    assert not [rule for rule in roles(build()).get("openshift-ovn-kubernetes", [])]
