@@ -96,9 +96,9 @@ def cluster_rules(scope):
         rule("apiextensions.k8s.io", ["customresourcedefinitions"], ["get"]),
         # multinetwork_policy_switch: read and merge-patch spec.useMultiNetworkPolicy of `cluster` only.
         rule("operator.openshift.io", ["networks"], ["get", "patch"], ["cluster"]),
+        # nmstate: the cluster's one NMState instance (site.yml always runs the role).
+        rule("nmstate.io", ["nmstates"], ["get", "create", "patch", "delete"], ["nmstate"]),
     ]
-    if scope.get("nmstate"):
-        rules.append(rule("nmstate.io", ["nmstates"], ["get", "create", "patch", "delete"], ["nmstate"]))
     # network_attachment reads every NNCP for the localnet names they declare.
     rules.append(rule("nmstate.io", ["nodenetworkconfigurationpolicies"], ["list"]))
     if mapping:
@@ -123,7 +123,8 @@ def namespace_roles(scope):
         catalogs.setdefault(namespace, []).append(package)
     for namespace, packages in sorted(catalogs.items()):
         # olm_operator catalog.yml: the package must be offered before subscribing.
-        roles.setdefault(namespace, []).append(rule("packages.operators.coreos.com", ["packagemanifests"], ["get"], packages))
+        roles.setdefault(namespace, []).append(
+            rule("packages.operators.coreos.com", ["packagemanifests"], ["get"], packages))
     source = scope.get("datasource")
     if source:
         # workloads preflight.yml reads the boot source; cloning from it needs CDI's
@@ -168,7 +169,7 @@ def automation_rbac(scope):
 
     scope: {name, account: {name, namespace}, workload_namespaces: {ns: {vms, pods, secrets}},
     operators: [{olm, namespace, subscription, operator_group, instances: [{group, resource, name}]}],
-    catalogs: [(namespace, package)], datasource: {namespace, name} or None, nmstate: bool,
+    catalogs: [(namespace, package)], datasource: {namespace, name} or None,
     bridge_mapping: name or None, ovn_namespace: where the ovnkube-node pods run}.
     """
     name, account = scope["name"], scope["account"]
@@ -229,7 +230,9 @@ def scope_from_settings(settings, name="ocpvirt-multinet-automation", account_na
     workloads = {"vms": _names(vms), "pods": _names(pods), "secrets": [vm + "-cloud-init" for vm in _names(vms)]}
     namespaces = {settings["workloads_namespace"]: workloads} if vms or pods else {}
     others = [nad["namespace"] for nad in settings.get("network_attachment_networks") or []]
-    others += [intent["namespace"] for intent in settings.get("policies_intents") or []]
+    for intent in settings.get("policies_intents") or []:
+        # multinetwork_policy lists the NADs where the intent's network lives (<ns>/<nad>, else its namespace).
+        others += [intent["namespace"]] + ([intent["network"].split("/")[0]] if "/" in intent.get("network", "") else [])
     for namespace in others:
         namespaces.setdefault(namespace, {})
     # The NMState instance is cluster-scoped (cluster_rules); HyperConverged lives in its namespace.
@@ -252,7 +255,6 @@ def scope_from_settings(settings, name="ocpvirt-multinet-automation", account_na
         "catalogs": packages,
         "datasource": {"namespace": settings["workloads_vm_datasource_namespace"],
                        "name": settings["workloads_vm_datasource_name"]} if vms else None,
-        "nmstate": True,
         "bridge_mapping": settings.get("bridge_mapping_name") or None,
         "ovn_namespace": ovn_namespace,
     }

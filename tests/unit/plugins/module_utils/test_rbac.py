@@ -120,3 +120,8 @@ def test_ovn_inspection_is_a_separate_grant_with_exec_only_in_the_ovn_namespace(
     assert role["metadata"]["namespace"] == "openshift-ovn-kubernetes"
     assert rules_on(role["rules"], "pods/exec")
     assert not [rule for rule in roles(build()).get("openshift-ovn-kubernetes", [])]
+
+
+def test_the_namespace_of_an_intents_network_gets_a_role():
+    rbac = build(policies_intents=[{"namespace": "team-a", "network": "shared-nets/net"}])
+    assert rules_on(roles(rbac)["shared-nets"], "network-attachment-definitions")
