@@ -1,53 +1,72 @@
 """The automation identity of deploy/rbac/ created in the lab, for tests that act as it.
 
-The shipped ServiceAccount, ClusterRole and ClusterRoleBinding are renamed per use so that tests
-running side by side cannot see each other's rules; the rules are passed in (the shipped ones, or
-the shipped ones with something taken away).
+deploy/rbac/ holds playbooks/rbac.yml's output for inventory/seed_lab: a ClusterRole for
+cluster-scoped objects, a Role per namespace, and the optional grant to delete namespaces. Tests
+take those rules as `Grants` (the shipped ones, or with something taken away) and
+`automation_kubeconfig` binds them to a ServiceAccount in the test's namespace; every role and
+binding is renamed per use so that tests running side by side cannot see each other's rules.
 """
 import copy
 import subprocess
 import sys
 import uuid
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
 import yaml
+from kubernetes import client
 from kubernetes.dynamic import DynamicClient
+
+from lab_helpers import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 RBAC = REPO / "deploy" / "rbac"
 LABCTL = REPO / "lab" / "labctl.py"
 FIELD_MANAGER = "ocpvirt-multinet-tests"
+ACCOUNT = "ocpvirt-multinet-automation"
+RBAC_API = "rbac.authorization.k8s.io/v1"
 
 
-def rbac_documents():
-    documents = []
-    for name in ("serviceaccount.yml", "clusterrole.yml", "clusterrolebinding.yml"):
-        documents.extend(yaml.safe_load_all((RBAC / name).read_text(encoding="utf-8")))
-    return {document["kind"]: document for document in documents if document}
+def rbac_documents(name):
+    return [document for document in yaml.safe_load_all((RBAC / name).read_text(encoding="utf-8")) if document]
 
 
-def identity(namespace, suffix, rules):
-    """The shipped ServiceAccount/ClusterRole/ClusterRoleBinding, moved to a test namespace."""
-    shipped = rbac_documents()
-    account = copy.deepcopy(shipped["ServiceAccount"])
-    account["metadata"].update(namespace=namespace)
-    role = copy.deepcopy(shipped["ClusterRole"])
-    role["metadata"]["name"] = f"{role['metadata']['name']}-{suffix}"
-    role["rules"] = rules
-    binding = copy.deepcopy(shipped["ClusterRoleBinding"])
-    binding["metadata"]["name"] = role["metadata"]["name"]
-    binding["roleRef"]["name"] = role["metadata"]["name"]
-    binding["subjects"] = [{"kind": "ServiceAccount", "name": account["metadata"]["name"], "namespace": namespace}]
-    return [account, role, binding]
+@dataclass(frozen=True)
+class Grants:
+    """Rules of the ClusterRole, of each namespace's Role, and of the optional ClusterRole."""
+    cluster: list
+    roles: dict
+    delete_namespaces: list = field(default_factory=list)
+
+    def all_rules(self):
+        return self.cluster + self.delete_namespaces + [rule for rules in self.roles.values() for rule in rules]
 
 
-def shipped_rules():
-    return rbac_documents()["ClusterRole"]["rules"]
+def _role_rules(name, kind):
+    return [document["rules"] for document in rbac_documents(name) if document["kind"] == kind]
 
 
-def without_verb(rules, api_group, resource, verb):
-    """The rules with one verb on one resource taken away (the rule is split if it covers more)."""
+def shipped(delete_namespaces=False):
+    """The shipped grants; with delete_namespaces, the optional namespace deletion bound too."""
+    roles = {document["metadata"]["namespace"]: document["rules"]
+             for document in rbac_documents("roles.yml") if document["kind"] == "Role"}
+    return Grants(cluster=_role_rules("clusterrole.yml", "ClusterRole")[0], roles=roles,
+                  delete_namespaces=_role_rules("delete-namespaces.yml", "ClusterRole")[0] if delete_namespaces else [])
+
+
+def seed_namespace():
+    """The namespace of the seed inventory's workloads (the Role that holds Secrets)."""
+    return next(namespace for namespace, rules in shipped().roles.items()
+                if any("secrets" in rule["resources"] for rule in rules))
+
+
+def managing(grants, namespace):
+    """The grants with `namespace` managed like the seed's workload namespace (its Role copied there)."""
+    return replace(grants, roles={**grants.roles, namespace: copy.deepcopy(grants.roles[seed_namespace()])})
+
+
+def _without(rules, api_group, resource, verb):
     reduced = []
     for rule in copy.deepcopy(rules):
         if api_group in rule["apiGroups"] and resource in rule["resources"] and verb in rule["verbs"]:
@@ -59,30 +78,83 @@ def without_verb(rules, api_group, resource, verb):
                 reduced.append({**rule, "resources": [resource], "verbs": remaining})
         else:
             reduced.append(rule)
-    assert reduced != rules, f"no rule grants {verb} on {resource}.{api_group}"
     return reduced
+
+
+def without_verb(grants, api_group, resource, verb, namespace=None):
+    """The grants with one verb on one resource taken away (from the ClusterRole, or the Role of
+    `namespace`); a rule that covers more is split."""
+    if namespace is None:
+        reduced = replace(grants, cluster=_without(grants.cluster, api_group, resource, verb))
+    else:
+        reduced = replace(grants, roles={**grants.roles,
+                                         namespace: _without(grants.roles[namespace], api_group, resource, verb)})
+    assert reduced != grants, f"no rule grants {verb} on {resource}.{api_group} ({namespace or 'cluster'})"
+    return reduced
+
+
+def _binding(kind, name, role_kind, namespace, account_namespace):
+    metadata = {"name": name, **({"namespace": namespace} if namespace else {})}
+    return {"apiVersion": RBAC_API, "kind": kind, "metadata": metadata,
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": role_kind, "name": name},
+            "subjects": [{"kind": "ServiceAccount", "name": ACCOUNT, "namespace": account_namespace}]}
+
+
+def identity(account_namespace, suffix, grants):
+    """Namespaces, ServiceAccount, roles and bindings for `grants`, names suffixed."""
+    name = f"{ACCOUNT}-{suffix}"
+    documents = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+                 for namespace in sorted(grants.roles)]
+    documents.append({"apiVersion": "v1", "kind": "ServiceAccount",
+                      "metadata": {"name": ACCOUNT, "namespace": account_namespace}})
+    for role_name, rules in ((name, grants.cluster), (f"{name}-delete-namespaces", grants.delete_namespaces)):
+        if rules:
+            documents.append({"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": {"name": role_name},
+                              "rules": rules})
+            documents.append(_binding("ClusterRoleBinding", role_name, "ClusterRole", None, account_namespace))
+    for namespace, rules in sorted(grants.roles.items()):
+        documents.append({"apiVersion": RBAC_API, "kind": "Role", "metadata": {"name": name, "namespace": namespace},
+                          "rules": rules})
+        documents.append(_binding("RoleBinding", name, "Role", namespace, account_namespace))
+    return documents
+
+
+def _not_terminating(core, namespace):
+    try:
+        return core.read_namespace(namespace).status.phase != "Terminating"
+    except client.ApiException as error:
+        if error.status == 404:
+            return True
+        raise
 
 
 @pytest.fixture
 def automation_kubeconfig(lab_api, lab_namespace):
-    """Returns kubeconfig(rules): a token kubeconfig of the automation ServiceAccount bound to rules."""
+    """Returns kubeconfig(grants): a token kubeconfig of the automation ServiceAccount bound to grants."""
     dynamic = DynamicClient(lab_api)
     created = []
 
-    def kubeconfig_for(rules):
-        suffix = uuid.uuid4().hex[:8]
-        for document in identity(lab_namespace, suffix, rules):
+    def kubeconfig_for(grants):
+        # A namespace a teardown deleted must be gone before its Role can be made again.
+        core = client.CoreV1Api(lab_api)
+        for namespace in grants.roles:
+            wait_for(f"namespace {namespace} to finish terminating",
+                     lambda ns=namespace: _not_terminating(core, ns), timeout=180)
+        for document in identity(lab_namespace, uuid.uuid4().hex[:8], grants):
             resource = dynamic.resources.get(api_version=document["apiVersion"], kind=document["kind"])
             resource.server_side_apply(body=document, name=document["metadata"]["name"],
                                        namespace=document["metadata"].get("namespace"),
                                        field_manager=FIELD_MANAGER)
-            created.append((resource, document))
-        account = rbac_documents()["ServiceAccount"]["metadata"]["name"]
-        output = subprocess.run([sys.executable, str(LABCTL), "kubeconfig-for-serviceaccount", lab_namespace, account],
+            if document["kind"] not in ("Namespace", "ServiceAccount"):  # those stay for the next test
+                created.append((resource, document))
+        output = subprocess.run([sys.executable, str(LABCTL), "kubeconfig-for-serviceaccount", lab_namespace, ACCOUNT],
                                 check=True, capture_output=True, text=True).stdout
         return output.strip().splitlines()[-1]
 
     yield kubeconfig_for
     for resource, document in reversed(created):
-        if document["kind"] != "ServiceAccount":  # goes with the namespace
-            resource.delete(name=document["metadata"]["name"])
+        try:
+            resource.delete(name=document["metadata"]["name"], namespace=document["metadata"].get("namespace"))
+        except Exception as error:  # pylint: disable=broad-except
+            if getattr(error, "status", None) != 404:  # gone with a namespace teardown deleted
+                raise

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 pytest.register_assert_rewrite("automation_identity")
-from automation_identity import shipped_rules  # noqa: E402  pylint: disable=wrong-import-position
+from automation_identity import shipped  # noqa: E402  pylint: disable=wrong-import-position
 
 # The automation_kubeconfig fixture.
 pytest_plugins = ["automation_identity"]
@@ -116,7 +116,7 @@ def private_data_dir(tmp_path, automation_kubeconfig):
     sync_project(data / "project")
     collections = tmp_path / "requirements_collections"
     install_collection(tmp_path, collections)
-    inputs = credential_inputs(automation_kubeconfig(shipped_rules()), tmp_path)
+    inputs = credential_inputs(automation_kubeconfig(shipped()), tmp_path)
     envvars = {**inject(inputs, tmp_path), "ANSIBLE_COLLECTIONS_PATH": str(collections)}
     (data / "env" / "envvars").write_text(yaml.safe_dump(envvars))
     (data / "env" / "extravars").write_text(yaml.safe_dump({**lab_timing(), **survey_answers("site")}))

@@ -24,7 +24,7 @@ from kubernetes.stream.ws_client import ERROR_CHANNEL
 from lab_helpers import wait_for
 
 pytest.register_assert_rewrite("automation_identity")
-from automation_identity import shipped_rules  # noqa: E402  pylint: disable=wrong-import-position
+from automation_identity import managing, shipped  # noqa: E402  pylint: disable=wrong-import-position
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "lab"))
@@ -224,8 +224,9 @@ def test_k8s_exec_module_runs_in_the_pods_netns(lab_kubeconfig, exec_pod, tmp_pa
 
 
 def test_the_shipped_automation_identity_may_exec(automation_kubeconfig, exec_pod):
-    """deploy/rbac grants pods/exec get and create: websocket (Python client) and kubectl both pass RBAC."""
-    kubeconfig = automation_kubeconfig(shipped_rules())
+    """deploy/rbac grants pods/exec get and create in a managed namespace: websocket (Python client)
+    and kubectl both pass RBAC."""
+    kubeconfig = automation_kubeconfig(managing(shipped(), exec_pod[0]))
     api = config.new_client_from_config(config_file=kubeconfig)
     try:
         out, err, code = python_exec(client.CoreV1Api(api), *exec_pod, ["ip", "-o", "addr", "show", "probe0"])

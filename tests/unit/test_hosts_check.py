@@ -24,7 +24,7 @@ def run(tmp_path, playbook, *extra):
 
 
 def test_every_playbook_imports_the_check_first():
-    assert PLAYBOOKS == ["inspect.yml", "render.yml", "site.yml", "teardown.yml", "verify.yml"]
+    assert PLAYBOOKS == ["inspect.yml", "rbac.yml", "render.yml", "site.yml", "teardown.yml", "verify.yml"]
 
 
 @pytest.mark.parametrize("playbook", PLAYBOOKS)

@@ -1,0 +1,260 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ocpvirt.multinet maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The automation identity's rights, least privilege, from what one inventory manages.
+
+Pure: a scope (plain data the playbook reads from the inventory) in, RBAC manifests out.
+Each rule serves named tasks (see the comments); the verbs are the ones those tasks send:
+kubernetes.core ``k8s`` GETs then PATCHes (server-side apply, and ``state: patched``) or
+DELETEs; ``k8s_info`` with a name GETs, without one LISTs; waits poll with the same GET/LIST;
+dry runs send the same PATCH with ``dryRun=All``. A server-side apply that creates the object
+is authorized as ``create`` on that name (kube-apiserver ``handlers/patch.go``), so ``create``
+and ``patch`` can both be limited to ``resourceNames``; a LIST cannot be.
+
+Namespaced objects get a Role in each namespace that holds them (the namespaces must exist
+before a RoleBinding can, so the admin's ``playbooks/rbac.yml`` creates them); cluster-scoped
+objects get one ClusterRole. Deleting namespaces is a separate ClusterRole the admin binds
+only when teardown may delete them.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+
+RBAC_API = "rbac.authorization.k8s.io/v1"
+LABELS = {"app.kubernetes.io/managed-by": "ocpvirt.multinet"}
+DELETE_NAMESPACES_SUFFIX = "-delete-namespaces"
+OVN_INSPECTION_SUFFIX = "-ovn-inspection"
+
+
+def rule(group, resources, verbs, names=None):
+    """One PolicyRule; resourceNames only when given (sorted, so output is stable)."""
+    result = {"apiGroups": [group], "resources": list(resources), "verbs": list(verbs)}
+    if names:
+        result["resourceNames"] = sorted(set(names))
+    return result
+
+
+def named(group, resources, verbs, names):
+    """Verbs limited to names, or no rule at all when there is no name (nothing to touch)."""
+    return [rule(group, resources, verbs, names)] if names else []
+
+
+def workload_rules(spec):
+    """Rules in a namespace holding NADs, policies, VMs, test pods and their Secrets."""
+    return (
+        # network_attachment: apply/delete the NADs; multinetwork_policy lists them (require_network);
+        # connectivity_info (verify) reads the NADs the policies name.
+        [rule("k8s.cni.cncf.io", ["network-attachment-definitions"], ["get", "list", "create", "patch", "delete"]),
+         # policies (multinetwork_policy): list the managed ones, server-side apply, prune; verify lists.
+         rule("k8s.cni.cncf.io", ["multi-networkpolicies"], ["list", "create", "patch", "delete"]),
+         # verify: VMs, their instances and pods of the namespace; workloads waits for VMIs and pods.
+         rule("kubevirt.io", ["virtualmachines", "virtualmachineinstances"], ["get", "list"]),
+         rule("", ["pods"], ["get", "list"])]
+        # workloads: server-side apply and delete of the inventory's VMs and test pods, by name.
+        + named("kubevirt.io", ["virtualmachines"], ["create", "patch", "delete"], spec.get("vms"))
+        + named("", ["pods"], ["create", "patch", "delete"], spec.get("pods"))
+        # workloads: the VMs' cloud-init Secrets; verify reads them for the networkData (no list).
+        + named("", ["secrets"], ["get", "create", "patch", "delete"], spec.get("secrets"))
+        # verify: probes run in the pods (websocket exec is a GET, kubectl's a POST).
+        + [rule("", ["pods/exec"], ["get", "create"]),
+           # teardown's record of what existed before us (a ConfigMap of ours).
+           rule("", ["configmaps"], ["get", "create", "patch", "delete"])]
+    )
+
+
+def operator_rules(operator):
+    """Rules in an operator's namespace: its instance (nmstate/virtualization) and, when installed by us, OLM's objects."""
+    instances = [rule(instance["group"], [instance["resource"]], ["get", "create", "patch", "delete"], [instance["name"]])
+                 for instance in operator.get("instances", [])]
+    if not operator.get("olm"):
+        return instances
+    return (
+        # olm_operator apply.yml looks for an OperatorGroup already there; present/absent write ours by name.
+        [rule("operators.coreos.com", ["operatorgroups"], ["list"])]
+        + named("operators.coreos.com", ["operatorgroups"], ["get", "create", "patch", "delete"],
+                [operator["operator_group"]])
+        + named("operators.coreos.com", ["subscriptions"], ["get", "create", "patch", "delete"],
+                [operator["subscription"]])
+        # approve.yml reads and approves the InstallPlan; wait.yml and absent.yml read and delete
+        # the CSV; their names come from OLM, so they cannot be listed here.
+        + [rule("operators.coreos.com", ["installplans"], ["get", "patch"]),
+           rule("operators.coreos.com", ["clusterserviceversions"], ["get", "delete"])]
+        + instances
+    )
+
+
+def cluster_rules(scope):
+    """The ClusterRole's rules: cluster-scoped objects only, by name where the name is known."""
+    mapping = scope.get("bridge_mapping")
+    rules = [
+        # network_attachment and olm_operator server-side apply the namespaces they fill.
+        rule("", ["namespaces"], ["get", "create", "patch"], managed_namespaces(scope)),
+        # olm_operator wait.yml: the CSV's CRDs (named by the CSV); the roles check their APIs.
+        rule("apiextensions.k8s.io", ["customresourcedefinitions"], ["get"]),
+        # multinetwork_policy_switch: read and merge-patch spec.useMultiNetworkPolicy of `cluster` only.
+        rule("operator.openshift.io", ["networks"], ["get", "patch"], ["cluster"]),
+        # nmstate: the cluster's one NMState instance (site.yml always runs the role).
+        rule("nmstate.io", ["nmstates"], ["get", "create", "patch", "delete"], ["nmstate"]),
+    ]
+    # network_attachment reads every NNCP for the localnet names they declare.
+    rules.append(rule("nmstate.io", ["nodenetworkconfigurationpolicies"], ["list"]))
+    if mapping:
+        rules += [
+            rule("nmstate.io", ["nodenetworkconfigurationpolicies"], ["get", "create", "patch", "delete"], [mapping]),
+            # bridge_mapping wait.yml: the selected nodes and their enactments (label selectors).
+            rule("", ["nodes"], ["list"]),
+            rule("nmstate.io", ["nodenetworkconfigurationenactments"], ["list"]),
+        ]
+    return rules
+
+
+def namespace_roles(scope):
+    """{namespace: rules} for every namespace the inventory touches."""
+    roles = {}
+    for namespace, spec in sorted(scope.get("workload_namespaces", {}).items()):
+        roles.setdefault(namespace, []).extend(workload_rules(spec or {}))
+    for operator in scope.get("operators", []):
+        roles.setdefault(operator["namespace"], []).extend(operator_rules(operator))
+    catalogs = {}
+    for namespace, package in scope.get("catalogs", []):
+        catalogs.setdefault(namespace, []).append(package)
+    for namespace, packages in sorted(catalogs.items()):
+        # olm_operator catalog.yml: the package must be offered before subscribing.
+        roles.setdefault(namespace, []).append(
+            rule("packages.operators.coreos.com", ["packagemanifests"], ["get"], packages))
+    source = scope.get("datasource")
+    if source:
+        # workloads preflight.yml reads the boot source; cloning from it needs CDI's
+        # datavolumes/source create in its namespace (CDI's clone authorization).
+        roles.setdefault(source["namespace"], []).extend([
+            rule("cdi.kubevirt.io", ["datasources"], ["get"], [source["name"]]),
+            rule("cdi.kubevirt.io", ["datavolumes/source"], ["create"])])
+    return roles
+
+
+def managed_namespaces(scope):
+    """Namespaces the playbooks create or fill: the workloads' and those of the operators we install
+    or whose instance lives in a namespace (the virtualization role dry-runs that namespace)."""
+    return sorted(set(scope.get("workload_namespaces", {}))
+                  | {o["namespace"] for o in scope.get("operators", []) if o.get("olm") or o.get("instances")})
+
+
+def deletable_namespaces(scope):
+    """Namespaces teardown may delete (when the user asks): the workloads' and those of the operators we install."""
+    return sorted(set(scope.get("workload_namespaces", {}))
+                  | {o["namespace"] for o in scope.get("operators", []) if o.get("olm")})
+
+
+def _meta(name, namespace=None):
+    meta = {"name": name, "labels": dict(LABELS)}
+    if namespace:
+        meta["namespace"] = namespace
+    return meta
+
+
+def _binding(kind, name, role_kind, account, namespace=None):
+    return {"apiVersion": RBAC_API, "kind": kind, "metadata": _meta(name, namespace),
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": role_kind, "name": name},
+            "subjects": [{"kind": "ServiceAccount", "name": account["name"], "namespace": account["namespace"]}]}
+
+
+def automation_rbac(scope):
+    """The manifests: {'cluster', 'namespaces', 'namespaced', 'delete_namespaces', 'ovn_inspection'}.
+
+    'namespaces' are those of the Roles: a RoleBinding needs its namespace, so the admin creates
+    them before the first run (they are then the admin's, not the automation's).
+
+    scope: {name, account: {name, namespace}, workload_namespaces: {ns: {vms, pods, secrets}},
+    operators: [{olm, namespace, subscription, operator_group, instances: [{group, resource, name}]}],
+    catalogs: [(namespace, package)], datasource: {namespace, name} or None,
+    bridge_mapping: name or None, ovn_namespace: where the ovnkube-node pods run}.
+    """
+    name, account = scope["name"], scope["account"]
+    namespaced, namespaces = [], []
+    for namespace, rules in sorted(namespace_roles(scope).items()):
+        if not rules:
+            continue
+        namespaces.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        namespaced.append({"apiVersion": RBAC_API, "kind": "Role", "metadata": _meta(name, namespace), "rules": rules})
+        namespaced.append(_binding("RoleBinding", name, "Role", account, namespace))
+    deleter, inspector = name + DELETE_NAMESPACES_SUFFIX, name + OVN_INSPECTION_SUFFIX
+    ovn_namespace = scope.get("ovn_namespace") or "openshift-ovn-kubernetes"
+    return {
+        "cluster": [{"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": _meta(name), "rules": cluster_rules(scope)},
+                    _binding("ClusterRoleBinding", name, "ClusterRole", account)],
+        "namespaces": namespaces,
+        "namespaced": namespaced,
+        # Optional: teardown deleting the namespaces (multinet_teardown_namespaces), only these names.
+        "delete_namespaces": [
+            {"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": _meta(deleter),
+             "rules": named("", ["namespaces"], ["delete"], deletable_namespaces(scope))},
+            _binding("ClusterRoleBinding", deleter, "ClusterRole", account)],
+        # Optional: ovn_policy_info, which reads every NAD and policy and the NB database of each
+        # ovnkube-node pod through exec (and the ovnkube-controller log to quote a refusal).
+        "ovn_inspection": [
+            {"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": _meta(inspector),
+             "rules": [rule("k8s.cni.cncf.io", ["network-attachment-definitions", "multi-networkpolicies"], ["list"]),
+                       rule("operator.openshift.io", ["networks"], ["get"], ["cluster"])]},
+            _binding("ClusterRoleBinding", inspector, "ClusterRole", account),
+            {"apiVersion": RBAC_API, "kind": "Role", "metadata": _meta(inspector, ovn_namespace),
+             "rules": [rule("", ["pods"], ["list"]), rule("", ["pods/exec"], ["get", "create"]),
+                       rule("", ["pods/log"], ["get"])]},
+            _binding("RoleBinding", inspector, "Role", account, ovn_namespace)],
+    }
+
+
+# The role variables scope_from_settings reads (the playbook passes the inventory's value or the role's default).
+SETTINGS = (
+    "workloads_namespace", "workloads_vms", "workloads_pods", "workloads_vm_datasource_name",
+    "workloads_vm_datasource_namespace", "network_attachment_networks", "policies_intents",
+    "nmstate_install_operator", "nmstate_namespace", "nmstate_operator_package", "nmstate_operator_source_namespace",
+    "virtualization_install_operator", "virtualization_namespace", "virtualization_operator_package",
+    "virtualization_operator_group_name", "virtualization_operator_source_namespace", "bridge_mapping_name",
+)
+
+
+def _names(entries):
+    return [entry["name"] for entry in entries or []]
+
+
+def scope_from_settings(settings, name="ocpvirt-multinet-automation", account_namespace="ocpvirt-multinet",
+                        ovn_namespace="openshift-ovn-kubernetes"):
+    """The scope automation_rbac needs, from the role variables site.yml runs with."""
+    missing = [key for key in SETTINGS if key not in settings]
+    if missing:
+        raise MultinetError("missing role variables: " + ", ".join(missing), "settings", sorted(settings))
+    vms, pods = settings.get("workloads_vms") or [], settings.get("workloads_pods") or []
+    workloads = {"vms": _names(vms), "pods": _names(pods), "secrets": [vm + "-cloud-init" for vm in _names(vms)]}
+    namespaces = {settings["workloads_namespace"]: workloads} if vms or pods else {}
+    others = [nad["namespace"] for nad in settings.get("network_attachment_networks") or []]
+    for intent in settings.get("policies_intents") or []:
+        # multinetwork_policy lists the NADs where the intent's network lives (<ns>/<nad>, else its namespace).
+        others += [intent["namespace"]] + ([intent["network"].split("/")[0]] if "/" in intent.get("network", "") else [])
+    for namespace in others:
+        namespaces.setdefault(namespace, {})
+    # The NMState instance is cluster-scoped (cluster_rules); HyperConverged lives in its namespace.
+    operators = [
+        {"olm": bool(settings.get("nmstate_install_operator")), "namespace": settings["nmstate_namespace"],
+         "subscription": settings["nmstate_operator_package"], "operator_group": settings["nmstate_namespace"],
+         "source_namespace": settings["nmstate_operator_source_namespace"]},
+        {"olm": bool(settings.get("virtualization_install_operator")), "namespace": settings["virtualization_namespace"],
+         "subscription": settings["virtualization_operator_package"],
+         "operator_group": settings["virtualization_operator_group_name"],
+         "source_namespace": settings["virtualization_operator_source_namespace"],
+         "instances": [{"group": "hco.kubevirt.io", "resource": "hyperconvergeds", "name": "kubevirt-hyperconverged"}]},
+    ]
+    packages = [(o["source_namespace"], o["subscription"]) for o in operators if o["olm"]]
+    return {
+        "name": name,
+        "account": {"name": name, "namespace": account_namespace},
+        "workload_namespaces": namespaces,
+        "operators": operators,
+        "catalogs": packages,
+        "datasource": {"namespace": settings["workloads_vm_datasource_namespace"],
+                       "name": settings["workloads_vm_datasource_name"]} if vms else None,
+        "bridge_mapping": settings.get("bridge_mapping_name") or None,
+        "ovn_namespace": ovn_namespace,
+    }

@@ -1,0 +1,127 @@
+"""module_utils/rbac.py: the automation identity's rights from the inventory's role variables."""
+import pytest
+
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.rbac import SETTINGS, automation_rbac, scope_from_settings
+
+SETTINGS_SEEDLIKE = {
+    "workloads_namespace": "team-a",
+    "workloads_vms": [{"name": "vm-1"}],
+    "workloads_pods": [{"name": "probe"}],
+    "workloads_vm_datasource_name": "centos-stream9",
+    "workloads_vm_datasource_namespace": "openshift-virtualization-os-images",
+    "network_attachment_networks": [{"name": "net", "namespace": "team-nads"}],
+    "policies_intents": [{"namespace": "team-a"}],
+    "nmstate_install_operator": True,
+    "nmstate_namespace": "openshift-nmstate",
+    "nmstate_operator_package": "kubernetes-nmstate-operator",
+    "nmstate_operator_source_namespace": "openshift-marketplace",
+    "virtualization_install_operator": True,
+    "virtualization_namespace": "openshift-cnv",
+    "virtualization_operator_package": "kubevirt-hyperconverged",
+    "virtualization_operator_group_name": "kubevirt-hyperconverged-group",
+    "virtualization_operator_source_namespace": "openshift-marketplace",
+    "bridge_mapping_name": "mapping",
+}
+
+
+def build(**changes):
+    return automation_rbac(scope_from_settings({**SETTINGS_SEEDLIKE, **changes}))
+
+
+def roles(rbac):
+    return {doc["metadata"]["namespace"]: doc["rules"] for doc in rbac["namespaced"] if doc["kind"] == "Role"}
+
+
+def cluster_rules(rbac):
+    return rbac["cluster"][0]["rules"]
+
+
+def rules_on(rules, resource):
+    return [rule for rule in rules if resource in rule["resources"]]
+
+
+def test_secrets_only_in_the_workloads_namespace_by_name_and_never_listed():
+    rbac = build()
+    by_namespace = {ns: rules_on(rules, "secrets") for ns, rules in roles(rbac).items()}
+    assert by_namespace.pop("team-a") == [{"apiGroups": [""], "resources": ["secrets"],
+                                           "verbs": ["get", "create", "patch", "delete"],
+                                           "resourceNames": ["vm-1-cloud-init"]}]
+    assert not any(by_namespace.values())
+    assert not rules_on(cluster_rules(rbac), "secrets")
+
+
+def test_every_namespace_the_inventory_touches_gets_a_role_and_a_binding():
+    rbac = build()
+    assert sorted(roles(rbac)) == ["openshift-cnv", "openshift-marketplace", "openshift-nmstate",
+                                   "openshift-virtualization-os-images", "team-a", "team-nads"]
+    bindings = [doc for doc in rbac["namespaced"] if doc["kind"] == "RoleBinding"]
+    assert sorted(doc["metadata"]["namespace"] for doc in bindings) == sorted(roles(rbac))
+    assert [doc["metadata"]["name"] for doc in rbac["namespaces"]] == sorted(roles(rbac))
+    # The NAD-only namespace holds no pods of ours and no Secrets: nothing named there.
+    assert not [rule for rule in roles(rbac)["team-nads"] if rule.get("resourceNames")]
+
+
+def test_cluster_scope_only_for_cluster_objects_and_by_name():
+    rules = cluster_rules(build())
+    assert {resource for rule in rules for resource in rule["resources"]} == {
+        "namespaces", "customresourcedefinitions", "networks", "nmstates", "nodenetworkconfigurationpolicies",
+        "nodes", "nodenetworkconfigurationenactments"}
+    assert rules_on(rules, "networks") == [{"apiGroups": ["operator.openshift.io"], "resources": ["networks"],
+                                            "verbs": ["get", "patch"], "resourceNames": ["cluster"]}]
+    [namespaces] = rules_on(rules, "namespaces")
+    assert "delete" not in namespaces["verbs"] and "list" not in namespaces["verbs"]
+    assert namespaces["resourceNames"] == ["openshift-cnv", "openshift-nmstate", "team-a", "team-nads"]
+
+
+def test_namespace_deletion_is_a_separate_grant_for_the_managed_namespaces():
+    role, binding = build()["delete_namespaces"]
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["namespaces"], "verbs": ["delete"],
+                              "resourceNames": ["openshift-cnv", "openshift-nmstate", "team-a", "team-nads"]}]
+    assert binding["roleRef"]["name"] == role["metadata"]["name"] == "ocpvirt-multinet-automation-delete-namespaces"
+
+
+def test_without_olm_installs_no_olm_rights_but_the_instances_stay():
+    rbac = build(nmstate_install_operator=False, virtualization_install_operator=False)
+    assert "openshift-nmstate" not in roles(rbac) and "openshift-marketplace" not in roles(rbac)
+    assert [rule["resources"] for rule in roles(rbac)["openshift-cnv"]] == [["hyperconvergeds"]]
+    assert rules_on(cluster_rules(rbac), "nmstates")
+
+
+def test_without_vms_no_secret_and_no_boot_source():
+    rbac = build(workloads_vms=[])
+    assert not rules_on(roles(rbac)["team-a"], "secrets")
+    assert "openshift-virtualization-os-images" not in roles(rbac)
+
+
+def test_no_wildcards_anywhere():
+    rbac = build()
+    for doc in rbac["cluster"] + rbac["namespaced"] + rbac["delete_namespaces"]:
+        for rule in doc.get("rules", []):
+            assert "*" not in rule["verbs"] + rule["resources"] + rule["apiGroups"], rule
+
+
+def test_missing_settings_are_named():
+    settings = dict(SETTINGS_SEEDLIKE)
+    del settings["workloads_namespace"], settings["bridge_mapping_name"]
+    with pytest.raises(MultinetError, match="missing role variables: workloads_namespace, bridge_mapping_name"):
+        scope_from_settings(settings)
+    assert set(SETTINGS) == set(SETTINGS_SEEDLIKE)
+
+
+def test_without_olm_no_namespace_of_the_operators_may_be_deleted():
+    role, _ = build(nmstate_install_operator=False, virtualization_install_operator=False)["delete_namespaces"]
+    assert role["rules"][0]["resourceNames"] == ["team-a", "team-nads"]
+
+
+def test_ovn_inspection_is_a_separate_grant_with_exec_only_in_the_ovn_namespace():
+    documents = build()["ovn_inspection"]
+    [role] = [doc for doc in documents if doc["kind"] == "Role"]
+    assert role["metadata"]["namespace"] == "openshift-ovn-kubernetes"
+    assert rules_on(role["rules"], "pods/exec")
+    assert not [rule for rule in roles(build()).get("openshift-ovn-kubernetes", [])]
+
+
+def test_the_namespace_of_an_intents_network_gets_a_role():
+    rbac = build(policies_intents=[{"namespace": "team-a", "network": "shared-nets/net"}])
+    assert rules_on(roles(rbac)["shared-nets"], "network-attachment-definitions")
