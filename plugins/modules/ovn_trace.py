@@ -23,7 +23,7 @@ description:
     then runs all of a node's traces in one exec into its C(ovnkube-node) pod.
   - Needs no access to VM guests, pods' containers or outside hosts, so VM-sourced and
     outside-sourced pairs get a verdict too. It is OVN's verdict on its logical flows, not a
-    packet: a wrong bridge mapping or a guest firewall is not seen (probe for those).
+    packet, so a wrong bridge mapping or a guest firewall is not seen (probe for those).
   - Read-only; supports check mode.
 author:
   - ocpvirt.multinet maintainers (!UNKNOWN)
