@@ -38,6 +38,7 @@ OUTSIDE_MAC = "02:00:00:00:00:fe"
 SOURCE_PORT = 40000          # the ephemeral port of a traced TCP/UDP/SCTP packet
 TRACE_ARGS = ["ovn-trace", "--detailed", "--minimal", "--ct=new", "--ct=new"]
 MARK = "@@@ovn-trace"
+ACL_NAME_MAX = 63            # OVN-Kubernetes truncates ACL names to this length
 MAX_SCRIPT = 100000          # one argv string must stay under Linux' 128 KiB (MAX_ARG_STRLEN)
 _MARK_LINE = re.compile(r"^{0} (\S+)$".format(MARK))
 _RC_LINE = re.compile(r"^{0}-rc (\S+) (\d+)$".format(MARK))
@@ -187,8 +188,16 @@ def describe_acl(flow, acls):
     text = "{0} {1} `{2}`".format(flow["stage"], flow["priority"], flow["match"])
     if acl is None:
         return text
-    return "{0} ({1}, {2} {3} `{4}`)".format(acl.get("name") or acl.get("external_ids", {}).get(policy_map.ID_KEY),
-                                             acl["action"], acl["direction"], acl["priority"], acl["match"])
+    return "{0} ({1}, {2} {3} `{4}`)".format(acl_label(acl), acl["action"], acl["direction"], acl["priority"],
+                                             acl["match"])
+
+
+def acl_label(acl):
+    """The ACL's name, or its `k8s.ovn.org/id` when OVN-Kubernetes cut the name at 63 characters
+    (go-controller/pkg/libovsdb/util/acl.go BuildACL) or gave none."""
+    name = acl.get("name") or ""
+    identifier = (acl.get("external_ids") or {}).get(policy_map.ID_KEY)
+    return identifier if identifier and (not name or len(name) >= ACL_NAME_MAX) else name
 
 
 def leg_outcome(leg, result, acls):

@@ -134,3 +134,11 @@ def test_endpoints_are_checked():
         trace_plan.check_endpoints([{"name": "a", "ip": "x"}])
     with pytest.raises(MultinetError, match=r"endpoints\[1\]"):
         trace_plan.check_endpoints([{"name": "a", "ip": "10.0.0.1"}, {"ip": "10.0.0.2"}])
+
+
+def test_a_cut_acl_name_is_replaced_by_its_id():
+    long_id = "localnet-cnv-network-controller:NetworkPolicy:llm-demo:a-long-policy-name-of-the-demo:Egress:0:None:0"
+    cut = {"name": ("NP:llm-demo:a-long-policy-name-of-the-demo:Egress:0:x" * 2)[:63], "external_ids": {
+        "k8s.ovn.org/id": long_id}}
+    assert trace_plan.acl_label(cut) == long_id
+    assert trace_plan.acl_label({"name": "NP:llm-demo:Egress", "external_ids": {"k8s.ovn.org/id": "x"}}) == "NP:llm-demo:Egress"
