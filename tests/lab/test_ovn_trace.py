@@ -50,7 +50,8 @@ def no_bridge_mapping_policies(custom):
 
 def run_verify(tmp_path, kubeconfig, network, **extra):
     """The verify role on `network` (no intent: the simulation is the reference); its report rows."""
-    play = [{"hosts": "localhost", "connection": "local", "gather_facts": False, "roles": [{
+    play = [{"hosts": "localhost", "connection": "local", "gather_facts": False,
+             "vars": {"ansible_python_interpreter": sys.executable}, "roles": [{
         "role": "ocpvirt.multinet.verify", "vars": dict({
             "verify_network": network, "verify_endpoints": OUTSIDE, "verify_kubeconfig": kubeconfig,
             "verify_report_dir": str(tmp_path / "report"), "verify_fail_on_mismatch": False,
@@ -64,9 +65,11 @@ def run_verify(tmp_path, kubeconfig, network, **extra):
                           env={**os.environ, **env}, capture_output=True, text=True, timeout=300)
     tasks = json.loads(proc.stdout)["plays"][0]["tasks"] if proc.stdout.startswith("{") else []
     report = [t["hosts"]["localhost"]["ansible_facts"]["__verify_report"] for t in tasks
-              if t["task"]["name"] == "Compare and render"]
-    summary = [t["hosts"]["localhost"]["msg"] for t in tasks if t["task"]["name"] == "Summarise"]
-    assert proc.returncode == 0 and report, f"verify failed (rc {proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr}"
+              if t["task"]["name"].endswith(" : Compare and render")]
+    summary = [t["hosts"]["localhost"]["msg"] for t in tasks if t["task"]["name"].endswith(" : Summarise")]
+    failed = [(t["task"]["name"], [r.get("msg") for r in [result] + result.get("results", []) if r.get("failed")])
+              for t in tasks for result in [t["hosts"].get("localhost", {})] if result.get("failed")]
+    assert proc.returncode == 0 and report, f"verify failed (rc {proc.returncode}): {failed}\n{proc.stderr[-2000:]}"
     return report[0], summary[0]
 
 
