@@ -7,7 +7,7 @@ DOCUMENTATION = r"""
 name: connectivity_report
 author: ocpvirt.multinet maintainers
 version_added: "0.1.0"
-short_description: Compare expected, simulated and probed connectivity and render HTML, JUnit and a table
+short_description: Compare expected, simulated, probed and traced connectivity and render HTML, JUnit and a table
 description:
   - Lines up, for every ordered pair of endpoints and every kind of traffic, what an intent
     expects, what the live policies allow (simulated) and what a probe saw.
@@ -33,6 +33,9 @@ options:
         M(kubernetes.core.k8s_exec) over its items: exit 0 is allowed, 126/127 (tool missing)
         and exec failures give no verdict, any other exit code is blocked. When C(probe.enabled)
         is false every pair reads C(not probed) with C(probe.reason)."
+      - "A check may also give C(traced), rows C({from, to, allowed, detail}) as
+        M(ocpvirt.multinet.ovn_trace) returns them: OVN's verdict, compared like a probed one
+        (null never fails); the section's C(trace) (C({enabled, reason})) is shown next to C(probe)."
     type: dict
     required: true
 seealso:
@@ -66,9 +69,9 @@ RETURN = r"""
 _value:
   description:
     - C(sections) (C({name, network, checks}) with, per traffic kind, the compared rows
-      C({from, to, expected, simulated, probed, status, problems, expected_reason,
-      simulated_reason, probed_reason})), C(summary)
-      (C({pairs, failures, probed})), C(failed) (bool), C(table) (text), C(html) and C(junit)
+      C({from, to, expected, simulated, probed, traced, status, problems, expected_reason,
+      simulated_reason, probed_reason, traced_reason})), C(summary)
+      (C({pairs, failures, probed, traced})), C(failed) (bool), C(table) (text), C(html) and C(junit)
       (documents as strings).
   type: dict
 """

@@ -102,3 +102,11 @@ class Reader:
                 namespace, pod, container, str(error).splitlines()[0] if str(error) else error))
             return []
         return text.splitlines()
+
+    def ovnkube_pods(self, namespace, selector):
+        """The running ovnkube-node pods (one per node, each holding its node's OVN zone)."""
+        pods = [p for p in self.list(("Pod", "v1"), namespace, [selector])
+                if (p.get("status") or {}).get("phase") == "Running"]
+        if not pods:
+            raise MultinetError("no running pod matches {0}".format(selector), "ovn_namespace", namespace)
+        return pods

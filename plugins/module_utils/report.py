@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, ocpvirt.multinet maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Expected vs simulated vs probed connectivity: the comparison and its three renderings.
+"""Expected vs simulated vs probed vs traced connectivity: the comparison and its three renderings.
 
 Pure: rows in, strings out. ``compare`` lines up the three verdicts of every ordered pair;
 ``render_html`` draws a self-contained page (matrix with a colour per cell and the reasons on
@@ -9,8 +9,8 @@ hover, and an inline SVG graph of the allowed flows), ``render_junit`` one testc
 CI, ``render_table`` the plain-text table of disagreements for a failing task.
 
 A report is ``{title, sections}``, one section per intent (or network): ``{name, network,
-endpoints, probe, warnings, checks: [{port, rows}]}`` where ``rows`` are ``compare`` output and
-``probe`` is ``{enabled, reason}``.
+endpoints, probe, trace, warnings, checks: [{port, rows}]}`` where ``rows`` are ``compare`` output
+and ``probe`` and ``trace`` are ``{enabled, reason}``.
 """
 import html
 import math
@@ -19,17 +19,19 @@ import xml.etree.ElementTree as ET
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 
 PASS, FAIL = "pass", "fail"
+VERDICTS = ("expected", "simulated", "probed", "traced")
 KIND_COLOURS = {"pod": "#2f6fb3", "vm": "#7a4fb3", "vmi": "#7a4fb3", "outside": "#6b6b6b"}
 
 
 # --- comparison ------------------------------------------------------------------------------
 
-def compare(expected=None, simulated=None, probed=None):
-    """Merge three row lists ({from, to, allowed, reason|detail}) into one row per ordered pair.
+def compare(expected=None, simulated=None, probed=None, traced=None):
+    """Merge row lists ({from, to, allowed, reason|detail}) into one row per ordered pair.
 
     The reference verdict is the expected one when there is an intent, else the simulated one;
-    a pair fails when the simulation disagrees with the intent, or when a probe ran and
-    disagrees with the reference. Pairs keep the order in which they first appear.
+    a pair fails when the simulation disagrees with the intent, or when a probe ran (or OVN's
+    trace gave a verdict) and disagrees with the reference. Pairs keep the order in which they
+    first appear; a traced row only adds a verdict to a pair the others have.
     """
     sources = {"expected": expected or [], "simulated": simulated or [], "probed": probed or []}
     merged = {}
@@ -37,9 +39,14 @@ def compare(expected=None, simulated=None, probed=None):
         for index, row in enumerate(rows):
             key = _pair(row, "{0}[{1}]".format(kind, index))
             entry = merged.setdefault(key, {"from": key[0], "to": key[1], "expected": None,
-                                            "simulated": None, "probed": None})
+                                            "simulated": None, "probed": None, "traced": None})
             entry[kind] = row.get("allowed")
             entry[kind + "_reason"] = row.get("reason") or row.get("detail") or ""
+    for index, row in enumerate(traced or []):
+        entry = merged.get(_pair(row, "traced[{0}]".format(index)))
+        if entry is not None:
+            entry["traced"] = row.get("allowed")
+            entry["traced_reason"] = row.get("detail") or row.get("reason") or ""
     return [_judge(entry, expected is not None) for entry in merged.values()]
 
 
@@ -65,6 +72,10 @@ def _judge(entry, has_intent):
         problems.append("the probe {0} what the {1} {2}".format(
             "got through" if entry["probed"] else "was blocked",
             "intent" if has_intent else "simulation", _verb(reference, past=True)))
+    if entry["traced"] is not None and reference is not None and entry["traced"] != reference:
+        problems.append("OVN's trace {0} what the {1} {2}".format(
+            "delivers" if entry["traced"] else "drops",
+            "intent" if has_intent else "simulation", _verb(reference, past=True)))
     entry["status"] = FAIL if problems else PASS
     entry["problems"] = problems
     return entry
@@ -77,10 +88,11 @@ def _verb(allowed, past=False):
 
 
 def summary(checks):
-    """Counts over all checks: pairs, failures, and probes run."""
+    """Counts over all checks: pairs, failures, probes run and pairs traced."""
     rows = [row for check in checks for row in check["rows"]]
     return {"pairs": len(rows), "failures": sum(r["status"] == FAIL for r in rows),
-            "probed": sum(r["probed"] is not None for r in rows)}
+            "probed": sum(r["probed"] is not None for r in rows),
+            "traced": sum(r.get("traced") is not None for r in rows)}
 
 
 def port_label(port):
@@ -91,7 +103,7 @@ def build(data):
     """Compare every check of every section and render everything once.
 
     data: {title, sections: [section]} or a single section, where a section is {name, network,
-    endpoints, probe, warnings, checks: [{port, expected, simulated, probed}]}; instead of
+    endpoints, probe, trace, warnings, checks: [{port, expected, simulated, probed, traced}]}; instead of
     ``probed`` rows a check may give ``probes`` (the plan) and ``runs`` (exec results).
     Returns {sections: [{name, network, checks: [{port, rows}]}], summary, failed, table, html, junit}.
     """
@@ -123,7 +135,7 @@ def _section(raw, field):
             probed = probe_rows(check["probes"], check.get("runs") or [], disabled) + \
                 outside_rows(raw.get("endpoints"), check.get("simulated"))
         checks.append({"port": check.get("port"),
-                       "rows": compare(check.get("expected"), check.get("simulated"), probed)})
+                       "rows": compare(check.get("expected"), check.get("simulated"), probed, check.get("traced"))})
     return dict(raw, name=raw.get("name") or raw["network"], checks=checks)
 
 
@@ -190,7 +202,7 @@ def _last_line(text):
 
 def render_table(sections, only_failures=True):
     """A fixed-width table of pairs (by default only the failing ones) for task output."""
-    header = ("CHECK", "FROM", "TO", "EXPECTED", "SIMULATED", "PROBED", "WHY")
+    header = ("CHECK", "FROM", "TO", "EXPECTED", "SIMULATED", "PROBED", "TRACED", "WHY")
     lines = [header]
     for section in sections:
         for check in section["checks"]:
@@ -199,7 +211,7 @@ def render_table(sections, only_failures=True):
                     continue
                 lines.append(("{0} {1}".format(section["name"], port_label(check.get("port"))),
                               row["from"], row["to"], _word(row["expected"]), _word(row["simulated"]),
-                              _word(row["probed"]), "; ".join(row["problems"]) or "ok"))
+                              _word(row["probed"]), _word(row.get("traced")), "; ".join(row["problems"]) or "ok"))
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(header) - 1)]
     return "\n".join(
         "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)) + "  " + line[-1]
@@ -246,7 +258,7 @@ def _testcase(suite, row, section, label):
 
 def _details(row):
     parts = []
-    for kind in ("expected", "simulated", "probed"):
+    for kind in VERDICTS:
         if row.get(kind) is not None or row.get(kind + "_reason"):
             parts.append("{0}: {1} - {2}".format(kind, _word(row.get(kind)), row.get(kind + "_reason") or ""))
     return "\n".join(parts)
@@ -301,7 +313,7 @@ def _html_section(section, index):
     parts = ['<section class="intent" data-name="{0}"><h2>{0}</h2>'.format(_e(section["name"])),
              '<div class="meta">network <b>{0}</b> &middot; {1} &middot; {2}</div>'.format(
                  _e(section["network"]), _badge(summary(checks), "status-{0}".format(index)),
-                 _e(_probe_text(section.get("probe"))))]
+                 _e(_probe_text(section.get("probe")) + _trace_text(section.get("trace"))))]
     for check in checks:
         label = port_label(check.get("port"))
         parts.append('<div class="check" data-traffic="{0}"><h3>Traffic: {0}</h3><div class="grid">'.format(_e(label)))
@@ -324,6 +336,14 @@ def _probe_text(probe):
     if probe.get("enabled"):
         return "probed from pods"
     return "probing skipped: {0}".format(probe.get("reason") or "disabled")
+
+
+def _trace_text(trace):
+    if not trace:
+        return ""
+    if trace.get("enabled"):
+        return " \u00b7 traced through OVN (ovn-trace)"
+    return " \u00b7 tracing skipped: {0}".format(trace.get("reason") or "disabled")
 
 
 def _legend():
@@ -363,7 +383,7 @@ def _cell(source, target, row):
     verdict = _reference(row)
     css = FAIL if row["status"] == FAIL else ("allow" if verdict else "deny")
     symbol = {True: "&#10003;", False: "&#10007;", None: "?"}[verdict] + ("!" if row["status"] == FAIL else "")
-    data = " ".join('data-{0}="{1}"'.format(k, _word(row[k])) for k in ("expected", "simulated", "probed"))
+    data = " ".join('data-{0}="{1}"'.format(k, _word(row.get(k))) for k in VERDICTS)
     return '<td class="{0}" {1} {2} title="{3}">{4}</td>'.format(css, attrs, data, _e(_hover(row)), symbol)
 
 

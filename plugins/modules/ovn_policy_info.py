@@ -186,11 +186,7 @@ def argspec():
 def read_zones(reader, params):
     """{node: {"nb", "bridge_mappings"}} from each running ovnkube-node pod, the pods, and
     findings for the nodes that could not be read."""
-    pods = [p for p in reader.list(POD, params["ovn_namespace"], [params["ovnkube_node_selector"]])
-            if (p.get("status") or {}).get("phase") == "Running"]
-    if not pods:
-        raise MultinetError("no running pod matches {0}".format(params["ovnkube_node_selector"]),
-                            "ovn_namespace", params["ovn_namespace"])
+    pods = reader.ovnkube_pods(params["ovn_namespace"], params["ovnkube_node_selector"])
     zones, findings = {}, []
     for pod in pods:
         node, name = pod["spec"].get("nodeName"), pod["metadata"]["name"]

@@ -76,7 +76,7 @@ class SeedLab:
                 return str(error)
         host = f"{self.namespace}/{VMS[source][1]}" if source in VMS else HOSTS[source]
         return subprocess.run([sys.executable, str(LABCTL), "exec", host, "--", *ping_command(destination)],
-                              capture_output=True, timeout=30).returncode
+                              capture_output=True, timeout=90).returncode  # labctl starts slowly on a loaded machine
 
     def observed(self, pings):
         """[(source, destination, reached)] for every ping, all sent at once."""

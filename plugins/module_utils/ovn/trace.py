@@ -21,18 +21,20 @@ ACL_PRIORITY_OFFSET = 1000  # northd.c: OVN_ACL_PRI_OFFSET
 
 
 def parse_trace(text):
-    """{"verdict": "delivered"|"dropped", "outputs": [ports], "acl": None or the last ACL flow
-    hit ({"stage", "match", "priority", "action"}) when the output shows flows}."""
+    """{"verdict": "delivered"|"dropped", "outputs": [ports], "acls": every ACL flow hit, in order
+    ({"stage", "match", "priority", "action"}), "acl": the last one or None} (flows only when the
+    output shows them)."""
     outputs = OUTPUT_MINIMAL.findall(text) or OUTPUT_DETAILED.findall(text)
     lines = text.splitlines()
-    acl = None
+    acls = []
     for index, line in enumerate(lines):
         flow = ACL_FLOW.match(line)
         if flow:
             action = lines[index + 1].strip().rstrip(";") if index + 1 < len(lines) else ""
-            acl = {"stage": flow.group(1), "match": flow.group(2),
-                   "priority": int(flow.group(3)) - ACL_PRIORITY_OFFSET, "action": action or "next"}
-    return {"verdict": "delivered" if outputs else "dropped", "outputs": outputs, "acl": acl}
+            acls.append({"stage": flow.group(1), "match": flow.group(2),
+                         "priority": int(flow.group(3)) - ACL_PRIORITY_OFFSET, "action": action or "next"})
+    return {"verdict": "delivered" if outputs else "dropped", "outputs": outputs, "acls": acls,
+            "acl": acls[-1] if acls else None}
 
 
 def deciding_acl(trace, acls):

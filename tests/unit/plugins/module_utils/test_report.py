@@ -75,7 +75,7 @@ def test_malformed_rows_name_the_field(bad, field):
 
 def test_summary_counts_pairs_failures_and_probes():
     rows = rp.compare(EXPECTED, EXPECTED, [{"from": "a", "to": "b", "allowed": False, "detail": "x"}])
-    assert rp.summary([{"port": None, "rows": rows}]) == {"pairs": 3, "failures": 1, "probed": 1}
+    assert rp.summary([{"port": None, "rows": rows}]) == {"pairs": 3, "failures": 1, "probed": 1, "traced": 0}
 
 
 # --- text table ------------------------------------------------------------------------------
@@ -84,7 +84,7 @@ def test_table_lists_only_failures_with_aligned_columns():
     rows = rp.compare(EXPECTED, [row("a", "b", False), row("b", "a", False), row("a", "gw", True)])
     lines = rp.render_table([section_of(rows, "tcp/22")]).splitlines()
     assert len(lines) == 2
-    assert lines[0].split() == ["CHECK", "FROM", "TO", "EXPECTED", "SIMULATED", "PROBED", "WHY"]
+    assert lines[0].split() == ["CHECK", "FROM", "TO", "EXPECTED", "SIMULATED", "PROBED", "TRACED", "WHY"]
     assert lines[1].split()[:7] == ["demo", "tcp/22", "a", "b", "allow", "deny", "-"]
     assert lines[0].index("TO") == lines[1].index("b ")
 
@@ -179,7 +179,7 @@ def test_build_compares_each_check_and_renders_all_outputs():
                       "checks": [{"port": None, "expected": EXPECTED, "simulated": EXPECTED},
                                  {"port": "tcp/22", "expected": EXPECTED, "simulated": [row("a", "b", False), row("b", "a", False), row("a", "gw", True)]}]})
     assert built["failed"] is True
-    assert built["summary"] == {"pairs": 6, "failures": 1, "probed": 0}
+    assert built["summary"] == {"pairs": 6, "failures": 1, "probed": 0, "traced": 0}
     assert [c["port"] for c in built["sections"][0]["checks"]] == [None, "tcp/22"]
     assert "t tcp/22" in built["table"] and "icmp" not in built["table"]
     assert ET.fromstring(built["junit"]).get("failures") == "1"
@@ -260,4 +260,38 @@ def test_pairs_from_outside_hosts_say_why_they_are_not_probed():
     rows = {(r["from"], r["to"]): r for r in built["sections"][0]["checks"][0]["rows"]}
     assert rows[("gw", "a")]["probed"] is None
     assert rows[("gw", "a")]["probed_reason"] == "not probed: gw is outside the cluster, where no cluster API runs commands"
-    assert rows[("a", "gw")]["probed"] is True and built["summary"] == {"pairs": 2, "failures": 0, "probed": 1}
+    assert rows[("a", "gw")]["probed"] is True and built["summary"] == {"pairs": 2, "failures": 0, "probed": 1, "traced": 0}
+
+
+# --- traced (ovn-trace) -------------------------------------------------------------------------
+
+def test_a_traced_verdict_is_compared_like_a_probed_one():
+    expected = [row("a", "b", True), row("b", "a", False)]
+    traced = [{"from": "a", "to": "b", "allowed": True, "detail": "OVN delivers it: on w0 output to p"},
+              {"from": "b", "to": "a", "allowed": True, "detail": "OVN delivers it: on w0 output to q"}]
+    rows = {(r["from"], r["to"]): r for r in rp.compare(expected, expected, None, traced)}
+    assert rows[("a", "b")]["status"] == rp.PASS and rows[("a", "b")]["traced"] is True
+    assert rows[("b", "a")]["status"] == rp.FAIL
+    assert rows[("b", "a")]["problems"] == ["OVN's trace delivers what the intent denied"]
+    assert rows[("b", "a")]["traced_reason"] == "OVN delivers it: on w0 output to q"
+
+
+def test_traced_rows_without_a_verdict_or_pair_change_nothing():
+    expected = [row("a", "b", True)]
+    traced = [{"from": "a", "to": "b", "allowed": None, "detail": "not traced: no port"},
+              {"from": "x", "to": "y", "allowed": False}]
+    [entry] = rp.compare(expected, expected, None, traced)
+    assert entry["status"] == rp.PASS and entry["traced"] is None
+    assert rp.summary([{"rows": [entry]}])["traced"] == 0
+
+
+def test_build_counts_traced_pairs_and_shows_the_column():
+    traced = [dict(r, detail="OVN says so") for r in EXPECTED]
+    built = rp.build({"name": "t", "network": "ns/net", "endpoints": ENDPOINTS, "trace": {"enabled": True},
+                      "checks": [{"port": None, "expected": EXPECTED, "simulated": EXPECTED, "traced": traced}]})
+    assert built["summary"]["traced"] == len(EXPECTED) and not built["failed"]
+    assert "traced through OVN (ovn-trace)" in built["html"] and 'data-traced="allow"' in built["html"]
+    assert "traced: allow - OVN says so" in built["junit"]
+    skipped = rp.build({"name": "t", "network": "ns/net", "trace": {"enabled": False, "reason": "no ovnkube-node pod"},
+                        "checks": [{"port": None, "expected": EXPECTED, "simulated": EXPECTED}]})
+    assert "tracing skipped: no ovnkube-node pod" in skipped["html"]

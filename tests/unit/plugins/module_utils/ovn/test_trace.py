@@ -7,12 +7,12 @@ TINYPOD = "llm.demo.llm.demo.localnet.network_llm-demo_tinypod"
 
 def test_minimal_delivered():
     result = trace.parse_trace(text("worker-0", "trace-minimal-192.168.77.92-192.168.77.91.txt"))
-    assert result == {"verdict": "delivered", "outputs": [TINYPOD], "acl": None}
+    assert result == {"verdict": "delivered", "outputs": [TINYPOD], "acls": [], "acl": None}
 
 
 def test_minimal_dropped():
     result = trace.parse_trace(text("worker-0", "trace-minimal-192.168.77.91-192.168.77.92.txt"))
-    assert result == {"verdict": "dropped", "outputs": [], "acl": None}
+    assert result == {"verdict": "dropped", "outputs": [], "acls": [], "acl": None}
 
 
 def test_detailed_names_the_deciding_acl():
