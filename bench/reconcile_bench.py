@@ -7,6 +7,7 @@ manager). Every run reports wall seconds, HTTP requests by verb counted at the c
 peak memory of the tool's processes. The cluster state is checked after every run with the
 kubernetes client, never taken from the tool's own report.
 """
+import contextlib
 import json
 import os
 import re
@@ -186,10 +187,12 @@ def summed_requests(records):
     return total
 
 
-def run_playbook(workdir, label, playbook, extra_vars):
+def run_playbook(workdir, label, playbook, extra_vars, inventory=None):
     """ansible-playbook with the probe; (process run, task summaries, probe records)."""
     probe_log, results_file = workdir / f"{label}.probe.jsonl", workdir / f"{label}.results.json"
     argv = [str(VENV_BIN / "ansible-playbook"), str(PLAYBOOKS / playbook)]
+    if inventory is not None:
+        argv += ["-i", str(inventory)]
     for name, value in extra_vars.items():
         argv += ["-e", f"{name}={value}"]
     run = checked(run_process(argv, workdir, ansible_env(probe_log, results_file), label), argv)
@@ -312,3 +315,53 @@ def warm_up(lab, tools):
         namespace = lab.create_namespace(f"warmup-{tool.name.replace('_', '-')}")
         intent = bench_intent(2, namespace)
         tool.run(f"{tool.name}-warmup", tool.prepare(f"{tool.name}-warmup", intent, compile_intent(intent)))
+
+
+# --- a fleet of clusters ------------------------------------------------------------------
+
+@contextlib.contextmanager
+def second_lab(state_dir):
+    """Another lab beside the default one, from the same tooling: its own state dir
+    (OCPVIRT_LAB_DIR), so its own lab id (network namespaces) and free ports. Brought down and
+    purged when the block ends, however it ends. Yields its kubeconfig path."""
+    env = dict(os.environ, OCPVIRT_LAB_DIR=str(state_dir))
+    labctl = [sys.executable, str(REPO_DIR / "lab" / "labctl.py")]
+    try:
+        up = subprocess.run(labctl + ["up"], env=env, check=True, stdout=subprocess.PIPE, text=True)
+        yield up.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run(labctl + ["down", "--purge"], env=env, check=False)
+
+
+def write_fleet_inventory(path, kubeconfigs):
+    """An inventory (JSON is YAML) whose group `clusters` has one host per kubeconfig."""
+    hosts = {f"cluster{index}": {"kubeconfig": str(kubeconfig)} for index, kubeconfig in enumerate(kubeconfigs, 1)}
+    path.write_text(json.dumps({"all": {"children": {"clusters": {"hosts": hosts, "vars": {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}}))
+    return path
+
+
+def fleet_run(labs, workdir, size, label):
+    """One ansible-playbook run applying one intent of `size` workloads to every lab in `labs`
+    (first apply, fresh namespaces); checked on every cluster."""
+    namespaces = {lab.create_namespace(f"{label}-{size}") for lab in labs}
+    [namespace] = namespaces  # the same name on every cluster (one run id), as one intent needs
+    intent = bench_intent(size, namespace)
+    manifests = compile_intent(intent)
+    intent_file = workdir / f"{label}-{size}.intent.json"
+    intent_file.write_text(json.dumps({"intent": intent}))
+    inventory = write_fleet_inventory(workdir / f"{label}-{size}.inventory.json", [lab.kubeconfig for lab in labs])
+    run, results, probe_log = run_playbook(workdir, f"{label}-{size}", "fleet.yml", {"intent_file": intent_file},
+                                           inventory=inventory)
+    records = probe_records(probe_log, "AnsiballZ_multinetwork_policy")
+    return module_measurement(run, records, clusters=len(labs), module_processes=len(records),
+                              created=[result.get("created") for result in results],
+                              cluster_matches=all(lab.matches(namespace, manifests) for lab in labs))
+
+
+def fleet_scenario(labs, workdir, size):
+    """The same first apply by one playbook run on one cluster, then on all of `labs`."""
+    load_average = [round(value, 2) for value in os.getloadavg()]
+    return {"workloads": size, "load_average_at_start": load_average,
+            "one_cluster": fleet_run(labs[:1], workdir, size, "fleet-one"),
+            "all_clusters": fleet_run(labs, workdir, size, "fleet-all")}

@@ -1,6 +1,7 @@
 """Targets and the Markdown page (docs/benchmarks.md) from bench/run.py's results; no I/O."""
 
 TARGET_SIZE = 1000
+RSS_TARGET_SIZE = 5000
 COMPILE_TARGET_SIZE = 10000
 PHASES = (
     ("first_apply", "First apply (empty namespace)"),
@@ -21,30 +22,68 @@ def find_run(results, tool, size, phase):
     return None
 
 
-def _ratio_target(name, results, phase, limit):
-    module, kubectl = (find_run(results, tool, TARGET_SIZE, phase) for tool in ("module", "kubectl"))
+def _ratio_target(name, results, phase, limit, size=TARGET_SIZE, extra=None):
+    """The module's wall time over kubectl's, side by side in one run; `extra(module run)` may
+    add a condition: (met, what it says)."""
+    module, kubectl = (find_run(results, tool, size, phase) for tool in ("module", "kubectl"))
     if not (module and kubectl):
         return {"name": name, "met": None, "detail": "not measured in this run"}
     ratio = module["seconds"] / kubectl["seconds"]
-    return {"name": name, "met": ratio <= limit,
-            "detail": "module {0:.2f} s, kubectl {1:.2f} s: {2:.2f}x (limit {3}x)".format(
-                module["seconds"], kubectl["seconds"], ratio, limit)}
+    met, said = extra(module) if extra else (True, "")
+    return {"name": name, "met": ratio <= limit and met, "ratio": round(ratio, 3),
+            "detail": "module {0:.2f} s, kubectl {1:.2f} s: {2:.2f}x (limit {3}x){4}".format(
+                module["seconds"], kubectl["seconds"], ratio, limit, said)}
+
+
+def _one_list_no_write(run):
+    met = run["requests"] == {"GET": 1}
+    return met, "; requests {0}{1}".format(_verbs(run["requests"]), "" if met else " (not one LIST only)")
+
+
+def _one_write(run):
+    met = run["writes"] == 1
+    return met, "; writes {0}".format(run["writes"])
+
+
+def _fleet_target(results):
+    name = "the same 1,000-workload intent on two lab clusters in one ansible-playbook run: at most 1.3x one cluster"
+    fleet = next((row for row in results.get("fleet", []) if row["workloads"] == TARGET_SIZE), None)
+    if fleet is None:
+        return {"name": name, "met": None, "detail": "not measured in this run"}
+    one, both = fleet["one_cluster"], fleet["all_clusters"]
+    ratio = both["seconds"] / one["seconds"]
+    converged = one["cluster_matches"] and both["cluster_matches"]
+    return {"name": name, "met": ratio <= 1.3 and converged, "ratio": round(ratio, 3),
+            "detail": "two clusters {0:.2f} s, one {1:.2f} s: {2:.2f}x (limit 1.3x); both converged: {3}".format(
+                both["seconds"], one["seconds"], ratio, "yes" if converged else "no")}
+
+
+def _rss_target(results):
+    name = "peak memory of the module process at 5,000 workloads under 250 MiB"
+    runs = [find_run(results, "module", RSS_TARGET_SIZE, phase) for phase, _title in PHASES]
+    runs = [run for run in runs if run]
+    if not runs:
+        return {"name": name, "met": None, "detail": "not measured in this run"}
+    peak = max(run["process_maxrss_kib"] for run in runs) / 1024
+    return {"name": name, "met": peak < 250, "detail": "{0:.0f} MiB (largest of the three runs)".format(peak)}
 
 
 def targets(results):
-    no_op = find_run(results, "module", TARGET_SIZE, "no_op")
     compiled = next((row for row in results.get("compile", []) if row["workloads"] == COMPILE_TARGET_SIZE), None)
     return [
-        {"name": "no-op re-run of 1,000 workloads makes no write request",
-         "met": None if no_op is None else no_op["writes"] == 0,
-         "detail": "not measured in this run" if no_op is None else "requests {0}".format(
-             _verbs(no_op["requests"]))},
-        _ratio_target("no-op re-run of 1,000 workloads takes at most half of kubectl's", results, "no_op", 0.5),
-        _ratio_target("first apply of 1,000 workloads within 1.5x of kubectl's", results, "first_apply", 1.5),
+        _ratio_target("first apply of 1,000 workloads: at most 0.8x kubectl's", results, "first_apply", 0.8),
+        _ratio_target("first apply of 5,000 workloads: at most 0.8x kubectl's", results, "first_apply", 0.8,
+                      size=RSS_TARGET_SIZE),
+        _ratio_target("no-op re-run of 1,000 workloads: one LIST, no write, at most 0.3x kubectl's", results,
+                      "no_op", 0.3, extra=_one_list_no_write),
+        _ratio_target("re-run after one hand edit, 1,000 workloads: one write, at most 0.3x kubectl's", results,
+                      "after_hand_edit", 0.3, extra=_one_write),
+        _fleet_target(results),
         {"name": "compile of 10,000 workloads under one second",
          "met": None if compiled is None else compiled["within_target"],
          "detail": "not measured in this run" if compiled is None else "{1:.3f} s CPU ({0:.3f} s wall), cold".format(
              compiled["cold_wall_seconds"], compiled["cold_cpu_seconds"])},
+        _rss_target(results),
     ]
 
 
@@ -153,9 +192,50 @@ def _load_note(results):
     return " Load average (1 min) when the {0:,}-workload runs started: {1}.".format(TARGET_SIZE, ", ".join(parts))
 
 
-def markdown(results):
+def _fleet_section(results):
+    rows = []
+    for fleet in results.get("fleet", []):
+        for key, title in (("one_cluster", "one cluster"), ("all_clusters", "two clusters (forks)")):
+            run = fleet[key]
+            rows.append(("{0:,}".format(fleet["workloads"]), title, "{0:.2f}".format(run["seconds"]),
+                         "{0:.2f}x".format(run["seconds"] / fleet["one_cluster"]["seconds"]),
+                         "{0:.2f}".format(run["client_cpu_seconds"]), _module_seconds(run), _verbs(run["requests"]),
+                         run["writes"], "yes" if run["cluster_matches"] else "**no**"))
+    if not rows:
+        return "The fleet was not run."
+    return _table(("workloads", "clusters", "wall s", "vs one cluster", "client CPU s", "module processes wall / CPU s",
+                   "requests by verb", "writes", "every cluster as intended"), rows)
+
+
+def _missed_reason(target, results):
+    """Why a missed target was missed, from what the run measured."""
+    if target["met"] is not False:
+        return ""
+    name = target["name"]
+    if name.startswith("first apply"):
+        size = RSS_TARGET_SIZE if "5,000" in name else TARGET_SIZE
+        module, kubectl = (find_run(results, tool, size, "first_apply") for tool in ("module", "kubectl"))
+        return ("the module sends every write twice, a server-side dry run first (issue 12): {0} requests against "
+                "kubectl's {1}, and on this lab the API server's CPU, not the round trip, is the limit (a dry run "
+                "costs it about 90% of a write; see the profile)").format(
+                    sum(module["requests"].values()), sum(kubectl["requests"].values()))
+    if name.startswith(("no-op", "re-run")):
+        phase = "no_op" if name.startswith("no-op") else "after_hand_edit"
+        run = find_run(results, "module", TARGET_SIZE, phase)
+        return ("{0:.2f} s of the run's {1:.2f} s CPU is Ansible on the controller (start-up, loading the 1,000-workload "
+                "vars file, templating it into the task), outside the module process ({2:.2f} s CPU)").format(
+                    run["client_cpu_seconds"] - run["module_cpu_seconds"], run["client_cpu_seconds"],
+                    run["module_cpu_seconds"])
+    if name.startswith("the same"):
+        return ("both clusters' API servers and both module processes share the machine's {0} cores; each cluster's "
+                "writes are CPU-bound").format(results["machine"]["nproc"])
+    return "see the measured value"
+
+
+def markdown(results, profile_findings=""):
     sizes = ", ".join("{0:,}".format(size) for size in results["sizes"])
-    target_rows = [(target["name"], _verdict(target["met"]), target["detail"]) for target in results["targets"]]
+    target_rows = [(target["name"], _verdict(target["met"]), target["detail"], _missed_reason(target, results) or "-")
+                   for target in results["targets"]]
     return "\n".join([
         "# Benchmarks: compile and reconcile at scale",
         "",
@@ -163,9 +243,12 @@ def markdown(results):
         "`bench/results.json`. Do not edit by hand: re-run `make bench`.".format(
             results["date"], results["total_seconds"]),
         "",
-        "## Targets (1,000 workloads unless said otherwise)",
+        "## Targets (issue 16; 1,000 workloads unless said otherwise)",
         "",
-        _table(("target", "result", "measured"), target_rows),
+        "Judged on ratios measured side by side in this one run (same lab, same manifests, one after the other): "
+        "the machine is shared, so absolute wall seconds vary from run to run with its load (below).",
+        "",
+        _table(("target", "result", "measured", "why missed"), target_rows),
         "",
         "## What is measured",
         "",
@@ -205,6 +288,15 @@ def markdown(results):
         "",
         _compile_section(results),
         "",
+        "### A fleet: one ansible-playbook run, one inventory host per lab cluster",
+        "",
+        "`bench/playbooks/fleet.yml` applies the intent on every host of the inventory's `clusters` group (each "
+        "host's `kubeconfig` names a cluster; Ansible's default 5 forks run them in parallel), first apply into "
+        "fresh namespaces. The second cluster is a second lab started by `lab/labctl.py up` with its own "
+        "`OCPVIRT_LAB_DIR` (its own lab id and ports) on the same machine, brought down afterwards.",
+        "",
+        _fleet_section(results),
+        "",
         "## Notes",
         "",
         "- " + _controller_note(results),
@@ -213,6 +305,8 @@ def markdown(results):
         "request counts do not depend on that load, wall times do, and so do the ratios to kubectl."
         + _load_note(results),
         "",
+        profile_findings.replace("\n## ", "\n### ").replace("# Where the time goes", "## Where the time goes", 1)
+        if profile_findings else "",
         "## Machine and versions",
         "",
         _setup_section(results),

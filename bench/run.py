@@ -8,6 +8,7 @@ bench/report.py from that JSON). Exit status 1 when a target is missed.
 
 Usage: python bench/run.py [--sizes 10 100 1000 5000] [--loop-sizes 10]
                            [--compile-sizes 10 100 1000 5000 10000] [--tools module kubectl k8s_loop]
+                           [--fleet-sizes 1000]
                            [--json PATH] [--markdown PATH]
 """
 import argparse
@@ -33,6 +34,8 @@ import reconcile_bench  # noqa: E402
 import report  # noqa: E402
 
 TOOLS = ("module", "kubectl", "k8s_loop")
+# Hand-written findings of the profile (issue 16), included in the generated page.
+PROFILE_FINDINGS = REPO_DIR / "docs" / "benchmarks-profile.md"
 
 
 def parse_args(argv):
@@ -42,6 +45,8 @@ def parse_args(argv):
     parser.add_argument("--loop-sizes", type=int, nargs="*", default=[10],
                         help="sizes at which kubernetes.core.k8s runs in a loop (one process per manifest)")
     parser.add_argument("--compile-sizes", type=int, nargs="+", default=[10, 100, 1000, 5000, 10000])
+    parser.add_argument("--fleet-sizes", type=int, nargs="*", default=[1000],
+                        help="sizes applied by one playbook run to one lab, then to two (a second lab is started)")
     parser.add_argument("--tools", nargs="+", choices=TOOLS, default=list(TOOLS))
     parser.add_argument("--json", type=Path, default=BENCH_DIR / "results.json")
     parser.add_argument("--markdown", type=Path, default=REPO_DIR / "docs" / "benchmarks.md")
@@ -139,6 +144,20 @@ def reconcile_runs(args, lab, tools):
     return results
 
 
+def fleet_runs(args, lab, workdir):
+    """The fleet: a second lab from the same tooling, brought down afterwards."""
+    if not args.fleet_sizes:
+        return []
+    log("fleet: starting a second lab")
+    with reconcile_bench.second_lab(REPO_DIR / ".lab" / "fleet-bench") as kubeconfig:
+        labs = [lab, reconcile_bench.Lab(kubeconfig, lab.run_id)]
+        results = []
+        for size in args.fleet_sizes:
+            log(f"fleet: {size} workloads on one cluster, then two")
+            results.append(reconcile_bench.fleet_scenario(labs, workdir, size))
+        return results
+
+
 def main(argv=None):
     args = parse_args(argv)
     started = time.perf_counter()
@@ -160,6 +179,7 @@ def main(argv=None):
         tools = make_tools(args.tools, lab, workdir, kubectl)
         reconcile_bench.warm_up(lab, tools)
         results["reconcile"] = reconcile_runs(args, lab, tools)
+        results["fleet"] = fleet_runs(args, lab, workdir)
     finally:
         if not args.keep_namespaces:
             lab.delete_namespaces()
@@ -168,7 +188,7 @@ def main(argv=None):
     results["total_seconds"] = round(time.perf_counter() - started, 1)
     results["targets"] = report.targets(results)
     args.json.write_text(json.dumps(results, indent=2) + "\n")
-    args.markdown.write_text(report.markdown(results))
+    args.markdown.write_text(report.markdown(results, PROFILE_FINDINGS.read_text()))
     log(f"wrote {args.json} and {args.markdown} in {results['total_seconds']:.0f}s")
     for target in results["targets"]:
         log("{0}: {1}".format(target["name"], "met" if target["met"] else "MISSED" if target["met"] is False

@@ -11,7 +11,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional, Tuple, Union
+from typing import NamedTuple, Optional, Tuple, Union
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
@@ -115,6 +115,14 @@ class Allow:
     sources: Tuple[Peer, ...]
     destinations: Tuple[Peer, ...]
     ports: Optional[Tuple[PortRange, ...]]
+
+
+class IntentIdentity(NamedTuple):
+    """What finds an intent's policies (``state: absent`` needs nothing more)."""
+
+    name: str
+    namespace: str
+    network: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -643,11 +651,11 @@ def parse_intent(raw):
 
 
 def parse_intent_identity(raw):
-    """Only (name, namespace, network) of an intent, e.g. to find its policies for pruning."""
+    """Only the IntentIdentity (name, namespace, network) of an intent, e.g. to find its policies for pruning."""
     problems = _Problems()
     if not isinstance(raw, dict):
         problems.add("intent", "must be a mapping", raw)
         problems.raise_if_any()
     identity = _parse_identity(raw, problems)
     problems.raise_if_any()
-    return identity
+    return IntentIdentity(*identity)

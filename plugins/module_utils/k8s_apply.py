@@ -32,7 +32,6 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import (
     compile_policies,
     selector_for,
 )
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent, parse_intent_identity
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.reconcile import (
     compute_plan,
     diff_entries,
@@ -235,26 +234,22 @@ class PolicyStore:
         return ApplyError(message)
 
 
-def desired_state(intent, state):
-    """(compiled manifests, namespace, label selector) from one parse of the intent: the whole
-    intent for `present`, only its identity for `absent` (which needs no valid rules)."""
-    if state == "present":
-        model = parse_intent(intent)
-        return compile_policies(model), model.namespace, selector_for(model.name)
-    name, namespace, _network = parse_intent_identity(intent)
-    return [], namespace, selector_for(name)
-
-
 def reconcile(store, intent, state="present", prune=True, want_diff=False, return_policies="changed",
-              before_write=None):
+              before_write=None, desired=None, live=None):
     """Make the cluster hold exactly the intent's policies; returns the module result.
 
-    Raises MultinetError before any request when the intent is invalid, ApplyError (with the
-    partial result) when the API refuses a request. ``before_write(plan, live, desired, result)``
-    runs once the plan is known and before any write; it may add to the result or raise to stop.
+    ``intent`` is the parsed intent: an ``intent.Intent`` for ``present``; for ``absent`` its
+    ``IntentIdentity`` is enough (``name`` and ``namespace`` find the policies to delete).
+    ``desired`` (the compiled manifests) and ``live`` (the intent's policies as listed, only
+    those of this intent) may be given when the caller has them already, so a run compiles
+    once and lists once. Raises ApplyError (with the partial result) when the API refuses a
+    request. ``before_write(plan, live, desired, result)`` runs once the plan is known and
+    before any write; it may add to the result or raise to stop.
     """
-    desired, namespace, selector = desired_state(intent, state)
-    live = store.list(namespace, selector)
+    if desired is None:
+        desired = compile_policies(intent) if state == "present" else []
+    if live is None:
+        live = store.list(intent.namespace, selector_for(intent.name))
     plan = compute_plan(desired, live, prune=prune or state == "absent")
     result = {"created": [], "updated": [], "deleted": []}
     if want_diff:
@@ -275,19 +270,21 @@ def execute(store, plan, result):
     """Dry-run every write of the plan, then write it phase by phase (see `write_phases` for
     the order and why).
 
-    A phase's writes run concurrently, after its first one succeeded alone. At the first
-    failure no further write starts, the ones in flight are waited for and recorded, and the
-    failure is raised. A failure in the dry-run pass is raised before any real write.
+    The dry runs store nothing, so their order does not matter: they run in one pass over
+    every phase, the first alone, then `workers` at a time. A failure in that pass is raised
+    before any real write. A phase's real writes run concurrently, after its first one
+    succeeded alone. At the first failure no further write starts, the ones in flight are
+    waited for and recorded, and the failure is raised.
     """
     phases = write_phases(plan)
     if not phases:
         return
     workers = store.prepare_writes()
     if not store.check_mode:  # in check mode the writes below are dry runs already
-        for phase in phases:
-            failure = run_bounded([_write_task(store, write, dry_run=True) for write in phase], workers)[1]
-            if failure is not None:
-                raise failure
+        failure = run_bounded([_write_task(store, write, dry_run=True) for phase in phases for write in phase],
+                              workers)[1]
+        if failure is not None:
+            raise failure
     for phase in phases:
         done, failure = run_bounded([_write_task(store, write) for write in phase], workers)
         for index in sorted(done):

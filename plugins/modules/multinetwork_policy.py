@@ -16,9 +16,10 @@ description:
     P(ocpvirt.multinet.compile_mnp#filter) filter returns.
   - Applies them with server-side apply under the field manager C(ocpvirt.multinet), forcing
     conflicts, so a policy edited by hand is put back and reported in RV(updated).
-  - Lists the intent's policies once (by the labels C(app.kubernetes.io/managed-by=ocpvirt.multinet)
-    and C(multinet.ocpvirt.io/intent=<intent name>)) and writes only the policies whose owned fields
-    differ. Owned fields are the spec, the labels and the annotations the compiler sets; labels,
+  - Lists the policies this collection manages in the namespace once (by the label
+    C(app.kubernetes.io/managed-by=ocpvirt.multinet); with O(state=absent) only the intent's, also
+    by C(multinet.ocpvirt.io/intent=<intent name>)) and writes only the intent's policies whose
+    owned fields differ. Owned fields are the spec, the labels and the annotations the compiler sets; labels,
     annotations and status added by others are left alone. A re-run with the same intent makes no
     write request and reports C(changed=false).
   - Spec keys added by hand that the compiled policy does not set (for example an C(egress) list
@@ -137,6 +138,10 @@ notes:
     intent (its C(multinet.ocpvirt.io/intent) label names another intent); the error names both.
   - Needs C(list) on multi-networkpolicies in the namespace, plus C(patch) and C(delete) when
     something differs (C(get) on namespaces is not needed).
+  - The result's C(invocation) (shown with C(-vvv)) names the intent by its name, namespace and
+    network, with the counts of its workloads, endpoints and allow entries, and O(applied_with)
+    by its count (C(applied_with_count)), since a result is kept by every callback and, in AAP,
+    stored with each job event, and the intent is in the playbook already.
 seealso:
   - plugin: ocpvirt.multinet.compile_mnp
     plugin_type: filter
@@ -305,7 +310,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import (
     compile_policies,
 )
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent, parse_intent_identity
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import (
     RETURN_POLICIES,
     ApplyError,
@@ -348,25 +353,48 @@ def main():
     module = AnsibleK8SModule(argument_spec=argspec(), supports_check_mode=True, check_pyyaml=False)
     params = module.params
     try:
-        judge = model = None
-        if params["state"] == "present":  # the pure checks first: a bad option fails before connecting
+        judge = desired = live = None
+        # The pure checks first: a bad option fails before connecting. One parse per run.
+        if params["state"] == "present":
             model = parse_intent(params["intent"])
             judge = flow_check(model, params["max_closed_flows"])
+        else:
+            model = parse_intent_identity(params["intent"])
         store = PolicyStore(module, params["request_timeout"])
-        if model is not None:
-            check_before_writes(store, module, params, model)
-        result = reconcile(store, params["intent"], state=params["state"],
-                           prune=params["prune"], want_diff=module._diff,
-                           return_policies=params["return_policies"], before_write=judge)
+        if params["state"] == "present":
+            desired, live = check_before_writes(store, module, params, model)
+        result = reconcile(store, model, state=params["state"], prune=params["prune"], want_diff=module._diff,
+                           return_policies=params["return_policies"], before_write=judge,
+                           desired=desired, live=live)
     except MultinetError as error:
         module.fail_json(msg=str(error), **dict(getattr(error, "result", {}), changed=False))
     except CoreException as error:
         module.fail_json(msg=str(error), **getattr(error, "result", {}))
-    module.exit_json(**result)
+    module.exit_json(invocation={"module_args": invocation_args(params, model)}, **result)
+
+
+def invocation_args(params, model):
+    """The module's arguments as the result's `invocation` shows them (verbose output): the
+    intent by its identity and size, not echoed whole.
+
+    A result is kept by every callback and stored with each AAP job event, and the controller
+    decodes and copies it; an intent of 1,000 workloads echoed there (twice through the policies
+    role's `applied_with`) is a quarter of a megabyte more per run, which the playbook holds anyway.
+    """
+    intent = {"name": model.name, "namespace": model.namespace, "network": model.network}
+    raw = params["intent"]
+    intent.update(("{0}_count".format(key), len(raw[key])) for key in ("workloads", "endpoints", "allow")
+                  if isinstance(raw.get(key), (dict, list)))
+    shown = {key: value for key, value in params.items() if key != "applied_with"}
+    return dict(shown, intent=intent, applied_with_count=len(params["applied_with"]))
 
 
 def check_before_writes(store, module, params, model):
-    """Read what the preflight checks need and raise PreflightError when any finds a problem."""
+    """Read what the preflight checks need and raise PreflightError when any finds a problem.
+
+    Returns (compiled policies, this intent's live policies) for the reconcile: the one LIST of
+    the policies this collection manages in the namespace serves both.
+    """
     raw = params["intent"]
     desired = compile_policies(model)
     problems = []
@@ -379,6 +407,8 @@ def check_before_writes(store, module, params, model):
         problem = network_problem(model.network, _nad_names(store, module, nad_namespace))
         if problem is not None:
             problems.append(problem)
+    # The same policies as selector_for(model.name) lists: managed by this collection (the LIST's
+    # selector) and labelled with this intent.
     own = [policy for policy in managed
            if (policy["metadata"].get("labels") or {}).get(INTENT_LABEL) == model.name]
     problem = emptying_problem(raw, desired, own, params["confirm_allow_nothing"])
@@ -387,6 +417,7 @@ def check_before_writes(store, module, params, model):
     problems.extend(ownership_problems(model.name, desired, managed))
     if problems:
         raise PreflightError(problems)
+    return desired, own
 
 
 def _valid_models(raws):

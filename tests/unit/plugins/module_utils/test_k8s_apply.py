@@ -10,7 +10,7 @@ from kubernetes.dynamic.exceptions import api_exception
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError, ReadTimeoutError
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent, parse_intent_identity
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import (
     ApplyError,
     PolicyStore,
@@ -87,7 +87,7 @@ def names(policies):
 
 def test_first_run_creates_every_compiled_policy():
     store = FakeStore()
-    result = reconcile(store, SEED_INTENT)
+    result = reconcile(store, parse_intent(SEED_INTENT))
     compiled = compile_intent(SEED_INTENT)
     assert result["changed"] and result["created"] == names(compiled)
     assert result["policies"] == compiled and result["updated"] == result["deleted"] == []
@@ -96,7 +96,7 @@ def test_first_run_creates_every_compiled_policy():
 
 def test_second_run_lists_once_and_writes_nothing():
     store = FakeStore(compile_intent(SEED_INTENT))
-    result = reconcile(store, SEED_INTENT)
+    result = reconcile(store, parse_intent(SEED_INTENT))
     assert not result["changed"] and store.writes == [] and store.lists == 1
 
 
@@ -104,7 +104,7 @@ def test_a_hand_edit_is_applied_back():
     live = compile_intent(SEED_INTENT)
     live[1]["spec"]["policyTypes"] = ["Ingress"]
     store = FakeStore(live)
-    result = reconcile(store, SEED_INTENT)
+    result = reconcile(store, parse_intent(SEED_INTENT))
     assert result["updated"] == [live[1]["metadata"]["name"]] and result["changed"]
     assert store.writes == [("apply", live[1]["metadata"]["name"])]
 
@@ -114,7 +114,7 @@ def test_spec_keys_the_apply_leaves_behind_are_patched_away():
     ingress_only = next(p for p in live if "egress" not in p["spec"])
     ingress_only["spec"]["egress"] = [{}]
     store = FakeStore(live, foreign_keys=("egress",))
-    result = reconcile(store, SEED_INTENT)
+    result = reconcile(store, parse_intent(SEED_INTENT))
     name = ingress_only["metadata"]["name"]
     assert result["updated"] == [name]
     assert store.writes == [("apply", name), ("patch", name, {"spec": {"egress": None}})]
@@ -124,7 +124,7 @@ def test_every_write_is_dry_run_before_the_first_real_write():
     stale = copy.deepcopy(compile_intent(SEED_INTENT)[0])
     stale["metadata"]["name"] = "zz-stale"
     store = FakeStore([stale])
-    reconcile(store, SEED_INTENT)
+    reconcile(store, parse_intent(SEED_INTENT))
     assert sorted(store.dry_runs) == sorted(store.writes)
     assert ("delete", "zz-stale") in store.dry_runs
 
@@ -137,7 +137,7 @@ def test_a_write_the_dry_run_refuses_leaves_the_cluster_as_it_was():
     store = FakeStore([stale], refuse_on=("apply", deny_all["metadata"]["name"]))  # in the second phase
     before = copy.deepcopy(store.live)
     with pytest.raises(ApplyError) as failure:
-        reconcile(store, SEED_INTENT)
+        reconcile(store, parse_intent(SEED_INTENT))
     assert store.writes == [] and store.live == before
     assert failure.value.result["created"] == failure.value.result["deleted"] == []
 
@@ -145,7 +145,7 @@ def test_a_write_the_dry_run_refuses_leaves_the_cluster_as_it_was():
 def test_check_mode_sends_each_write_once():
     store = FakeStore()
     store.check_mode = True
-    reconcile(store, SEED_INTENT)
+    reconcile(store, parse_intent(SEED_INTENT))
     assert store.dry_runs == [] and len(store.writes) == len(compile_intent(SEED_INTENT))
 
 
@@ -165,7 +165,7 @@ def test_prune_deletes_stale_policies_after_applying():
     stale = copy.deepcopy(compile_intent(SEED_INTENT)[0])
     stale["metadata"]["name"] = "zz-stale"
     store = FakeStore([stale])
-    result = reconcile(store, SEED_INTENT)
+    result = reconcile(store, parse_intent(SEED_INTENT))
     assert result["deleted"] == ["zz-stale"] and store.writes[-1] == ("delete", "zz-stale")
 
 
@@ -173,12 +173,12 @@ def test_without_prune_stale_policies_stay():
     stale = copy.deepcopy(compile_intent(SEED_INTENT)[0])
     stale["metadata"]["name"] = "zz-stale"
     store = FakeStore(compile_intent(SEED_INTENT) + [stale])
-    assert not reconcile(store, SEED_INTENT, prune=False)["changed"]
+    assert not reconcile(store, parse_intent(SEED_INTENT), prune=False)["changed"]
 
 
 def test_absent_deletes_the_listed_policies_even_with_prune_off():
     store = FakeStore(compile_intent(SEED_INTENT))
-    result = reconcile(store, SEED_INTENT, state="absent", prune=False)
+    result = reconcile(store, parse_intent_identity(SEED_INTENT), state="absent", prune=False)
     assert result["deleted"] == names(compile_intent(SEED_INTENT)) and result["policies"] == []
     assert store.live == {}
 
@@ -186,29 +186,46 @@ def test_absent_deletes_the_listed_policies_even_with_prune_off():
 def test_absent_needs_only_the_intents_identity():
     store = FakeStore()
     intent = {"namespace": "llm-demo", "network": "net", "name": "web", "allow": "not even a list"}
-    result = reconcile(store, intent, state="absent")
+    result = reconcile(store, parse_intent_identity(intent), state="absent")
     assert not result["changed"] and store.selector == (
         "llm-demo", "app.kubernetes.io/managed-by=ocpvirt.multinet,multinet.ocpvirt.io/intent=web")
 
 
-def test_an_invalid_intent_makes_no_request():
-    store = FakeStore()
-    intent = dict(SEED_INTENT, allow=[{"from": "tinypod", "to": "nobody"}])
-    with pytest.raises(MultinetError, match="nobody"):
-        reconcile(store, intent)
-    assert store.lists == 0 and store.writes == []
+def test_given_compiled_and_listed_policies_it_neither_compiles_nor_lists():
+    compiled = compile_intent(SEED_INTENT)
+    stale, unlisted = copy.deepcopy(compiled[0]), copy.deepcopy(compiled[0])
+    stale["metadata"]["name"], unlisted["metadata"]["name"] = "zz-stale", "zz-unlisted"
+    store = FakeStore(compiled + [stale, unlisted])
+    # the caller's list (the module's preflight LIST) is what is reconciled: no LIST of its own
+    result = reconcile(store, parse_intent(SEED_INTENT), desired=compiled[1:], live=compiled + [stale])
+    assert store.lists == 0 and "zz-unlisted" in store.live
+    assert result["deleted"] == sorted([compiled[0]["metadata"]["name"], "zz-stale"])
+    assert result["policy_names"] == names(compiled[1:])
 
 
-def test_absent_without_namespace_is_a_field_error():
-    with pytest.raises(MultinetError, match="namespace"):
-        reconcile(FakeStore(), {"name": "web", "network": "net"}, state="absent")
+def test_dry_runs_of_every_phase_come_before_the_first_real_write():
+    compiled = compile_intent(SEED_INTENT)
+    stale = copy.deepcopy(compiled[0])
+    stale["metadata"]["name"] = "zz-stale"
+    order = []
+    store = FakeStore([stale], workers=1)
+    original = store._write
+
+    def recording(verb, obj, dry_run, *extra):
+        order.append(dry_run)
+        original(verb, obj, dry_run, *extra)
+
+    store._write = recording
+    reconcile(store, parse_intent(SEED_INTENT))
+    # every phase (allow policies, deny-all, prune) was dry-run, all before the first real write
+    assert order == [True] * (len(compiled) + 1) + [False] * (len(compiled) + 1)
 
 
 def test_a_failed_write_reports_what_was_done_before_it():
     compiled = names(compile_intent(SEED_INTENT))
     store = FakeStore(fail_on=("apply", compiled[1]), workers=1)
     with pytest.raises(ApplyError, match="Forbidden") as failure:
-        reconcile(store, SEED_INTENT)
+        reconcile(store, parse_intent(SEED_INTENT))
     assert failure.value.result["created"] == compiled[:1] and failure.value.result["changed"]
     assert store.writes == [("apply", compiled[0])]
 
@@ -254,7 +271,7 @@ def test_writes_of_a_phase_run_concurrently_and_the_deny_all_comes_last():
     intent = ring_intent(9)
     compiled = names(compile_intent(intent))
     store = GatedStore(workers=4)  # the barrier breaks (an error) unless 4 applies run at once
-    result = reconcile(store, intent)
+    result = reconcile(store, parse_intent(intent))
     assert result["created"] == compiled and store.live.keys() == set(compiled)
     assert store.writes[-1] == ("apply", "net-default-deny")
 
@@ -264,7 +281,7 @@ def test_concurrent_writes_stop_at_a_failure_and_report_the_ones_in_flight():
     allow = [name for name in names(compile_intent(intent)) if name != "net-default-deny"]
     store = GatedStore(workers=4, fail_on=("apply", allow[1]))
     with pytest.raises(ApplyError, match="Failed to apply {0}: Forbidden".format(allow[1])) as failure:
-        reconcile(store, intent)
+        reconcile(store, parse_intent(intent))
     # allow[0] went alone; allow[2:5] were in flight with the failed write, finished after it
     # and are reported; nothing else started, the deny-all least of all
     done = [allow[0]] + allow[2:5]
@@ -279,13 +296,13 @@ def test_when_the_first_write_fails_nothing_is_written():
     intent = ring_intent(9)
     store = FakeStore(workers=4, fail_on=("apply", names(compile_intent(intent))[0]))
     with pytest.raises(ApplyError) as failure:
-        reconcile(store, intent)
+        reconcile(store, parse_intent(intent))
     assert store.writes == [] and failure.value.result["created"] == [] and not failure.value.result["changed"]
 
 
 def test_state_absent_deletes_the_deny_all_first():
     store = FakeStore(compile_intent(SEED_INTENT))
-    reconcile(store, SEED_INTENT, state="absent")
+    reconcile(store, parse_intent_identity(SEED_INTENT), state="absent")
     assert store.writes[0] == ("delete", "llm-demo-localnet-network-default-deny")
 
 
@@ -293,7 +310,7 @@ def test_return_policies_chooses_which_manifests_come_back():
     live = compile_intent(SEED_INTENT)
     live[1]["spec"]["policyTypes"] = ["Ingress"]
     compiled = compile_intent(SEED_INTENT)
-    by_mode = {mode: reconcile(FakeStore(live), SEED_INTENT, return_policies=mode) for mode in ("all", "changed", "names")}
+    by_mode = {mode: reconcile(FakeStore(live), parse_intent(SEED_INTENT), return_policies=mode) for mode in ("all", "changed", "names")}
     assert by_mode["all"]["policies"] == compiled
     assert by_mode["changed"]["policies"] == [compiled[1]]
     assert by_mode["names"]["policies"] == []
@@ -301,13 +318,13 @@ def test_return_policies_chooses_which_manifests_come_back():
 
 
 def test_a_no_op_run_returns_no_manifest_by_default():
-    result = reconcile(FakeStore(compile_intent(SEED_INTENT)), SEED_INTENT)
+    result = reconcile(FakeStore(compile_intent(SEED_INTENT)), parse_intent(SEED_INTENT))
     assert result["policies"] == [] and result["policy_names"] == names(compile_intent(SEED_INTENT))
 
 
 def test_diff_is_returned_only_when_asked():
-    assert "diff" not in reconcile(FakeStore(), SEED_INTENT)
-    diff = reconcile(FakeStore(), SEED_INTENT, want_diff=True)["diff"]
+    assert "diff" not in reconcile(FakeStore(), parse_intent(SEED_INTENT))
+    diff = reconcile(FakeStore(), parse_intent(SEED_INTENT), want_diff=True)["diff"]
     assert [d["after"]["metadata"]["name"] for d in diff] == names(compile_intent(SEED_INTENT))
 
 
