@@ -194,13 +194,24 @@ class PolicyStore:
         return with_retries(lambda: call(self.timeout), retry_class)
 
     def apply(self, manifest, dry_run=False):
-        """Server-side apply, taking back fields edited by others: (created?, object as stored)."""
+        """Server-side apply, taking back fields edited by others: (created?, object as stored).
+
+        An apply that was retried and answered 200 may have created the object on an attempt
+        whose answer was lost; the object as stored (the answer: what a re-read would return)
+        then says who created it (`created_by_us`).
+        """
         metadata = manifest["metadata"]
-        response = self._write("apply", manifest, dry_run, lambda resource: self.client.client.server_side_apply(
-            resource, body=manifest, name=metadata["name"], namespace=metadata["namespace"],
-            field_manager=FIELD_MANAGER, force_conflicts=True, dry_run=self._dry_run(dry_run), serialize=False,
-            _request_timeout=self.timeout))
-        return response.status == 201, json.loads(response.data)
+        attempts = []
+
+        def call(resource):
+            attempts.append(resource)
+            return self.client.client.server_side_apply(
+                resource, body=manifest, name=metadata["name"], namespace=metadata["namespace"],
+                field_manager=FIELD_MANAGER, force_conflicts=True, dry_run=self._dry_run(dry_run), serialize=False,
+                _request_timeout=self.timeout)
+        response = self._write("apply", manifest, dry_run, call)
+        stored = json.loads(response.data)
+        return response.status == 201 or (len(attempts) > 1 and created_by_us(stored)), stored
 
     def remove_keys(self, manifest, patch, dry_run=False):
         """Merge-patch `patch` (nulls for keys another manager added) into the live object."""
@@ -233,6 +244,16 @@ class PolicyStore:
         if dry_run:
             message += " (refused by the server-side dry run that precedes every write: nothing was written)"
         return ApplyError(message)
+
+
+def created_by_us(stored):
+    """True when the stored object was created by our apply and changed by nobody since: its
+    spec never changed (generation 1) and no other field manager holds any field. An object
+    someone else created has their manager in managedFields, or a later generation once ours
+    changed it."""
+    metadata = stored.get("metadata") or {}
+    managers = {entry.get("manager") for entry in metadata.get("managedFields") or []}
+    return metadata.get("generation") == 1 and managers == {FIELD_MANAGER}
 
 
 def desired_state(intent, state):
