@@ -11,7 +11,6 @@ and unreadable single objects (Secrets, NADs of other namespaces) degrade to war
 the API server refuses fails the run.
 """
 
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
 
@@ -21,6 +20,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.guest_network_dat
     secret_refs,
 )
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import ApiException, describe_api_error
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_client import api_client
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import Network
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
     POLICY_FOR_ANNOTATION,
@@ -40,7 +40,7 @@ class ClusterReader:
     """Lists and gets through kubernetes.core's client; optional APIs degrade to warnings."""
 
     def __init__(self, module):
-        self.service = K8sService(get_api_client(module), module)
+        self.service = K8sService(api_client(module), module)
         self.warnings = []
 
     def list(self, kind, namespace, optional=False):

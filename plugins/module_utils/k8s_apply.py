@@ -20,7 +20,6 @@ import json
 import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
 
@@ -33,6 +32,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import (
     selector_for,
 )
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent, parse_intent_identity
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_client import api_client
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.reconcile import (
     compute_plan,
     diff_entries,
@@ -128,8 +128,8 @@ class PolicyStore:
     def client(self):
         if self._client is None:
             try:
-                self._client = get_api_client(module=self._module)
-            except CoreException:  # already says "Could not create API client: <why>"
+                self._client = api_client(self._module)
+            except CoreException:  # already says "Could not create API client ...: <why>"
                 raise
             except Exception as error:  # the server is unreachable (the client asks /version), bad cert paths
                 raise ApplyError(describe_api_error(
