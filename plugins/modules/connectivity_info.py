@@ -123,7 +123,9 @@ notes:
 seealso:
   - module: ocpvirt.multinet.multinetwork_policy
   - name: MultiNetworkPolicy (Multus) specification and reference implementation
-    description: The policy semantics this module simulates; the verify role and its report are in docs/verification.md of this collection.
+    description: >-
+      The policy semantics this module simulates; the verify role and its report are in
+      docs/verification.md of this collection.
     link: https://github.com/k8snetworkplumbingwg/multi-networkpolicy
 """
 
