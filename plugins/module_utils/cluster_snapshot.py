@@ -6,11 +6,11 @@
 ``read_snapshot`` lists and gets through kubernetes.core's client (as ``k8s_apply.PolicyStore``
 does for writes) everything a simulation of one secondary network needs, once, into a plain
 dict; every simulation, expectation and probe plan of the run is computed from that dict
-(``network_of`` and the callers are pure). Optional APIs (KubeVirt) and unreadable objects
-(Secrets, NADs of other namespaces) degrade to warnings.
+(``network_of`` and the callers are pure). Optional APIs (KubeVirt) the cluster does not serve
+and unreadable single objects (Secrets, NADs of other namespaces) degrade to warnings; a list
+the API server refuses fails the run.
 """
 
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
 
@@ -19,6 +19,8 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.guest_network_dat
     network_data_from_secret,
     secret_refs,
 )
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import ApiException, describe_api_error
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_client import api_client
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import Network
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
     POLICY_FOR_ANNOTATION,
@@ -38,18 +40,21 @@ class ClusterReader:
     """Lists and gets through kubernetes.core's client; optional APIs degrade to warnings."""
 
     def __init__(self, module):
-        self.service = K8sService(get_api_client(module), module)
+        self.service = K8sService(api_client(module), module)
         self.warnings = []
 
     def list(self, kind, namespace, optional=False):
+        """Every object of `kind` in `namespace`. `optional`: an API the cluster does not serve
+        (KubeVirt) gives none with a warning; a refused list (403) always fails, naming the
+        kind and the API's answer, since a simulation without those objects would be wrong."""
         try:
             found = self.service.find(kind=kind[0], api_version=kind[1], namespace=namespace,
                                       hidden_fields=HIDDEN)
         except CoreException as error:
-            if not optional:
-                raise
-            self._warn("cannot list {0} in {1}: {2}".format(kind[0], namespace, error))
-            return []
+            cause = error.__cause__ or error.__context__
+            raise CoreException(describe_api_error(
+                "Failed to list", "{0} ({1}) in namespace {2!r}".format(kind[0], kind[1], namespace),
+                cause if isinstance(cause, ApiException) else error)) from error
         if not found.get("api_found") and optional:
             self._warn("{0} ({1}) is not served by this cluster".format(*kind))
         elif not found.get("api_found"):

@@ -20,7 +20,6 @@ import json
 import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
 
@@ -32,6 +31,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import (
     compile_policies,
     selector_for,
 )
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_client import api_client
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.reconcile import (
     compute_plan,
     diff_entries,
@@ -127,8 +127,8 @@ class PolicyStore:
     def client(self):
         if self._client is None:
             try:
-                self._client = get_api_client(module=self._module)
-            except CoreException:  # already says "Could not create API client: <why>"
+                self._client = api_client(self._module)
+            except CoreException:  # already says "Could not create API client ...: <why>"
                 raise
             except Exception as error:  # the server is unreachable (the client asks /version), bad cert paths
                 raise ApplyError(describe_api_error(
@@ -193,13 +193,24 @@ class PolicyStore:
         return with_retries(lambda: call(self.timeout), retry_class)
 
     def apply(self, manifest, dry_run=False):
-        """Server-side apply, taking back fields edited by others: (created?, object as stored)."""
+        """Server-side apply, taking back fields edited by others: (created?, object as stored).
+
+        An apply that was retried and answered 200 may have created the object on an attempt
+        whose answer was lost; the object as stored (the answer: what a re-read would return)
+        then says who created it (`created_by_us`).
+        """
         metadata = manifest["metadata"]
-        response = self._write("apply", manifest, dry_run, lambda resource: self.client.client.server_side_apply(
-            resource, body=manifest, name=metadata["name"], namespace=metadata["namespace"],
-            field_manager=FIELD_MANAGER, force_conflicts=True, dry_run=self._dry_run(dry_run), serialize=False,
-            _request_timeout=self.timeout))
-        return response.status == 201, json.loads(response.data)
+        attempts = []
+
+        def call(resource):
+            attempts.append(resource)
+            return self.client.client.server_side_apply(
+                resource, body=manifest, name=metadata["name"], namespace=metadata["namespace"],
+                field_manager=FIELD_MANAGER, force_conflicts=True, dry_run=self._dry_run(dry_run), serialize=False,
+                _request_timeout=self.timeout)
+        response = self._write("apply", manifest, dry_run, call)
+        stored = json.loads(response.data)
+        return response.status == 201 or (len(attempts) > 1 and created_by_us(stored)), stored
 
     def remove_keys(self, manifest, patch, dry_run=False):
         """Merge-patch `patch` (nulls for keys another manager added) into the live object."""
@@ -232,6 +243,16 @@ class PolicyStore:
         if dry_run:
             message += " (refused by the server-side dry run that precedes every write: nothing was written)"
         return ApplyError(message)
+
+
+def created_by_us(stored):
+    """True when the stored object was created by our apply and changed by nobody since: its
+    spec never changed (generation 1) and no other field manager holds any field. An object
+    someone else created has their manager in managedFields, or a later generation once ours
+    changed it."""
+    metadata = stored.get("metadata") or {}
+    managers = {entry.get("manager") for entry in metadata.get("managedFields") or []}
+    return metadata.get("generation") == 1 and managers == {FIELD_MANAGER}
 
 
 def reconcile(store, intent, state="present", prune=True, want_diff=False, return_policies="changed",

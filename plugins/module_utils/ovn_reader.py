@@ -9,11 +9,11 @@ on `connect_get_namespaced_pod_exec`, stdout and stderr read until the stream cl
 code from the status on channel 3); that module exits instead of returning, so its steps are
 repeated here, not imported. What is read is parsed by the pure `ovn/` package.
 """
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_client import api_client
 
 try:
     import yaml
@@ -41,7 +41,7 @@ class Reader:
     """Lists, gets, exec and logs through one kubernetes.core client; optional reads warn."""
 
     def __init__(self, module):
-        self.client = get_api_client(module)
+        self.client = api_client(module)
         self.service = K8sService(self.client, module)
         self.core = core_v1_api.CoreV1Api(self.client.client.client)
         self.warnings = []

@@ -125,9 +125,11 @@ notes:
   - Stopped VMs are included (C(running=false)) with the labels KubeVirt will give their pod.
 seealso:
   - module: ocpvirt.multinet.multinetwork_policy
-  - name: Verification guide
-    description: The verify role, the HTML report and the JUnit output.
-    link: https://example.invalid/ocpvirt/multinet/docs/verification.md
+  - name: MultiNetworkPolicy (Multus) specification and reference implementation
+    description: >-
+      The policy semantics this module simulates; the verify role and its report are in
+      docs/verification.md of this collection.
+    link: https://github.com/k8snetworkplumbingwg/multi-networkpolicy
 """
 
 EXAMPLES = r"""

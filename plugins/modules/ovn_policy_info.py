@@ -65,9 +65,11 @@ notes:
 seealso:
   - module: ocpvirt.multinet.connectivity_info
   - module: kubernetes.core.k8s_exec
-  - name: Inspection guide
-    description: The seed's manual ovn-nbctl session next to this module.
-    link: https://example.invalid/ocpvirt/multinet/docs/inspection.md
+  - name: ovn-nbctl(8)
+    description: >-
+      The OVN Northbound database commands this module reads with; the seed's manual session
+      next to this module is in docs/inspection.md of this collection.
+    link: https://www.ovn.org/support/dist-docs/ovn-nbctl.8.html
 """
 
 EXAMPLES = r"""

@@ -73,9 +73,11 @@ notes:
 seealso:
   - module: ocpvirt.multinet.connectivity_info
   - module: ocpvirt.multinet.ovn_policy_info
-  - name: Verification guide
-    description: The verify role's traced verdict next to the simulated and probed ones.
-    link: https://example.invalid/ocpvirt/multinet/docs/verification.md
+  - name: ovn-trace(8)
+    description: >-
+      The OVN command this module runs; the verify role's traced verdict next to the simulated
+      and probed ones is described in docs/verification.md of this collection.
+    link: https://www.ovn.org/support/dist-docs/ovn-trace.8.html
 """
 
 EXAMPLES = r"""

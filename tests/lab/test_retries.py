@@ -4,7 +4,8 @@ that does not answer within request_timeout; against the lab's real kube-apiserv
 Between the module and the API server runs a small HTTPS proxy of this test's own (TLS with the
 lab apiserver's certificate, so the user's kubeconfig only changes its server URL). It forwards
 every request, with the lab admin's client certificate, except the ones it is told to answer
-itself: a 429 with Retry-After for the first write, or no answer in time for a list.
+itself: a 429 with Retry-After for the first write, or no answer in time for a list; or forwards a
+request and then drops the server's answer (the connection closes), as a broken network does.
 """
 import http.client
 import json
@@ -23,12 +24,15 @@ from test_multinetwork_policy import PolicyApi, names, run_module, tenant_intent
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
 
+# What misbehave returns to forward the request and close the connection without answering.
+DROP_ANSWER = "drop the answer"
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 
 
 class LabProxy(ThreadingHTTPServer):
     """Forwards to the lab apiserver; `misbehave(method, path)` may answer a request instead:
-    it returns (status, headers, body), or None to forward. Every request is logged."""
+    it returns (status, headers, body), None to forward, or DROP_ANSWER to forward and close
+    the connection without answering. Every request is logged (a dropped answer as status None)."""
 
     daemon_threads = True
 
@@ -61,6 +65,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _any(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         answer = self.server.misbehave(self.command, self.path)
+        if answer == DROP_ANSWER:
+            self._forward(body)
+            with self.server.lock:
+                self.server.log.append((time.monotonic(), self.command, self.path, None))
+            self.close_connection = True
+            return
         if answer is None:
             answer = self._forward(body)
         status, headers, payload = answer
@@ -143,6 +153,27 @@ def test_a_429_is_retried_after_retry_after(proxy_for, mnp):
     (refused_at, refused_path, _status), = [patch for patch in patches if patch[2] == 429]
     retried_at = min(at for at, path, status in patches if path == refused_path and status != 429)
     assert retried_at - refused_at >= 1.0  # Retry-After: 1 was honoured
+
+
+def test_a_create_whose_answer_was_lost_is_counted_as_created_once(proxy_for, mnp):
+    """The first real write (not the dry runs before it) reaches the server, which creates the
+    policy, but its answer never comes back; the retry finds the policy there (200)."""
+    dropped = []
+
+    def drop_first_write_answer(method, path):
+        if method != "PATCH" or "dryRun" in path or dropped:
+            return None
+        dropped.append(path)
+        return DROP_ANSWER
+    proxy, kubeconfig = proxy_for(drop_first_write_answer)
+    intent = tenant_intent(mnp.namespace)
+
+    result = run_module(kubeconfig, intent)
+
+    assert not result.get("failed"), result.get("msg")
+    assert [path for _at, method, path, _status in proxy.log if method == "PATCH"].count(dropped[0]) == 2
+    assert result["created"] == names(compile_intent(intent)) == names(mnp.items())
+    assert result["updated"] == [] and result["deleted"] == []
 
 
 def test_a_list_that_gets_no_answer_in_time_fails_after_request_timeout(proxy_for, mnp):

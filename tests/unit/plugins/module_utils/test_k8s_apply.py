@@ -14,6 +14,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import par
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import (
     ApplyError,
     PolicyStore,
+    created_by_us,
     describe_api_error,
     reconcile,
     retry_class,
@@ -456,3 +457,37 @@ def _answer(status, headers):
 def test_what_is_retried(error, expected):
     retryable, retry_after = retry_class(error)
     assert (retryable, retry_after and str(retry_after)) == expected
+
+
+def _stored(generation, *managers):
+    return {"metadata": {"generation": generation, "managedFields": [{"manager": name} for name in managers]}}
+
+
+@pytest.mark.parametrize("stored, created", [
+    (_stored(1, "ocpvirt.multinet"), True),  # our lost create: nobody else touched it
+    (_stored(2, "ocpvirt.multinet"), False),  # existed with another spec, ours changed it
+    (_stored(1, "ocpvirt.multinet", "kubectl-client-side-apply"), False),  # someone else's object, taken over
+    ({"metadata": {}}, False),
+])
+def test_who_created_an_object_is_read_from_the_object(stored, created):
+    assert created_by_us(stored) is created
+
+
+class LostAnswerClient(StubClient):
+    """The first apply reaches the server (which creates the object) but its answer is lost; the
+    retry finds it there (200)."""
+
+    def server_side_apply(self, resource, body, **params):
+        self.calls.append(("apply", params))
+        if len(self.calls) == 1:
+            raise ProtocolError("Connection aborted.")
+        stored = dict(body, metadata=dict(body["metadata"], generation=1, managedFields=[{"manager": self.manager}]))
+        return StubResponse(200, stored)
+
+
+@pytest.mark.parametrize("manager, created", [("ocpvirt.multinet", True), ("someone-else", False)])
+def test_a_create_whose_answer_was_lost_counts_as_created_when_the_object_says_so(manager, created):
+    client = LostAnswerClient()
+    client.manager = manager
+    assert stub_store(client).apply(compile_intent(SEED_INTENT)[0])[0] is created
+    assert len(client.calls) == 2

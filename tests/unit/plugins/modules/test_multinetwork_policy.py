@@ -58,7 +58,7 @@ def test_a_negative_max_closed_flows_fails_before_any_connection(capsys, tmp_pat
 def test_an_unreadable_kubeconfig_is_a_clear_failure(capsys, tmp_path):
     status, result = run_main(capsys, {
         "intent": {"namespace": "llm-demo", "network": "net"}, "kubeconfig": str(tmp_path / "missing")})
-    assert status == 1 and result["msg"].startswith("Could not create API client: Invalid kube-config file")
+    assert status == 1 and result["msg"].startswith("kubeconfig '{0}': no such file".format(tmp_path / "missing"))
     assert "Traceback" not in result["msg"]
 
 
