@@ -1,0 +1,271 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ocpvirt.multinet maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: owned_namespace
+short_description: Create a namespace and remember that we did; delete it only when it is ours alone
+version_added: 0.1.0
+description:
+  - With O(state=present), creates the namespace when it does not exist, with the label
+    C(app.kubernetes.io/managed-by=ocpvirt.multinet) and the annotation
+    C(multinet.ocpvirt.io/created-namespace). The create is one POST, so a namespace that
+    already existed (HTTP 409) is never marked as ours; only the labels of O(labels) it lacks
+    are added to it.
+  - With O(state=absent), deletes the namespace only when it carries that annotation and every
+    object left in it is ours (the managed-by label), owned by another object, being deleted,
+    or one the cluster puts in every namespace (C(default) ServiceAccount, C(kube-root-ca.crt),
+    OpenShift's builder/deployer ServiceAccounts, their Secrets and image RoleBindings). Events
+    are ignored. Otherwise the namespace is kept and RV(reason) and RV(foreign) say why; a
+    resource that cannot be listed (RV(unreadable)) keeps it too.
+  - Objects are listed as metadata only (C(PartialObjectMetadataList)): no Secret's data is read.
+  - Supports check mode.
+author:
+  - ocpvirt.multinet maintainers (!UNKNOWN)
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+options:
+  name:
+    description: The namespace.
+    type: str
+    required: true
+  state:
+    description: C(present) creates it when missing; C(absent) deletes it when it is ours alone.
+    type: str
+    choices: [present, absent]
+    default: present
+  labels:
+    description: Labels the namespace must carry (O(state=present)).
+    type: dict
+    default: {}
+  wait:
+    description: With O(state=absent), wait until a deleted namespace is gone.
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait for that.
+    type: int
+    default: 300
+requirements:
+  - kubernetes >= 24.2.0
+"""
+
+EXAMPLES = r"""
+- name: Create the NAD's namespace unless it exists
+  ocpvirt.multinet.owned_namespace:
+    name: my-team
+
+- name: Delete it only when we created it and it holds nothing of others
+  ocpvirt.multinet.owned_namespace:
+    name: my-team
+    state: absent
+  register: removed
+
+- name: Say what was kept
+  ansible.builtin.debug:
+    msg: "{{ removed.reason }}"
+  when: not removed.deleted
+"""
+
+RETURN = r"""
+created:
+  description: The namespace was created by this run (O(state=present)).
+  returned: always
+  type: bool
+deleted:
+  description: The namespace was deleted by this run (O(state=absent); in check mode, would be).
+  returned: always
+  type: bool
+kept:
+  description: The namespace exists and was not deleted (O(state=absent)); RV(reason) says why.
+  returned: always
+  type: bool
+ours:
+  description: The namespace exists and was created by ocpvirt.multinet.
+  returned: always
+  type: bool
+reason:
+  description: Why the namespace was created, kept or deleted.
+  returned: always
+  type: str
+foreign:
+  description: C(Kind/name) of the objects of others that kept the namespace (O(state=absent)).
+  returned: always
+  type: list
+  elements: str
+unreadable:
+  description: Resources that could not be listed in it, with the API's reason (O(state=absent)).
+  returned: always
+  type: list
+  elements: str
+"""
+
+import copy
+import json
+import time
+
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import describe_api_error
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.namespace_ownership import (
+    created_by_us,
+    deletion_verdict,
+    foreign_objects,
+    listable_resources,
+    missing_labels,
+    namespace_manifest,
+)
+
+try:
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError as TransportError
+except ImportError:  # reported by AnsibleK8SModule's dependency check
+    ApiException = TransportError = ()
+
+METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+GONE_STATUSES = (404, 405)  # a resource removed since discovery (a CRD deleted) or not listable
+
+
+def argspec():
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(
+        name=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        labels=dict(type="dict", default={}),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=300),
+    )
+    return spec
+
+
+class Api:
+    """The few raw requests this module makes, through kubernetes.core's authenticated client."""
+
+    def __init__(self, module):
+        self.client = get_api_client(module).client
+
+    def call(self, method, path, body=None, query=None, accept="application/json", content_type="application/json"):
+        response = self.client.request(method, path, body=body, query_params=list(query or []),
+                                       header_params={"Accept": accept}, content_type=content_type, serialize=False)
+        return json.loads(response.data or b"{}")
+
+    def namespace(self, name):
+        try:
+            return self.call("GET", "/api/v1/namespaces/" + name)
+        except ApiException as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def discovery(self):
+        """{group version: APIResourceList} of the core group and each group's preferred version."""
+        found = {"v1": self.call("GET", "/api/v1")}
+        for group in self.call("GET", "/apis").get("groups") or []:
+            group_version = group["preferredVersion"]["groupVersion"]
+            try:
+                found[group_version] = self.call("GET", "/apis/" + group_version)
+            except ApiException as error:  # an aggregated API that is down cannot hold anything we can see
+                if error.status not in GONE_STATUSES + (503,):
+                    raise
+        return found
+
+    def list_metadata(self, namespace, group, version, plural):
+        base = "/api/v1" if not group else "/apis/{0}/{1}".format(group, version)
+        items, token = [], None
+        while True:
+            query = [("limit", 500)] + ([("continue", token)] if token else [])
+            page = self.call("GET", "{0}/namespaces/{1}/{2}".format(base, namespace, plural), query=query,
+                             accept=METADATA_ONLY)
+            items += page.get("items") or []
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return items
+
+
+def contents(api, name):
+    """(objects, unreadable) of a namespace; each object's kind is its resource's kind."""
+    objects, unreadable = [], []
+    discovery = api.discovery()
+    kinds = {(gv.rpartition("/")[0], r["name"]): r["kind"] for gv, rl in discovery.items()
+             for r in rl.get("resources") or []}
+    for group, version, plural in listable_resources(discovery):
+        try:
+            found = api.list_metadata(name, group, version, plural)
+        except ApiException as error:
+            if error.status not in GONE_STATUSES:
+                unreadable.append(describe_api_error("list", "{0} in {1}".format(plural, name), error))
+            continue
+        objects += [dict(item, kind=kinds[(group, plural)]) for item in found]
+    return objects, unreadable
+
+
+def present(module, api, name):
+    labels = module.params["labels"]
+    namespace = api.namespace(name)
+    if namespace is None:
+        if not module.check_mode:
+            try:
+                api.call("POST", "/api/v1/namespaces", body=namespace_manifest(name, labels))
+            except ApiException as error:
+                if error.status != 409:  # created by someone else meanwhile: theirs, not ours
+                    raise
+                return present(module, api, name)
+        return dict(changed=True, created=True, ours=True, reason="namespace {0} created".format(name))
+    add = missing_labels(namespace, labels)
+    if add and not module.check_mode:
+        api.call("PATCH", "/api/v1/namespaces/" + name, body={"metadata": {"labels": add}},
+                 content_type="application/merge-patch+json")
+    ours = created_by_us(namespace)
+    return dict(changed=bool(add), created=False, ours=ours, reason="namespace {0} exists{1}{2}".format(
+        name, " (created by ocpvirt.multinet)" if ours else " (not ours: left as it is but for the labels asked)",
+        "; labels added: " + ", ".join(sorted(add)) if add else ""))
+
+
+def absent(module, api, name):
+    namespace = api.namespace(name)
+    foreign, unreadable = [], []
+    if namespace is not None and created_by_us(namespace):
+        objects, unreadable = contents(api, name)
+        foreign = foreign_objects(objects)
+    delete, reason = deletion_verdict(name, namespace, foreign, unreadable)
+    result = dict(changed=delete, created=False, deleted=delete, kept=namespace is not None and not delete,
+                  ours=namespace is not None and created_by_us(namespace), reason=reason, foreign=foreign,
+                  unreadable=unreadable)
+    if delete and not module.check_mode:
+        api.call("DELETE", "/api/v1/namespaces/" + name)
+        if module.params["wait"]:
+            wait_gone(api, name, module.params["wait_timeout"])
+    return result
+
+
+def wait_gone(api, name, timeout):
+    deadline = time.monotonic() + timeout
+    while api.namespace(name) is not None:
+        if time.monotonic() > deadline:
+            raise CoreException("namespace {0} still exists {1}s after its deletion".format(name, timeout))
+        time.sleep(1)
+
+
+def main():
+    module = AnsibleK8SModule(argument_spec=argspec(), supports_check_mode=True)
+    name = module.params["name"]
+    try:
+        api = Api(module)
+        result = (present if module.params["state"] == "present" else absent)(module, api, name)
+    except CoreException as error:
+        module.fail_json(msg=str(error))
+    except (ApiException, TransportError) as error:
+        module.fail_json(msg=describe_api_error("Failed on namespace", name, error))
+    result.setdefault("deleted", False)
+    result.setdefault("kept", False)
+    result.setdefault("foreign", [])
+    result.setdefault("unreadable", [])
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
