@@ -12,7 +12,10 @@ the path is shown; a kubeconfig given as a dict stays hidden.
 import os
 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 
 
 def api_client(module):
@@ -36,3 +39,17 @@ def kubeconfig_error(path, exists, error):
     prefix = "Could not create API client: "
     reason = reason[len(prefix):] if reason.startswith(prefix) else reason
     return "Could not create an API client from kubeconfig {0!r}: {1}".format(path, reason)
+
+
+def run_read_only_module(argument_spec, run):
+    """main() of a read-only module (check mode is the same run): ``run(module)`` returns the
+    result; our errors and kubernetes.core's (with their partial result) fail the module with
+    their message, as kubernetes.core's own modules do."""
+    module = AnsibleK8SModule(argument_spec=argument_spec, supports_check_mode=True, check_pyyaml=False)
+    try:
+        result = run(module)
+    except MultinetError as error:
+        module.fail_json(msg=str(error))
+    except CoreException as error:
+        module.fail_json(msg=str(error), **getattr(error, "result", {}))
+    module.exit_json(**result)

@@ -312,8 +312,6 @@ warnings_list:
 import copy
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils import cluster_endpoints as ce
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.attachments import nad_has_ipam
@@ -325,6 +323,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.cluster_snapshot 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_policies
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_client import run_read_only_module
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_flows import expected_flows
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import parse_policy
@@ -455,14 +454,7 @@ def run(module):
 
 
 def main():
-    module = AnsibleK8SModule(argument_spec=argspec(), supports_check_mode=True, check_pyyaml=False)
-    try:
-        result = run(module)
-    except MultinetError as error:
-        module.fail_json(msg=str(error))
-    except CoreException as error:
-        module.fail_json(msg=str(error), **getattr(error, "result", {}))
-    module.exit_json(**result)
+    run_read_only_module(argspec(), run)
 
 
 if __name__ == "__main__":

@@ -159,11 +159,10 @@ findings:
 import copy
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import parse_nad_ref
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_client import run_read_only_module
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import ovsdb, policy_map
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn_reader import Reader
 
@@ -234,14 +233,7 @@ def run(module):
 
 
 def main():
-    module = AnsibleK8SModule(argument_spec=argspec(), supports_check_mode=True, check_pyyaml=False)
-    try:
-        result = run(module)
-    except MultinetError as error:
-        module.fail_json(msg=str(error))
-    except CoreException as error:
-        module.fail_json(msg=str(error), **getattr(error, "result", {}))
-    module.exit_json(**result)
+    run_read_only_module(argspec(), run)
 
 
 if __name__ == "__main__":
