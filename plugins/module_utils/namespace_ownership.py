@@ -55,7 +55,7 @@ def listable_resources(discovery):
     """
     found = []
     for group_version, resource_list in sorted(discovery.items()):
-        group, _, version = group_version.rpartition("/")
+        group, version = group_version.rpartition("/")[::2]
         for resource in resource_list.get("resources") or []:
             plural = resource["name"]
             if ("/" in plural or not resource.get("namespaced") or "list" not in (resource.get("verbs") or [])

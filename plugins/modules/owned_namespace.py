@@ -19,7 +19,7 @@ description:
     OpenShift's builder/deployer ServiceAccounts, their Secrets and image RoleBindings). Events
     are ignored. Otherwise the namespace is kept and RV(reason) and RV(foreign) say why; a
     resource that cannot be listed (RV(unreadable)) keeps it too.
-  - Objects are listed as metadata only (C(PartialObjectMetadataList)): no Secret's data is read.
+  - "Objects are listed as metadata only (C(PartialObjectMetadataList)): no Secret's data is read."
   - Supports check mode.
 author:
   - ocpvirt.multinet maintainers (!UNKNOWN)

@@ -37,7 +37,7 @@ def traced(ports=None):
             for result in trace_plan.verdicts(steps, outputs, acls)}
 
 
-@pytest.mark.parametrize("source, target, reached", SEED_PINGS, ids=[f"{s}->{t}" for s, t, _ in SEED_PINGS])
+@pytest.mark.parametrize("source, target, reached", SEED_PINGS, ids=[f"{ping[0]}->{ping[1]}" for ping in SEED_PINGS])
 def test_traced_verdicts_are_the_seeds_pings(source, target, reached):
     row = traced()["icmp"][(BY_IP[source], BY_IP[target])]
     assert row["allowed"] is reached, row["detail"]
