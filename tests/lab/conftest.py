@@ -71,7 +71,7 @@ def lab_kubeconfig():
     kubeconfig = labctl("up")
     yield kubeconfig
     if started_here or os.environ.get("OCPVIRT_LAB_TEARDOWN") == "1":
-        labctl("down")
+        subprocess.run([sys.executable, str(LABCTL), "down"], check=True, stdout=subprocess.DEVNULL)
 
 
 @pytest.fixture(scope="session")
