@@ -148,3 +148,23 @@ def virtualization_installed(custom, operator_namespace):
     return wait_for("HyperConverged Available", lambda: condition(
         custom.get_namespaced_custom_object("hco.kubevirt.io", "v1beta1", operator_namespace, "hyperconvergeds",
                                             "kubevirt-hyperconverged"), "Available").get("status") == "True")
+
+
+@pytest.fixture(scope="module")
+def no_bridge_mapping_policies(custom):
+    """Set aside the NodeNetworkConfigurationPolicies (make demo's or an earlier test's `mapping`)
+    for this module: the nmstate handler stand-in re-applies a policy's bridge mappings when it
+    reconciles, which drops a mapping a test adds by hand for its own network. Deleting a policy leaves what it configured, as
+    nmstate does; the policies are created again afterwards."""
+    group = ("nmstate.io", "v1", "nodenetworkconfigurationpolicies")
+    try:
+        policies = custom.list_cluster_custom_object(*group)["items"]
+    except ApiException:  # nmstate not installed: nothing to set aside
+        policies = []
+    for policy in policies:
+        custom.delete_cluster_custom_object(*group, policy["metadata"]["name"])
+    yield
+    for policy in policies:
+        meta = {key: policy["metadata"][key] for key in ("name", "labels", "annotations") if key in policy["metadata"]}
+        custom.create_cluster_custom_object(*group, {"apiVersion": policy["apiVersion"], "kind": policy["kind"],
+                                                     "metadata": meta, "spec": policy["spec"]})

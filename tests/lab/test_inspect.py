@@ -43,7 +43,8 @@ def section(markdown, heading):
     return markdown[start:min(ends) if ends else None]
 
 
-def test_report_joins_rules_acls_ports_and_fails_on_findings(tmp_path, lab_kubeconfig, custom, core, lab_namespace,
+def test_report_joins_rules_acls_ports_and_fails_on_findings(no_bridge_mapping_policies, tmp_path, lab_kubeconfig,
+                                                              custom, core, lab_namespace,
                                                               ovnkube_nodes, multi_network_policy_on,  # noqa: F811
                                                               mapped_on_worker_0):  # noqa: F811
     network, target = apply_seed_cnv_stage(custom, core, lab_namespace, mapped_on_worker_0)

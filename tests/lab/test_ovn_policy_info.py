@@ -126,8 +126,8 @@ def wait_for_seed_acls(kubeconfig, namespace, network, target):
         pytest.fail("the module never returned the seed's ACLs; last result:\n" + json.dumps(seen.get("last"), indent=1))
 
 
-def test_seed_cnv_stage_mapped_back(lab_kubeconfig, custom, core, lab_namespace, ovnkube_nodes,
-                                    multi_network_policy_on, mapped_on_worker_0):  # noqa: F811
+def test_seed_cnv_stage_mapped_back(no_bridge_mapping_policies, lab_kubeconfig, custom, core, lab_namespace,
+                                    ovnkube_nodes, multi_network_policy_on, mapped_on_worker_0):  # noqa: F811
     network, target = apply_seed_cnv_stage(custom, core, lab_namespace, mapped_on_worker_0)
     result = wait_for_seed_acls(lab_kubeconfig, lab_namespace, network, target)
     policies = {p["name"]: p for p in result["policies"]}

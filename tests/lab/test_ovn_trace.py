@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from kubernetes.client.rest import ApiException
 
 import ovnk_seed as seed
 from test_ovnk_trace import SEED_PINGS
@@ -26,26 +25,6 @@ REPO_DIR = Path(__file__).resolve().parents[2]
 PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
 OUTSIDE = [{"name": "gateway", "ip": "192.168.77.1"}, {"name": "outside-vm", "ip": "192.168.77.10"},
            {"name": "internet", "ip": "203.0.113.10"}]
-
-
-@pytest.fixture(scope="module")
-def no_bridge_mapping_policies(custom):
-    """Set aside the NodeNetworkConfigurationPolicies (make demo's `mapping`) for this module: the
-    nmstate handler stand-in re-applies a policy's bridge mappings when it reconciles, which drops
-    the mapping seed_lab adds for its own network. Deleting a policy leaves what it configured, as
-    nmstate does; the policies are created again afterwards."""
-    group = ("nmstate.io", "v1", "nodenetworkconfigurationpolicies")
-    try:
-        policies = custom.list_cluster_custom_object(*group)["items"]
-    except ApiException:  # nmstate not installed: nothing to set aside
-        policies = []
-    for policy in policies:
-        custom.delete_cluster_custom_object(*group, policy["metadata"]["name"])
-    yield
-    for policy in policies:
-        meta = {key: policy["metadata"][key] for key in ("name", "labels", "annotations") if key in policy["metadata"]}
-        custom.create_cluster_custom_object(*group, {"apiVersion": policy["apiVersion"], "kind": policy["kind"],
-                                                     "metadata": meta, "spec": policy["spec"]})
 
 
 def run_verify(tmp_path, kubeconfig, network, **extra):
