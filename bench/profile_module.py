@@ -6,8 +6,9 @@ Runs the module's main() as AnsiballZ would, with its arguments from a JSON file
 load does not inflate it), and prints the module's CPU and wall seconds, the size of its
 result and the functions that took the most CPU, cumulatively.
 
-Usage: python bench/profile_module.py --size 1000 --namespace NS --kubeconfig PATH [--out FILE.prof]
-(the bench intent of `size` workloads, see reconcile_bench.bench_intent; the namespace must exist)
+Usage: python bench/profile_module.py --size 1000 --namespace NS --kubeconfig PATH [--inline] [--out FILE.prof]
+(the bench intent of `size` workloads, see reconcile_bench.bench_intent, from a file as `src` or
+with --inline as the `intent` option; the namespace must exist)
 """
 import argparse
 import cProfile
@@ -34,9 +35,17 @@ def main(argv=None):
     parser.add_argument("--kubeconfig", required=True)
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "multinetwork_policy.prof")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--inline", action="store_true",
+                        help="pass the intent as the intent option instead of a file (src), as the bench does")
     args = parser.parse_args(argv)
-    module_args = {"intent": reconcile_bench.bench_intent(args.size, args.namespace), "kubeconfig": args.kubeconfig,
-                   "require_network": False}
+    intent = reconcile_bench.bench_intent(args.size, args.namespace)
+    module_args = {"kubeconfig": args.kubeconfig, "require_network": False}
+    if args.inline:
+        module_args["intent"] = intent
+    else:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as intent_file:
+            json.dump(intent, intent_file)
+        module_args["src"] = intent_file.name
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump({"ANSIBLE_MODULE_ARGS": module_args}, handle)
     wall, cpu = time.perf_counter(), time.process_time()
@@ -50,6 +59,8 @@ def main(argv=None):
     profile.disable()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     Path(handle.name).unlink()
+    if not args.inline:
+        Path(module_args["src"]).unlink()
     profile.dump_stats(args.out)
     result = json.loads(output.getvalue())
     print("module: {0:.2f} s wall, {1:.2f} s CPU (profiled), result {2} bytes, peak RSS {3} MiB, changed {4}, "

@@ -34,6 +34,9 @@ READ_VERBS = {"GET", "HEAD", "OPTIONS"}
 HAND_EDIT_MANAGER = "bench-hand-edit"
 KUBECTL_FIELD_MANAGER = "kubectl-bench"
 BENCH_RUN_LABEL = "multinet.ocpvirt.io/bench-run"
+# The lab's control-plane processes (lab/labctl.py's pid files), whose CPU a run costs the
+# machine beside the client's own; the simulator's includes the ovn-nbctl runs it waited for.
+CONTROL_PLANE = ("kube-apiserver", "etcd", "kube-controller-manager", "simulator")
 
 
 # --- inputs -------------------------------------------------------------------------------
@@ -115,9 +118,23 @@ class Lab:
 
     def __init__(self, kubeconfig, run_id):
         self.kubeconfig, self.run_id = str(kubeconfig), run_id
+        self.state_dir = Path(kubeconfig).parent  # labctl writes the kubeconfig into its state dir
         self.api = config.new_client_from_config(config_file=self.kubeconfig)
         self.core = client.CoreV1Api(self.api)
         self.custom = client.CustomObjectsApi(self.api)
+
+    def control_plane_cpu(self):
+        """CPU seconds each control-plane process of this lab has used so far ({} when unknown)."""
+        used = {}
+        for component in CONTROL_PLANE:
+            try:
+                pid = json.loads((self.state_dir / f"{component}.pid").read_text())["pid"]
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, ValueError, KeyError):
+                continue
+            # utime, stime, and the same of the children it waited for (fields 14-17 of proc(5))
+            used[component] = sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+        return used
 
     def server_version(self):
         return client.VersionApi(self.api).get_code().git_version
@@ -218,7 +235,7 @@ class ModuleTool:
 
     def prepare(self, label, intent, manifests):
         path = self.workdir / f"{label}.intent.json"
-        path.write_text(json.dumps({"intent": intent}))
+        path.write_text(json.dumps(intent))
         return path
 
     def run(self, label, prepared):
@@ -298,7 +315,11 @@ def scenario(lab, tool, size):
     for phase in ("first_apply", "no_op", "after_hand_edit"):
         if phase == "after_hand_edit":
             lab.edit_by_hand(namespace, hand_edit_target(manifests))
+        before = lab.control_plane_cpu()
         runs[phase] = tool.run(f"{tool.name}-{size}-{phase}", prepared)
+        after = lab.control_plane_cpu()
+        runs[phase]["control_plane_cpu_seconds"] = {
+            component: round(after[component] - before[component], 2) for component in after if component in before}
         runs[phase]["cluster_matches"] = lab.matches(namespace, manifests)
     return {"tool": tool.name, "workloads": size, "policies": len(manifests), "namespace": namespace,
             "load_average_at_start": load_average, "runs": runs}
@@ -349,7 +370,7 @@ def fleet_run(labs, workdir, size, label):
     intent = bench_intent(size, namespace)
     manifests = compile_intent(intent)
     intent_file = workdir / f"{label}-{size}.intent.json"
-    intent_file.write_text(json.dumps({"intent": intent}))
+    intent_file.write_text(json.dumps(intent))
     inventory = write_fleet_inventory(workdir / f"{label}-{size}.inventory.json", [lab.kubeconfig for lab in labs])
     run, results, probe_log = run_playbook(workdir, f"{label}-{size}", "fleet.yml", {"intent_file": intent_file},
                                            inventory=inventory)

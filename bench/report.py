@@ -130,9 +130,25 @@ def _phase_rows(results, phase):
         ratio = "{0:.2f}x".format(run["seconds"] / kubectl["seconds"]) if kubectl else "-"
         rows.append(("{0:,}".format(outcome["workloads"]), "{0:,}".format(outcome["policies"]),
                      TOOL_TITLES[outcome["tool"]], "{0:.2f}".format(run["seconds"]), ratio,
-                     "{0:.2f}".format(run["client_cpu_seconds"]), _module_seconds(run), _verbs(run["requests"]), run["writes"],
+                     "{0:.2f}".format(run["client_cpu_seconds"]), _module_seconds(run), _control_plane(run),
+                     _verbs(run["requests"]), run["writes"],
                      _mib(run["process_maxrss_kib"]), "yes" if run["cluster_matches"] else "**no**"))
     return rows
+
+
+def _control_plane(run):
+    used = run.get("control_plane_cpu_seconds")
+    if not used:
+        return "-"
+    return "{0:.2f} ({1:.2f})".format(sum(used.values()), used.get("kube-apiserver", 0))
+
+
+def _machine_cpu(run):
+    """(CPU seconds the run cost the machine, of which the lab's control plane), or None if not measured."""
+    used = run.get("control_plane_cpu_seconds")
+    if not used:
+        return None
+    return run["client_cpu_seconds"] + sum(used.values()), sum(used.values())
 
 
 def _module_seconds(run):
@@ -143,7 +159,8 @@ def _module_seconds(run):
 
 def _reconcile_section(results):
     header = ("workloads", "policies", "tool", "wall s", "vs kubectl", "client CPU s", "module process wall / CPU s",
-              "requests by verb", "writes", "peak RSS MiB", "cluster as intended")
+              "lab control plane CPU s (API server)", "requests by verb", "writes", "peak RSS MiB",
+              "cluster as intended")
     parts = []
     for phase, title in PHASES:
         parts += ["### " + title, "", _table(header, _phase_rows(results, phase)), ""]
@@ -176,10 +193,9 @@ def _controller_note(results):
     if not parts:
         return "The module was not run."
     return ("Module no-op re-runs, client CPU: " + "; ".join(parts) + ". The rest is Ansible on the controller: "
-            "start-up, loading the vars file and templating the intent into the module's arguments, building the "
-            "module's payload, and handling its result: on a no-op the names of the policies and, as "
-            "`invocation`, the whole intent again; on a first apply also every created manifest (the module's "
-            "default `return_policies: changed`).")
+            "`ansible-playbook`'s start-up, building the module's payload and starting its process, and handling "
+            "its result (the policies' names; no manifest with the default `return_policies: names`). The intent "
+            "is read by the module from its file (`src`), so Ansible neither loads nor templates it.")
 
 
 def _load_note(results):
@@ -215,21 +231,35 @@ def _missed_reason(target, results):
     if name.startswith("first apply"):
         size = RSS_TARGET_SIZE if "5,000" in name else TARGET_SIZE
         module, kubectl = (find_run(results, tool, size, "first_apply") for tool in ("module", "kubectl"))
-        return ("the module sends every write twice, a server-side dry run first (issue 12): {0} requests against "
-                "kubectl's {1}, and on this lab the API server's CPU, not the round trip, is the limit (a dry run "
-                "costs it about 90% of a write; see the profile)").format(
-                    sum(module["requests"].values()), sum(kubectl["requests"].values()))
+        return _cpu_bound_reason(module, kubectl, results["machine"]["nproc"])
     if name.startswith(("no-op", "re-run")):
         phase = "no_op" if name.startswith("no-op") else "after_hand_edit"
         run = find_run(results, "module", TARGET_SIZE, phase)
-        return ("{0:.2f} s of the run's {1:.2f} s CPU is Ansible on the controller (start-up, loading the 1,000-workload "
-                "vars file, templating it into the task), outside the module process ({2:.2f} s CPU)").format(
+        return ("{0:.2f} s of the run's {1:.2f} s CPU is Ansible on the controller (`ansible-playbook`'s start-up, "
+                "building and starting the module process, handling its result), outside the module process "
+                "({2:.2f} s CPU: Python's start-up and imports, reading the intent, the LIST, compiling)").format(
                     run["client_cpu_seconds"] - run["module_cpu_seconds"], run["client_cpu_seconds"],
                     run["module_cpu_seconds"])
     if name.startswith("the same"):
         return ("both clusters' API servers and both module processes share the machine's {0} cores; each cluster's "
                 "writes are CPU-bound").format(results["machine"]["nproc"])
     return "see the measured value"
+
+
+def _cpu_bound_reason(module, kubectl, cores):
+    """Why a first apply cannot be faster here: the CPU each run cost the machine, over its cores."""
+    requests = "{0} requests against kubectl's {1}, every write dry-run first (issue 12)".format(
+        sum(module["requests"].values()), sum(kubectl["requests"].values()))
+    module_cpu, kubectl_cpu = _machine_cpu(module), _machine_cpu(kubectl)
+    if module_cpu is None or kubectl_cpu is None:
+        return requests + "; the lab's CPU was not measured in this run"
+    floor = module_cpu[0] / cores
+    return ("the machine's CPU is the limit, not round trips: kubectl's run kept {0:.1f} of its {1} cores busy "
+            "({2:.1f} s CPU in {3:.1f} s, {4:.1f} s of it the lab's API server, etcd and controllers); the module's "
+            "run cost {5:.1f} s CPU ({6:.1f} s the lab's; {7}), which {1} cores cannot do in less than {8:.1f} s, "
+            "{9:.2f}x kubectl's wall").format(
+                kubectl_cpu[0] / kubectl["seconds"], cores, kubectl_cpu[0], kubectl["seconds"], kubectl_cpu[1],
+                module_cpu[0], module_cpu[1], requests, floor, floor / kubectl["seconds"])
 
 
 def markdown(results, profile_findings=""):

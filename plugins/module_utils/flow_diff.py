@@ -128,14 +128,12 @@ def intent_endpoints(*models):
     selector; an outside endpoint sits at the first address of its block outside the
     excepts. Names are the intent's; when several intents name the same one, the last wins.
     Returns (endpoints, warnings): a workload without ``ips`` has no address to judge and is
-    left out with a warning.
+    left out with a warning (``unjudged_workloads``).
     """
-    workloads, outside, warnings = {}, {}, []
+    workloads, outside = {}, {}
     for model in models:
         for workload in model.workloads:
             if not workload.ips:
-                warnings.append("workload {0}: the intent gives no ips, so its flows are not judged".format(
-                    workload.name))
                 continue
             workloads[workload.name] = {
                 "name": workload.name, "namespace": model.namespace, "labels": dict(workload.selector),
@@ -146,7 +144,13 @@ def intent_endpoints(*models):
                 block.cidr, block.excepts, field="endpoints.{0}".format(endpoint.name))}
     for name in set(workloads) & set(outside):
         del outside[name]
-    return list(workloads.values()) + list(outside.values()), warnings
+    return list(workloads.values()) + list(outside.values()), unjudged_workloads(*models)
+
+
+def unjudged_workloads(*models):
+    """A warning per workload without ``ips``: it has no address to judge its flows at."""
+    return ["workload {0}: the intent gives no ips, so its flows are not judged".format(workload.name)
+            for model in models for workload in model.workloads if not workload.ips]
 
 
 def intent_diff(before_intent, after_intent, ports=()):

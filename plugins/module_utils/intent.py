@@ -8,10 +8,16 @@ raised together as one ``IntentError`` (a ``MultinetError``), so the compiler on
 complete, valid ``Intent`` and never produces partial output.
 """
 import ipaddress
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple, Optional, Tuple, Union
+
+try:
+    import yaml  # ansible-core's own dependency, so present wherever the module runs
+except ImportError:  # pragma: no cover
+    yaml = None
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
@@ -648,6 +654,32 @@ def parse_intent(raw):
     allow = _parse_allow(raw, _peer_names(raw, workloads, endpoints), honours_end_port, problems)
     problems.raise_if_any()
     return Intent(name, namespace, network, ipam, honours_end_port, default_deny, workloads, endpoints, allow)
+
+
+def load_intent_text(text, source):
+    """The raw intent mapping that `text`, the contents of the file `source`, holds: JSON or YAML.
+
+    JSON is tried first because it parses in milliseconds where YAML takes a noticeable part of
+    a second for an intent of 1,000 workloads (libyaml's loader when PyYAML has it, else seconds).
+    """
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        raw = _load_yaml(text, source)
+    if not isinstance(raw, dict):
+        raise MultinetError("the file must hold one intent, a mapping; it holds {0}".format(
+            type(raw).__name__ if raw is not None else "nothing"), "src", source)
+    return raw
+
+
+def _load_yaml(text, source):
+    try:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = " at line {0}, column {1}".format(mark.line + 1, mark.column + 1) if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise MultinetError("is neither JSON nor valid YAML: {0}{1}".format(problem, where), "src", source) from None
 
 
 def parse_intent_identity(raw):

@@ -16,6 +16,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_diff import 
     intent_endpoints,
     judged_traffic,
     touched_endpoints,
+    unjudged_workloads,
 )
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_report import flow_name, render_text, summary_lines
 
@@ -46,11 +47,10 @@ def flow_check(model, max_closed_flows=None, budget=FLOW_BUDGET):
     """The before-write hook for the parsed intent ``model``: (plan, existing, desired, result)."""
     if max_closed_flows is not None and max_closed_flows < 0:
         raise MultinetError("must be 0 or more", "max_closed_flows", max_closed_flows)
-    endpoints, warnings = intent_endpoints(model)
 
     def check(plan, existing, desired, result):
-        flows = _flows(model, endpoints, plan, existing, desired, budget if max_closed_flows is None else None)
-        flows["warnings"] = warnings
+        flows = _flows(model, plan, existing, desired, budget if max_closed_flows is None else None)
+        flows["warnings"] = unjudged_workloads(model)
         result["flows"] = flows
         if "diff" in result and not plan.empty:
             result["diff"].insert(0, {"prepared": render_text(flows, "Flows of this change")
@@ -61,13 +61,21 @@ def flow_check(model, max_closed_flows=None, budget=FLOW_BUDGET):
     return check
 
 
-def _flows(model, endpoints, plan, existing, desired, budget):
-    """{traffic, opened, closed, *_count, summary}: none when nothing is written, or skipped over budget."""
+def _flows(model, plan, existing, desired, budget):
+    """{traffic, opened, closed, *_count, summary}: none when nothing is written, or skipped over budget.
+
+    The endpoints and the traffic are worked out only when needed: a no-op judges nothing, and
+    a change whose matching is over budget with ICMP alone is skipped without reading a policy.
+    """
     if plan.empty:
         return _listed([], {"opened": [], "closed": []})
-    traffic = judged_traffic((existing, desired), model.target_honours_end_port)
+    endpoints = intent_endpoints(model)[0]
     # Each simulation matches every policy against every endpoint, then answers the pairs.
-    matching = max(len(existing), len(desired)) * len(endpoints) * len(traffic) * 2
+    matching = max(len(existing), len(desired)) * len(endpoints) * 2
+    if budget is not None and matching > budget:
+        return _skipped([], endpoints, existing, desired, "at least {0}".format(matching), budget)
+    traffic = judged_traffic((existing, desired), model.target_honours_end_port)
+    matching *= len(traffic)
     if budget is not None and matching > budget:
         # Over budget whatever the pairs cost: finding the touched endpoints would itself match
         # every changed policy against every endpoint (seconds at 1,000 workloads).
@@ -85,7 +93,7 @@ def _skipped(traffic, endpoints, existing, desired, cost, budget):
     return dict(_listed(traffic, {"opened": [], "closed": []}), skipped=(
         "not judged: {0} endpoints, {1} policies and {2} kinds of traffic cost {3} steps to simulate, more "
         "than {4}; set max_closed_flows to judge them anyway".format(
-            len(endpoints), max(len(existing), len(desired)), len(traffic), cost, budget)))
+            len(endpoints), max(len(existing), len(desired)), len(traffic) or "1 or more", cost, budget)))
 
 
 def _listed(traffic, changes):

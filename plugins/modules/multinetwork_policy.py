@@ -53,8 +53,18 @@ options:
         (default V([ingress, egress])), C(workloads), C(endpoints) and C(allow).
       - With O(state=absent) only C(namespace), C(network) and C(name) are read (the rest is not
         validated), so the same intent that created the policies removes them.
+      - Exactly one of O(intent) and O(src) is required.
     type: dict
-    required: true
+  src:
+    description:
+      - Path to a file holding the intent (the same mapping as O(intent)), in JSON or YAML.
+      - With a local connection (how this module runs) the path is looked for as
+        M(kubernetes.core.k8s) looks for its C(src), on the controller, a relative path in the
+        role's and the playbook's C(files/) folders, then relative to the playbook.
+      - For large intents. The module reads the file itself, so Ansible neither loads the intent
+        as variables nor templates it into the task's arguments, which at 1,000 workloads is most
+        of a re-run's time (see C(docs/benchmarks.md)). JSON parses fastest.
+    type: path
   state:
     description:
       - V(present) makes the namespace hold exactly the compiled policies of this intent.
@@ -70,17 +80,19 @@ options:
     default: true
   return_policies:
     description:
-      - Which compiled manifests RV(policies) holds. RV(policy_names) always lists every one.
+      - Which compiled manifests RV(policies) holds. RV(policy_names) always lists every one, and
+        RV(created), RV(updated) and RV(deleted) name what this run wrote.
+      - V(names) (the default) returns none, RV(policies) is empty. A result is kept by every
+        callback and, in AAP, stored with each job event; a first apply of 1,000 workloads
+        returned 1 MB of manifests, and carrying it cost more CPU than checking the cluster
+        (see C(docs/benchmarks.md)). The manifests can be compiled again at any time from the
+        same intent with the P(ocpvirt.multinet.compile_mnp#filter) filter.
       - V(changed) returns the policies this run created or updated (in check mode, would), so
-        a re-run that changes nothing returns none. A result is kept by every callback and, in
-        AAP, stored with each job event; with thousands of policies the full list is several
-        hundred kilobytes per scheduled run, while the manifests can be compiled again at any
-        time from the same intent with the P(ocpvirt.multinet.compile_mnp#filter) filter.
+        a re-run that changes nothing returns none.
       - V(all) returns every compiled manifest, whether it was written or not.
-      - V(names) returns none (RV(policies) is empty).
     type: str
     choices: [all, changed, names]
-    default: changed
+    default: names
   max_closed_flows:
     description:
       - Fail before writing anything when this run would close more flows than this, listing them
@@ -165,6 +177,10 @@ EXAMPLES = r"""
         - {from: tinypod-01, to: tinypod}
         - {from: gold-rabbit, to: [gateway, tinypod-01, internet]}
 
+- name: Apply a large intent kept in a file next to the playbook (files/llm-demo-intent.json)
+  ocpvirt.multinet.multinetwork_policy:
+    src: llm-demo-intent.json
+
 - name: Preview the changes without writing (the API server still validates them)
   ocpvirt.multinet.multinetwork_policy:
     intent: "{{ llm_demo_intent }}"
@@ -189,8 +205,8 @@ policy_names:
 policies:
   description:
     - Compiled MultiNetworkPolicy manifests, sorted by name (empty for O(state=absent)).
-    - Those created or updated by this run with O(return_policies=changed) (the default), every
-      one with O(return_policies=all), none with O(return_policies=names).
+    - None with O(return_policies=names) (the default), those created or updated by this run
+      with O(return_policies=changed), every one with O(return_policies=all).
   returned: always
   type: list
   elements: dict
@@ -310,7 +326,11 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import (
     compile_policies,
 )
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent, parse_intent_identity
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import (
+    load_intent_text,
+    parse_intent,
+    parse_intent_identity,
+)
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import (
     RETURN_POLICIES,
     ApplyError,
@@ -336,10 +356,11 @@ MANAGED_SELECTOR = "{0}={1}".format(MANAGED_BY_LABEL, MANAGED_BY_VALUE)
 def argspec():
     spec = copy.deepcopy(AUTH_ARG_SPEC)
     spec.update(
-        intent={"type": "dict", "required": True},
+        intent={"type": "dict"},
+        src={"type": "path"},
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
         prune={"type": "bool", "default": True},
-        return_policies={"type": "str", "choices": list(RETURN_POLICIES), "default": "changed"},
+        return_policies={"type": "str", "choices": list(RETURN_POLICIES), "default": "names"},
         max_closed_flows={"type": "int"},
         require_network={"type": "bool", "default": True},
         request_timeout={"type": "float", "default": 60},
@@ -350,19 +371,21 @@ def argspec():
 
 
 def main():
-    module = AnsibleK8SModule(argument_spec=argspec(), supports_check_mode=True, check_pyyaml=False)
+    module = AnsibleK8SModule(argument_spec=argspec(), supports_check_mode=True, check_pyyaml=False,
+                              mutually_exclusive=[("intent", "src")], required_one_of=[("intent", "src")])
     params = module.params
     try:
         judge = desired = live = None
+        raw = params["intent"] if params["src"] is None else read_intent_file(params["src"])
         # The pure checks first: a bad option fails before connecting. One parse per run.
         if params["state"] == "present":
-            model = parse_intent(params["intent"])
+            model = parse_intent(raw)
             judge = flow_check(model, params["max_closed_flows"])
         else:
-            model = parse_intent_identity(params["intent"])
+            model = parse_intent_identity(raw)
         store = PolicyStore(module, params["request_timeout"])
         if params["state"] == "present":
-            desired, live = check_before_writes(store, module, params, model)
+            desired, live = check_before_writes(store, module, params, raw, model)
         result = reconcile(store, model, state=params["state"], prune=params["prune"], want_diff=module._diff,
                            return_policies=params["return_policies"], before_write=judge,
                            desired=desired, live=live)
@@ -370,10 +393,21 @@ def main():
         module.fail_json(msg=str(error), **dict(getattr(error, "result", {}), changed=False))
     except CoreException as error:
         module.fail_json(msg=str(error), **getattr(error, "result", {}))
-    module.exit_json(invocation={"module_args": invocation_args(params, model)}, **result)
+    module.exit_json(invocation={"module_args": invocation_args(params, raw, model)}, **result)
 
 
-def invocation_args(params, model):
+def read_intent_file(path):
+    """The raw intent in the file O(src) names."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise MultinetError("cannot read the intent file: {0}".format(getattr(error, "strerror", None) or error),
+                            "src", path) from None
+    return load_intent_text(text, path)
+
+
+def invocation_args(params, raw, model):
     """The module's arguments as the result's `invocation` shows them (verbose output): the
     intent by its identity and size, not echoed whole.
 
@@ -382,20 +416,18 @@ def invocation_args(params, model):
     role's `applied_with`) is a quarter of a megabyte more per run, which the playbook holds anyway.
     """
     intent = {"name": model.name, "namespace": model.namespace, "network": model.network}
-    raw = params["intent"]
     intent.update(("{0}_count".format(key), len(raw[key])) for key in ("workloads", "endpoints", "allow")
                   if isinstance(raw.get(key), (dict, list)))
     shown = {key: value for key, value in params.items() if key != "applied_with"}
     return dict(shown, intent=intent, applied_with_count=len(params["applied_with"]))
 
 
-def check_before_writes(store, module, params, model):
+def check_before_writes(store, module, params, raw, model):
     """Read what the preflight checks need and raise PreflightError when any finds a problem.
 
     Returns (compiled policies, this intent's live policies) for the reconcile: the one LIST of
     the policies this collection manages in the namespace serves both.
     """
-    raw = params["intent"]
     desired = compile_policies(model)
     problems = []
     collisions = colliding_intents([model] + _valid_models(other for other in params["applied_with"] if other != raw))
@@ -404,7 +436,7 @@ def check_before_writes(store, module, params, model):
     managed = store.list(model.namespace, MANAGED_SELECTOR)
     if params["require_network"]:
         nad_namespace = split_nad_ref(model.network)[0]
-        problem = network_problem(model.network, _nad_names(store, module, nad_namespace))
+        problem = network_problem(model.network, _nad_names(store, module, nad_namespace, model.network))
         if problem is not None:
             problems.append(problem)
     # The same policies as selector_for(model.name) lists: managed by this collection (the LIST's
@@ -430,7 +462,7 @@ def _valid_models(raws):
     return models
 
 
-def _nad_names(store, module, namespace):
+def _nad_names(store, module, namespace, network):
     """Names of the NetworkAttachmentDefinitions in `namespace` (one LIST)."""
     target = "{0} {1}".format(NAD_API_VERSION, NAD_KIND)
     try:
@@ -439,7 +471,7 @@ def _nad_names(store, module, namespace):
         raise ApplyError(describe_api_error("Failed to discover", target, error, store.host)) from error
     if resource is None:
         raise MultinetError("the API server does not serve {0}; set require_network: false to skip the "
-                            "NAD check".format(target), "network", module.params["intent"].get("network"))
+                            "NAD check".format(target), "network", network)
     try:
         found = store.request(lambda timeout: store.client.get(
             resource, namespace=namespace, serialize=False, _request_timeout=timeout))

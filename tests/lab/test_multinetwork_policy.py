@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
@@ -116,8 +117,8 @@ def test_first_run_creates_and_second_run_writes_nothing(lab_kubeconfig, mnp):
     second = run_module(lab_kubeconfig, intent)
     assert not second["changed"] and second["created"] == second["updated"] == second["deleted"] == []
     assert mnp.versions() == versions
-    # by default only what was written comes back; every name always does
-    assert first["policies"] == compile_intent(intent) and second["policies"] == []
+    # by default no manifest comes back (return_policies: names); every name always does
+    assert first["policies"] == second["policies"] == []
     assert first["policy_names"] == second["policy_names"] == names(compile_intent(intent))
 
 
@@ -349,3 +350,38 @@ def test_a_422_from_the_server_is_a_clear_failure(lab_kubeconfig, mnp, deny_open
     assert result["msg"].startswith("Failed to apply MultiNetworkPolicy {0}/tenant-net-allow-db: Invalid (422): ".format(mnp.namespace))
     assert "egress to 0.0.0.0/0 is not allowed in this cluster" in result["msg"]
     assert mnp.items() == []
+
+
+def run_playbook(playbook, *flags):
+    """One ansible-playbook run of `playbook` (a path); returns its tasks' results on localhost."""
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), str(playbook), *flags],
+                          cwd=REPO_DIR, env=ANSIBLE_ENV, capture_output=True, text=True, check=False)
+    try:
+        return [task["hosts"]["localhost"] for task in json.loads(proc.stdout)["plays"][0]["tasks"]]
+    except (ValueError, KeyError, IndexError):
+        pytest.fail("ansible-playbook gave no result (rc {0}):\n{1}\n{2}".format(proc.returncode, proc.stdout, proc.stderr))
+
+
+def test_an_intent_file_is_found_next_to_the_playbook_and_applied(lab_kubeconfig, mnp, tmp_path):
+    intent = tenant_intent(mnp.namespace)
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "tenant.yaml").write_text(yaml.safe_dump(intent))
+    (tmp_path / "broken.json").write_text('{"namespace": "%s", "network": ' % mnp.namespace)
+    task = {"ocpvirt.multinet.multinetwork_policy": {"src": "tenant.yaml", "kubeconfig": lab_kubeconfig},
+            "ignore_errors": True}
+    tasks = [task, task,
+             {**task, "ocpvirt.multinet.multinetwork_policy": {"src": "tenant.yml", "kubeconfig": lab_kubeconfig}},
+             {**task, "ocpvirt.multinet.multinetwork_policy": {"src": "broken.json", "kubeconfig": lab_kubeconfig}},
+             {**task, "ocpvirt.multinet.multinetwork_policy": {"src": "tenant.yaml", "intent": intent,
+                                                               "kubeconfig": lab_kubeconfig}}]
+    playbook = tmp_path / "apply.yml"
+    playbook.write_text(yaml.safe_dump([{"hosts": "localhost", "connection": "local", "gather_facts": False,
+                                         "tasks": tasks}]))
+    first, second, missing, broken, both = run_playbook(playbook)
+    assert first["changed"] and first["created"] == names(compile_intent(intent))  # found in files/
+    assert not second["changed"] and second["created"] == second["updated"] == []
+    assert missing["failed"] and missing["msg"].startswith("src: cannot find the intent file 'tenant.yml'")
+    assert broken["failed"] and "src: is neither JSON nor valid YAML" in broken["msg"]
+    assert str(tmp_path / "broken.json") in broken["msg"]
+    assert both["failed"] and "mutually exclusive: intent|src" in both["msg"]
+    assert set(mnp.by_name()) == set(names(compile_intent(intent)))

@@ -13,6 +13,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import (
     IpBlock,
     PortRange,
     WorkloadRef,
+    load_intent_text,
     normalise_ports,
     parse_intent,
     parse_intent_identity,
@@ -394,3 +395,28 @@ def test_range_up_to_the_limit_is_accepted_and_wide_ones_when_the_target_honours
     honoured = parse_intent(with_changes((["allow", 0, "ports"], ["tcp/8000-8080"]),
                                          (["target_honours_end_port"], True)))
     assert honoured.target_honours_end_port and honoured.allow[0].ports[0].end == 8080
+
+
+# --- an intent file (the module's src) ------------------------------------------------------
+
+def test_an_intent_file_in_json_or_yaml_reads_the_same():
+    as_json = '{"namespace": "ns", "network": "net", "allow": [{"from": "a", "to": "b"}]}'
+    as_yaml = "namespace: ns\nnetwork: net\nallow:\n  - {from: a, to: b}\n"
+    assert load_intent_text(as_json, "i.json") == load_intent_text(as_yaml, "i.yaml") == {
+        "namespace": "ns", "network": "net", "allow": [{"from": "a", "to": "b"}]}
+
+
+@pytest.mark.parametrize("text, found", [("- namespace: ns\n", "list"), ("", "nothing"), ("42", "int")])
+def test_an_intent_file_must_hold_one_mapping(text, found):
+    with pytest.raises(MultinetError) as error:
+        load_intent_text(text, "/srv/intent.yml")
+    assert str(error.value).startswith("src: the file must hold one intent, a mapping; it holds " + found)
+    assert "'/srv/intent.yml'" in str(error.value)
+
+
+def test_an_intent_file_that_does_not_parse_names_the_file_and_line():
+    with pytest.raises(MultinetError) as error:
+        load_intent_text("namespace: ns\nallow: [\n  {from: a\n", "/srv/intent.yml")
+    message = str(error.value)
+    assert message.startswith("src: is neither JSON nor valid YAML: ") and "'/srv/intent.yml'" in message
+    assert "at line 4" in message

@@ -91,7 +91,7 @@ def test_first_run_creates_every_compiled_policy():
     result = reconcile(store, parse_intent(SEED_INTENT))
     compiled = compile_intent(SEED_INTENT)
     assert result["changed"] and result["created"] == names(compiled)
-    assert result["policies"] == compiled and result["updated"] == result["deleted"] == []
+    assert result["policies"] == [] and result["updated"] == result["deleted"] == []  # return_policies: names
     assert store.selector[0] == "llm-demo" and "multinet.ocpvirt.io/intent=llm-demo-localnet-network" in store.selector[1]
 
 
@@ -390,7 +390,8 @@ class StubClient:
         return response
 
     def server_side_apply(self, resource, body, **params):
-        return self._call("apply", StubResponse(201, body), **params)
+        # the client sends a str body as it is; the server reads it as YAML (JSON is YAML)
+        return self._call("apply", StubResponse(201, yaml.safe_load(body)), **params)
 
     def delete(self, resource, **params):
         return self._call("delete", StubResponse(200, {}), **params)
@@ -481,7 +482,8 @@ class LostAnswerClient(StubClient):
         self.calls.append(("apply", params))
         if len(self.calls) == 1:
             raise ProtocolError("Connection aborted.")
-        stored = dict(body, metadata=dict(body["metadata"], generation=1, managedFields=[{"manager": self.manager}]))
+        sent = yaml.safe_load(body)
+        stored = dict(sent, metadata=dict(sent["metadata"], generation=1, managedFields=[{"manager": self.manager}]))
         return StubResponse(200, stored)
 
 

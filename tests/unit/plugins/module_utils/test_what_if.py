@@ -70,6 +70,17 @@ def test_over_budget_the_flows_are_skipped_unless_the_guard_needs_them():
     assert names(run(guarded, live, CHANGED)["flows"]["closed"]) == [("green-ferret", "gateway", "all")]
 
 
+def test_a_change_over_budget_with_icmp_alone_reads_no_policy(monkeypatch):
+    def unread(*args, **kwargs):
+        raise AssertionError("the policies' ports were read")
+    monkeypatch.setattr(what_if, "judged_traffic", unread)
+    live = compile_intent(SEED_INTENT)
+    # the policies times the endpoints times two sides is over 10 before any port is counted
+    flows = run(flow_check(parse_intent(CHANGED), budget=10), live, CHANGED)["flows"]
+    assert flows["traffic"] == [] and flows["opened_count"] == flows["closed_count"] == 0
+    assert "1 or more kinds of traffic cost at least" in flows["skipped"] and "more than 10" in flows["skipped"]
+
+
 def test_a_first_apply_lists_the_first_flows_and_counts_them_all(monkeypatch):
     monkeypatch.setattr(what_if, "LISTED_FLOWS", 10)
     result = run(flow_check(parse_intent(SEED_INTENT)), [], SEED_INTENT, diff=True)
