@@ -224,6 +224,14 @@ def module_measurement(run, records, **extra):
         module_cpu_seconds=round(sum(r["cpu_seconds"] for r in records), 3), **extra)
 
 
+def ansible_floor(workdir, repeats=3):
+    """`ansible-playbook` running one ansible.builtin.ping task, the fastest of `repeats` runs:
+    what any run of one module task through Ansible costs before the module does anything."""
+    runs = [run_playbook(workdir, f"floor-{index}", "floor.yml", {})[0] for index in range(repeats)]
+    fastest = min(runs, key=lambda run: run["seconds"])
+    return {"seconds": round(fastest["seconds"], 3), "client_cpu_seconds": round(fastest["tree_cpu_seconds"], 3)}
+
+
 class ModuleTool:
     """ocpvirt.multinet.multinetwork_policy in a playbook, one task for the whole intent."""
 

@@ -178,6 +178,8 @@ def main(argv=None):
     try:
         tools = make_tools(args.tools, lab, workdir, kubectl)
         reconcile_bench.warm_up(lab, tools)
+        if "module" in args.tools:
+            results["ansible_floor"] = reconcile_bench.ansible_floor(workdir)
         results["reconcile"] = reconcile_runs(args, lab, tools)
         results["fleet"] = fleet_runs(args, lab, workdir)
     finally:

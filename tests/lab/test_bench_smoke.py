@@ -67,3 +67,13 @@ def test_markdown_shows_the_measured_numbers(smoke):
     assert "| 10 | 11 | ocpvirt.multinet.multinetwork_policy" in markdown
     assert "{0:.2f}".format(no_op["seconds"]) in markdown
     assert results["versions"]["ansible-core"] in markdown
+
+
+def test_the_lab_control_planes_cpu_and_ansibles_floor_are_measured(smoke):
+    results, markdown = smoke
+    first = module_runs(results)["runs"]["first_apply"]
+    # 11 dry runs and 11 writes cost the lab's API server CPU, which the run reads from /proc
+    assert first["control_plane_cpu_seconds"]["kube-apiserver"] > 0
+    assert set(first["control_plane_cpu_seconds"]) <= {"kube-apiserver", "etcd", "kube-controller-manager", "simulator"}
+    assert results["ansible_floor"]["seconds"] > 0 and results["ansible_floor"]["client_cpu_seconds"] > 0
+    assert "lab control plane CPU s (API server)" in markdown
