@@ -106,8 +106,8 @@ def test_policy_info_reads_every_running_pod_in_their_order_with_both_commands()
     zones, pods, findings = ovn_policy_info.read_zones(reader, PARAMS)
     assert list(zones) == ["worker-1", "worker-0"] and findings == []
     assert pods == {"worker-1": "ovnkube-node-b", "worker-0": "ovnkube-node-a"}
-    assert {execed[1:3] for execed in reader.execs} == {("ovnkube-node-a", "ovn-controller"),
-                                                       ("ovnkube-node-b", "ovn-controller")}
+    assert reader.execs == [("openshift-ovn-kubernetes", name, "ovn-controller", command)
+                            for name in ("ovnkube-node-b", "ovnkube-node-a") for command in ("ovn-nbctl", "ovs-vsctl")]
     assert zones["worker-0"]["bridge_mappings"] == {"localnet-cnv": "br-ex", "physnet": "br-ex"}
     assert set(zones["worker-1"]["nb"]) == set(ovsdb.NB_TABLES)
 
