@@ -8,7 +8,14 @@ The exec follows kubernetes.core's own `plugins/modules/k8s_exec.py` (`kubernete
 on `connect_get_namespaced_pod_exec`, stdout and stderr read until the stream closes, the exit
 code from the status on channel 3); that module exits instead of returning, so its steps are
 repeated here, not imported. What is read is parsed by the pure `ovn/` package.
+
+It also holds what the modules reading OVN this way share: the argspec of the options of the
+doc fragment ocpvirt.multinet.ovn_access, and the reading of every node's zone.
 """
+import copy
+import functools
+
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
 
@@ -24,6 +31,20 @@ except ImportError:  # reported by AnsibleK8SModule's own dependency check
 
 HIDDEN = ["metadata.managedFields"]
 LOG_TAIL_LINES = 2000
+
+
+def ovn_access_argspec(**options):
+    """kubernetes.core's auth options, the options of the doc fragment ocpvirt.multinet.ovn_access
+    (plugins/doc_fragments/ovn_access.py) and the module's own `options`."""
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(
+        network=dict(type="str", required=True),
+        container=dict(type="str", default="ovn-controller"),
+        ovn_namespace=dict(type="str", default="openshift-ovn-kubernetes"),
+        ovnkube_node_selector=dict(type="str", default="app=ovnkube-node"),
+        **options
+    )
+    return spec
 
 
 def exit_code(status_text):
@@ -110,3 +131,26 @@ class Reader:
         if not pods:
             raise MultinetError("no running pod matches {0}".format(selector), "ovn_namespace", namespace)
         return pods
+
+    def read_nodes(self, params, read, failure):
+        """What `read` returns for each node, from its running ovnkube-node pod (chosen by the
+        ovn_access options in `params`). `read` gets one argument, a function that runs an argv in
+        the pod's `container` and returns its stdout.
+
+        Returns {node: what read returned}, {node: pod name} and {node: why it could not be read},
+        each in the order the pods are listed; a MultinetError of the exec or of `read` leaves that
+        node out. Fails, naming `container`, with the message `failure({node: why})` when no node
+        could be read.
+        """
+        namespace, container = params["ovn_namespace"], params["container"]
+        values, pods, errors = {}, {}, {}
+        for pod in self.ovnkube_pods(namespace, params["ovnkube_node_selector"]):
+            node = pod["spec"].get("nodeName")
+            pods[node] = pod["metadata"]["name"]
+            try:
+                values[node] = read(functools.partial(self.exec, namespace, pods[node], container))
+            except MultinetError as error:
+                errors[node] = str(error)
+        if not values:
+            raise MultinetError(failure(errors), "container", container)
+        return values, pods, errors

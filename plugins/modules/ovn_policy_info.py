@@ -29,32 +29,19 @@ author:
   - ocpvirt.multinet maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - ocpvirt.multinet.ovn_access
 options:
-  network:
-    description: The localnet network as C(<namespace>/<nad>) of one of its NetworkAttachmentDefinitions.
-    type: str
-    required: true
   container:
     description:
       - Container of the C(ovnkube-node) pods that has C(ovn-nbctl) and C(ovs-vsctl) and reaches
         the node's databases. V(ovn-controller) on OpenShift 4.14+ (as in the seed); V(nbdb) on
         releases that run the Northbound database in its own container.
-    type: str
-    default: ovn-controller
   log_container:
     description:
       - Container whose log holds C(ovnkube-controller)'s messages about refused policies.
       - Read only when a policy has no port group; an empty string never reads logs.
     type: str
     default: ovnkube-controller
-  ovn_namespace:
-    description: Namespace of the C(ovnkube-node) pods.
-    type: str
-    default: openshift-ovn-kubernetes
-  ovnkube_node_selector:
-    description: Label selector of the C(ovnkube-node) pods, one per node.
-    type: str
-    default: app=ovnkube-node
 requirements:
   - python >= 3.9
   - kubernetes >= 24.2.0
@@ -156,15 +143,10 @@ findings:
   sample: ["node worker-1: ovn-bridge-mappings (physnet:br-ex) has no entry for localnet-cnv, ..."]
 """
 
-import copy
-
-from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import parse_nad_ref
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_client import run_read_only_module
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import ovsdb, policy_map
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn_reader import Reader
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn_reader import Reader, ovn_access_argspec
 
 NAD = ("NetworkAttachmentDefinition", "k8s.cni.cncf.io/v1")
 POLICY = ("MultiNetworkPolicy", "k8s.cni.cncf.io/v1beta1")
@@ -173,41 +155,30 @@ NETWORK_CONFIG = ("Network", "operator.openshift.io/v1")
 
 
 def argspec():
-    spec = copy.deepcopy(AUTH_ARG_SPEC)
-    spec.update(
-        network=dict(type="str", required=True),
-        container=dict(type="str", default="ovn-controller"),
-        log_container=dict(type="str", default="ovnkube-controller"),
-        ovn_namespace=dict(type="str", default="openshift-ovn-kubernetes"),
-        ovnkube_node_selector=dict(type="str", default="app=ovnkube-node"),
-    )
-    return spec
+    return ovn_access_argspec(log_container=dict(type="str", default="ovnkube-controller"))
+
+
+def unreadable(errors):
+    """The findings of the nodes whose OVN databases could not be read, from {node: why}."""
+    return ["node {0}: its OVN databases could not be read: {1}".format(node, why) for node, why in errors.items()]
 
 
 def read_zones(reader, params):
-    """{node: {"nb", "bridge_mappings"}} from each running ovnkube-node pod, the pods, and
+    """{node: {"nb", "bridge_mappings"}} from each running ovnkube-node pod, {node: pod name}, and
     findings for the nodes that could not be read."""
-    pods = reader.ovnkube_pods(params["ovn_namespace"], params["ovnkube_node_selector"])
-    zones, findings = {}, []
-    for pod in pods:
-        node, name = pod["spec"].get("nodeName"), pod["metadata"]["name"]
-        try:
-            zones[node] = {
-                "nb": ovsdb.parse_nb_output(reader.exec(params["ovn_namespace"], name, params["container"], ovsdb.NB_COMMAND)),
-                "bridge_mappings": ovsdb.bridge_mappings(
-                    reader.exec(params["ovn_namespace"], name, params["container"], ovsdb.OVS_COMMAND))}
-        except MultinetError as error:
-            findings.append("node {0}: its OVN databases could not be read: {1}".format(node, error))
-    if not zones:
-        raise MultinetError("; ".join(findings), "container", params["container"])
-    return zones, pods, findings
+    def zone(run):
+        return {"nb": ovsdb.parse_nb_output(run(ovsdb.NB_COMMAND)),
+                "bridge_mappings": ovsdb.bridge_mappings(run(ovsdb.OVS_COMMAND))}
+
+    zones, pods, errors = reader.read_nodes(params, zone, lambda errors: "; ".join(unreadable(errors)))
+    return zones, pods, unreadable(errors)
 
 
 def read_logs(reader, params, pods):
     if not params["log_container"]:
         return []
-    return [line for pod in pods
-            for line in reader.log_lines(params["ovn_namespace"], pod["metadata"]["name"], params["log_container"])]
+    return [line for pod in pods.values()
+            for line in reader.log_lines(params["ovn_namespace"], pod, params["log_container"])]
 
 
 def run(module):

@@ -29,11 +29,8 @@ author:
   - ocpvirt.multinet maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - ocpvirt.multinet.ovn_access
 options:
-  network:
-    description: The localnet network as C(<namespace>/<nad>) of one of its NetworkAttachmentDefinitions.
-    type: str
-    required: true
   endpoints:
     description:
       - The endpoints, as M(ocpvirt.multinet.connectivity_info) returns them in C(endpoints),
@@ -53,16 +50,6 @@ options:
     description:
       - Container of the C(ovnkube-node) pods that has C(ovn-nbctl) and C(ovn-trace) and reaches
         the node's Northbound and Southbound databases.
-    type: str
-    default: ovn-controller
-  ovn_namespace:
-    description: Namespace of the C(ovnkube-node) pods.
-    type: str
-    default: openshift-ovn-kubernetes
-  ovnkube_node_selector:
-    description: Label selector of the C(ovnkube-node) pods, one per node.
-    type: str
-    default: app=ovnkube-node
 requirements:
   - python >= 3.9
   - kubernetes >= 24.2.0
@@ -137,48 +124,30 @@ results:
       elements: dict
 """
 
-import copy
-
-from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_client import run_read_only_module
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import ovsdb, policy_map, trace_plan
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn_reader import Reader
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn_reader import Reader, ovn_access_argspec
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import parse_nad_ref
 
 NAD = ("NetworkAttachmentDefinition", "k8s.cni.cncf.io/v1")
 
 
 def argspec():
-    spec = copy.deepcopy(AUTH_ARG_SPEC)
-    spec.update(
-        network=dict(type="str", required=True),
+    return ovn_access_argspec(
         endpoints=dict(type="list", elements="dict", required=True),
         ports=dict(type="list", elements="str", default=["icmp"]),
-        container=dict(type="str", default="ovn-controller"),
-        ovn_namespace=dict(type="str", default="openshift-ovn-kubernetes"),
-        ovnkube_node_selector=dict(type="str", default="app=ovnkube-node"),
     )
-    return spec
 
 
 def read_zones(reader, params, network_name):
     """{node: the network's objects in its NB}, {node: ovnkube-node pod}, {node: why unreadable}."""
-    pods, zones, errors = {}, {}, {}
-    for pod in reader.ovnkube_pods(params["ovn_namespace"], params["ovnkube_node_selector"]):
-        node = pod["spec"].get("nodeName")
-        pods[node] = pod["metadata"]["name"]
-        try:
-            nb = ovsdb.parse_nb_output(reader.exec(params["ovn_namespace"], pods[node], params["container"],
-                                                   ovsdb.NB_COMMAND))
-            zones[node] = dict(policy_map.zone_objects(nb, network_name), acls=nb["ACL"])
-        except MultinetError as error:
-            errors[node] = str(error)
-    if not zones:
-        raise MultinetError("no ovnkube-node pod could be read: " + "; ".join(
-            "{0}: {1}".format(node, why) for node, why in sorted(errors.items())), "container", params["container"])
-    return zones, pods, errors
+    def zone(run):
+        nb = ovsdb.parse_nb_output(run(ovsdb.NB_COMMAND))
+        return dict(policy_map.zone_objects(nb, network_name), acls=nb["ACL"])
+
+    return reader.read_nodes(params, zone, lambda errors: "no ovnkube-node pod could be read: " + "; ".join(
+        "{0}: {1}".format(node, why) for node, why in sorted(errors.items())))
 
 
 def run_traces(reader, params, pods, steps, errors):

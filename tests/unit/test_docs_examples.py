@@ -40,15 +40,21 @@ def is_intent(value):
     return isinstance(value, dict) and {"namespace", "network", "workloads"} <= set(value)
 
 
+def doc_of(path):
+    return yaml.safe_load(re.search(r'DOCUMENTATION = r"""(.*?)"""', path.read_text(), re.S).group(1))
+
+
 def module_options(name):
-    """The documented options of one of our modules (its DOCUMENTATION, plus kubernetes.core's
-    auth options it extends)."""
-    source = (ROOT / "plugins" / "modules" / (name + ".py")).read_text()
-    documentation = yaml.safe_load(re.search(r'DOCUMENTATION = r"""(.*?)"""', source, re.S).group(1))
+    """The documented options of one of our modules (its DOCUMENTATION, the options of our doc
+    fragments it extends, plus kubernetes.core's auth options it extends)."""
+    module_doc = doc_of(ROOT / "plugins" / "modules" / (name + ".py"))
+    fragments = [doc_of(ROOT / "plugins" / "doc_fragments" / (fragment[len(COLLECTION):] + ".py"))
+                 for fragment in module_doc.get("extends_documentation_fragment") or []
+                 if fragment.startswith(COLLECTION)]
     auth = {"kubeconfig", "context", "host", "api_key", "username", "password", "validate_certs", "ca_cert",
             "client_cert", "client_key", "proxy", "no_proxy", "proxy_headers", "persist_config", "impersonate_user",
             "impersonate_groups"}
-    return set(documentation.get("options") or {}) | auth
+    return set(module_doc.get("options") or {}).union(auth, *(fragment["options"] for fragment in fragments))
 
 
 def filters():
