@@ -153,9 +153,10 @@ def virtualization_installed(custom, operator_namespace):
 @pytest.fixture(scope="module")
 def no_bridge_mapping_policies(custom):
     """Set aside the NodeNetworkConfigurationPolicies (make demo's or an earlier test's `mapping`)
-    for this module: the nmstate handler stand-in re-applies a policy's bridge mappings when it
-    reconciles, which drops a mapping a test adds by hand for its own network. Deleting a policy leaves what it configured, as
-    nmstate does; the policies are created again afterwards."""
+    for this module: the nmstate handler stand-in puts back a policy's bridge mappings when it
+    reconciles, which resets a mapping a test changes by hand for a localnet a policy names (it
+    keeps those of other localnets). Deleting a policy leaves what it configured, as nmstate does;
+    the policies are created again afterwards."""
     group = ("nmstate.io", "v1", "nodenetworkconfigurationpolicies")
     try:
         policies = custom.list_cluster_custom_object(*group)["items"]
