@@ -150,6 +150,28 @@ def virtualization_installed(custom, operator_namespace):
                                             "kubevirt-hyperconverged"), "Available").get("status") == "True")
 
 
+@pytest.fixture
+def nncp(custom, nmstate_installed):
+    """Returns make(desiredState): a new NodeNetworkConfigurationPolicy on the workers, its name; deleted afterwards."""
+    created = []
+
+    def make(desired_state):
+        name = f"labtest-{uuid.uuid4().hex[:6]}"
+        custom.create_cluster_custom_object("nmstate.io", "v1", "nodenetworkconfigurationpolicies", {
+            "apiVersion": "nmstate.io/v1", "kind": "NodeNetworkConfigurationPolicy", "metadata": {"name": name},
+            "spec": {"nodeSelector": {"node-role.kubernetes.io/worker": ""}, "desiredState": desired_state}})
+        created.append(name)
+        return name
+
+    yield make
+    for name in created:
+        try:
+            custom.delete_cluster_custom_object("nmstate.io", "v1", "nodenetworkconfigurationpolicies", name)
+        except ApiException as error:
+            if error.status != 404:
+                raise
+
+
 @pytest.fixture(scope="module")
 def no_bridge_mapping_policies(custom):
     """Set aside the NodeNetworkConfigurationPolicies (make demo's or an earlier test's `mapping`)

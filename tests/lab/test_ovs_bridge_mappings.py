@@ -8,7 +8,6 @@ import shutil
 import uuid
 
 import pytest
-from kubernetes.client.rest import ApiException
 
 import ovnk_seed  # noqa: F401  (puts lab/ on sys.path)
 from lab_helpers import wait_for
@@ -92,11 +91,9 @@ def test_mappings_are_written_into_the_nodes_open_vswitch_table(tmp_path):
 
 # --- on the lab: the nmstate handler simulator writes the mapping of a data-plane node -----------
 
-def nncp_mapping(custom, name, localnet, state):
-    custom.create_cluster_custom_object("nmstate.io", "v1", "nodenetworkconfigurationpolicies", {
-        "apiVersion": "nmstate.io/v1", "kind": "NodeNetworkConfigurationPolicy", "metadata": {"name": name},
-        "spec": {"nodeSelector": {"node-role.kubernetes.io/worker": ""}, "desiredState": {
-            "ovn": {"bridge-mappings": [{"localnet": localnet, "bridge": "br-ex", "state": state}]}}}})
+def mapping(localnet, state):
+    """An NNCP's desiredState mapping `localnet` to br-ex (`state` present) or removing it (absent)."""
+    return {"ovn": {"bridge-mappings": [{"localnet": localnet, "bridge": "br-ex", "state": state}]}}
 
 
 @pytest.fixture
@@ -118,67 +115,51 @@ def set_mappings(vsctl, pairs):
     vsctl(["set", "Open_vSwitch", ".", f'external_ids:ovn-bridge-mappings="{",".join(pairs)}"'])
 
 
-def delete_policies(custom, *names):
-    for name in names:
-        try:
-            custom.delete_cluster_custom_object("nmstate.io", "v1", "nodenetworkconfigurationpolicies", name)
-        except ApiException as error:
-            if error.status != 404:
-                raise
-
-
 @pytest.mark.skipif(not (shutil.which("ovsdb-server") and shutil.which("ovs-vsctl") and os.path.exists(VSWITCH_SCHEMA)),
                     reason="needs ovsdb-server and ovs-vsctl (Debian openvswitch-switch)")
-def test_applied_policy_sets_and_absent_policy_removes_the_nodes_mapping(custom, nmstate_installed, worker_ovs):
+def test_applied_policy_sets_and_absent_policy_removes_the_nodes_mapping(custom, nncp, worker_ovs):
     localnet = f"labtest-{uuid.uuid4().hex[:6]}"
 
-    nncp_mapping(custom, f"{localnet}-present", localnet, "present")
-    try:
-        wait_for("the mapping in worker-0's Open_vSwitch", lambda: f"{localnet}:br-ex" in mappings(worker_ovs))
-        state = custom.get_cluster_custom_object("nmstate.io", "v1beta1", "nodenetworkstates", "worker-0")
-        assert f"{localnet}:br-ex" in [f"{m['localnet']}:{m['bridge']}"
-                                      for m in state["status"]["currentState"]["ovn"]["bridge-mappings"]]
-        assert "physnet:br-ex" in mappings(worker_ovs)
-        nncp_mapping(custom, f"{localnet}-absent", localnet, "absent")
-        wait_for("the mapping removed", lambda: f"{localnet}:br-ex" not in mappings(worker_ovs))
-        assert "physnet:br-ex" in mappings(worker_ovs)
-    finally:
-        delete_policies(custom, f"{localnet}-present", f"{localnet}-absent")
+    nncp(mapping(localnet, "present"))
+    wait_for("the mapping in worker-0's Open_vSwitch", lambda: f"{localnet}:br-ex" in mappings(worker_ovs))
+    state = custom.get_cluster_custom_object("nmstate.io", "v1beta1", "nodenetworkstates", "worker-0")
+    assert f"{localnet}:br-ex" in [f"{m['localnet']}:{m['bridge']}"
+                                  for m in state["status"]["currentState"]["ovn"]["bridge-mappings"]]
+    assert "physnet:br-ex" in mappings(worker_ovs)
+    nncp(mapping(localnet, "absent"))
+    wait_for("the mapping removed", lambda: f"{localnet}:br-ex" not in mappings(worker_ovs))
+    assert "physnet:br-ex" in mappings(worker_ovs)
 
 
-def test_a_data_plane_made_anew_gets_the_applied_mapping_back(custom, nmstate_installed, worker_ovs):
+def test_a_data_plane_made_anew_gets_the_applied_mapping_back(nncp, worker_ovs):
     """`labctl down` and `up` make the nodes' Open_vSwitch databases anew (a real node's outlives
     a reboot): the handler puts back what the node's state says an applied policy configured."""
     localnet = f"labtest-{uuid.uuid4().hex[:6]}"
 
-    nncp_mapping(custom, f"{localnet}-present", localnet, "present")
-    try:
-        wait_for("the mapping in worker-0's Open_vSwitch", lambda: f"{localnet}:br-ex" in mappings(worker_ovs))
-        set_mappings(worker_ovs, ["physnet:br-ex"])
-        wait_for("the mapping put back within a resync", lambda: f"{localnet}:br-ex" in mappings(worker_ovs), timeout=90)
-    finally:
-        delete_policies(custom, f"{localnet}-present")
+    nncp(mapping(localnet, "present"))
+    wait_for("the mapping in worker-0's Open_vSwitch", lambda: f"{localnet}:br-ex" in mappings(worker_ovs))
+    set_mappings(worker_ovs, ["physnet:br-ex"])
+    wait_for("the mapping put back within a resync", lambda: f"{localnet}:br-ex" in mappings(worker_ovs), timeout=90)
 
 
-def test_a_mapping_made_by_hand_survives_apply_and_resync_and_absent_removes_only_the_policys(
-        custom, nmstate_installed, worker_ovs):
+def test_a_mapping_made_by_hand_survives_apply_and_resync_and_absent_removes_only_the_policys(nncp, worker_ovs):
     """nmstate changes only the localnets a policy names (rust/src/lib/ovn.rs): a node's other
     mappings (here one set by hand, and the default physnet:br-ex) stay through the apply, a resync
     and the policy's `state: absent`."""
     localnet, handmade = f"labtest-{uuid.uuid4().hex[:6]}", f"handmade-{uuid.uuid4().hex[:6]}"
+    others = {f"{handmade}:br-ex", "physnet:br-ex"}
     set_mappings(worker_ovs, mappings(worker_ovs) + [f"{handmade}:br-ex"])
     try:
-        nncp_mapping(custom, f"{localnet}-present", localnet, "present")
+        nncp(mapping(localnet, "present"))
         wait_for("the policy's mapping in worker-0's Open_vSwitch", lambda: f"{localnet}:br-ex" in mappings(worker_ovs))
-        assert {f"{handmade}:br-ex", "physnet:br-ex"} <= set(mappings(worker_ovs))
+        assert others <= set(mappings(worker_ovs))
         # A resync (seen by the policy's mapping coming back after it is struck out) keeps the hand-made one.
         set_mappings(worker_ovs, [m for m in mappings(worker_ovs) if m != f"{localnet}:br-ex"])
         wait_for("the policy's mapping put back within a resync",
                  lambda: f"{localnet}:br-ex" in mappings(worker_ovs), timeout=90)
-        assert {f"{handmade}:br-ex", "physnet:br-ex"} <= set(mappings(worker_ovs))
-        nncp_mapping(custom, f"{localnet}-absent", localnet, "absent")
+        assert others <= set(mappings(worker_ovs))
+        nncp(mapping(localnet, "absent"))
         wait_for("the policy's mapping removed", lambda: f"{localnet}:br-ex" not in mappings(worker_ovs))
-        assert {f"{handmade}:br-ex", "physnet:br-ex"} <= set(mappings(worker_ovs))
+        assert others <= set(mappings(worker_ovs))
     finally:
-        delete_policies(custom, f"{localnet}-present", f"{localnet}-absent")
         set_mappings(worker_ovs, [m for m in mappings(worker_ovs) if m != f"{handmade}:br-ex"])
