@@ -273,21 +273,23 @@ class NNCPController(StatusWriter):
         current = ((state or {}).get("status") or {}).get("currentState") or {}
         if nmstate.enactment_result(enactment, generation) is not None:
             # A node's Open_vSwitch database outlives a reboot; the lab's is made anew when its
-            # data plane restarts, so put back what the node's state says was configured.
-            self._write_mappings(node_name, nmstate.bridge_mappings(desired, current))
+            # data plane restarts, so put back what the node's state says of this policy's mappings.
+            self._write_mappings(node_name, nmstate.recorded_bridge_mappings(desired, current))
             return enactment
         error = nmstate.validate(desired, current)
         if error is None and state is not None:
             applied = nmstate.apply(desired, current)
             self.kube.patch_status(k.NNSS, state, {"currentState": applied, "lastSuccessfulUpdateTime": now_iso()})
-            self._write_mappings(node_name, nmstate.bridge_mappings(desired, applied))
+            self._write_mappings(node_name, desired)
         status = nmstate.enactment_status(enactment, policy, node_name, error, now_iso())
         self.log.info("policy %s on %s: %s", policy["metadata"]["name"], node_name, error or "SuccessfullyConfigured")
         return self.kube.patch_status(k.NNCES, enactment, status)
 
-    def _write_mappings(self, node_name, mappings):
-        if mappings is not None and ovs.write_bridge_mappings(self.state_dir, node_name, mappings):
-            self.log.info("node %s: Open_vSwitch external_ids:ovn-bridge-mappings=%s", node_name, mappings)
+    def _write_mappings(self, node_name, desired):
+        written = ovs.write_bridge_mappings(self.state_dir, node_name,
+                                            lambda live: nmstate.merged_bridge_mappings(desired, live))
+        if written is not None:
+            self.log.info("node %s: Open_vSwitch external_ids:ovn-bridge-mappings=%s", node_name, written)
 
 
 # --- OpenShift Virtualization ------------------------------------------------------------------------

@@ -131,15 +131,42 @@ def apply(desired, current):
     return state
 
 
-def bridge_mappings(desired, state):
-    """The `external_ids:ovn-bridge-mappings` value nmstate writes into the node's Open_vSwitch
-    table (`localnet:bridge` pairs, comma separated, e.g. the seed's
-    `localnet-cnv:br-ex,physnet:br-ex`) after applying `desired`, or None when `desired` does
-    not touch the OVN bridge mappings."""
-    if (desired.get("ovn") or {}).get("bridge-mappings") is None:
+def merged_bridge_mappings(desired, live):
+    """The node's Open_vSwitch `external_ids:ovn-bridge-mappings` after nmstate applies `desired`
+    on top of `live` (its value now, `localnet:bridge` pairs comma separated, '' when unset), or
+    None when nothing changes. As nmstate's OVN support does (nmstate/nmstate
+    `rust/src/lib/ovn.rs`, `MergedOvnConfiguration::new`: "Partial editing for ovn: Merge desire
+    with current and do overriding. To remove a particular ovn-bridge-mapping, do `state:
+    absent`"), only the
+    localnets `desired` names change: `present` adds or updates its pair, `absent` removes it,
+    and every other pair stays (a hand-made one, or a node's default `physnet:br-ex`). Pairs are
+    written sorted by localnet (the seed's `localnet-cnv:br-ex,physnet:br-ex`)."""
+    wanted = (desired.get("ovn") or {}).get("bridge-mappings")
+    if wanted is None:
         return None
-    mappings = (state.get("ovn") or {}).get("bridge-mappings") or []
-    return ",".join(f"{m['localnet']}:{m['bridge']}" for m in mappings)
+    current = dict(pair.partition(":")[::2] for pair in live.split(",") if pair)
+    merged = dict(current)
+    for mapping in wanted:
+        if mapping.get("state", "present") == "absent":
+            merged.pop(mapping["localnet"], None)
+        else:
+            merged[mapping["localnet"]] = mapping["bridge"]
+    if merged == current:
+        return None
+    return ",".join(f"{localnet}:{merged[localnet]}" for localnet in sorted(merged))
+
+
+def recorded_bridge_mappings(desired, state):
+    """`desired`'s OVN bridge mappings as the node's state records them now: each localnet it
+    names, `present` with the bridge `state` maps it to, else `absent`. What a resync puts back
+    (only this policy's localnets, without undoing what a later policy changed of them)."""
+    wanted = (desired.get("ovn") or {}).get("bridge-mappings")
+    if wanted is None:
+        return {}
+    recorded = {m["localnet"]: m["bridge"] for m in (state.get("ovn") or {}).get("bridge-mappings") or []}
+    return {"ovn": {"bridge-mappings": [
+        {"localnet": m["localnet"], "bridge": recorded[m["localnet"]], "state": "present"}
+        if m["localnet"] in recorded else {"localnet": m["localnet"], "state": "absent"} for m in wanted]}}
 
 
 def enactment_name(node_name, policy_name):

@@ -4,7 +4,8 @@ Used when the lab runs a data plane (lab/dataplane: per node, its databases and 
 `STATE_DIR/ovn/<node>/`, the Open_vSwitch one at `db.sock`); without it nothing is written.
 The nmstate handler simulator sets `external_ids:ovn-bridge-mappings` here, as nmstate's OVN
 support does on a real node (`ovs-vsctl set Open_vSwitch . external_ids:ovn-bridge-mappings=...`),
-so ovn-controller patches a localnet switch to the mapped bridge only when the mapping exists.
+so ovn-controller patches a localnet switch to the mapped bridge only when the mapping exists. It
+reads the value there and writes what a pure merge makes of it (nmstate.merged_bridge_mappings).
 """
 import subprocess
 
@@ -30,22 +31,23 @@ def vsctl_runner(directory, binary="ovs-vsctl"):
     return run
 
 
-def sync_bridge_mappings(run, value):
-    """Make `external_ids:ovn-bridge-mappings` equal `value` (removed when empty); True if written."""
-    current = run(["--if-exists", "get", "Open_vSwitch", ".", f"external_ids:{MAPPINGS_KEY}"]).strip()
-    current = current.strip('"')
-    if current == value:
-        return False
+def sync_bridge_mappings(run, merge):
+    """Set `external_ids:ovn-bridge-mappings` to `merge(current value)` (removed when that is
+    empty); `merge` returns None to leave it. The value written, else None."""
+    current = run(["--if-exists", "get", "Open_vSwitch", ".", f"external_ids:{MAPPINGS_KEY}"])
+    value = merge(current.strip().strip('"'))
+    if value is None:
+        return None
     if value:
         run(["set", "Open_vSwitch", ".", f'external_ids:{MAPPINGS_KEY}="{value}"'])
     else:
         run(["remove", "Open_vSwitch", ".", "external_ids", MAPPINGS_KEY])
-    return True
+    return value
 
 
-def write_bridge_mappings(state_dir, node, value):
-    """The nmstate handler's side effect on a data-plane node; False when the node has none."""
+def write_bridge_mappings(state_dir, node, merge):
+    """The nmstate handler's side effect on a data-plane node: the value written, or None when
+    nothing was (no change, or the node has no data plane)."""
     if state_dir is None or not (node_dir(state_dir, node) / "db.sock").exists():
-        return False
-    directory = node_dir(state_dir, node)
-    return sync_bridge_mappings(vsctl_runner(directory), value)
+        return None
+    return sync_bridge_mappings(vsctl_runner(node_dir(state_dir, node)), merge)

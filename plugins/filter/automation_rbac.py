@@ -14,6 +14,9 @@ description:
   - Namespaced objects get a Role in each namespace that holds them (Secrets only the VMs'
     cloud-init Secrets, by name); cluster-scoped objects get one ClusterRole, by name where the
     name is known (the Network C(cluster), the NNCP, the NMState instance, the managed namespaces).
+  - The identity creates no namespace; the admin creates those of the Roles first. Creating
+    namespaces is a separate ClusterRole and binding (key C(create_namespaces)) on every name, as
+    RBAC cannot limit a create to names.
   - Deleting namespaces is a separate ClusterRole and binding (key C(delete_namespaces)), to bind
     only when teardown may delete them.
 positional: _input
@@ -57,6 +60,7 @@ _value:
     - C(cluster) (ClusterRole and ClusterRoleBinding), C(namespaced) (a Role and RoleBinding per
       namespace), C(namespaces) (the namespaces of those Roles, which must exist before their
       RoleBindings), C(delete_namespaces) (the optional grant to delete the managed namespaces),
+      C(create_namespaces) (the optional grant to create namespaces, any name),
       C(ovn_inspection) (the optional grant M(ocpvirt.multinet.ovn_policy_info) needs).
   type: dict
 """

@@ -9,12 +9,17 @@ kubernetes.core ``k8s`` GETs then PATCHes (server-side apply, and ``state: patch
 DELETEs; ``k8s_info`` with a name GETs, without one LISTs; waits poll with the same GET/LIST;
 dry runs send the same PATCH with ``dryRun=All``. A server-side apply that creates the object
 is authorized as ``create`` on that name (kube-apiserver ``handlers/patch.go``), so ``create``
-and ``patch`` can both be limited to ``resourceNames``; a LIST cannot be.
+and ``patch`` can both be limited to ``resourceNames``; a LIST cannot be, and neither can a
+POST: it has no name when it is authorized ("resourceNames ... cannot restrict create",
+Kubernetes RBAC documentation), so a ``create`` limited by name never allows one.
 
 Namespaced objects get a Role in each namespace that holds them (the namespaces must exist
 before a RoleBinding can, so the admin's ``playbooks/rbac.yml`` creates them); cluster-scoped
-objects get one ClusterRole. Deleting namespaces is a separate ClusterRole the admin binds
-only when teardown may delete them.
+objects get one ClusterRole. The automation therefore finds its namespaces and creates none:
+``owned_namespace`` creates a namespace with a POST only when it is missing. Two grants are
+separate ClusterRoles the admin binds only when needed: deleting the managed namespaces (by
+name) when teardown may delete them, and creating namespaces, which RBAC can grant only for
+every name, when the automation should create them itself.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,6 +31,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import Mul
 RBAC_API = "rbac.authorization.k8s.io/v1"
 LABELS = {"app.kubernetes.io/managed-by": "ocpvirt.multinet"}
 DELETE_NAMESPACES_SUFFIX = "-delete-namespaces"
+CREATE_NAMESPACES_SUFFIX = "-create-namespaces"
 OVN_INSPECTION_SUFFIX = "-ovn-inspection"
 
 
@@ -90,8 +96,10 @@ def cluster_rules(scope):
     """The ClusterRole's rules: cluster-scoped objects only, by name where the name is known."""
     mapping = scope.get("bridge_mapping")
     rules = [
-        # network_attachment and olm_operator server-side apply the namespaces they fill.
-        rule("", ["namespaces"], ["get", "create", "patch"], managed_namespaces(scope)),
+        # owned_namespace (network_attachment, olm_operator) reads the namespaces rbac.yml made and
+        # adds missing labels; the network_attachment and virtualization dry runs PATCH them. No
+        # create: a POST is not authorized by name (see create_namespaces in automation_rbac).
+        rule("", ["namespaces"], ["get", "patch"], managed_namespaces(scope)),
         # olm_operator wait.yml: the CSV's CRDs (named by the CSV); the roles check their APIs.
         rule("apiextensions.k8s.io", ["customresourcedefinitions"], ["get"]),
         # multinetwork_policy_switch: read and merge-patch spec.useMultiNetworkPolicy of `cluster` only.
@@ -162,7 +170,8 @@ def _binding(kind, name, role_kind, account, namespace=None):
 
 
 def automation_rbac(scope):
-    """The manifests: {'cluster', 'namespaces', 'namespaced', 'delete_namespaces', 'ovn_inspection'}.
+    """The manifests: {'cluster', 'namespaces', 'namespaced', 'delete_namespaces', 'create_namespaces',
+    'ovn_inspection'}.
 
     'namespaces' are those of the Roles: a RoleBinding needs its namespace, so the admin creates
     them before the first run (they are then the admin's, not the automation's).
@@ -180,7 +189,8 @@ def automation_rbac(scope):
         namespaces.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
         namespaced.append({"apiVersion": RBAC_API, "kind": "Role", "metadata": _meta(name, namespace), "rules": rules})
         namespaced.append(_binding("RoleBinding", name, "Role", account, namespace))
-    deleter, inspector = name + DELETE_NAMESPACES_SUFFIX, name + OVN_INSPECTION_SUFFIX
+    deleter, creator, inspector = (name + DELETE_NAMESPACES_SUFFIX, name + CREATE_NAMESPACES_SUFFIX,
+                                   name + OVN_INSPECTION_SUFFIX)
     ovn_namespace = scope.get("ovn_namespace") or "openshift-ovn-kubernetes"
     return {
         "cluster": [{"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": _meta(name), "rules": cluster_rules(scope)},
@@ -192,6 +202,13 @@ def automation_rbac(scope):
             {"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": _meta(deleter),
              "rules": named("", ["namespaces"], ["delete"], deletable_namespaces(scope))},
             _binding("ClusterRoleBinding", deleter, "ClusterRole", account)],
+        # Optional: the automation creating the namespaces it misses (owned_namespace's POST)
+        # instead of the admin's rbac.yml. A create cannot be limited by name, so this allows
+        # creating any namespace.
+        "create_namespaces": [
+            {"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": _meta(creator),
+             "rules": [rule("", ["namespaces"], ["create"])]},
+            _binding("ClusterRoleBinding", creator, "ClusterRole", account)],
         # Optional: ovn_policy_info, which reads every NAD and policy and the NB database of each
         # ovnkube-node pod through exec (and the ovnkube-controller log to quote a refusal).
         "ovn_inspection": [

@@ -1,7 +1,8 @@
 """The automation identity of deploy/rbac/ created in the lab, for tests that act as it.
 
 deploy/rbac/ holds playbooks/rbac.yml's output for inventory/seed_lab: a ClusterRole for
-cluster-scoped objects, a Role per namespace, and the optional grant to delete namespaces. Tests
+cluster-scoped objects, a Role per namespace, and the optional grants to delete and to create
+namespaces. Tests
 take those rules as `Grants` (the shipped ones, or with something taken away) and
 `automation_kubeconfig` binds them to a ServiceAccount in the test's namespace; every role and
 binding is renamed per use so that tests running side by side cannot see each other's rules.
@@ -34,25 +35,28 @@ def rbac_documents(name):
 
 @dataclass(frozen=True)
 class Grants:
-    """Rules of the ClusterRole, of each namespace's Role, and of the optional ClusterRole."""
+    """Rules of the ClusterRole, of each namespace's Role, and of the optional ClusterRoles."""
     cluster: list
     roles: dict
     delete_namespaces: list = field(default_factory=list)
+    create_namespaces: list = field(default_factory=list)
 
     def all_rules(self):
-        return self.cluster + self.delete_namespaces + [rule for rules in self.roles.values() for rule in rules]
+        return (self.cluster + self.delete_namespaces + self.create_namespaces
+                + [rule for rules in self.roles.values() for rule in rules])
 
 
 def _role_rules(name, kind):
     return [document["rules"] for document in rbac_documents(name) if document["kind"] == kind]
 
 
-def shipped(delete_namespaces=False):
-    """The shipped grants; with delete_namespaces, the optional namespace deletion bound too."""
+def shipped(delete_namespaces=False, create_namespaces=False):
+    """The shipped grants; with delete_namespaces / create_namespaces, that optional grant bound too."""
     roles = {document["metadata"]["namespace"]: document["rules"]
              for document in rbac_documents("roles.yml") if document["kind"] == "Role"}
     return Grants(cluster=_role_rules("clusterrole.yml", "ClusterRole")[0], roles=roles,
-                  delete_namespaces=_role_rules("delete-namespaces.yml", "ClusterRole")[0] if delete_namespaces else [])
+                  delete_namespaces=_role_rules("delete-namespaces.yml", "ClusterRole")[0] if delete_namespaces else [],
+                  create_namespaces=_role_rules("create-namespaces.yml", "ClusterRole")[0] if create_namespaces else [])
 
 
 def seed_namespace():
@@ -107,7 +111,8 @@ def identity(account_namespace, suffix, grants):
                  for namespace in sorted(grants.roles)]
     documents.append({"apiVersion": "v1", "kind": "ServiceAccount",
                       "metadata": {"name": ACCOUNT, "namespace": account_namespace}})
-    for role_name, rules in ((name, grants.cluster), (f"{name}-delete-namespaces", grants.delete_namespaces)):
+    for role_name, rules in ((name, grants.cluster), (f"{name}-delete-namespaces", grants.delete_namespaces),
+                             (f"{name}-create-namespaces", grants.create_namespaces)):
         if rules:
             documents.append({"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": {"name": role_name},
                               "rules": rules})

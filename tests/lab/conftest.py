@@ -150,12 +150,35 @@ def virtualization_installed(custom, operator_namespace):
                                             "kubevirt-hyperconverged"), "Available").get("status") == "True")
 
 
+@pytest.fixture
+def nncp(custom, nmstate_installed):
+    """Returns make(desiredState): a new NodeNetworkConfigurationPolicy on the workers, its name; deleted afterwards."""
+    created = []
+
+    def make(desired_state):
+        name = f"labtest-{uuid.uuid4().hex[:6]}"
+        custom.create_cluster_custom_object("nmstate.io", "v1", "nodenetworkconfigurationpolicies", {
+            "apiVersion": "nmstate.io/v1", "kind": "NodeNetworkConfigurationPolicy", "metadata": {"name": name},
+            "spec": {"nodeSelector": {"node-role.kubernetes.io/worker": ""}, "desiredState": desired_state}})
+        created.append(name)
+        return name
+
+    yield make
+    for name in created:
+        try:
+            custom.delete_cluster_custom_object("nmstate.io", "v1", "nodenetworkconfigurationpolicies", name)
+        except ApiException as error:
+            if error.status != 404:
+                raise
+
+
 @pytest.fixture(scope="module")
 def no_bridge_mapping_policies(custom):
     """Set aside the NodeNetworkConfigurationPolicies (make demo's or an earlier test's `mapping`)
-    for this module: the nmstate handler stand-in re-applies a policy's bridge mappings when it
-    reconciles, which drops a mapping a test adds by hand for its own network. Deleting a policy leaves what it configured, as
-    nmstate does; the policies are created again afterwards."""
+    for this module: the nmstate handler stand-in puts back a policy's bridge mappings when it
+    reconciles, which resets a mapping a test changes by hand for a localnet a policy names (it
+    keeps those of other localnets). Deleting a policy leaves what it configured, as nmstate does;
+    the policies are created again afterwards."""
     group = ("nmstate.io", "v1", "nodenetworkconfigurationpolicies")
     try:
         policies = custom.list_cluster_custom_object(*group)["items"]

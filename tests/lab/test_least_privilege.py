@@ -18,6 +18,7 @@ from kubernetes import client, config
 
 pytest.register_assert_rewrite("automation_identity")
 from automation_identity import seed_namespace, shipped, without_verb  # noqa: E402  pylint: disable=wrong-import-position
+from lab_helpers import wait_for  # noqa: E402  pylint: disable=wrong-import-position
 
 # The automation_kubeconfig fixture.
 pytest_plugins = ["automation_identity"]
@@ -162,6 +163,31 @@ def test_namespace_deletion_is_a_separate_grant_for_the_managed_namespaces_only(
     for namespace in ("openshift-marketplace", "kube-system", "default"):
         assert not allowed(api, "delete", "namespaces", name=namespace)
     api.close()
+
+
+def test_namespace_creation_is_an_opt_in_grant_on_every_name(automation_kubeconfig, lab_api):
+    """rbac.yml creates the managed namespaces, so the identity creates none, not even one of
+    them (a `create` limited by name would read as allowed for a name, yet a POST carries none);
+    the optional grant lets it create a namespace of any name."""
+    name = f"made-by-automation-{uuid.uuid4().hex[:6]}"
+    namespace = client.V1Namespace(metadata=client.V1ObjectMeta(name=name))
+    api = config.new_client_from_config(config_file=automation_kubeconfig(shipped()))
+    assert not allowed(api, "create", "namespaces") and not allowed(api, "create", "namespaces", name=SEED)
+    with pytest.raises(client.ApiException) as error:
+        client.CoreV1Api(api).create_namespace(namespace)
+    assert error.value.status == 403
+    api.close()
+    api = config.new_client_from_config(config_file=automation_kubeconfig(shipped(create_namespaces=True)))
+    try:
+        wait_for("the namespace creation grant", lambda: allowed(api, "create", "namespaces"))
+        client.CoreV1Api(api).create_namespace(namespace)
+    finally:
+        api.close()
+        try:
+            client.CoreV1Api(lab_api).delete_namespace(name)
+        except client.ApiException as missing:
+            if missing.status != 404:
+                raise
 
 
 def test_teardown_succeeds_with_the_shipped_rules_and_the_namespace_deletion_grant(automation_kubeconfig):

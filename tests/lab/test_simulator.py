@@ -8,7 +8,6 @@ import json
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -118,27 +117,6 @@ def test_unknown_package_fails_resolution_with_olm_message(custom, lab_namespace
 
 
 # --- NMState ---------------------------------------------------------------------------------------------
-
-@pytest.fixture
-def nncp(custom, nmstate_installed):
-    created = []
-
-    def make(desired_state):
-        name = f"labtest-{uuid.uuid4().hex[:6]}"
-        custom.create_cluster_custom_object("nmstate.io", "v1", "nodenetworkconfigurationpolicies", {
-            "apiVersion": "nmstate.io/v1", "kind": "NodeNetworkConfigurationPolicy", "metadata": {"name": name},
-            "spec": {"nodeSelector": {"node-role.kubernetes.io/worker": ""}, "desiredState": desired_state}})
-        created.append(name)
-        return name
-
-    yield make
-    for name in created:
-        try:
-            custom.delete_cluster_custom_object("nmstate.io", "v1", "nodenetworkconfigurationpolicies", name)
-        except ApiException as error:
-            if error.status != 404:
-                raise
-
 
 def policy_condition(custom, name, type_):
     return condition(custom.get_cluster_custom_object("nmstate.io", "v1", "nodenetworkconfigurationpolicies",

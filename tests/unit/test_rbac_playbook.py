@@ -8,7 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSIBLE_PLAYBOOK = Path(sys.executable).with_name("ansible-playbook")
-GENERATED = ("clusterrole.yml", "roles.yml", "delete-namespaces.yml", "ovn-inspection.yml")
+GENERATED = ("clusterrole.yml", "roles.yml", "delete-namespaces.yml", "create-namespaces.yml", "ovn-inspection.yml")
 
 
 def render(inventory, out):

@@ -70,8 +70,26 @@ def test_cluster_scope_only_for_cluster_objects_and_by_name():
     assert rules_on(rules, "networks") == [{"apiGroups": ["operator.openshift.io"], "resources": ["networks"],
                                             "verbs": ["get", "patch"], "resourceNames": ["cluster"]}]
     [namespaces] = rules_on(rules, "namespaces")
-    assert "delete" not in namespaces["verbs"] and "list" not in namespaces["verbs"]
+    assert namespaces["verbs"] == ["get", "patch"]
     assert namespaces["resourceNames"] == ["openshift-cnv", "openshift-nmstate", "team-a", "team-nads"]
+
+
+def test_no_namespace_create_by_name_the_admin_creates_the_namespaces_the_rules_name():
+    """A POST is authorized without a name, so `create` by resourceNames would never allow one;
+    the namespaces the rules use are those rbac.yml creates before the first run."""
+    rbac = build()
+    cluster_wide = [rule for doc in rbac["cluster"] + rbac["delete_namespaces"] for rule in doc.get("rules", [])]
+    assert not [rule for rule in rules_on(cluster_wide, "namespaces") if "create" in rule["verbs"]]
+    made = {doc["metadata"]["name"] for doc in rbac["namespaces"]}
+    assert set(rules_on(cluster_rules(rbac), "namespaces")[0]["resourceNames"]) <= made
+
+
+def test_namespace_creation_is_a_separate_grant_on_every_name():
+    role, binding = build()["create_namespaces"]
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["namespaces"], "verbs": ["create"]}]
+    assert binding["roleRef"]["name"] == role["metadata"]["name"] == "ocpvirt-multinet-automation-create-namespaces"
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "ocpvirt-multinet-automation",
+                                    "namespace": "ocpvirt-multinet"}]
 
 
 def test_namespace_deletion_is_a_separate_grant_for_the_managed_namespaces():
@@ -96,7 +114,7 @@ def test_without_vms_no_secret_and_no_boot_source():
 
 def test_no_wildcards_anywhere():
     rbac = build()
-    for doc in rbac["cluster"] + rbac["namespaced"] + rbac["delete_namespaces"]:
+    for doc in rbac["cluster"] + rbac["namespaced"] + rbac["delete_namespaces"] + rbac["create_namespaces"]:
         for rule in doc.get("rules", []):
             assert "*" not in rule["verbs"] + rule["resources"] + rule["apiGroups"], rule
 
