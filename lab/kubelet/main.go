@@ -1,5 +1,6 @@
 // Command kubelet-standin is the lab's stand-in for the kubelet's streaming endpoints: it serves
-// /exec and /run for every simulated node, so kube-apiserver's real pods/exec proxy works unchanged.
+// /exec, /run and /containerLogs (logs.go) for every simulated node, so kube-apiserver's real
+// pods/exec and pods/log proxies work unchanged.
 //
 // It follows the kubelet's own server (k8s.io/kubernetes pkg/kubelet/server/server.go: getExec,
 // getRun, getExecRequestParams) and hands the connection to the kubelet's streaming code
@@ -10,7 +11,8 @@
 // There are no containers: a pod's "container" is a network namespace named by its exec-target
 // file <exec-targets>/pods/<namespace>/<pod>.json, {"netns": "...", "env": {...}}, and a command
 // runs as `ip netns exec <netns> env <env...> <cmd...>`. A pod without a file gets the kubelet's
-// error for a container it does not find.
+// error for a container it does not find. The file's optional "logs" maps a container to its log
+// file (logs.go).
 //
 // Authentication: TLS client certificates signed by --client-ca (the kubelet's x509 authenticator);
 // every authenticated client may exec (no SubjectAccessReview, as with --authorization-mode=AlwaysAllow).
@@ -47,10 +49,12 @@ import (
 // The kubelet's default --streaming-connection-idle-timeout.
 const streamIdleTimeout = 4 * time.Hour
 
-// Target is an exec-target file: the network namespace a command runs in and its environment.
+// Target is an exec-target file: the network namespace a command runs in, its environment, and the
+// log file of each container whose log the lab writes.
 type Target struct {
 	Netns string            `json:"netns"`
 	Env   map[string]string `json:"env"`
+	Logs  map[string]string `json:"logs"`
 }
 
 type targets struct{ dir string }
@@ -255,6 +259,7 @@ func main() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/exec/", s.exec)
 	mux.HandleFunc("/run/", s.run)
+	mux.HandleFunc("/containerLogs/", s.containerLogs)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") })
 	httpServer := &http.Server{
 		Addr:    *listen,
@@ -264,6 +269,6 @@ func main() {
 		// Streams upgrade an HTTP/1.1 connection (SPDY, websocket): never negotiate HTTP/2.
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 	}
-	log.Printf("kubelet stand-in serving /exec and /run on https://%s (exec targets in %s)", *listen, *targetDir)
+	log.Printf("kubelet stand-in serving /exec, /run and /containerLogs on https://%s (exec targets in %s)", *listen, *targetDir)
 	log.Fatal(httpServer.ListenAndServeTLS(*certFile, *keyFile))
 }

@@ -3,15 +3,17 @@
 """
 import base64
 import json
+import os
 import random
 import string
+from datetime import datetime, timezone
 from pathlib import Path
 
 import dataplane
 
 from . import crdsets
 from . import kube as k
-from . import kubelet, kubevirt, nmstate, nodes, olm, openshift, ovn_node_pods, ovnk, ovnk_sync, ovs
+from . import kubelet, kubevirt, nmstate, nodes, olm, openshift, ovn_node_pods, ovnk, ovnk_log, ovnk_sync, ovs
 from .conditions import is_true, now_iso, status_differs
 from .runtime import Controller
 
@@ -121,15 +123,24 @@ class OvnkubeNodeController(Controller):
             return
         namespace = ovn_node_pods.NAMESPACE
         pods = self.kube.items(k.PODS, namespace, label_selector=f"app={ovn_node_pods.APP}")
+        for old in pods:
+            if old["spec"].get("nodeName") == node_name and not ovn_node_pods.is_current(old):
+                self.kube.delete(k.PODS, old["metadata"]["name"], namespace)
+                self.log.info("pod %s/%s deleted: its containers are not the DaemonSet's", namespace,
+                              old["metadata"]["name"])
         pod = ovn_node_pods.pods_by_node(pods).get(node_name)
         if pod is None:
             pod = self.kube.create(k.PODS, ovn_node_pods.pod_manifest(node_name, random_suffix()))
             self.log.info("pod %s/%s created on %s", namespace, pod["metadata"]["name"], node_name)
         path = ovn_node_pods.exec_target_path(state_dir, namespace, pod["metadata"]["name"])
-        text = ovn_node_pods.exec_target_text(ovn_node_pods.exec_target(state_dir, node_name))
+        target = ovn_node_pods.exec_target(state_dir, node_name)
+        text = ovn_node_pods.exec_target_text(target)
         if not path.exists() or path.read_text() != text:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
+        for log_file in target["logs"].values():  # the runtime makes a container's log when it starts
+            Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+            Path(log_file).touch()
         live = {p["metadata"]["name"] for p in pods} | {pod["metadata"]["name"]}
         for stale in path.parent.glob(f"{ovn_node_pods.APP}-*.json"):
             if stale.stem not in live:
@@ -508,7 +519,8 @@ class PodController(Controller):
 
 class OVNKubernetesController(Controller):
     """ovnkube-controller of every data-plane node (one OVN zone per node): writes the node's NB
-    from NADs, pods, MultiNetworkPolicies and useMultiNetworkPolicy (ovnk.py, ovnk_sync.py).
+    from NADs, pods, MultiNetworkPolicies and useMultiNetworkPolicy (ovnk.py, ovnk_sync.py), and
+    what it refuses into its container log (ovnk_log.py).
     Nodes without a data plane (no STATE_DIR/ovn/<node>/ovnnb_db.sock) are skipped."""
     name = "ovn-kubernetes"
     primary = k.NODES
@@ -527,9 +539,11 @@ class OVNKubernetesController(Controller):
                                  self.kube.items(k.MULTI_NETWORK_POLICIES),
                                  ovnk.multi_network_policy_enabled(self.kube.get(k.NETWORKS, "cluster")))
         desired = ovnk.desired_nb(snapshot, name)
-        for message in desired.messages:
-            if message not in self.logged.get(name, ()):
-                self.log.info("%s: %s", name, message)
+        new = [message for message in desired.messages if message not in self.logged.get(name, ())]
+        for message in new:
+            self.log.info("%s: %s", name, message)
+        ovnk_log.append(ovnk_log.log_path(self.state_dir, name),
+                        ovnk_log.controller_lines(new, datetime.now(timezone.utc), os.getpid()))
         self.logged[name] = set(desired.messages)
         written = ovnk_sync.sync(ovnk_sync.nbctl_runner(directory), desired)
         if written:

@@ -59,15 +59,19 @@ def test_ovnkube_node_pod_and_exec_target(tmp_path):
     target = ovn_node_pods.exec_target(tmp_path, "worker-1")
     assert target["env"]["OVS_RUNDIR"] == target["env"]["OVN_RUNDIR"] == str(tmp_path / "ovn" / "worker-1")
     assert target["netns"].endswith("node-worker-1")
+    assert target["logs"] == {"ovnkube-controller": str(tmp_path / "ovn" / "worker-1" / "ovnkube-controller.log")}
+    assert "ovnkube-controller" in [c["name"] for c in pod["spec"]["containers"]]
 
 
 def test_ovnkube_node_pods_by_node_skip_terminating_ones():
-    def pod(name, node, deleting=False):
+    def pod(name, node, deleting=False, containers=ovn_node_pods.CONTAINERS):
         metadata = {"name": name, **({"deletionTimestamp": "2026-01-01T00:00:00Z"} if deleting else {})}
-        return {"metadata": metadata, "spec": {"nodeName": node}}
+        return {"metadata": metadata, "spec": {"nodeName": node, "containers": [{"name": c} for c in containers]}}
     found = ovn_node_pods.pods_by_node([pod("ovnkube-node-b", "worker-0"), pod("ovnkube-node-a", "worker-0"),
-                                        pod("ovnkube-node-c", "worker-1", deleting=True)])
+                                        pod("ovnkube-node-c", "worker-1", deleting=True),
+                                        pod("ovnkube-node-d", "worker-1", containers=("ovn-controller",))])
     assert {node: p["metadata"]["name"] for node, p in found.items()} == {"worker-0": "ovnkube-node-a"}
+    assert not ovn_node_pods.is_current(pod("ovnkube-node-d", "worker-1", containers=("ovn-controller",)))
 
 
 def test_labctl_exec_target_paths_and_argv():

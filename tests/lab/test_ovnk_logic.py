@@ -6,11 +6,12 @@ No API server and no OVN database: the seed's CNV stage is rebuilt from its mani
 """
 import copy
 import re
+from datetime import datetime, timezone
 
 import pytest
 
 import ovnk_seed as seed
-from simulator import ovnk
+from simulator import ovnk, ovnk_log
 
 SEED_NB = ovnk.desired_nb(seed.snapshot(), seed.NODE)
 SEED_ACL_COLUMNS = ("action", "direction", "external_ids", "label", "log", "match", "meter", "name",
@@ -147,6 +148,8 @@ def test_selector_peers_on_an_ipam_less_network_are_refused_with_the_seeds_log()
     assert message.startswith("Retry add failed for *v1beta1.MultiNetworkPolicy llm-demo/allow-specific-pods, "
                               "will try again later: ")
     assert message.split("will try again later: ")[1] == seed.seed_log().split("will try again later: ")[1]
+    [line] = ovnk_log.controller_lines(nb.messages, datetime.now(timezone.utc), 7659)  # the pod's log too
+    assert re.fullmatch(r"\S+Z stderr F I\d{4} [\d:.]+    7659 obj_retry\.go:370\] (.*)\n", line).group(1) == message
 
 
 def test_multi_network_policy_disabled_means_no_port_groups():
