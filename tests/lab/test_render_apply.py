@@ -75,7 +75,8 @@ def rendered(rendered_run):
 def seed_inventory():
     """The seed inventory's values, templated by Ansible, and its intents compiled by compile_mnp."""
     wanted = ("{{ {'nad': network_attachment_networks[0], 'localnet': bridge_mapping_localnet,"
-              " 'pods': workloads_pods | map(attribute='name') | list, 'vms': workloads_vms | map(attribute='name') | list,"
+              " 'pods': workloads_pods | map(attribute='name') | list,"
+              " 'vms': workloads_vms | map(attribute='name') | list,"
               " 'policies': policies_intents | map('ocpvirt.multinet.compile_mnp') | flatten} }}")
     result = subprocess.run([str(BIN / "ansible"), "-i", str(REPO_DIR / "inventory" / "seed_lab"), "clusters",
                              "-m", "ansible.builtin.debug", "-a", json.dumps({"msg": wanted})],
