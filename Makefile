@@ -52,8 +52,9 @@ sanity: venv system-deps
 # The lab tests start the lab control plane themselves (building it on first use).
 # make test runs the Molecule scenarios that test something no other lab test does; the
 # per-role scenarios whose roles `full` converges together (operators, bridge mapping,
-# workloads) run with `make molecule`, which runs all of them.
-MOLECULE_IN_TEST := full,bridge_mapping_failure,multinetwork_policy_switch,network_attachment,policies,render,verify
+# workloads) and `render` (tests/lab/test_render_apply.py checks the same rendered files and
+# more) run with `make molecule`, which runs all of them.
+MOLECULE_IN_TEST := full,bridge_mapping_failure,multinetwork_policy_switch,network_attachment,policies,verify
 lab-test: venv system-deps
 	MULTINET_MOLECULE_SCENARIOS=$${MULTINET_MOLECULE_SCENARIOS-$(MOLECULE_IN_TEST)} \
 		$(BIN)/python -m pytest -q --durations=15 tests/lab

@@ -12,6 +12,7 @@ which client-side apply reports as a warning that says nothing about the manifes
 """
 import json
 import os
+import re
 import subprocess
 import stat
 import sys
@@ -24,6 +25,13 @@ import yaml
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(REPO_DIR / "lab"))
+
+from simulator.crdsets import LAB_CRDS_DIR, crds_in  # noqa: E402
+
+# render.yml's stage directories, in apply order (each a GitOps sync wave).
+STAGES = ["10-nmstate", "20-bridge-mapping", "30-network-attachment", "40-multinetwork-policy-switch",
+          "50-virtualization", "60-workloads", "70-policies"]
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +44,15 @@ def kubectl():
 PASSWORD = "render-test-" + uuid.uuid4().hex
 
 
+def ansible_env(**extra):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
+    env.update(ANSIBLE_COLLECTIONS_PATH=str(REPO_DIR / ".venv" / "collections"), MULTINET_VM_PASSWORD=PASSWORD, **extra)
+    return env
+
+
 def render(out, *extra):
     """render.yml into `out`; (the stage directories in order, the play's output)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
-    env.update(ANSIBLE_COLLECTIONS_PATH=str(REPO_DIR / ".venv" / "collections"), MULTINET_VM_PASSWORD=PASSWORD)
+    env = ansible_env()
     result = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(REPO_DIR / "inventory" / "seed_lab"),
                              str(REPO_DIR / "playbooks" / "render.yml"),
                              "-e", json.dumps({"multinet_render_dir": str(out)}), *extra],
@@ -58,6 +71,21 @@ def rendered(rendered_run):
     return rendered_run[0]
 
 
+@pytest.fixture(scope="module")
+def seed_inventory():
+    """The seed inventory's values, templated by Ansible, and its intents compiled by compile_mnp."""
+    wanted = ("{{ {'nad': network_attachment_networks[0], 'localnet': bridge_mapping_localnet,"
+              " 'pods': workloads_pods | map(attribute='name') | list,"
+              " 'vms': workloads_vms | map(attribute='name') | list,"
+              " 'policies': policies_intents | map('ocpvirt.multinet.compile_mnp') | flatten} }}")
+    result = subprocess.run([str(BIN / "ansible"), "-i", str(REPO_DIR / "inventory" / "seed_lab"), "clusters",
+                             "-m", "ansible.builtin.debug", "-a", json.dumps({"msg": wanted})],
+                            check=True, capture_output=True, text=True, cwd=REPO_DIR, timeout=300,
+                            env=ansible_env(ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json"))
+    [host] = json.loads(result.stdout)["plays"][0]["tasks"][0]["hosts"].values()
+    return host["msg"]
+
+
 def documents(stage):
     return [(path, doc) for path in sorted(stage.glob("*.yaml")) for doc in yaml.safe_load_all(path.read_text()) if doc]
 
@@ -70,6 +98,52 @@ def test_every_stage_directory_lists_what_an_object_needs_before_it(rendered):
         kinds = [doc["kind"] for _, doc in documents(stage)]
         assert [rank.get(k, 4) for k in kinds] == sorted(rank.get(k, 4) for k in kinds), f"{stage.name}: {kinds}"
     assert [doc["kind"] for _, doc in documents(rendered[0])] == ["Namespace", "OperatorGroup", "Subscription", "NMState"]
+
+
+def test_the_stages_hold_what_the_seed_inventory_names(rendered, seed_inventory):
+    assert [stage.name for stage in rendered] == STAGES
+    objects = [doc for stage in rendered for _, doc in documents(stage)]
+    [nad] = [doc for doc in objects if doc["kind"] == "NetworkAttachmentDefinition"]
+    expected = seed_inventory["nad"]
+    assert (nad["metadata"]["name"], nad["metadata"]["namespace"]) == (expected["name"], expected["namespace"])
+    assert json.loads(nad["spec"]["config"])["name"] == expected["localnet"]
+    mappings = [mapping for _, doc in documents(stage_named(rendered, "-bridge-mapping"))
+                for mapping in doc["spec"]["desiredState"]["ovn"]["bridge-mappings"]]
+    assert [mapping["localnet"] for mapping in mappings] == [seed_inventory["localnet"]]
+    for kind, names in (("Pod", seed_inventory["pods"]), ("VirtualMachine", seed_inventory["vms"])):
+        assert sorted(doc["metadata"]["name"] for doc in objects if doc["kind"] == kind) == sorted(names)
+    policies = [doc for _, doc in documents(stage_named(rendered, "-policies"))]
+    assert sorted(policies, key=lambda doc: doc["metadata"]["name"]) == \
+        sorted(seed_inventory["policies"], key=lambda doc: doc["metadata"]["name"])
+
+
+def test_each_stage_needs_only_namespaces_and_operators_of_its_own_or_an_earlier_stage(rendered):
+    """Applied wave by wave from an empty cluster, a stage waits only on itself (an operator's
+    custom resource is retried until the Subscription before it has installed the CRD): each
+    namespace an object lives in, and each operator whose CRD (lab/crds/operators/<package>/)
+    serves its kind, comes from the same stage or an earlier one."""
+    served_by = {(crd["spec"]["group"], crd["spec"]["names"]["kind"]): package.name
+                 for package in (LAB_CRDS_DIR / "operators").iterdir() for crd in crds_in(package).values()}
+    namespaces, packages, missing = set(), set(), []
+    for stage in rendered:
+        docs = [doc for _, doc in documents(stage)]
+        namespaces |= {doc["metadata"]["name"] for doc in docs if doc["kind"] == "Namespace"}
+        packages |= {doc["spec"]["name"] for doc in docs if doc["kind"] == "Subscription"}
+        for doc in docs:
+            name = f"{stage.name}: {doc['kind']} {doc['metadata']['name']}"
+            namespace = doc["metadata"].get("namespace")
+            package = served_by.get((doc["apiVersion"].rpartition("/")[0], doc["kind"]))
+            missing += [f"{name} needs namespace {namespace}"] if namespace and namespace not in namespaces else []
+            missing += [f"{name} needs operator {package}"] if package and package not in packages else []
+    assert set(served_by.values()) <= packages  # the check saw every operator the lab knows
+    assert missing == []
+
+
+def test_rendering_again_into_the_same_directory_changes_nothing(rendered):
+    before = {path: path.read_bytes() for stage in rendered for path in stage.iterdir()}
+    _, output = render(rendered[0].parents[1])
+    assert re.search(r"seed-lab\s*:\s*ok=\d+\s+changed=0\s", output), output[-3000:]
+    assert {path: path.read_bytes() for stage in rendered for path in stage.iterdir()} == before
 
 
 def test_the_rendered_seed_lab_passes_a_strict_server_dry_run(rendered, kubectl, lab_kubeconfig, nmstate_installed,
