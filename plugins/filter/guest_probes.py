@@ -14,7 +14,7 @@ description:
     (C(via=guest), C(vm), C(ip)) when O(guest_command) names a way in, and otherwise sets
     C(skip) to say that none was given. Every other step gets C(via=pod).
   - A guest routes with its own routes, so targets outside the network's subnet are probed too.
-  - With O(udp), UDP pairs to and from running guests are probed too: a UDP pair whose target
+  - With O(udp), UDP pairs to and from running guests are probed too. A UDP pair whose target
     is a guest gets a C(server) with C(via=guest), C(vm) and C(ip) whose C(command) is
     O(guest_command) filled in (run it on the controller, before the pairs' commands), and
     every UDP listener of the plan is planned again to count the guests among its senders.
