@@ -14,6 +14,10 @@ description:
     (C(via=guest), C(vm), C(ip)) when O(guest_command) names a way in, and otherwise sets
     C(skip) to say that none was given. Every other step gets C(via=pod).
   - A guest routes with its own routes, so targets outside the network's subnet are probed too.
+  - With O(udp), UDP pairs to and from running guests are probed too. A UDP pair whose target
+    is a guest gets a C(server) with C(via=guest), C(vm) and C(ip) whose C(command) is
+    O(guest_command) filled in (run it on the controller, before the pairs' commands), and
+    every UDP listener of the plan is planned again to count the guests among its senders.
 positional: _input
 options:
   _input:
@@ -34,6 +38,13 @@ options:
     description: Seconds each probe waits for an answer.
     type: int
     default: 2
+  udp:
+    description:
+      - Whether UDP listeners are started (as M(ocpvirt.multinet.connectivity_info)'s
+        C(probe_udp), which should have the same value); V(false) leaves every UDP pair of a
+        guest skipped with the reason.
+    type: bool
+    default: false
 seealso:
   - plugin: ocpvirt.multinet.probe_batches
     plugin_type: filter

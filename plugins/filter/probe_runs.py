@@ -27,7 +27,8 @@ options:
   servers:
     description:
       - The C(results) of M(ocpvirt.multinet.pod_exec) over
-        P(ocpvirt.multinet.probe_servers#filter) (the UDP listeners).
+        P(ocpvirt.multinet.probe_servers#filter) (the UDP listeners), plus those of the guests'
+        listeners run on the controller, each with C(item) the listener.
     type: list
     elements: dict
     default: []

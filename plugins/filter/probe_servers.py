@@ -11,10 +11,13 @@ short_description: The UDP listeners a probe plan needs, each once
 description:
   - Takes the C(probes) plan of M(ocpvirt.multinet.connectivity_info) run with C(probe_udp)
     (possibly several plans flattened into one list) and returns the C(server) of its runnable
-    UDP steps, each once, C({namespace, pod, command, clients, lifetime}).
-  - Start them all at once (each waits for its senders) before the steps' commands, e.g. with
-    M(ocpvirt.multinet.pod_exec) (C(parallel) at least their number, C(async)), and give its
-    results to P(ocpvirt.multinet.probe_runs#filter) as C(servers).
+    UDP steps, each once, C({via, namespace, pod, command, clients, lifetime}); a guest's
+    (C(via=guest), planned by P(ocpvirt.multinet.guest_probes#filter)) also has C(vm) and
+    C(ip), and its C(command) runs on the controller.
+  - Start them all at once (each waits for its senders) before the steps' commands, the
+    C(via=pod) ones e.g. with M(ocpvirt.multinet.pod_exec) (C(parallel) at least their number,
+    C(async)), the C(via=guest) ones as async commands, and give their results to
+    P(ocpvirt.multinet.probe_runs#filter) as C(servers).
 positional: _input
 options:
   _input:
@@ -30,7 +33,8 @@ seealso:
 EXAMPLES = r"""
 - name: Start the UDP listeners
   ocpvirt.multinet.pod_exec:
-    commands: "{{ info.results | map(attribute='probes') | flatten | ocpvirt.multinet.probe_servers }}"
+    commands: "{{ info.results | map(attribute='probes') | flatten | ocpvirt.multinet.probe_servers
+                  | rejectattr('via', 'equalto', 'guest') }}"
   async: 60
   poll: 0
   register: listeners
@@ -38,7 +42,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: "C([{namespace, pod, command, clients, lifetime}]), in plan order."
+  description: "C([{via, namespace, pod, command, clients, lifetime}]), in plan order."
   type: list
   elements: dict
 """

@@ -17,7 +17,8 @@ A VM's launcher pod is not its guest, so the plan skips VM sources. ``guest_prob
 those steps back a command when the user names a way into guests, ``guest_command``: a command
 line template run on the controller with ``{namespace}``, ``{vm}``, ``{ip}`` and ``{command}``
 (the batch script, one shell-quoted word), e.g. ``ssh -i key cloud-user@{ip} {command}`` or, on
-the lab, ``python lab/labctl.py exec {namespace}/{vm} -- sh -c {command}``.
+the lab, ``python lab/labctl.py exec {namespace}/{vm} -- sh -c {command}``. The same way in
+starts UDP listeners in guests that UDP steps target (``servers`` with ``via: guest``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -27,8 +28,14 @@ __metaclass__ = type
 import re
 import shlex
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.probes import probe_command
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import ICMP
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.probes import (
+    GUEST_KINDS,
+    pair_skip,
+    probe_command,
+    traffic_skip,
+    with_servers,
+)
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import parse_traffic
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 
 MARKER = "ocpvirt-probe"
@@ -56,29 +63,45 @@ _PROBE_FUNCTION = (
 GUEST_FIELDS = ("namespace", "vm", "ip", "command")
 
 
-def guest_probes(plan, endpoints, guest_command="", timeout=2):
+def guest_probes(plan, endpoints, guest_command="", timeout=2, udp=False):
     """The plan with its VM-sourced steps probed from the guest (``via: guest``) when
     ``guest_command`` is set, else skipped with the reason; every other step gets ``via: pod``.
 
     A guest routes with its own routes (cloud-init), so a target outside the network's subnet
-    is probed too, without ``-I``.
+    is probed too, without ``-I``. With ``udp`` (UDP listeners are started, as the plan's
+    ``probe_udp``), UDP steps to and from running guests are probed as well: their listeners
+    are planned again over the whole plan (``probes.with_servers``), a guest's with its
+    ``command`` filled into ``guest_command`` (run it on the controller).
     """
     by_name = {e.get("name"): e for e in endpoints or []}
     found = []
     for step in plan or []:
         source, target = by_name.get(step.get("from")), by_name.get(step.get("to"))
-        if not source or source.get("kind") not in ("vm", "vmi"):
-            found.append(dict(step, via="pod"))
-            continue
-        skip = _guest_skip(source, target, step.get("port"), guest_command)
-        found.append(dict(step, via="guest", vm=source.get("object"), ip=source.get("ip"), skip=skip,
-                          command=None if skip else probe_command(
-                              dict(source, interface=None), target,
-                              None if step.get("port") in (None, ICMP) else step["port"], timeout)))
-    return found
+        traffic = parse_traffic(step.get("port"))
+        if source and source.get("kind") in GUEST_KINDS:
+            skip = _guest_skip(source, target, traffic, guest_command, udp)
+            step = dict(step, via="guest", vm=source.get("object"), ip=source.get("ip"), skip=skip,
+                        command=None if skip else probe_command(dict(source, interface=None), target, traffic, timeout))
+        elif source and target and target.get("kind") in GUEST_KINDS and traffic and traffic[0] == "UDP":
+            skip = pair_skip(source, target, traffic, udp, guests=bool(guest_command))
+            step = dict(step, via="pod", skip=skip,
+                        command=None if skip else probe_command(source, target, traffic, timeout))
+        else:
+            step = dict(step, via="pod")
+        found.append(step)
+    if not udp:
+        return found
+    return [dict(step, server=_in_guest(step["server"], guest_command)) if step.get("server") else step
+            for step in with_servers(found, endpoints or [], timeout)]
 
 
-def _guest_skip(source, target, port, guest_command):
+def _in_guest(server, guest_command):
+    if server.get("via") != "guest":
+        return server
+    return dict(server, command=_guest_command(guest_command, server, server["command"]))
+
+
+def _guest_skip(source, target, traffic, guest_command, udp):
     kind = source.get("kind")
     if not guest_command:
         return "no way into the guest of {0} {1}: set verify_guest_command".format(kind, source["name"])
@@ -88,9 +111,7 @@ def _guest_skip(source, target, port, guest_command):
         return "{0} {1} has no address on the network".format(kind, source["name"])
     if not target or target.get("present") is False or not target.get("ip"):
         return "{0} is not in the cluster".format(target.get("name") if target else "the target")
-    if port not in (None, ICMP) and not str(port).startswith("tcp/"):
-        return "{0} has no handshake a probe can observe".format(str(port).split("/", maxsplit=1)[0].upper())
-    return None
+    return traffic_skip(target, traffic, udp, guests=True)
 
 
 def batches(plan, guest_command=""):
@@ -139,10 +160,11 @@ def _command(steps):
 def servers(plan):
     """The UDP listeners the plan's runnable steps need, each once, in plan order.
 
-    connectivity_info gives every step to one target pod and port the same ``server``
-    ({namespace, pod, command, clients, lifetime}); start them all before the steps' commands,
-    all at once (each waits for its senders), e.g. with ``pod_exec`` and ``parallel`` at least
-    their number.
+    connectivity_info (and ``guest_probes``) give every step to one target and port the same
+    ``server`` ({via, namespace, pod, command, clients, lifetime}, a guest's also ``vm`` and
+    ``ip``); start them all before the steps' commands, all at once (each waits for its
+    senders): ``via: pod`` ones e.g. with ``pod_exec`` and ``parallel`` at least their number,
+    ``via: guest`` ones by running their ``command`` on the controller.
     """
     if not isinstance(plan, list):
         raise MultinetError("must be a list of probe steps", "probes", plan)
@@ -182,10 +204,12 @@ def _with_listener(run, listeners):
     listener = listeners.get(_server_key(server)) if server else None
     if listener is None or run["rc"] in (None, 0) or listener.get("rc") in _LISTENER_RAN:
         return run
-    why = listener.get("msg") or _last_line(listener.get("stderr")) or _last_line(listener.get("stdout"))
-    reason = "the UDP listener in pod {0}/{1} {2}{3}".format(
-        server["namespace"], server["pod"],
-        "could not be started" if listener.get("rc") is None else "exited {0}".format(listener["rc"]),
+    # stderr first: a guest's listener runs as a controller command, whose msg is only "non-zero return code"
+    why = _last_line(listener.get("stderr")) or _last_line(listener.get("stdout")) or listener.get("msg")
+    where = "{0} {1}/{2}".format(*(("the guest of", server["namespace"], server["vm"]) if server.get("via") == "guest"
+                                   else ("pod", server["namespace"], server["pod"])))
+    reason = "the UDP listener in {0} {1}{2}".format(
+        where, "could not be started" if listener.get("rc") is None else "exited {0}".format(listener["rc"]),
         ": " + why if why else "")
     return dict(run, rc=None, msg=reason, no_verdict=reason)
 

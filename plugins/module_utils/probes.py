@@ -19,9 +19,11 @@ What a probe can tell:
   sends to it, or after ``lifetime`` seconds (``timeout`` exits 124: some sender never got
   through). ``command`` sends a token every half second for half the listener's lifetime (so
   a listener whose exec starts a few seconds after the client's still answers) and succeeds
-  only when the same token comes back. A UDP pair whose target is not a running pod (a VM guest, an outside host) cannot get a
-  listener and is skipped with that reason, and so is every UDP pair unless the caller says it
-  starts servers.
+  only when the same token comes back. A UDP pair whose target is an outside host or a pod that
+  is not running cannot get a listener and is skipped with that reason, and so is every UDP pair
+  unless the caller says it starts servers. A VM guest gets its listener (``via: guest``) only
+  where the caller has a way into guests (``probe_batch.guest_probes``); the plan of
+  ``probe_plan`` alone skips UDP pairs to guests.
 """
 import ipaddress
 import shlex
@@ -58,13 +60,16 @@ _UDP_CLIENT_PY = ("import socket, sys, time\n"
                   "    except OSError:\n"
                   "        pass\n"
                   "sys.exit(\"no echo from {host}:{port} within {wait}s\")\n")
+_UDP_NO_TOOL = "else echo 'neither python3 nor socat found' >&2; exit 127; fi"
 _UDP_SERVER = ("if command -v python3 >/dev/null 2>&1; then timeout {life} python3 -c {py}; "
                "elif command -v socat >/dev/null 2>&1; then timeout {life} socat -T {t} {socat}-RECVFROM:{port},bind={host},fork EXEC:cat; "
-               "else exit 127; fi")
+               + _UDP_NO_TOOL)
 _UDP_CLIENT = ("if command -v python3 >/dev/null 2>&1; then python3 -c {py}; "
                "elif command -v socat >/dev/null 2>&1; then echo {token} | timeout {wait} socat -T {wait} - {socat}:{host}:{port} "
-               "| grep -q {token}; else exit 127; fi")
+               "| grep -q {token}; " + _UDP_NO_TOOL)
 UDP_TOKEN = "ocpvirt-multinet-probe"
+# Endpoint kinds whose commands run in a guest (verify_guest_command), not through pods/exec.
+GUEST_KINDS = ("vm", "vmi")
 
 
 def probe_plan(endpoints, port=None, timeout=2, udp_servers=False):
@@ -75,36 +80,53 @@ def probe_plan(endpoints, port=None, timeout=2, udp_servers=False):
     launcher pod is not the guest), a target outside the source's subnet would leave through
     the pod's primary network, not this one, and UDP needs a listener (see the module
     docstring): with ``udp_servers`` (the caller starts ``server`` before ``command``) a UDP
-    pair whose target is a running pod gets ``server`` = {namespace, pod, command, clients,
-    lifetime}, one per target (the same mapping for every pair to it: start it once) that
-    answers the ``clients`` sources probing it; otherwise UDP pairs are skipped. SCTP is never
-    probed (no common client in pod images).
+    pair whose target is a running pod gets ``server`` = {via, namespace, pod, command, clients,
+    lifetime} (see ``with_servers``); other UDP pairs are skipped (``probe_batch.guest_probes``
+    plans the ones to and from VM guests where there is a way in). SCTP is never probed (no
+    common client in pod images).
     """
     traffic = parse_traffic(port)
-    pairs = [(source, target, _probe_skip(source, target, traffic, udp_servers))
-             for source in endpoints if source.get("kind") != "outside"
-             for target in endpoints if target is not source]
-    clients = {}
-    for source, target, skip in pairs:
-        if not skip:
-            clients.setdefault(target["name"], set()).add(source.get("ip") or source["name"])
     plan = []
-    for source, target, skip in pairs:
-        plan.append({"from": source["name"], "to": target["name"],
-                     "port": format_port(*traffic) if traffic else ICMP,
-                     "namespace": source.get("namespace"), "pod": source.get("pod"),
-                     "skip": skip,
-                     "command": None if skip else probe_command(source, target, traffic, timeout),
-                     "server": None if skip or not _is_udp(traffic) else _udp_server(
-                         target, traffic, timeout, len(clients[target["name"]]))})
-    return plan
+    for source in endpoints:
+        if source.get("kind") == "outside":
+            continue
+        for target in endpoints:
+            if target is not source:
+                skip = pair_skip(source, target, traffic, udp_servers)
+                plan.append({"from": source["name"], "to": target["name"],
+                             "port": format_port(*traffic) if traffic else ICMP,
+                             "namespace": source.get("namespace"), "pod": source.get("pod"), "skip": skip,
+                             "command": None if skip else probe_command(source, target, traffic, timeout)})
+    return with_servers(plan, endpoints, timeout)
+
+
+def with_servers(plan, endpoints, timeout=2):
+    """The plan with ``server`` set on every runnable UDP step (else None): one listener per
+    target and port, the same mapping for every step to it, counting as ``clients`` the source
+    addresses of those steps. A pod's listener runs through pods/exec (``via: pod``); a VM's in
+    its guest (``via: guest``, with ``vm`` and ``ip`` for the way in)."""
+    by_name = {e["name"]: e for e in endpoints}
+    senders = {}
+    for step in plan:
+        if _needs_listener(step):
+            source = by_name[step["from"]]
+            senders.setdefault((step["to"], step["port"]), set()).add(source.get("ip") or source["name"])
+    return [dict(step, server=_udp_server(by_name[step["to"]], parse_traffic(step["port"]), timeout,
+                                          len(senders[(step["to"], step["port"])]))
+                 if _needs_listener(step) else None) for step in plan]
+
+
+def _needs_listener(step):
+    return bool(step.get("command")) and not step.get("skip") and _is_udp(parse_traffic(step["port"]))
 
 
 def _is_udp(traffic):
     return bool(traffic) and traffic[0] == "UDP"
 
 
-def _probe_skip(source, target, traffic, udp_servers):
+def pair_skip(source, target, traffic, udp_servers, guests=False):
+    """Why the pair cannot be probed from ``source`` (a pod), else None (see ``probe_plan``);
+    ``guests``: there is a way into guests to start a UDP listener in a VM target."""
     if source.get("kind") != "pod":
         return "cannot exec into the guest of {0} {1}".format(source.get("kind"), source["name"])
     if source.get("present") is False or not source.get("pod"):
@@ -113,27 +135,36 @@ def _probe_skip(source, target, traffic, udp_servers):
         return "pod {0} is not running".format(source["pod"])
     if target.get("present") is False:
         return "{0} is not in the cluster".format(target["name"])
-    if traffic and traffic[0] == "SCTP":
-        return "SCTP is not probed: pod images have no common SCTP client"
-    if _is_udp(traffic):
-        skip = _udp_skip(target, udp_servers)
-        if skip:
-            return skip
+    skip = traffic_skip(target, traffic, udp_servers, guests)
+    if skip:
+        return skip
     if source.get("cidr") and not _in_subnet(source["cidr"], target["ip"]):
         return "{0} is outside {1}'s subnet {2}: the pod would route it through its primary " \
                "network".format(target["ip"], source["name"], source["cidr"])
     return None
 
 
-def _udp_skip(target, udp_servers):
+def traffic_skip(target, traffic, udp_servers, guests=False):
+    """Why this kind of traffic to ``target`` cannot be probed from a source that can, else None:
+    SCTP never; UDP only with ``udp_servers`` and a listener in the target, a running pod, or a
+    running VM guest when there is a way into guests (``guests``)."""
+    if traffic and traffic[0] == "SCTP":
+        return "SCTP is not probed: pod images have no common SCTP client"
+    if not _is_udp(traffic):
+        return None
     silence = "UDP has no handshake: without a listener started on {0}, no answer would not mean blocked".format(
         target["name"])
+    kind = target.get("kind")
     if not udp_servers:
         return silence + " (UDP probes are off)"
-    if target.get("kind") != "pod":
-        return silence + " (no listener can be started in {0} {1})".format(target.get("kind"), target["name"])
+    if kind in GUEST_KINDS and not guests:
+        return silence + " (no way into the guest of {0} {1} to start one: set verify_guest_command)".format(
+            kind, target["name"])
+    if kind not in GUEST_KINDS + ("pod",):
+        return silence + " (no listener can be started in {0} {1})".format(kind, target["name"])
     if not (target.get("pod") and target.get("running")):
-        return silence + " (pod {0} is not running)".format(target.get("pod") or target["name"])
+        return silence + " ({0} {1} is not running)".format(
+            kind, target["name"] if kind in GUEST_KINDS else target.get("pod") or target["name"])
     return None
 
 
@@ -159,8 +190,11 @@ def server_lifetime(timeout):
 def _udp_server(target, traffic, timeout, clients):
     words = _udp_words(target["ip"], traffic[1], timeout)
     words["py"] = shlex.quote(_UDP_SERVER_PY.format(clients=clients, **words))
-    return {"namespace": target.get("namespace"), "pod": target["pod"], "clients": clients,
-            "lifetime": words["life"], "command": "sh -c " + shlex.quote(_UDP_SERVER.format(**words))}
+    server = {"via": "pod", "namespace": target.get("namespace"), "pod": target["pod"], "clients": clients,
+              "lifetime": words["life"], "command": "sh -c " + shlex.quote(_UDP_SERVER.format(**words))}
+    if target.get("kind") in GUEST_KINDS:
+        server.update(via="guest", vm=target.get("object") or target["name"], ip=target["ip"])
+    return server
 
 
 def probe_command(source, target, traffic, timeout):

@@ -67,8 +67,10 @@ options:
         start once) and a C(command) that resends a token for half the server's C(lifetime)
         (C(max(20, 10 x probe_timeout)) seconds) and succeeds only when it comes back;
         whoever runs the plan must start the server first.
-        Other UDP pairs (targets that are VM guests or outside hosts, where nothing can be
-        started) are skipped with that reason.
+        Other UDP pairs (targets that are outside hosts, where nothing can be started, or VM
+        guests, which this module cannot enter) are skipped with that reason;
+        P(ocpvirt.multinet.guest_probes#filter) plans the ones to and from guests where a way
+        into them is given.
       - Both need C(python3) (else C(socat)) and C(timeout) in the pods' images.
       - When V(false), every UDP pair is skipped with the reason.
     type: bool
@@ -282,7 +284,7 @@ results:
         - C(skip) says why a pair cannot be probed, such as a VM source (its launcher pod is
           not the guest), UDP without O(probe_udp) or without a pod to listen on, or a target
           outside the source's subnet; then C(command) is null.
-        - C(server) (UDP only, else null) is C({namespace, pod, command, clients, lifetime}),
+        - C(server) (UDP only, else null) is C({via, namespace, pod, command, clients, lifetime}) (C(via=pod)),
           the listener to start in the target pod before C(command) runs, once per target pod
           and port; it echoes every datagram and exits 0 once it has answered C(clients)
           source addresses, else C(timeout) stops it after C(lifetime) seconds (exit 124).

@@ -2,6 +2,7 @@
 
 The scripts are run for real with /bin/sh (as k8s_exec would: shlex-split, then exec'ed)."""
 import shlex
+import socket
 import subprocess
 import time
 
@@ -10,6 +11,7 @@ import pytest
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.probe_batch import (
     batches, guest_probes, runs, servers)
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.probes import probe_plan
 
 
 def step(source, target, command, pod=None, skip=None):
@@ -144,3 +146,87 @@ def test_a_udp_probe_without_a_running_listener_has_no_verdict(listener, client_
     result = {"item": batch, "rc": 0, "stdout": "ocpvirt-probe 0 {0} no echo\n".format(client_rc)}
     [run] = runs([result], [dict(listener, item=LISTENER)])
     assert (run["rc"], run.get("no_verdict")) == verdict
+
+
+def test_a_guest_probes_tcp_on_the_port_of_its_step():
+    tcp = dict(GUEST_PLAN[2], port="tcp/22")
+    [found] = guest_probes([tcp], ENDPOINTS, "ssh root@{ip} {command}")
+    assert "nc -z -w 2 192.168.77.91 22" in found["command"]
+
+
+UDP_ENDPOINTS = [
+    {"name": name, "kind": "pod", "namespace": "ns", "pod": name, "running": True, "ip": ip, "cidr": ip + "/24",
+     "interface": "net1"} for name, ip in (("pod-a", "192.168.77.91"), ("pod-d", "192.168.77.93"))] + [
+    dict(vm, pod="virt-launcher-" + vm["name"] if vm["running"] else None) for vm in ENDPOINTS[1:3]] + [
+    {"name": "vm-e", "kind": "vm", "object": "vm-e", "namespace": "ns", "ip": "192.168.77.73", "running": True,
+     "pod": "virt-launcher-vm-e"}, ENDPOINTS[3]]
+
+
+def udp_plan(guest_command, udp=True, endpoints=None, port="udp/53"):
+    endpoints = endpoints or UDP_ENDPOINTS
+    plan = probe_plan(endpoints, port, 1, udp_servers=udp)
+    return {(s["from"], s["to"]): s for s in guest_probes(plan, endpoints, guest_command, 1, udp=udp)}
+
+
+def test_udp_pairs_to_and_from_running_guests_get_clients_and_listeners_through_the_way_in():
+    found = udp_plan("ssh root@{ip} {command}")
+    to_vm = found[("pod-a", "vm-b")]
+    assert (to_vm["via"], to_vm["skip"]) == ("pod", None) and "192.168.77.71" in to_vm["command"]
+    listener = to_vm["server"]
+    assert (listener["via"], listener["vm"], listener["ip"]) == ("guest", "vm-b-obj", "192.168.77.71")
+    argv = shlex.split(listener["command"])
+    assert argv[:2] == ["ssh", "root@192.168.77.71"] and "bind((\"192.168.77.71\", 53))" in argv[2]
+    # one listener in vm-b for its three running senders: two pods and the other guest
+    senders = [s for s in found.values() if s["to"] == "vm-b" and not s["skip"]]
+    assert sorted(s["from"] for s in senders) == ["pod-a", "pod-d", "vm-e"]
+    assert all(s["server"] == listener for s in senders) and listener["clients"] == 3
+    from_vm = found[("vm-b", "pod-a")]
+    assert (from_vm["via"], from_vm["skip"]) == ("guest", None) and "-I" not in from_vm["command"]
+    assert from_vm["server"]["via"] == "pod" and from_vm["server"]["pod"] == "pod-a"
+    assert from_vm["server"]["clients"] == 3  # pod-d and both guests
+    assert found[("vm-b", "vm-e")]["server"]["via"] == "guest"
+    assert found[("pod-a", "vm-c")]["skip"].endswith("(vm vm-c is not running)")
+    assert found[("vm-c", "pod-a")]["skip"] == "vm vm-c is not running"
+    assert found[("vm-b", "internet")]["skip"].endswith("(no listener can be started in outside internet)")
+    assert servers(list(found.values())).count(listener) == 1
+
+
+def test_without_a_way_in_or_with_udp_off_udp_pairs_of_guests_say_why():
+    found = udp_plan("")
+    assert found[("pod-a", "vm-b")]["skip"].endswith("(no way into the guest of vm vm-b to start one: "
+                                                     "set verify_guest_command)")
+    assert found[("vm-b", "pod-a")]["skip"] == "no way into the guest of vm vm-b: set verify_guest_command"
+    assert found[("pod-d", "pod-a")]["server"]["clients"] == 1
+    off = udp_plan("ssh root@{ip} {command}", udp=False)
+    assert all(s["skip"].endswith("(UDP probes are off)") for (src, dst), s in off.items()
+               if "vm-c" not in (src, dst) and dst != "internet")
+    assert not servers(list(off.values()))
+
+
+def test_a_guests_listener_runs_through_the_way_in_and_answers_a_pod_on_loopback():
+    """The planned listener of a guest, filled into the way in, and a pod's client, run for real
+    on loopback only (both ends at 127.0.0.1)."""
+    endpoints = [{"name": "pod-a", "kind": "pod", "namespace": "t", "pod": "pod-a", "running": True, "ip": "127.0.0.1"},
+                 {"name": "vm-b", "kind": "vm", "object": "vm-b", "namespace": "t", "pod": "virt-launcher-vm-b",
+                  "running": True, "ip": "127.0.0.1"}]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    step = udp_plan("env GUEST={namespace}/{vm} sh -c {command}", endpoints=endpoints,
+                    port="udp/{0}".format(port))[("pod-a", "vm-b")]
+    listener = subprocess.Popen(shlex.split(step["server"]["command"]))
+    try:
+        assert subprocess.run(shlex.split(step["command"]), timeout=30, check=False).returncode == 0
+        assert listener.wait(timeout=10) == 0  # its one sender answered, it exits
+    finally:
+        listener.kill()
+
+
+def test_a_guests_listener_that_did_not_run_leaves_its_pairs_without_a_verdict():
+    server = udp_plan("ssh root@{ip} {command}")[("pod-a", "vm-b")]["server"]
+    batch = {"steps": [udp_step("a", "vm-b", server)]}
+    result = {"item": batch, "rc": 0, "stdout": "ocpvirt-probe 0 1 no echo\n"}
+    listener = {"item": server, "rc": 127, "msg": "non-zero return code", "stderr": "neither python3 nor socat found"}
+    [run] = runs([result], [listener])
+    assert (run["rc"], run["no_verdict"]) == (
+        None, "the UDP listener in the guest of ns/vm-b-obj exited 127: neither python3 nor socat found")

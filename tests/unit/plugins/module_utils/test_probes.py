@@ -52,11 +52,13 @@ def test_udp_pairs_are_skipped_unless_a_listener_can_be_started_on_the_target():
                            "mean blocked (UDP probes are off)")
     peer = dict(PROBE_EPS[0], name="peer", pod="peer", ip="192.168.77.92")
     on = {(p["from"], p["to"]): p for p in probe_plan(PROBE_EPS + [peer], "udp/53", udp_servers=True)}
-    assert on[("tinypod", "gold")]["skip"].endswith("(no listener can be started in vm gold)")
+    assert on[("tinypod", "gold")]["skip"].endswith(
+        "(no way into the guest of vm gold to start one: set verify_guest_command)")
     assert on[("tinypod", "gateway")]["skip"].endswith("(no listener can be started in outside gateway)")
     assert on[("tinypod", "idle")]["skip"].endswith("(pod idle is not running)")
     pair = on[("tinypod", "peer")]
     assert pair["skip"] is None and pair["server"]["pod"] == "peer" and pair["server"]["namespace"] == "llm-demo"
+    assert pair["server"]["via"] == "pod"
     assert "192.168.77.92" in pair["command"] and "192.168.77.92" in pair["server"]["command"]
     assert plan_by_pair("sctp/9")[("tinypod", "gold")]["skip"].startswith("SCTP is not probed")
 
