@@ -70,3 +70,17 @@ def test_a_no_op_names_ansibles_own_floor():
     assert why.startswith("Ansible alone, `ansible-playbook` running one `ansible.builtin.ping` task, took 1.40 s "
                           "(1.30 s CPU), 67% of the 2.10 s the limit allows; ")
     assert "1.90 s of the run's 3.00 s CPU is Ansible on the controller" in why
+
+
+def test_a_fleet_on_one_machine_is_judged_against_what_the_machine_can_do():
+    one = run(15.0, 5.5, {"GET": 1, "PATCH": 1001, "PATCH dryRun": 1001}, {"kube-apiserver": 12.0, "etcd": 2.5})
+    both = run(27.0, 9.5, {"GET": 2, "PATCH": 2002, "PATCH dryRun": 2002}, {"kube-apiserver": 26.0, "etcd": 5.0})
+    measured = dict(results({"first_apply": one}, {"first_apply": one}),
+                    fleet=[{"workloads": 1000, "one_cluster": dict(one, cluster_matches=True),
+                            "all_clusters": dict(both, cluster_matches=True)}])
+    target, why = reason(measured, "the same 1,000-workload intent")
+    assert target["met"] is False and target["limit"] == 1.3  # 27 / 15 = 1.8x
+    # one: 20.0 s CPU in 15 s; both: 40.5 s, 20.25 s on 2 cores = 1.35x one cluster's wall
+    assert why.startswith("the machine's CPU is the limit: both labs run on this one machine: one cluster's first "
+                          "apply cost 20.0 s CPU in 15.0 s (1.3 of the 2 cores busy), two clusters' 40.5 s (31.0 s")
+    assert why.endswith("cannot do in less than 20.2 s, 1.35x one cluster's wall")
