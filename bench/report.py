@@ -327,12 +327,16 @@ def markdown(results, profile_findings=""):
         "After every run the namespace is read back with the Kubernetes client: *cluster as intended* means it "
         "holds exactly the compiled policies with their specs.",
         "- **How users run it**: the module and `kubernetes.core.k8s` run from `ansible-playbook` (connection "
-        "local, intent or manifests from a vars file, default output, every module option at its default: the "
-        "module writes up to 4 policies at a time and returns only the manifests it wrote), so *wall s* "
-        "includes Ansible's start-up and templating. "
+        "local, default output). The module reads the intent from a file (`src`, as "
+        "docs/multinetwork_policy.md advises for large intents), every other option at its default: it writes "
+        "up to 4 policies at a time and returns the policies' names. `kubernetes.core.k8s` loops over the "
+        "manifests from a vars file. So *wall s* includes Ansible's start-up; *Ansible's floor* in the reasons "
+        "is `ansible-playbook` running one `ansible.builtin.ping` task the same way (fastest of three). "
         "*client CPU s* is the CPU time of the tool's whole process tree (for Ansible: controller, worker and "
         "module processes); *module process wall / CPU s* is the module process alone, from interpreter start "
-        "to exit (summed over the loop's processes). The API server's own work shows only in *wall s*.",
+        "to exit (summed over the loop's processes); *lab control plane CPU s* is what the lab's kube-apiserver "
+        "(in brackets), etcd, kube-controller-manager and OVN-Kubernetes simulator used during the run, read "
+        "from `/proc`: the lab runs on the same cores as the client.",
         "- **Requests** are counted at the client: for Ansible modules, a probe on the module processes' "
         "`PYTHONPATH` (`bench/probe/sitecustomize.py`) counts every urllib3 request, the transport under the "
         "kubernetes client; for kubectl, its `-v=6` request log. A LIST is a GET; *writes* are all other verbs. "
