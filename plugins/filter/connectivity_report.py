@@ -14,20 +14,29 @@ description:
   - A pair fails when the simulation disagrees with the intent, or when a probe ran and
     disagrees with the intent (or, without an intent, with the simulation). Probe rows with
     C(allowed=null) are skipped probes and never fail.
-  - Renders one self-contained HTML page (a matrix per traffic kind with a colour per cell and
-    the reasons on hover, and an SVG graph of the allowed flows), JUnit XML (one testcase per
-    pair) and a plain-text table of the failing pairs.
+  - Renders one self-contained HTML page a reviewer can print (a header with the run's date,
+    cluster, revision and where probes ran; a table of the disagreements with every verdict and
+    its reason; per traffic kind a matrix with a colour and a mark per cell, P probed, T traced,
+    S simulated only, and an SVG graph of the allowed flows; and every pair with its reasons),
+    JUnit XML (one testcase per pair, the same reasons, the run's facts as properties) and a
+    plain-text table of the failing pairs.
+  - Pure: the date is passed in, never read.
 positional: _input
 options:
   _input:
     description:
-      - "C({title, sections}), one section per intent, or a single section."
-      - "A section is C({name, network, endpoints, probe, warnings, checks}): C(network) is
+      - "C({title, date, cluster, sections}), one section per intent, or a single section."
+      - "C(date) is the run's time, ISO 8601 in UTC (V(2026-12-06T07:05:36Z)); C(cluster) is
+        C({name, server}), the inventory host and the API server URL (shown without user,
+        password, query or fragment; any other field is refused). Both may be left out: the
+        header then says C(not given)."
+      - "A section is C({name, network, endpoints, probe, warnings, revision, checks}): C(revision)
+        is C({intent, policies, policy_count}) as M(ocpvirt.multinet.connectivity_info) returns it; C(network) is
         C(<ns>/<nad>); C(endpoints) as returned by M(ocpvirt.multinet.connectivity_info);
         C(probe) is C({enabled, reason}); C(checks) a list of C({port, expected, simulated,
         probed}) where each of the last three is a list of rows C({from, to, allowed, reason})
-        (probe rows may give C(detail) instead of C(reason)), and C(expected) may be null
-        (no intent)."
+        (probe rows may give C(detail) instead of C(reason), shown as given, and C(via), V(pod)
+        or V(guest), where the probe ran), and C(expected) may be null (no intent)."
       - "Instead of C(probed), a check may give C(probes), the probe plan returned by
         M(ocpvirt.multinet.connectivity_info), and C(runs), the registered loop results of
         M(kubernetes.core.k8s_exec) over its items: exit 0 is allowed, 126/127 (tool missing)
@@ -53,6 +62,16 @@ EXAMPLES = r"""
           'checks': [{'port': none, 'expected': info.expected, 'simulated': info.matrix, 'probed': none}]}
          | ocpvirt.multinet.connectivity_report }}
 
+- name: The same with the header a printed report needs
+  ansible.builtin.set_fact:
+    verdict: >-
+      {%- set r = info.results[0] -%}
+      {{ {'date': now(utc=True, fmt='%Y-%m-%dT%H:%M:%SZ'),
+          'cluster': {'name': inventory_hostname, 'server': info.server},
+          'sections': [{'name': 'llm-demo', 'network': info.network, 'revision': info.revision,
+                        'checks': [{'port': r.port, 'expected': r.expected, 'simulated': r.matrix}]}]}
+         | ocpvirt.multinet.connectivity_report }}
+
 - name: Write the report
   ansible.builtin.copy:
     content: "{{ verdict.html }}"
@@ -72,7 +91,8 @@ _value:
       C({from, to, expected, simulated, probed, traced, status, problems, expected_reason,
       simulated_reason, probed_reason, traced_reason})), C(summary)
       (C({pairs, failures, probed, traced})), C(failed) (bool), C(table) (text), C(html) and C(junit)
-      (documents as strings).
+      (documents as strings), C(fingerprint) (C(sha256:) of the HTML and JUnit rendered without
+      the date, also written into both: equal for two runs that differ only in their date).
   type: dict
 """
 

@@ -43,6 +43,11 @@ class ClusterReader:
         self.service = K8sService(api_client(module), module)
         self.warnings = []
 
+    @property
+    def server(self):
+        """The API server URL the client talks to (kubernetes.core's configuration.host)."""
+        return self.service.client.configuration.host
+
     def list(self, kind, namespace, optional=False):
         """Every object of `kind` in `namespace`. `optional`: an API the cluster does not serve
         (KubeVirt) gives none with a warning; a refused list (403) always fails, naming the

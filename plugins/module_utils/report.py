@@ -3,17 +3,24 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Expected vs simulated vs probed vs traced connectivity: the comparison and its three renderings.
 
-Pure: rows in, strings out. ``compare`` lines up the three verdicts of every ordered pair;
-``render_html`` draws a self-contained page (matrix with a colour per cell and the reasons on
-hover, and an inline SVG graph of the allowed flows), ``render_junit`` one testcase per pair for
-CI, ``render_table`` the plain-text table of disagreements for a failing task.
+Pure: rows in, strings out. ``compare`` lines up the verdicts of every ordered pair;
+``render_html`` draws a self-contained page a reviewer can print (a header naming the run's date,
+cluster and revision, a table of the disagreements, per kind of traffic a matrix with a colour
+and a how-known mark per cell and an inline SVG graph of the allowed flows, and every pair with
+its reasons), ``render_junit`` one testcase per pair for CI, ``render_table`` the plain-text
+table of disagreements for a failing task.
 
-A report is ``{title, sections}``, one section per intent (or network): ``{name, network,
-endpoints, probe, trace, warnings, checks: [{port, rows}]}`` where ``rows`` are ``compare`` output
-and ``probe`` and ``trace`` are ``{enabled, reason}``.
+A report is ``{title, date, cluster, sections}``: ``date`` a ``datetime`` in UTC or None,
+``cluster`` a label or None, one section per intent (or network): ``{name, network, endpoints,
+probe, trace, warnings, revision, checks: [{port, rows}]}`` where ``rows`` are ``compare`` output,
+``probe`` and ``trace`` are ``{enabled, reason}`` and ``revision`` ``{intent, policies,
+policy_count}`` (module_utils/revision.py) or None.
 """
+import datetime
+import hashlib
 import html
 import math
+import urllib.parse
 import xml.etree.ElementTree as ET
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
@@ -21,6 +28,12 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import Mul
 PASS, FAIL = "pass", "fail"
 VERDICTS = ("expected", "simulated", "probed", "traced")
 KIND_COLOURS = {"pod": "#2f6fb3", "vm": "#7a4fb3", "vmi": "#7a4fb3", "outside": "#6b6b6b"}
+# How a cell's verdict is known: the mark in the matrix and its meaning in the legend.
+KNOWN_MARKS = {"probed": ("P", "probed: a packet was sent, from a pod or a VM guest"),
+               "traced": ("T", "traced: OVN's own verdict (ovn-trace), no packet sent"),
+               "simulated": ("S", "simulated only: neither probed nor traced")}
+# Where a probe ran (the plan step's ``via``), as the header says it.
+PROBE_SOURCES = {"pod": "pods", "guest": "VM guests"}
 
 
 # --- comparison ------------------------------------------------------------------------------
@@ -42,6 +55,8 @@ def compare(expected=None, simulated=None, probed=None, traced=None):
                                             "simulated": None, "probed": None, "traced": None})
             entry[kind] = row.get("allowed")
             entry[kind + "_reason"] = row.get("reason") or row.get("detail") or ""
+            if kind == "probed":
+                entry["probed_via"] = row.get("via")
     for index, row in enumerate(traced or []):
         entry = merged.get(_pair(row, "traced[{0}]".format(index)))
         if entry is not None:
@@ -99,13 +114,32 @@ def port_label(port):
     return port if port else "icmp"
 
 
+def known_from(row):
+    """How the pair's verdict is known: ["probed"], ["traced"], both, or ["simulated"]."""
+    return [kind for kind in ("probed", "traced") if row.get(kind) is not None] or ["simulated"]
+
+
+def probe_sources(rows):
+    """{via: pairs with a probed verdict}, via ``pod``, ``guest`` or None (the rows do not say)."""
+    counts = {}
+    for row in rows:
+        if row["probed"] is not None:
+            via = row.get("probed_via") if row.get("probed_via") in PROBE_SOURCES else None
+            counts[via] = counts.get(via, 0) + 1
+    return counts
+
+
 def build(data):
     """Compare every check of every section and render everything once.
 
-    data: {title, sections: [section]} or a single section, where a section is {name, network,
-    endpoints, probe, trace, warnings, checks: [{port, expected, simulated, probed, traced}]}; instead of
-    ``probed`` rows a check may give ``probes`` (the plan) and ``runs`` (exec results).
-    Returns {sections: [{name, network, checks: [{port, rows}]}], summary, failed, table, html, junit}.
+    data: {title, date, cluster, sections: [section]} or a single section, where a section is
+    {name, network, endpoints, probe, trace, warnings, revision, checks: [{port, expected,
+    simulated, probed, traced}]}; instead of ``probed`` rows a check may give ``probes`` (the
+    plan) and ``runs`` (exec results). ``date`` is an ISO 8601 time in UTC, ``cluster``
+    {name, server}, ``revision`` {intent, policies, policy_count}; each may be left out.
+    Returns {sections: [{name, network, checks: [{port, rows}]}], summary, failed, table, html,
+    junit, fingerprint}: the fingerprint is a digest of the HTML and JUnit rendered without the
+    date, so two runs that differ only in their date have the same one.
     """
     if not isinstance(data, dict):
         raise MultinetError("must be a mapping", "report", data)
@@ -113,12 +147,56 @@ def build(data):
     if not isinstance(raw_sections, list) or not raw_sections:
         raise MultinetError("must be a non-empty list", "report.sections", raw_sections)
     sections = [_section(raw, "report.sections[{0}]".format(i)) for i, raw in enumerate(raw_sections)]
-    report = {"title": data.get("title") or sections[0]["name"], "sections": sections}
+    report = {"title": data.get("title") or sections[0]["name"], "sections": sections,
+              "date": parse_date(data.get("date"), "report.date"),
+              "cluster": cluster_label(data.get("cluster"), "report.cluster")}
     checks = [check for section in sections for check in section["checks"]]
     totals = summary(checks)
+    undated = dict(report, date=None)
+    report["fingerprint"] = "sha256:" + hashlib.sha256(
+        (render_html(undated) + render_junit(undated)).encode("utf-8")).hexdigest()
     return {"sections": [{k: s[k] for k in ("name", "network", "checks")} for s in sections],
-            "summary": totals, "failed": totals["failures"] > 0,
+            "summary": totals, "failed": totals["failures"] > 0, "fingerprint": report["fingerprint"],
             "table": render_table(sections), "html": render_html(report), "junit": render_junit(report)}
+
+
+def parse_date(value, field):
+    """An ISO 8601 time with a zero UTC offset (``2026-12-06T07:05:36Z``) as an aware datetime."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.utcoffset() != datetime.timedelta(0):
+        raise MultinetError("must be an ISO 8601 time in UTC, such as 2026-12-06T07:05:36Z", field, value)
+    return moment.astimezone(datetime.timezone.utc)
+
+
+def cluster_label(value, field):
+    """``name (server)`` from {name, server}, the server without credentials, query or fragment."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise MultinetError("must be a mapping {name, server}", field, type(value).__name__)
+    for key in value:
+        if key not in ("name", "server"):
+            # Only the key is named: the value of a key nobody asked for may be a token.
+            raise MultinetError("is not a field of the cluster, which takes name and server", field, key)
+        if value[key] is not None and not isinstance(value[key], str):
+            raise MultinetError("must be a string", "{0}.{1}".format(field, key), type(value[key]).__name__)
+    name, server = value.get("name") or "", public_url(value.get("server") or "")
+    if name and server:
+        return "{0} ({1})".format(name, server)
+    return name or server or None
+
+
+def public_url(url):
+    """The URL without user, password, query or fragment: what may be shown of an API server."""
+    if not url:
+        return url
+    parts = urllib.parse.urlsplit(str(url).strip())
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
 def _section(raw, field):
@@ -136,7 +214,22 @@ def _section(raw, field):
                 outside_rows(raw.get("endpoints"), check.get("simulated"))
         checks.append({"port": check.get("port"),
                        "rows": compare(check.get("expected"), check.get("simulated"), probed, check.get("traced"))})
-    return dict(raw, name=raw.get("name") or raw["network"], checks=checks)
+    return dict(raw, name=raw.get("name") or raw["network"], checks=checks,
+                revision=_revision(raw.get("revision"), field + ".revision"))
+
+
+def _revision(raw, field):
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise MultinetError("must be a mapping {intent, policies, policy_count}", field, raw)
+    for key in ("intent", "policies"):
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            raise MultinetError("must be a digest string or null", "{0}.{1}".format(field, key), raw[key])
+    count = raw.get("policy_count")
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
+        raise MultinetError("must be a number of policies or null", field + ".policy_count", count)
+    return {"intent": raw.get("intent"), "policies": raw.get("policies"), "policy_count": count}
 
 
 # Exit codes of a shell that could not run the probe tool: the probe says nothing then.
@@ -158,7 +251,8 @@ def probe_rows(plan, runs, disabled_reason=None):
     for step in plan:
         allowed, detail = _probe_outcome(step, by_pair.get((step["from"], step["to"], step["port"])),
                                          disabled_reason)
-        rows.append({"from": step["from"], "to": step["to"], "allowed": allowed, "detail": detail})
+        rows.append({"from": step["from"], "to": step["to"], "allowed": allowed, "detail": detail,
+                     "via": "guest" if step.get("via") == "guest" else "pod"})
     return rows
 
 
@@ -226,7 +320,8 @@ def _word(value):
 # --- JUnit -----------------------------------------------------------------------------------
 
 def render_junit(report):
-    """JUnit XML: a testsuite per section and traffic kind, a testcase per ordered pair."""
+    """JUnit XML: a testsuite per section and traffic kind, a testcase per ordered pair, each
+    testsuite with the run's date (``timestamp``), cluster (``hostname``) and revision."""
     checks = [c for section in report["sections"] for c in section["checks"]]
     total = summary(checks)
     suites = ET.Element("testsuites", name=report.get("title") or "connectivity",
@@ -238,10 +333,29 @@ def render_junit(report):
             suite = ET.SubElement(suites, "testsuite", name="{0} {1}".format(section["name"], label),
                                   tests=str(len(rows)),
                                   failures=str(sum(r["status"] == FAIL for r in rows)))
+            if report.get("date"):
+                # JUnit's timestamp has no zone; the date property says UTC.
+                suite.set("timestamp", report["date"].strftime("%Y-%m-%dT%H:%M:%S"))
+            if report.get("cluster"):
+                suite.set("hostname", report["cluster"])
+            properties = ET.SubElement(suite, "properties")
+            for name, value in _run_facts(report, section, rows):
+                ET.SubElement(properties, "property", name=name, value=value)
             for row in rows:
                 _testcase(suite, row, section["name"], label)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def _run_facts(report, section, rows):
+    """(name, text) of what the run compared, for a testsuite's properties."""
+    facts = [("date", _date_text(report.get("date"))), ("cluster", report.get("cluster") or "not given"),
+             ("revision", _revision_text(section.get("revision"))),
+             ("probed", _probe_text(section.get("probe"), rows)),
+             ("traced", _trace_text(section.get("trace"), rows))]
+    if report.get("fingerprint"):
+        facts.append(("fingerprint", report["fingerprint"]))
+    return facts
 
 
 def _testcase(suite, row, section, label):
@@ -257,11 +371,59 @@ def _testcase(suite, row, section, label):
 
 
 def _details(row):
-    parts = []
+    """How the verdict is known, then each verdict with its reason: what the hover, the tables
+    and JUnit all say about a pair."""
+    parts = ["known from: " + ", ".join(known_from(row))]
     for kind in VERDICTS:
         if row.get(kind) is not None or row.get(kind + "_reason"):
             parts.append("{0}: {1} - {2}".format(kind, _word(row.get(kind)), row.get(kind + "_reason") or ""))
     return "\n".join(parts)
+
+
+# --- header texts (HTML and JUnit) -------------------------------------------------------------
+
+def _date_text(date):
+    return date.strftime("%Y-%m-%d %H:%M:%S UTC") if date else "not given"
+
+
+def _revision_text(revision):
+    if not revision:
+        return "not given"
+    intent = "intent {0}".format(revision["intent"]) if revision.get("intent") else "no intent"
+    if revision.get("policies") is None:
+        return intent
+    count = revision.get("policy_count")
+    return "{0} \u00b7 live policies {1}{2}".format(intent, revision["policies"], "" if count is None else " ({0} {1})".format(
+        count, "MultiNetworkPolicy" if count == 1 else "MultiNetworkPolicies"))
+
+
+def _plural(count, word):
+    return "{0} {1}{2}".format(count, word, "" if count == 1 else "s")
+
+
+def _sources_text(counts):
+    order = [via for via in PROBE_SOURCES if via in counts] + ([None] if None in counts else [])
+    return " and ".join("{0} ({1})".format(PROBE_SOURCES.get(via, "a place the rows do not name"),
+                                           _plural(counts[via], "pair")) for via in order)
+
+
+def _probe_text(probe, rows):
+    """Where the probes ran, from the rows that got a probed verdict, or why none ran."""
+    counts = probe_sources(rows)
+    if counts:
+        return "probed from " + _sources_text(counts)
+    if probe and not probe.get("enabled"):
+        return "probing skipped: {0}".format(probe.get("reason") or "disabled")
+    return "probing on, but no pair got a probed verdict" if probe else "not probed"
+
+
+def _trace_text(trace, rows):
+    traced = sum(r.get("traced") is not None for r in rows)
+    if traced:
+        return "traced through OVN (ovn-trace): {0} of {1}".format(traced, _plural(len(rows), "pair"))
+    if trace and not trace.get("enabled"):
+        return "tracing skipped: {0}".format(trace.get("reason") or "disabled")
+    return "tracing on, but no pair got a traced verdict" if trace else "not traced"
 
 
 # --- HTML ------------------------------------------------------------------------------------
@@ -271,6 +433,9 @@ body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color
 h1{font-size:22px;margin:0 0 4px}h2{font-size:19px;margin:30px 0 4px;border-bottom:2px solid #ddd}h3{font-size:16px;margin:18px 0 8px}
 .meta{color:#555;margin-bottom:12px}.badge{display:inline-block;padding:2px 10px;border-radius:10px;color:#fff;font-weight:600}
 .badge.pass{background:#2e7d32}.badge.fail{background:#c62828}
+table.run{border-collapse:collapse;margin:8px 0 14px;font-size:14px}
+table.run th{text-align:left;vertical-align:top;padding:2px 16px 2px 0;color:#555;font-weight:600;white-space:nowrap}
+table.run td{padding:2px 0}.digest{font-family:ui-monospace,'SFMono-Regular',Menlo,monospace;font-size:13px}
 table.matrix{border-collapse:collapse;font-size:13px}
 table.matrix th,table.matrix td{border:1px solid #ccc;padding:4px 6px;text-align:center;min-width:34px}
 table.matrix thead th{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;vertical-align:bottom;font-weight:600}
@@ -278,26 +443,77 @@ table.matrix tbody th{text-align:right;white-space:nowrap}
 td.allow{background:#c8e6c9;color:#1b5e20}td.deny{background:#eceff1;color:#607d8b}
 td.fail{background:#ffcdd2;color:#b71c1c;font-weight:700;outline:2px solid #c62828;outline-offset:-2px}
 td.self,td.none{background:#fafafa;color:#bbb}td[title]{cursor:help}
-.legend span{display:inline-block;margin-right:14px}
+.how{display:block;font-size:10px;font-weight:700;letter-spacing:1px;color:#37474f;line-height:1.1}
+.legend{margin:4px 0}.legend span{display:inline-block;margin-right:14px}
 .legend i{display:inline-block;width:14px;height:14px;vertical-align:middle;margin-right:4px;border:1px solid #aaa}
+.legend b{display:inline-block;min-width:14px;text-align:center;margin-right:4px;font-size:11px;border:1px solid #aaa}
 .grid{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
-table.list{border-collapse:collapse;font-size:13px}table.list th,table.list td{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left}
+table.list{border-collapse:collapse;font-size:13px}table.list th,table.list td{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
+table.reasons{width:100%}table.reasons td.v{min-width:5em}table.reasons td.v b{display:block}
+table.reasons tr.fail td{background:#fff3f3}table.reasons tr.fail td.why{color:#b71c1c;font-weight:600}
+table.reasons tr.pass td.why{color:#2e7d32}table.reasons td.pair{white-space:nowrap}
+.detail{display:block;color:#444;font-size:12px;overflow-wrap:anywhere}
+p.ok{color:#2e7d32;font-weight:600}
 ul.warn li{color:#8a5300}
+@media print{
+@page{size:A4 landscape;margin:12mm}
+body{margin:0;font-size:11px}*{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+h2{break-before:page}h2.first{break-before:avoid}h2,h3{break-after:avoid}
+tr,.legend,svg{break-inside:avoid}td[title]{cursor:auto}
+table.list,.detail{font-size:10px}table.reasons td.v{min-width:0}
+}
 """
 
 
 def render_html(report):
     """One self-contained page: no scripts, no external assets, every text escaped."""
     title = report.get("title") or "Connectivity report"
-    total = summary([c for section in report["sections"] for c in section["checks"]])
-    body = ["<h1>{0}</h1>".format(_e(title)),
-            '<div class="meta">{0} pairs &middot; {1}</div>'.format(total["pairs"], _badge(total, "status")),
-            _legend()]
+    checks = [c for section in report["sections"] for c in section["checks"]]
+    meta = ('<meta name="ocpvirt-report-fingerprint" content="{0}">'.format(_e(report["fingerprint"]))
+            if report.get("fingerprint") else "")
+    body = ["<h1>{0}</h1>".format(_e(title)), _run_table(report, checks), _legend(),
+            _disagreements(report["sections"])]
     for index, section in enumerate(report["sections"]):
         body.append(_html_section(section, index))
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<title>{0}</title><style>{1}</style></head><body>\n{2}\n</body></html>\n").format(
-        _e(title), _CSS, "\n".join(body))
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">{0}"
+            "<title>{1}</title><style>{2}</style></head><body>\n{3}\n</body></html>\n").format(
+        meta, _e(title), _CSS, "\n".join(body))
+
+
+def _run_table(report, checks):
+    """The header a printed page needs: when, where, what was compared, how verdicts are known."""
+    total = summary(checks)
+    date = report.get("date")
+    when = ('<time datetime="{0}">{1}</time>'.format(date.strftime("%Y-%m-%dT%H:%M:%SZ"), _date_text(date))
+            if date else "not given")
+    not_probed = total["pairs"] - total["probed"]
+    facts = [("Date", when), ("Cluster", _e(report.get("cluster") or "not given")),
+             ("Revision", _per_section(report["sections"], lambda s: _digests(_e(_revision_text(s.get("revision")))))),
+             ("Probes", '<span id="probed-from">{0}</span>{1}'.format(
+                 _per_section(report["sections"], lambda s: _e(_probe_text(s.get("probe"), _rows(s)))),
+                 "<br>{0} of {1} not probed (each says why below)".format(not_probed, _plural(total["pairs"], "pair"))
+                 if total["probed"] and not_probed else "")),
+             ("Traces", _per_section(report["sections"], lambda s: _e(_trace_text(s.get("trace"), _rows(s))))),
+             ("Result", "{0} &middot; {1}".format(_plural(total["pairs"], "pair"), _badge(total, "status")))]
+    return '<table class="run" id="run">{0}</table>'.format("".join(
+        '<tr><th scope="row">{0}</th><td>{1}</td></tr>'.format(name, value) for name, value in facts))
+
+
+def _rows(section):
+    return [row for check in section["checks"] for row in check["rows"]]
+
+
+def _per_section(sections, text):
+    """One section's text, or one line per section, named, when the report has several."""
+    if len(sections) == 1:
+        return text(sections[0])
+    return "<br>".join("<b>{0}</b>: {1}".format(_e(s["name"]), text(s)) for s in sections)
+
+
+def _digests(text):
+    """Digests in a fixed-width font, so two printed reports are easy to compare by eye."""
+    return " ".join('<span class="digest">{0}</span>'.format(word) if word.startswith("sha256:") else word
+                    for word in text.split(" "))
 
 
 def _badge(total, element_id):
@@ -306,14 +522,48 @@ def _badge(total, element_id):
     return '<span class="badge {0}" id="{1}">{2}</span>'.format(status, element_id, text)
 
 
+def _disagreements(sections):
+    """Every failing pair with its verdicts and reasons, visible on screen and on paper."""
+    failing = [("{0} {1}".format(s["name"], port_label(c.get("port"))), row)
+               for s in sections for c in s["checks"] for row in c["rows"] if row["status"] == FAIL]
+    head = '<h2 class="first" id="disagreements">Disagreements ({0})</h2>'.format(len(failing))
+    if not failing:
+        return head + '<p class="ok">None: for every pair the verdicts agree.</p>'
+    return head + _reason_table(["check"], [([_e(check)], row) for check, row in failing], "disagreements")
+
+
+def _reason_table(lead, items, table_id):
+    """A table of pairs: the ``lead`` columns, the pair, each verdict with its reason, and why
+    the pair fails. Reasons are shown as given (a new probe outcome needs no change here)."""
+    head = "".join("<th>{0}</th>".format(name) for name in lead + ["pair", "known"] + list(VERDICTS) + ["why"])
+    lines = []
+    for cells, row in items:
+        how = "".join(KNOWN_MARKS[kind][0] for kind in known_from(row))
+        verdicts = "".join(_verdict_cell(row, kind) for kind in VERDICTS)
+        lines.append('<tr class="{0}" data-from="{1}" data-to="{2}">{3}<td class="pair">{1} &rarr; {2}</td>'
+                     '<td class="known">{4}</td>{5}<td class="why">{6}</td></tr>'.format(
+                         row["status"], _e(row["from"]), _e(row["to"]),
+                         "".join('<td class="pair">{0}</td>'.format(c) for c in cells), how, verdicts,
+                         "<br>".join(_e(p) for p in row["problems"]) or "ok"))
+    return '<table class="list reasons" id="{0}"><thead><tr>{1}</tr></thead><tbody>{2}</tbody></table>'.format(
+        _e(table_id), head, "".join(lines))
+
+
+def _verdict_cell(row, kind):
+    reason = row.get(kind + "_reason") or ""
+    return '<td class="v" data-kind="{0}"><b>{1}</b>{2}</td>'.format(
+        kind, _word(row.get(kind)), '<span class="detail">{0}</span>'.format(_e(reason)) if reason else "")
+
+
 def _html_section(section, index):
     checks = section["checks"]
     endpoints = section.get("endpoints") or [{"name": n} for n in _names_from(checks)]
     names = [e["name"] for e in endpoints]
+    rows = _rows(section)
     parts = ['<section class="intent" data-name="{0}"><h2>{0}</h2>'.format(_e(section["name"])),
-             '<div class="meta">network <b>{0}</b> &middot; {1} &middot; {2}</div>'.format(
+             '<div class="meta">network <b>{0}</b> &middot; {1} &middot; {2} &middot; {3}</div>'.format(
                  _e(section["network"]), _badge(summary(checks), "status-{0}".format(index)),
-                 _e(_probe_text(section.get("probe")) + _trace_text(section.get("trace"))))]
+                 _e(_probe_text(section.get("probe"), rows)), _e(_trace_text(section.get("trace"), rows)))]
     for check in checks:
         label = port_label(check.get("port"))
         parts.append('<div class="check" data-traffic="{0}"><h3>Traffic: {0}</h3><div class="grid">'.format(_e(label)))
@@ -322,6 +572,10 @@ def _html_section(section, index):
         parts.append("</div></div>")
     parts.append(_endpoint_table(section.get("endpoints") or []))
     parts.append(_warnings(section.get("warnings") or []))
+    for check in checks:
+        label = port_label(check.get("port"))
+        parts.append('<h3>Every pair, {0}: verdicts and reasons</h3>'.format(_e(label)))
+        parts.append(_reason_table([], [([], row) for row in check["rows"]], "pairs-{0}-{1}".format(index, label)))
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -330,27 +584,14 @@ def _e(text):
     return html.escape(str(text), quote=True)
 
 
-def _probe_text(probe):
-    if not probe:
-        return "not probed"
-    if probe.get("enabled"):
-        return "probed from pods"
-    return "probing skipped: {0}".format(probe.get("reason") or "disabled")
-
-
-def _trace_text(trace):
-    if not trace:
-        return ""
-    if trace.get("enabled"):
-        return " \u00b7 traced through OVN (ovn-trace)"
-    return " \u00b7 tracing skipped: {0}".format(trace.get("reason") or "disabled")
-
-
 def _legend():
-    items = [("allow", "#c8e6c9", "allowed"), ("deny", "#eceff1", "denied"),
-             ("fail", "#ffcdd2", "disagreement (hover for why)"), ("none", "#fafafa", "not a pair")]
-    return '<div class="legend">' + "".join(
-        '<span><i style="background:{1}"></i>{2}</span>'.format(*item) for item in items) + "</div>"
+    colours = [("allow", "#c8e6c9", "allowed"), ("deny", "#eceff1", "denied"),
+               ("fail", "#ffcdd2", "disagreement (see Disagreements)"), ("none", "#fafafa", "not a pair")]
+    marks = [KNOWN_MARKS[kind] for kind in ("probed", "traced", "simulated")]
+    return ('<div class="legend" id="legend">' + "".join(
+        '<span><i style="background:{1}"></i>{2}</span>'.format(*item) for item in colours) +
+        "</div><div class=\"legend\" id=\"legend-known\">" + "".join(
+        "<span><b>{0}</b>{1}</span>".format(mark, _e(text)) for mark, text in marks) + "</div>")
 
 
 def _names_from(checks):
@@ -384,7 +625,9 @@ def _cell(source, target, row):
     css = FAIL if row["status"] == FAIL else ("allow" if verdict else "deny")
     symbol = {True: "&#10003;", False: "&#10007;", None: "?"}[verdict] + ("!" if row["status"] == FAIL else "")
     data = " ".join('data-{0}="{1}"'.format(k, _word(row.get(k))) for k in VERDICTS)
-    return '<td class="{0}" {1} {2} title="{3}">{4}</td>'.format(css, attrs, data, _e(_hover(row)), symbol)
+    known = known_from(row)
+    return '<td class="{0}" {1} {2} data-known="{3}" title="{4}">{5}<span class="how">{6}</span></td>'.format(
+        css, attrs, data, " ".join(known), _e(_hover(row)), symbol, "".join(KNOWN_MARKS[k][0] for k in known))
 
 
 def _reference(row):

@@ -304,6 +304,20 @@ intent_traffic:
   type: list
   elements: str
   sample: [icmp, tcp/22, tcp/8000, tcp/8010]
+revision:
+  description:
+    - What this run compared, for a report to name (see docs/verification.md, "The header").
+    - C(intent) is C(sha256:) and 12 hex digits of the intent as JSON with sorted keys (null
+      without O(intent)); C(policies) the same over the namespace, name, policy-for annotation
+      and spec of each policy of RV(policies); C(policy_count) their number.
+  returned: always
+  type: dict
+  sample: {intent: "sha256:3f1c0a9b7d2e", policies: "sha256:9a41c6e0b513", policy_count: 5}
+server:
+  description: The API server URL the module read the cluster through (no credentials).
+  returned: always
+  type: str
+  sample: https://api.cluster.example.com:6443
 warnings_list:
   description: Things a person should know, such as missing KubeVirt APIs, workloads not found, or RV(unresolved) endpoints.
   returned: always
@@ -330,6 +344,8 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import par
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_flows import expected_flows
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import parse_policy
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.probes import probe_plan
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.report import public_url
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.revision import revision
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
     ICMP,
     format_port,
@@ -438,7 +454,7 @@ def connectivity(snapshot, params, intent, network_ref, ipam, ipam_source):
         changed=False, network=network_ref, nads=sorted(network.nads), ipam=ipam, ipam_source=ipam_source,
         endpoints=endpoints, unresolved=collected["unresolved"], warnings_list=warnings,
         policies=["{0}/{1}".format(p["metadata"]["namespace"], p["metadata"]["name"]) for p in live],
-        results=results,
+        results=results, revision=revision(params["intent"], live),
     )
     if intent:
         result.update(expected_policies=[p["metadata"]["name"] for p in compile_policies(intent)],
@@ -451,8 +467,9 @@ def run(module):
     intent = parse_intent(params["intent"]) if params["intent"] is not None else None
     network_ref, namespaces, ipam, ipam_source = resolve_scope(params, intent)
     traffic_list(params["ports"], intent)  # a bad port fails before the cluster is read
-    snapshot = read_snapshot(ClusterReader(module), network_ref, namespaces, params["read_secrets"])
-    return connectivity(snapshot, params, intent, network_ref, ipam, ipam_source)
+    reader = ClusterReader(module)
+    snapshot = read_snapshot(reader, network_ref, namespaces, params["read_secrets"])
+    return dict(connectivity(snapshot, params, intent, network_ref, ipam, ipam_source), server=public_url(reader.server))
 
 
 def main():

@@ -7,6 +7,7 @@ from ansible_collections.kubernetes.core.plugins.doc_fragments.k8s_auth_options 
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.revision import revision
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
     NETWORKS_ANNOTATION,
     POLICY_FOR_ANNOTATION,
@@ -105,3 +106,18 @@ def test_a_bad_port_names_the_field_and_value():
     with pytest.raises(MultinetError, match="ports.*tcp/http"):
         ci.traffic_list(["icmp", "tcp/http"], None)
     assert ci.traffic_list(None, None) == ["icmp"]
+
+
+def test_the_result_names_what_was_compared_by_digest():
+    raw = {"name": "t", "namespace": NS, "network": NAD, "ipam": False,
+           "workloads": {"a": {"selector": {"app": "a"}, "ips": ["192.168.77.10"]},
+                         "b": {"selector": {"app": "b"}, "ips": ["192.168.77.20"]}},
+           "allow": [{"from": "a", "to": "b", "ports": ["udp/53"]}]}
+    p = params(network=None, intent=raw)
+    network, _namespaces, ipam, source = ci.resolve_scope(p, parse_intent(raw))
+    result = ci.connectivity(snapshot(), p, parse_intent(raw), network, ipam, source)
+    assert result["revision"] == revision(raw, [POLICY])
+    assert result["revision"]["policy_count"] == 1 and result["revision"]["intent"].startswith("sha256:")
+    # A policy of another network is not part of what this run compared.
+    elsewhere = ci.connectivity(snapshot(other_network="another"), p, parse_intent(raw), network, ipam, source)
+    assert elsewhere["revision"]["policy_count"] == 0 and elsewhere["revision"]["intent"] == result["revision"]["intent"]
