@@ -526,7 +526,7 @@ def _disagreements(sections):
     """Every failing pair with its verdicts and reasons, visible on screen and on paper."""
     failing = [("{0} {1}".format(s["name"], port_label(c.get("port"))), row)
                for s in sections for c in s["checks"] for row in c["rows"] if row["status"] == FAIL]
-    head = '<h2 class="first" id="disagreements">Disagreements ({0})</h2>'.format(len(failing))
+    head = '<h2 class="first" id="disagreements-title">Disagreements ({0})</h2>'.format(len(failing))
     if not failing:
         return head + '<p class="ok">None: for every pair the verdicts agree.</p>'
     return head + _reason_table(["check"], [([_e(check)], row) for check, row in failing], "disagreements")

@@ -482,7 +482,7 @@ def test_without_disagreements_the_report_says_none():
                "checks": [{"port": None, "expected": SHOP_EXPECTED, "simulated": SHOP_EXPECTED, "probed": agreeing}]}
     page = rp.build({"sections": [section]})["html"]
     assert "Disagreements (0)" in page and "None: for every pair the verdicts agree." in page
-    assert 'id="disagreements"' in page and '<table class="list reasons" id="disagreements"' not in page
+    assert 'id="disagreements-title"' in page and '<table class="list reasons" id="disagreements"' not in page
 
 
 def test_every_pair_table_holds_all_the_hover_said():
