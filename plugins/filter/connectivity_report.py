@@ -20,7 +20,7 @@ description:
     S simulated only, and an SVG graph of the allowed flows; and every pair with its reasons),
     JUnit XML (one testcase per pair, the same reasons, the run's facts as properties) and a
     plain-text table of the failing pairs.
-  - Pure: the date is passed in, never read.
+  - Pure, the date is passed in and never read.
 positional: _input
 options:
   _input:
@@ -92,7 +92,7 @@ _value:
       simulated_reason, probed_reason, traced_reason})), C(summary)
       (C({pairs, failures, probed, traced})), C(failed) (bool), C(table) (text), C(html) and C(junit)
       (documents as strings), C(fingerprint) (C(sha256:) of the HTML and JUnit rendered without
-      the date, also written into both: equal for two runs that differ only in their date).
+      the date, also written into both; equal for two runs that differ only in their date).
   type: dict
 """
 
