@@ -110,7 +110,7 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import describe_api_error
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import describe_api_error, retry_class_for
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.namespace_ownership import (
     created_by_us,
     deletion_verdict,
@@ -149,8 +149,11 @@ class Api:
         self.client = get_api_client(module).client
 
     def call(self, method, path, body=None, query=None, accept="application/json", content_type="application/json"):
-        response = self.client.request(method, path, body=body, query_params=list(query or []),
-                                       header_params={"Accept": accept}, content_type=content_type, serialize=False)
+        """One request, retried as the collection's retry policy says (a 429 after its Retry-After;
+        a 5xx or a lost connection unless it is the POST that creates the namespace)."""
+        response = with_retries(lambda: self.client.request(
+            method, path, body=body, query_params=list(query or []), header_params={"Accept": accept},
+            content_type=content_type, serialize=False), retry_class_for(method))
         return json.loads(response.data or b"{}")
 
     def namespace(self, name):
