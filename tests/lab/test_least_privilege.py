@@ -164,6 +164,7 @@ def test_the_identity_stays_in_what_the_inventory_manages(automation_kubeconfig,
 
 
 NETWORK = ("operator.openshift.io", "v1", "networks", "cluster")
+JSON_PATCH = "application/json-patch+json"
 
 
 def refusal(call):
@@ -218,10 +219,11 @@ def test_the_switchs_json_patch_is_refused_when_the_network_changed_since_it_was
         stale_annotations["metadata"]["annotations"] = {"someone/else": "x"}
     for stale in (stale_spec, stale_annotations):
         status, message = refusal(lambda read=stale: custom.patch_cluster_custom_object(
-            *NETWORK, switch_patch(read, enabled), dry_run="All"))
-        assert status == 422 and "test" in message.lower(), message
+            *NETWORK, switch_patch(read, enabled), dry_run="All", _content_type=JSON_PATCH))
+        # kube-apiserver words a failed `test` as "the server rejected our request due to an error in our request".
+        assert status == 422, message
     assert refusal(lambda: custom.patch_cluster_custom_object(*NETWORK, switch_patch(network, enabled),
-                                                              dry_run="All")) is None
+                                                              dry_run="All", _content_type=JSON_PATCH)) is None
     api.close()
 
 
