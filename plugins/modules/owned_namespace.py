@@ -119,6 +119,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.namespace_ownersh
     missing_labels,
     namespace_manifest,
 )
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.retry import with_retries
 
 try:
     from kubernetes.client.exceptions import ApiException
@@ -146,7 +147,8 @@ class Api:
     """The few raw requests this module makes, through kubernetes.core's authenticated client."""
 
     def __init__(self, module):
-        self.client = get_api_client(module).client
+        # Building the client is the first request (discovery): a read, retried as one.
+        self.client = with_retries(lambda: get_api_client(module).client, retry_class_for("GET"))
 
     def call(self, method, path, body=None, query=None, accept="application/json", content_type="application/json"):
         """One request, retried as the collection's retry policy says (a 429 after its Retry-After;
