@@ -84,7 +84,8 @@ def _api_reason(error):
         return "namespace {0!r} does not exist".format(details.get("name"))
     reason = status.get("reason") or error.reason
     message = status.get("message") or error.reason
-    advice = "; the API server is busy or failing: run again later" if error.status in RETRYABLE_STATUSES else ""
+    # Not for a 500: kube-apiserver answers some refusals so (a field not in the schema, to a server-side apply).
+    advice = "; the API server is busy or unavailable: run again later" if error.status in (429, 502, 503, 504) else ""
     return "{0} ({1}): {2}{3}".format(reason, error.status, message, advice)
 
 

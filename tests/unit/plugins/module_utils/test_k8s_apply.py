@@ -354,7 +354,9 @@ def test_a_missing_namespace_is_said_plainly():
 
 def test_an_error_without_a_status_body_keeps_the_http_reason():
     assert describe_api_error("Failed to list", "x", api_error(500, "Internal Server Error", None)) == (
-        "Failed to list x: Internal Server Error (500): Internal Server Error; the API server is busy or failing: "
+        "Failed to list x: Internal Server Error (500): Internal Server Error")
+    assert describe_api_error("Failed to list", "x", api_error(503, "Service Unavailable", None)) == (
+        "Failed to list x: Service Unavailable (503): Service Unavailable; the API server is busy or unavailable: "
         "run again later")
 
 
