@@ -38,14 +38,16 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.reconcile import 
     foreign_keys_patch,
     write_phases,
 )
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.retry import RETRYABLE_STATUSES, with_retries
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.retry import (
+    IDEMPOTENT_METHODS, RETRYABLE_STATUSES, retryable, with_retries)
 
 try:
     from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import HTTPError as TransportError
+    from urllib3.exceptions import NewConnectionError as NeverSent
     from urllib3.exceptions import ReadTimeoutError as TransportTimeout
 except ImportError:  # reported by AnsibleK8SModule's dependency check
-    ApiException = TransportError = TransportTimeout = ()
+    ApiException = TransportError = TransportTimeout = NeverSent = ()
 
 FIELD_MANAGER = "ocpvirt.multinet"
 OWNED_LABELS = (MANAGED_BY_LABEL, INTENT_LABEL)
@@ -82,7 +84,9 @@ def _api_reason(error):
         return "namespace {0!r} does not exist".format(details.get("name"))
     reason = status.get("reason") or error.reason
     message = status.get("message") or error.reason
-    return "{0} ({1}): {2}".format(reason, error.status, message)
+    # Not for a 500: kube-apiserver answers some refusals so (a field not in the schema, to a server-side apply).
+    advice = "; the API server is busy or unavailable: run again later" if error.status in (429, 502, 503, 504) else ""
+    return "{0} ({1}): {2}{3}".format(reason, error.status, message, advice)
 
 
 def _status_body(error):
@@ -91,6 +95,18 @@ def _status_body(error):
     except (TypeError, ValueError):
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def retry_class_for(method):
+    """retry_class for a request of `method`: a request that may have reached the server (a 5xx
+    answer, a connection lost after sending) is sent again only when `method` is idempotent."""
+    def classify(error):
+        again, retry_after = retry_class(error)
+        if isinstance(error, ApiException):
+            return again and retryable(method, error.status), retry_after
+        never_sent = isinstance(error, NeverSent) or isinstance(getattr(error, "reason", None), NeverSent)
+        return again and (never_sent or method.upper() in IDEMPOTENT_METHODS), None
+    return classify
 
 
 def retry_class(error):

@@ -26,13 +26,21 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import MANAGED_BY_LABEL, MANAGED_BY_VALUE
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.namespace_ownership import CREATED_ANNOTATION
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.network_switch import RECORD_ANNOTATION, SWITCH_FIELD
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
+    dns1123_label_problem, dns1123_subdomain_problem)
 
 RBAC_API = "rbac.authorization.k8s.io/v1"
+ADMISSION_API = "admissionregistration.k8s.io/v1"
 LABELS = {"app.kubernetes.io/managed-by": "ocpvirt.multinet"}
 DELETE_NAMESPACES_SUFFIX = "-delete-namespaces"
 CREATE_NAMESPACES_SUFFIX = "-create-namespaces"
 OVN_INSPECTION_SUFFIX = "-ovn-inspection"
+NETWORK_POLICY_SUFFIX = "-network-switch-only"
+NAMESPACE_POLICY_SUFFIX = "-namespace-labels-only"
 
 
 def rule(group, resources, verbs, names=None):
@@ -64,10 +72,10 @@ def workload_rules(spec):
         + named("", ["pods"], ["create", "patch", "delete"], spec.get("pods"))
         # workloads: the VMs' cloud-init Secrets; verify reads them for the networkData (no list).
         + named("", ["secrets"], ["get", "create", "patch", "delete"], spec.get("secrets"))
-        # verify: probes run in the pods (websocket exec is a GET, kubectl's a POST).
-        + [rule("", ["pods/exec"], ["get", "create"]),
-           # teardown's record of what existed before us (a ConfigMap of ours).
-           rule("", ["configmaps"], ["get", "create", "patch", "delete"])]
+        # verify: probes run in the inventory's test pods only (websocket exec is a GET, kubectl's a POST).
+        + named("", ["pods/exec"], ["get", "create"], spec.get("pods"))
+        # teardown's record of what existed before us (a ConfigMap of ours).
+        + [rule("", ["configmaps"], ["get", "create", "patch", "delete"])]
     )
 
 
@@ -169,9 +177,84 @@ def _binding(kind, name, role_kind, account, namespace=None):
             "subjects": [{"kind": "ServiceAccount", "name": account["name"], "namespace": account["namespace"]}]}
 
 
+def _cel(text):
+    """A CEL string literal (the names it quotes are DNS-1123 names and label keys: no quote in them)."""
+    return "'" + text + "'"
+
+
+def _map_of(obj, field):
+    """CEL for a metadata map that may be absent, as a map."""
+    return "has({0}.metadata.{1}) ? {0}.metadata.{1} : {{}}".format(obj, field)
+
+
+def _unchanged_but(old, new, keys):
+    """CEL: the maps `old` and `new` differ in no key but `keys` (added, changed or removed)."""
+    spared = "".join("k == {0} || ".format(_cel(key)) for key in keys)
+    return ("{new}.all(k, {spared}(k in {old} && {old}[k] == {new}[k])) && {old}.all(k, {spared}k in {new})"
+            .format(old=old, new=new, spared=spared))
+
+
+def _admission_policy(name, account, resource, validations, variables):
+    """A ValidatingAdmissionPolicy on UPDATEs of `resource` ((group, plural)) by the identity, and its binding."""
+    user = "system:serviceaccount:{0}:{1}".format(account["namespace"], account["name"])
+    group, plural = resource
+    policy = {
+        "apiVersion": ADMISSION_API, "kind": "ValidatingAdmissionPolicy", "metadata": _meta(name),
+        "spec": {
+            # A policy that cannot be evaluated refuses: the identity is never let through by an error.
+            "failurePolicy": "Fail",
+            "matchConstraints": {"resourceRules": [{"apiGroups": [group], "apiVersions": ["*"],
+                                                    "operations": ["UPDATE"], "resources": [plural]}]},
+            "matchConditions": [{"name": "automation-identity",
+                                 "expression": "request.userInfo.username == " + _cel(user)}],
+            "variables": [{"name": key, "expression": expression} for key, expression in variables],
+            "validations": [{"expression": expression, "message": message, "reason": "Forbidden"}
+                            for expression, message in validations]}}
+    binding = {"apiVersion": ADMISSION_API, "kind": "ValidatingAdmissionPolicyBinding", "metadata": _meta(name),
+               "spec": {"policyName": name, "validationActions": ["Deny"]}}
+    return [policy, binding]
+
+
+def admission_policies(scope):
+    """What RBAC cannot say: which fields the identity may change (ValidatingAdmissionPolicy, served
+    as admissionregistration.k8s.io/v1 from Kubernetes 1.30, OpenShift 4.17).
+
+    network.operator.openshift.io: only spec.useMultiNetworkPolicy and the record annotation of
+    multinetwork_policy_switch (spec read as a map, so a field added to the CRD later is covered).
+    Namespaces: only our managed-by label; no other label (pod-security ``enforce`` among them) and
+    no annotation (so never the created-namespace record on a namespace it did not create, which
+    only its own create, a POST, may carry).
+    """
+    name, account = scope["name"], scope["account"]
+    metadata_maps = [("oldLabels", _map_of("oldObject", "labels")), ("newLabels", _map_of("object", "labels")),
+                     ("oldAnnotations", _map_of("oldObject", "annotations")),
+                     ("newAnnotations", _map_of("object", "annotations"))]
+    owned_labels = "{" + _cel(MANAGED_BY_LABEL) + ": " + _cel(MANAGED_BY_VALUE) + "}"
+    return (
+        _admission_policy(name + NETWORK_POLICY_SUFFIX, account, ("operator.openshift.io", "networks"), [
+            (_unchanged_but("variables.oldSpec", "variables.newSpec", [SWITCH_FIELD]),
+             "the automation identity may change only spec.{0} of the Network".format(SWITCH_FIELD)),
+            (_unchanged_but("variables.oldAnnotations", "variables.newAnnotations", [RECORD_ANNOTATION]),
+             "the automation identity may change only the annotation {0} of the Network".format(RECORD_ANNOTATION)),
+            ("variables.newLabels == variables.oldLabels", "the automation identity may not change the Network's labels"),
+        ], [("oldSpec", "has(oldObject.spec) ? dyn(oldObject.spec) : {}"),
+            ("newSpec", "has(object.spec) ? dyn(object.spec) : {}")] + metadata_maps)
+        + _admission_policy(name + NAMESPACE_POLICY_SUFFIX, account, ("", "namespaces"), [
+            ("variables.newLabels.all(k, (k in variables.oldLabels && variables.oldLabels[k] == variables.newLabels[k])"
+             " || (k in variables.owned && variables.owned[k] == variables.newLabels[k]))"
+             " && variables.oldLabels.all(k, k in variables.newLabels || k in variables.owned)",
+             "the automation identity may set only the label {0}={1} of a namespace".format(MANAGED_BY_LABEL,
+                                                                                           MANAGED_BY_VALUE)),
+            ("variables.newAnnotations == variables.oldAnnotations",
+             "the automation identity may not change a namespace's annotations ({0} among them)".format(
+                 CREATED_ANNOTATION)),
+        ], [("owned", owned_labels)] + metadata_maps)
+    )
+
+
 def automation_rbac(scope):
     """The manifests: {'cluster', 'namespaces', 'namespaced', 'delete_namespaces', 'create_namespaces',
-    'ovn_inspection'}.
+    'ovn_inspection', 'admission'}.
 
     'namespaces' are those of the Roles: a RoleBinding needs its namespace, so the admin creates
     them before the first run (they are then the admin's, not the automation's).
@@ -209,8 +292,12 @@ def automation_rbac(scope):
             {"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": _meta(creator),
              "rules": [rule("", ["namespaces"], ["create"])]},
             _binding("ClusterRoleBinding", creator, "ClusterRole", account)],
+        # The fields the identity may change where RBAC cannot limit them (admission_policies).
+        "admission": admission_policies(scope),
         # Optional: ovn_policy_info, which reads every NAD and policy and the NB database of each
-        # ovnkube-node pod through exec (and the ovnkube-controller log to quote a refusal).
+        # ovnkube-node pod through exec (and the ovnkube-controller log to quote a refusal). Exec
+        # into ovnkube-node is root on every node (the pod is privileged and in the host's network
+        # namespace): bind it only where that is acceptable.
         "ovn_inspection": [
             {"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": _meta(inspector),
              "rules": [rule("k8s.cni.cncf.io", ["network-attachment-definitions", "multi-networkpolicies"], ["list"]),
@@ -237,21 +324,61 @@ def _names(entries):
     return [entry["name"] for entry in entries or []]
 
 
+def system_namespace(namespace, operator=False):
+    """Whether `namespace` is the cluster's own: default, kube-* and, unless it holds an operator
+    this inventory names (openshift-nmstate, openshift-cnv, the catalog's), openshift and openshift-*."""
+    return (namespace == "default" or namespace.startswith("kube-")
+            or (not operator and (namespace == "openshift" or namespace.startswith("openshift-"))))
+
+
+def check_namespace(field, namespace, operator=False):
+    """`namespace` when it is a namespace name the identity may get rights in, else MultinetError naming `field`."""
+    problem = dns1123_label_problem(namespace) if isinstance(namespace, str) else "must be a string"
+    if problem:
+        raise MultinetError(problem, field, namespace)
+    if system_namespace(namespace, operator):
+        raise MultinetError("is a system namespace (default, kube-*{0}): the automation identity gets no rights "
+                            "there".format("" if operator else ", openshift-*"), field, namespace)
+    return namespace
+
+
+def _intent_namespaces(intents):
+    """[(field, namespace)] the intents touch: each intent's, and that of its network when '<ns>/<nad>'."""
+    found = []
+    for index, intent in enumerate(intents or []):
+        field = "policies_intents[{0}]".format(index)
+        if not isinstance(intent, dict) or "namespace" not in intent:
+            raise MultinetError("an intent needs a namespace", field + ".namespace", intent)
+        found.append((field + ".namespace", intent["namespace"]))
+        network = intent.get("network")
+        if isinstance(network, str) and "/" in network:
+            # multinetwork_policy lists the NADs where the intent's network lives.
+            found.append((field + ".network", network.split("/")[0]))
+    return found
+
+
 def scope_from_settings(settings, name="ocpvirt-multinet-automation", account_namespace="ocpvirt-multinet",
                         ovn_namespace="openshift-ovn-kubernetes"):
     """The scope automation_rbac needs, from the role variables site.yml runs with."""
     missing = [key for key in SETTINGS if key not in settings]
     if missing:
         raise MultinetError("missing role variables: " + ", ".join(missing), "settings", sorted(settings))
+    # Every name goes into an API path or a username: refused before anything is built.
+    problem = dns1123_subdomain_problem(name) if isinstance(name, str) else "must be a string"
+    if problem:
+        raise MultinetError(problem, "name (rbac.yml: rbac_name)", name)
+    check_namespace("account_namespace (rbac.yml: rbac_account_namespace)", account_namespace)
+    check_namespace("ovn_namespace (rbac.yml: rbac_ovn_namespace)", ovn_namespace, operator=True)
+    for key in ("nmstate_namespace", "nmstate_operator_source_namespace", "virtualization_namespace",
+                "virtualization_operator_source_namespace", "workloads_vm_datasource_namespace"):
+        check_namespace(key, settings[key], operator=True)
     vms, pods = settings.get("workloads_vms") or [], settings.get("workloads_pods") or []
     workloads = {"vms": _names(vms), "pods": _names(pods), "secrets": [vm + "-cloud-init" for vm in _names(vms)]}
-    namespaces = {settings["workloads_namespace"]: workloads} if vms or pods else {}
-    others = [nad["namespace"] for nad in settings.get("network_attachment_networks") or []]
-    for intent in settings.get("policies_intents") or []:
-        # multinetwork_policy lists the NADs where the intent's network lives (<ns>/<nad>, else its namespace).
-        others += [intent["namespace"]] + ([intent["network"].split("/")[0]] if "/" in intent.get("network", "") else [])
-    for namespace in others:
-        namespaces.setdefault(namespace, {})
+    namespaces = {check_namespace("workloads_namespace", settings["workloads_namespace"]): workloads} if vms or pods else {}
+    others = [("network_attachment_networks[{0}].namespace".format(index), nad.get("namespace"))
+              for index, nad in enumerate(settings.get("network_attachment_networks") or [])]
+    for field, namespace in others + _intent_namespaces(settings.get("policies_intents")):
+        namespaces.setdefault(check_namespace(field, namespace), {})
     # The NMState instance is cluster-scoped (cluster_rules); HyperConverged lives in its namespace.
     operators = [
         {"olm": bool(settings.get("nmstate_install_operator")), "namespace": settings["nmstate_namespace"],

@@ -17,11 +17,22 @@ here any 429, 500, 502, 503 or 504 answer and a failed connection are retried, w
 import time
 
 RETRYABLE_STATUSES = (429, 500, 502, 503, 504)
+# Requests that are safe to send twice: reads, and writes whose second sending changes nothing the
+# first did not (this collection's PUTs, PATCHes and DELETEs; see above).
+IDEMPOTENT_METHODS = ("GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE")
 MAX_ATTEMPTS = 5
 BASE_DELAY = 0.5
 MAX_DELAY = 8.0
 # A Retry-After longer than this is the server saying "not soon": the run fails instead.
 MAX_RETRY_AFTER = 30.0
+
+
+def retryable(method, status):
+    """Whether an answer `status` to a `method` request is worth sending again: a 429 always (API
+    priority and fairness refuses it before any work is done), a 500, 502, 503 or 504 only for an
+    idempotent method: a POST answered with a 5xx may have created its object, and sending it
+    again would then meet our own object as someone else's (409)."""
+    return status == 429 or (status in RETRYABLE_STATUSES and str(method).upper() in IDEMPOTENT_METHODS)
 
 
 def parse_retry_after(value):

@@ -110,7 +110,7 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import describe_api_error
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import describe_api_error, retry_class_for
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.namespace_ownership import (
     created_by_us,
     deletion_verdict,
@@ -119,6 +119,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.namespace_ownersh
     missing_labels,
     namespace_manifest,
 )
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.retry import with_retries
 
 try:
     from kubernetes.client.exceptions import ApiException
@@ -146,11 +147,15 @@ class Api:
     """The few raw requests this module makes, through kubernetes.core's authenticated client."""
 
     def __init__(self, module):
-        self.client = get_api_client(module).client
+        # Building the client is the first request (discovery): a read, retried as one.
+        self.client = with_retries(lambda: get_api_client(module).client, retry_class_for("GET"))
 
     def call(self, method, path, body=None, query=None, accept="application/json", content_type="application/json"):
-        response = self.client.request(method, path, body=body, query_params=list(query or []),
-                                       header_params={"Accept": accept}, content_type=content_type, serialize=False)
+        """One request, retried as the collection's retry policy says (a 429 after its Retry-After;
+        a 5xx or a lost connection unless it is the POST that creates the namespace)."""
+        response = with_retries(lambda: self.client.request(
+            method, path, body=body, query_params=list(query or []), header_params={"Accept": accept},
+            content_type=content_type, serialize=False), retry_class_for(method))
         return json.loads(response.data or b"{}")
 
     def namespace(self, name):

@@ -1,11 +1,12 @@
 """The automation identity of deploy/rbac/ created in the lab, for tests that act as it.
 
 deploy/rbac/ holds playbooks/rbac.yml's output for inventory/seed_lab: a ClusterRole for
-cluster-scoped objects, a Role per namespace, and the optional grants to delete and to create
-namespaces. Tests
+cluster-scoped objects, a Role per namespace, the optional grants to delete and to create
+namespaces, and the ValidatingAdmissionPolicies that limit the fields it may change. Tests
 take those rules as `Grants` (the shipped ones, or with something taken away) and
-`automation_kubeconfig` binds them to a ServiceAccount in the test's namespace; every role and
-binding is renamed per use so that tests running side by side cannot see each other's rules.
+`automation_kubeconfig` binds them to a ServiceAccount in the test's namespace; every role,
+binding and admission policy is renamed per use (the policies made to match that ServiceAccount)
+so that tests running side by side cannot see each other's rules.
 """
 import copy
 import subprocess
@@ -40,6 +41,7 @@ class Grants:
     roles: dict
     delete_namespaces: list = field(default_factory=list)
     create_namespaces: list = field(default_factory=list)
+    admission: list = field(default_factory=list)  # ValidatingAdmissionPolicies and their bindings
 
     def all_rules(self):
         return (self.cluster + self.delete_namespaces + self.create_namespaces
@@ -51,12 +53,14 @@ def _role_rules(name, kind):
 
 
 def shipped(delete_namespaces=False, create_namespaces=False):
-    """The shipped grants; with delete_namespaces / create_namespaces, that optional grant bound too."""
+    """The shipped grants and admission policies; with delete_namespaces / create_namespaces, that
+    optional grant bound too."""
     roles = {document["metadata"]["namespace"]: document["rules"]
              for document in rbac_documents("roles.yml") if document["kind"] == "Role"}
     return Grants(cluster=_role_rules("clusterrole.yml", "ClusterRole")[0], roles=roles,
                   delete_namespaces=_role_rules("delete-namespaces.yml", "ClusterRole")[0] if delete_namespaces else [],
-                  create_namespaces=_role_rules("create-namespaces.yml", "ClusterRole")[0] if create_namespaces else [])
+                  create_namespaces=_role_rules("create-namespaces.yml", "ClusterRole")[0] if create_namespaces else [],
+                  admission=rbac_documents("admission-policies.yml"))
 
 
 def seed_namespace():
@@ -104,8 +108,25 @@ def _binding(kind, name, role_kind, namespace, account_namespace):
             "subjects": [{"kind": "ServiceAccount", "name": ACCOUNT, "namespace": account_namespace}]}
 
 
+def _admission_for(documents, account_namespace, suffix):
+    """The shipped admission policies renamed with `suffix`, matching the ServiceAccount in `account_namespace`."""
+    shipped_user = "system:serviceaccount:ocpvirt-multinet:" + ACCOUNT
+    renamed = []
+    for document in copy.deepcopy(documents):
+        document["metadata"] = {"name": f"{document['metadata']['name']}-{suffix}"}
+        spec = document["spec"]
+        if document["kind"] == "ValidatingAdmissionPolicyBinding":
+            spec["policyName"] = f"{spec['policyName']}-{suffix}"
+        for condition in spec.get("matchConditions", []):
+            assert shipped_user in condition["expression"], condition
+            condition["expression"] = condition["expression"].replace(
+                shipped_user, f"system:serviceaccount:{account_namespace}:{ACCOUNT}")
+        renamed.append(document)
+    return renamed
+
+
 def identity(account_namespace, suffix, grants):
-    """Namespaces, ServiceAccount, roles and bindings for `grants`, names suffixed."""
+    """Namespaces, ServiceAccount, roles, bindings and admission policies for `grants`, names suffixed."""
     name = f"{ACCOUNT}-{suffix}"
     documents = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
                  for namespace in sorted(grants.roles)]
@@ -121,7 +142,7 @@ def identity(account_namespace, suffix, grants):
         documents.append({"apiVersion": RBAC_API, "kind": "Role", "metadata": {"name": name, "namespace": namespace},
                           "rules": rules})
         documents.append(_binding("RoleBinding", name, "Role", namespace, account_namespace))
-    return documents
+    return documents + _admission_for(grants.admission, account_namespace, suffix)
 
 
 def _not_terminating(core, namespace):

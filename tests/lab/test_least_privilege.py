@@ -20,6 +20,11 @@ pytest.register_assert_rewrite("automation_identity")
 from automation_identity import seed_namespace, shipped, without_verb  # noqa: E402  pylint: disable=wrong-import-position
 from lab_helpers import wait_for  # noqa: E402  pylint: disable=wrong-import-position
 
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.namespace_ownership import (  # noqa: E402
+    CREATED_ANNOTATION)  # pylint: disable=wrong-import-position
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.network_switch import (  # noqa: E402
+    RECORD_ANNOTATION, switch_patch)  # pylint: disable=wrong-import-position
+
 # The automation_kubeconfig fixture.
 pytest_plugins = ["automation_identity"]
 
@@ -68,7 +73,7 @@ def test_site_and_verify_succeed_with_exactly_the_shipped_rules(automation_kubec
 # where: None for the ClusterRole, else the namespace of the Role.
 GRANTS = [
     (None, "operator.openshift.io", "networks", "patch", "switch",
-     "Set spec.useMultiNetworkPolicy with a merge patch"),
+     "Set spec.useMultiNetworkPolicy, recording the value before our first change, with a JSON patch"),
     (None, "", "namespaces", "patch", "network",
      "Check the manifests with a server-side dry run (nothing is written)"),
     (None, "nmstate.io", "nodenetworkconfigurationpolicies", "list", "network",
@@ -140,6 +145,7 @@ def test_the_identity_stays_in_what_the_inventory_manages(automation_kubeconfig,
     assert allowed(api, "get", "secrets", SEED, cloud_init)
     assert not allowed(api, "get", "secrets", SEED, "db-password")
     assert allowed(api, "create", "pods", SEED, subresource="exec", name="tinypod")
+    assert not allowed(api, "create", "pods", SEED, subresource="exec", name="virt-launcher-not-ours")
     for namespace in (foreign_secret, "kube-system", "openshift-ovn-kubernetes"):
         assert not allowed(api, "create", "pods", namespace, subresource="exec", name="any")
         assert not allowed(api, "create", "pods", namespace, name="any")
@@ -154,6 +160,87 @@ def test_the_identity_stays_in_what_the_inventory_manages(automation_kubeconfig,
     with pytest.raises(client.ApiException) as error:  # nothing on RBAC: it cannot widen its own rights
         client.RbacAuthorizationV1Api(api).list_cluster_role()
     assert error.value.status == 403
+    api.close()
+
+
+NETWORK = ("operator.openshift.io", "v1", "networks", "cluster")
+JSON_PATCH = "application/json-patch+json"
+
+
+def refusal(call):
+    """The API server's refusal of `call` as (status, message), or None when it was accepted."""
+    try:
+        call()
+    except client.ApiException as error:
+        return error.status, json.loads(error.body).get("message", "")
+    return None
+
+
+def admission_refusal(call):
+    """The refusal of `call` by one of our admission policies, once the API server has loaded them."""
+    def refused():
+        answer = refusal(call)
+        return answer[1] if answer and "ValidatingAdmissionPolicy" in answer[1] else None
+    return wait_for("the admission policies to be in force", refused, timeout=60)
+
+
+def test_the_identity_may_change_only_the_switch_of_the_network(automation_kubeconfig):
+    """RBAC lets the identity patch network.operator.openshift.io/cluster; its admission policy
+    refuses every change but spec.useMultiNetworkPolicy and the record annotation (server dry runs)."""
+    api = config.new_client_from_config(config_file=automation_kubeconfig(shipped()))
+    custom = client.CustomObjectsApi(api)
+
+    def dry_patch(body):
+        return lambda: custom.patch_cluster_custom_object(*NETWORK, body, dry_run="All")
+    message = admission_refusal(dry_patch({"spec": {"disableMultiNetwork": True}}))
+    assert "may change only spec.useMultiNetworkPolicy" in message, message
+    for body in ({"spec": {"logLevel": "TraceAll"}},
+                 {"spec": {"clusterNetwork": [{"cidr": "10.0.0.0/8", "hostPrefix": 23}]}},
+                 {"metadata": {"annotations": {"someone/else": "x"}}},
+                 {"metadata": {"labels": {"someone": "else"}}}):
+        status, message = refusal(dry_patch(body))
+        assert status == 403 and "ValidatingAdmissionPolicy" in message, (body, status, message)
+    for body in ({"spec": {"useMultiNetworkPolicy": False}}, {"metadata": {"annotations": {RECORD_ANNOTATION: "true"}}}):
+        assert refusal(dry_patch(body)) is None, body
+    api.close()
+
+
+def test_the_switchs_json_patch_is_refused_when_the_network_changed_since_it_was_read(automation_kubeconfig, lab_api):
+    """The test operations of the switch's patch are kube-apiserver's to check: a patch built from
+    a read whose spec or annotations differ from the stored object is refused (422), one built from
+    the stored object is accepted (server dry runs, as the identity)."""
+    network = client.CustomObjectsApi(lab_api).get_cluster_custom_object(*NETWORK)
+    api = config.new_client_from_config(config_file=automation_kubeconfig(shipped()))
+    custom = client.CustomObjectsApi(api)
+    enabled = not network["spec"].get("useMultiNetworkPolicy", False)
+    stale_spec = {**network, "spec": {**network["spec"], "logLevel": "Debug"}}
+    stale_annotations = {**network, "metadata": {**network["metadata"], "annotations": None}}
+    if not network["metadata"].get("annotations"):
+        stale_annotations["metadata"]["annotations"] = {"someone/else": "x"}
+    for stale in (stale_spec, stale_annotations):
+        status, message = refusal(lambda read=stale: custom.patch_cluster_custom_object(
+            *NETWORK, switch_patch(read, enabled), dry_run="All", _content_type=JSON_PATCH))
+        # kube-apiserver words a failed `test` as "the server rejected our request due to an error in our request".
+        assert status == 422, message
+    assert refusal(lambda: custom.patch_cluster_custom_object(*NETWORK, switch_patch(network, enabled),
+                                                              dry_run="All", _content_type=JSON_PATCH)) is None
+    api.close()
+
+
+def test_namespace_patches_are_limited_to_our_label(automation_kubeconfig):
+    """No pod-security change, no other label, no annotation (the created-namespace record above all)."""
+    api = config.new_client_from_config(config_file=automation_kubeconfig(shipped()))
+    core = client.CoreV1Api(api)
+
+    def dry_patch(metadata):
+        return lambda: core.patch_namespace(SEED, {"metadata": metadata}, dry_run="All")
+    message = admission_refusal(dry_patch({"labels": {"pod-security.kubernetes.io/enforce": "privileged"}}))
+    assert "may set only the label app.kubernetes.io/managed-by=ocpvirt.multinet" in message, message
+    for metadata in ({"annotations": {CREATED_ANNOTATION: "ocpvirt.multinet"}},
+                     {"labels": {"app.kubernetes.io/managed-by": "someone-else"}}):
+        status, message = refusal(dry_patch(metadata))
+        assert status == 403 and "ValidatingAdmissionPolicy" in message, (metadata, status, message)
+    assert refusal(dry_patch({"labels": {"app.kubernetes.io/managed-by": "ocpvirt.multinet"}})) is None
     api.close()
 
 

@@ -1,4 +1,4 @@
-"""multinetwork_policy retries what the API server asks to be retried, and gives up on a server
+"""multinetwork_policy and owned_namespace retry what the API server asks to be retried, and gives up on a server
 that does not answer within request_timeout; against the lab's real kube-apiserver.
 
 Between the module and the API server runs a small HTTPS proxy of this test's own (TLS with the
@@ -9,6 +9,8 @@ request and then drops the server's answer (the connection closes), as a broken 
 """
 import http.client
 import json
+import subprocess
+import uuid
 import ssl
 import threading
 import time
@@ -20,7 +22,7 @@ import pytest
 from kubernetes import client
 
 from lab_helpers import create_localnet_nad
-from test_multinetwork_policy import PolicyApi, names, run_module, tenant_intent
+from test_multinetwork_policy import ANSIBLE, ANSIBLE_ENV, REPO_DIR, PolicyApi, names, run_module, tenant_intent
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.retry import MAX_ATTEMPTS
@@ -195,3 +197,58 @@ def test_a_list_that_gets_no_answer_in_time_fails_after_request_timeout(proxy_fo
     assert "timed out" in result["msg"].lower()
     assert 1 <= len(stalled) <= MAX_ATTEMPTS, stalled  # retried at most as often as any request
     assert mnp.items() == []
+
+
+def refuse_first(method, status, retry_after=None):
+    """Answers the first `method` request with `status` (and Retry-After when given), forwards the rest."""
+    answered = []
+
+    def misbehave(request_method, _path):
+        if request_method != method or answered:
+            return None
+        answered.append(request_method)
+        body = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": status,
+                "message": "injected by the test's proxy"}
+        headers = [("Content-Type", "application/json")] + ([("Retry-After", retry_after)] if retry_after else [])
+        return status, headers, json.dumps(body).encode()
+    return misbehave
+
+
+def run_owned_namespace(kubeconfig, **params):
+    proc = subprocess.run([ANSIBLE, "localhost", "-c", "local", "-m", "ocpvirt.multinet.owned_namespace",
+                           "-a", json.dumps(dict(params, kubeconfig=kubeconfig))],
+                          cwd=REPO_DIR, env=ANSIBLE_ENV, capture_output=True, text=True, check=False)
+    return json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+
+
+@pytest.mark.parametrize("method,status,retry_after", [("POST", 429, "1"), ("GET", 503, None)],
+                         ids=["429-on-the-create", "503-on-the-first-read"])
+def test_owned_namespace_retries_and_creates_the_namespace_once(proxy_for, lab_api, method, status, retry_after):
+    proxy, kubeconfig = proxy_for(refuse_first(method, status, retry_after))
+    name = "retried-{0}".format(uuid.uuid4().hex[:8])
+    try:
+        result = run_owned_namespace(kubeconfig, name=name)
+        assert not result.get("failed"), result.get("msg")
+        assert result["created"] and result["ours"], result
+        created = client.CoreV1Api(lab_api).read_namespace(name)
+        assert created.metadata.annotations["multinet.ocpvirt.io/created-namespace"] == "ocpvirt.multinet"
+        calls = [(at, logged_method, status_seen) for at, logged_method, _path, status_seen in proxy.log
+                 if logged_method == method]
+        refused_at = next(at for at, _m, seen in calls if seen == status)
+        retried_at = min(at for at, _m, seen in calls if seen != status and at > refused_at)
+        if retry_after:
+            assert retried_at - refused_at >= float(retry_after)  # Retry-After honoured
+    finally:
+        client.CoreV1Api(lab_api).delete_namespace(name)
+
+
+def test_owned_namespace_does_not_send_a_create_again_after_a_5xx(proxy_for, lab_api):
+    """A POST answered with 503 may have created the namespace: sending it again would meet our own
+    namespace as someone else's, so the run fails, in one line naming the namespace and the status."""
+    proxy, kubeconfig = proxy_for(refuse_first("POST", 503))
+    name = "not-retried-{0}".format(uuid.uuid4().hex[:8])
+    result = run_owned_namespace(kubeconfig, name=name)
+    assert result.get("failed")
+    assert result["msg"].startswith("Failed on namespace {0}: ".format(name)) and "(503)" in result["msg"], result["msg"]
+    assert "\n" not in result["msg"]
+    assert [method for _at, method, _path, _status in proxy.log].count("POST") == 1

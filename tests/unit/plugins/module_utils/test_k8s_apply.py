@@ -18,6 +18,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import 
     describe_api_error,
     reconcile,
     retry_class,
+    retry_class_for,
 )
 
 SEED_INTENT = yaml.safe_load((Path(__file__).parents[3] / "unit" / "fixtures" / "seed_intent.yml").read_text())
@@ -354,6 +355,9 @@ def test_a_missing_namespace_is_said_plainly():
 def test_an_error_without_a_status_body_keeps_the_http_reason():
     assert describe_api_error("Failed to list", "x", api_error(500, "Internal Server Error", None)) == (
         "Failed to list x: Internal Server Error (500): Internal Server Error")
+    assert describe_api_error("Failed to list", "x", api_error(503, "Service Unavailable", None)) == (
+        "Failed to list x: Service Unavailable (503): Service Unavailable; the API server is busy or unavailable: "
+        "run again later")
 
 
 def test_connection_errors_name_the_server_and_the_socket_error():
@@ -458,6 +462,19 @@ def _answer(status, headers):
 def test_what_is_retried(error, expected):
     retryable, retry_after = retry_class(error)
     assert (retryable, retry_after and str(retry_after)) == expected
+
+
+@pytest.mark.parametrize("method, error, expected", [
+    ("POST", _answer(429, {"Retry-After": "1"}), True),
+    ("POST", _answer(503, {}), False),  # the namespace may have been created: a retry would meet it as not ours
+    ("POST", ProtocolError("Connection aborted."), False),  # sent, answer lost
+    ("POST", MaxRetryError(None, "/api", NewConnectionError(None, "Connection refused")), True),  # never sent
+    ("GET", _answer(503, {}), True),
+    ("PATCH", ProtocolError("Connection aborted."), True),
+    ("DELETE", _answer(500, {}), True),
+])
+def test_what_is_retried_depends_on_whether_the_request_is_safe_to_send_twice(method, error, expected):
+    assert retry_class_for(method)(error)[0] is expected
 
 
 def _stored(generation, *managers):

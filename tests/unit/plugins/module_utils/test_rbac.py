@@ -144,3 +144,86 @@ def test_ovn_inspection_is_a_separate_grant_with_exec_only_in_the_ovn_namespace(
 def test_the_namespace_of_an_intents_network_gets_a_role():
     rbac = build(policies_intents=[{"namespace": "team-a", "network": "shared-nets/net"}])
     assert rules_on(roles(rbac)["shared-nets"], "network-attachment-definitions")
+
+
+@pytest.mark.parametrize("changes,field,value", [
+    ({"workloads_namespace": "kube-system"}, "workloads_namespace", "kube-system"),
+    ({"workloads_namespace": "default"}, "workloads_namespace", "default"),
+    ({"workloads_namespace": "openshift-monitoring"}, "workloads_namespace", "openshift-monitoring"),
+    ({"policies_intents": [{"namespace": "team-a"}, {"namespace": "openshift"}]}, r"policies_intents\[1\].namespace",
+     "openshift"),
+    ({"policies_intents": [{"namespace": "team-a", "network": "kube-public/net"}]},
+     r"policies_intents\[0\].network", "kube-public"),
+    ({"network_attachment_networks": [{"name": "net", "namespace": "kube-node-lease"}]},
+     r"network_attachment_networks\[0\].namespace", "kube-node-lease"),
+    ({"nmstate_namespace": "kube-system"}, "nmstate_namespace", "kube-system"),
+    ({"virtualization_operator_source_namespace": "default"}, "virtualization_operator_source_namespace", "default"),
+])
+def test_system_namespaces_are_refused_naming_field_and_value(changes, field, value):
+    with pytest.raises(MultinetError, match=r"^{0}: is a system namespace .*\(got '{1}'\)$".format(field, value)):
+        build(**changes)
+
+
+def test_operator_namespaces_may_be_openshift_ones():
+    rbac = build(nmstate_namespace="openshift-nmstate", virtualization_namespace="openshift-cnv")
+    assert {"openshift-nmstate", "openshift-cnv"} <= set(roles(rbac))
+
+
+@pytest.mark.parametrize("changes,field", [
+    ({"workloads_namespace": ""}, "workloads_namespace"),
+    ({"workloads_namespace": "../x"}, "workloads_namespace"),
+    ({"policies_intents": [{"namespace": "team-a/../b"}]}, r"policies_intents\[0\].namespace"),
+    ({"network_attachment_networks": [{"name": "net"}]}, r"network_attachment_networks\[0\].namespace"),
+])
+def test_a_namespace_that_is_no_name_is_refused(changes, field):
+    with pytest.raises(MultinetError, match="^" + field + ": must be"):
+        build(**changes)
+
+
+def test_an_intent_without_namespace_is_named():
+    with pytest.raises(MultinetError, match=r"^policies_intents\[0\].namespace: an intent needs a namespace"):
+        build(policies_intents=[{"name": "no-ns"}])
+
+
+@pytest.mark.parametrize("kwargs,field", [
+    ({"name": "bad name"}, "name"), ({"name": ""}, "name"),
+    ({"account_namespace": "../x"}, "account_namespace"), ({"account_namespace": "kube-system"}, "account_namespace"),
+    ({"ovn_namespace": "Bad_NS"}, "ovn_namespace"),
+])
+def test_the_identitys_own_names_are_checked(kwargs, field):
+    with pytest.raises(MultinetError, match="^" + field + r" \(rbac.yml: rbac_"):
+        scope_from_settings(SETTINGS_SEEDLIKE, **kwargs)
+
+
+def test_exec_only_into_the_inventorys_test_pods():
+    rbac = build(workloads_pods=[{"name": "probe"}, {"name": "probe-2"}])
+    execs = {ns: rules_on(rules, "pods/exec") for ns, rules in roles(rbac).items()}
+    assert execs.pop("team-a") == [{"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["get", "create"],
+                                    "resourceNames": ["probe", "probe-2"]}]
+    assert not any(execs.values())
+    assert not rules_on(roles(build(workloads_pods=[]))["team-a"], "pods/exec")
+
+
+def admission(rbac, kind):
+    return {doc["metadata"]["name"]: doc for doc in rbac["admission"] if doc["kind"] == kind}
+
+
+def test_admission_policies_hold_only_the_identity_to_its_fields():
+    rbac = build()
+    policies, bindings = admission(rbac, "ValidatingAdmissionPolicy"), admission(rbac, "ValidatingAdmissionPolicyBinding")
+    assert sorted(policies) == sorted(bindings) == ["ocpvirt-multinet-automation-namespace-labels-only",
+                                                    "ocpvirt-multinet-automation-network-switch-only"]
+    for name, policy in policies.items():
+        assert bindings[name]["spec"] == {"policyName": name, "validationActions": ["Deny"]}
+        assert policy["spec"]["failurePolicy"] == "Fail"
+        assert policy["spec"]["matchConditions"] == [{
+            "name": "automation-identity",
+            "expression": "request.userInfo.username == 'system:serviceaccount:ocpvirt-multinet:ocpvirt-multinet-automation'"}]
+        assert [rule["operations"] for rule in policy["spec"]["matchConstraints"]["resourceRules"]] == [["UPDATE"]]
+    network = policies["ocpvirt-multinet-automation-network-switch-only"]["spec"]
+    assert network["matchConstraints"]["resourceRules"][0]["resources"] == ["networks"]
+    # Only our field and our annotation are spared in the comparisons.
+    spared = [validation["expression"] for validation in network["validations"]]
+    assert "k == 'useMultiNetworkPolicy'" in spared[0] and "previous-use-multi-network-policy" in spared[1]
+    namespace = policies["ocpvirt-multinet-automation-namespace-labels-only"]["spec"]
+    assert {"name": "owned", "expression": "{'app.kubernetes.io/managed-by': 'ocpvirt.multinet'}"} in namespace["variables"]

@@ -4,6 +4,7 @@ import pytest
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.retry import (
     MAX_ATTEMPTS,
     parse_retry_after,
+    retryable,
     retry_delay,
     with_retries,
 )
@@ -73,3 +74,12 @@ def test_parse_retry_after(value, seconds):
 
 def test_backoff_is_capped():
     assert [retry_delay(attempt) for attempt in range(1, MAX_ATTEMPTS + 1)] == [0.5, 1.0, 2.0, 4.0, None]
+
+
+@pytest.mark.parametrize("method,status,expected", [
+    ("GET", 503, True), ("PATCH", 500, True), ("DELETE", 504, True), ("put", 502, True),
+    ("POST", 429, True), ("POST", 503, False), ("POST", 500, False),
+    ("GET", 404, False), ("PATCH", 409, False), ("GET", 501, False),
+])
+def test_a_5xx_is_retried_only_for_requests_safe_to_send_twice(method, status, expected):
+    assert retryable(method, status) is expected
