@@ -41,9 +41,10 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import
     parse_traffic,
 )
 
-# A TCP connect that says what happened (nc -v; bash's /dev/tcp under timeout exits 124 on
-# silence), retried while refused until {wait} seconds have passed (a listener may be starting).
-_TCP_CLIENT = ("tcp() {{ if command -v nc >/dev/null 2>&1; then nc -v -z -w {t} {ip} {port}; "
+# A TCP connect that says what happened (nc -v, when it has -z: busybox' has not; bash's
+# /dev/tcp under timeout exits 124 on silence), retried while refused until {wait} seconds have
+# passed (a listener may be starting).
+_TCP_CLIENT = ("tcp() {{ if command -v nc >/dev/null 2>&1 && nc -h 2>&1 | grep -q -e -z; then nc -v -z -w {t} {ip} {port}; "
                "elif command -v bash >/dev/null 2>&1; then timeout {t} bash -c '</dev/tcp/{ip}/{port}'; "
                "else echo 'neither nc nor bash found' >&2; return 127; fi; }}\n"
                "end=$(($(date +%s) + {wait}))\n"
