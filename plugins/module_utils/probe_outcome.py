@@ -43,7 +43,7 @@ TOOL_MISSING_CODES = (126, 127)
 
 # iputils: "From 192.168.1.5 icmp_seq=1 Destination Host Unreachable" (a name, then the address in
 # parentheses, when the address resolves).
-_ICMP_ERROR = re.compile(r"From (?:\S+ \()?([0-9A-Fa-f.:]+)\)?:? icmp_seq=\d+ (.+?)\s*(?:;|$)")
+_ICMP_ERROR = re.compile(r"^From (?:\S+ \()?([0-9A-Fa-f.:]+)\)?:? icmp_seq=\d+ (.+?)\s*(?:;|$)", re.MULTILINE)
 _FILTERED = re.compile(r"prohibited|filtered", re.IGNORECASE)
 _TCP_UNREACHABLE = re.compile(r"no route to host|host is unreachable|network is unreachable", re.IGNORECASE)
 

@@ -8,12 +8,13 @@ through the batch script of plugins/module_utils/probe_batch.py, whose one line 
 the report reads. Cases:
 
 - ICMP: a reply (outside-vm -> gateway); no reply, dropped by OVN (gateway -> a pod the policies
-  isolate); no host at the address (gateway -> an address nobody holds); an ICMP
+  isolate); no host at the address (gateway -> an address nobody holds, with 2 s and 5 s); an ICMP
   "communication administratively prohibited" error from the gateway, made by a sender in the
   gateway's namespace that answers every echo request it forwards with one
   (outside-vm -> an internet address);
 - TCP: a listener (the planned TCP listener, in outside-vm); nothing listening (outside-vm);
-  dropped by OVN (gateway -> the isolated pod); no host at the address.
+  dropped by OVN (gateway -> the isolated pod); no host at the address (with the default 2 s
+  timeout, and with 5 s, past the 3 s the kernel gives ARP).
 
 Run on a running lab, with the tools' directories (each holding `nc` or `ping`) in
 PROBE_NC_DIR and PROBE_BUSYBOX_DIR (e.g. from `apt-get download netcat-openbsd busybox` and
@@ -123,7 +124,8 @@ def test_make_probe_fixtures(tcp_lab):  # noqa: F811  pylint: disable=redefined-
         server.wait(timeout=60)
         cases += [case("nothing listening", tool, "gateway", OUTSIDE_VM, "tcp/5432", path),
                   case("dropped", tool, "gateway", isolated, "tcp/5432", path),
-                  case("no host", tool, "gateway", NOBODY, "tcp/5432", path)]
+                  case("no host", tool, "gateway", NOBODY, "tcp/5432", path),
+                  case("no host, 5 s", tool, "gateway", NOBODY, "tcp/5432", path, timeout=5)]
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(cases, indent=1) + "\n")
 

@@ -30,12 +30,18 @@ EXPECTED = {
     ("tcp/5432", "nothing listening"): (probe_outcome.REFUSED, True),
     ("tcp/5432", "dropped"): (probe_outcome.BLOCKED, False),
     ("tcp/5432", "no host"): (probe_outcome.BLOCKED, False),
+    ("tcp/5432", "no host, 5 s"): (probe_outcome.UNREACHABLE, None),
+}
+# busybox ping prints no ICMP error: what it saw reads as silence.
+BY_TOOL = {
+    ("icmp", "no host, 5 s", "busybox ping"): (probe_outcome.BLOCKED, False),
+    ("icmp", "prohibited", "busybox ping"): (probe_outcome.BLOCKED, False),
 }
 IDS = ["{0} {1} ({2})".format(c["port"], c["case"], c["tool"]) for c in CASES]
 
 
 def expected(entry):
-    return EXPECTED[(entry["port"], entry["case"])]
+    return BY_TOOL.get((entry["port"], entry["case"], entry["tool"])) or EXPECTED[(entry["port"], entry["case"])]
 
 
 def step(entry):
