@@ -18,6 +18,7 @@ description:
     is a guest gets a C(server) with C(via=guest), C(vm) and C(ip) whose C(command) is
     O(guest_command) filled in (run it on the controller, before the pairs' commands), and
     every UDP listener of the plan is planned again to count the guests among its senders.
+  - With O(tcp), TCP pairs to running guests get a listener the same way.
 positional: _input
 options:
   _input:
@@ -43,6 +44,14 @@ options:
       - Whether UDP listeners are started (as M(ocpvirt.multinet.connectivity_info)'s
         C(probe_udp), which should have the same value); V(false) leaves every UDP pair of a
         guest skipped with the reason.
+    type: bool
+    default: false
+  tcp:
+    description:
+      - Whether TCP listeners are started (as M(ocpvirt.multinet.connectivity_info)'s
+        C(probe_tcp_listeners), which should have the same value); V(true) gives a TCP pair
+        whose target is a running guest a C(server) in the guest too, and makes the guests'
+        TCP clients retry a refused connect while the listeners start.
     type: bool
     default: false
 seealso:

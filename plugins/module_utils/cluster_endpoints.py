@@ -84,7 +84,8 @@ def _pod_endpoint(pod, network):
     meta = object_meta(pod)
     endpoint = _base("pod", meta, dict(meta.get("labels") or {}))
     endpoint.update({"pod": meta.get("name"), "interface": attachment["interface"],
-                     "running": (pod.get("status") or {}).get("phase") == "Running"})
+                     "running": (pod.get("status") or {}).get("phase") == "Running",
+                     "node": (pod.get("spec") or {}).get("nodeName")})
     return _with_addresses(endpoint, attachment["ips"], attachment["cidrs"], attachment["source"],
                            "no address on {0}: no ips in the networks annotation and none "
                            "in network-status (IPAM-less network?)".format(
@@ -98,7 +99,8 @@ def _machine_endpoint(obj, kind, spec, network, vmi, launcher, secrets):
         return None
     endpoint = _base(kind, meta, _machine_labels(obj, kind, spec, vmi, launcher))
     endpoint.update({"pod": object_meta(launcher).get("name") if launcher else None,
-                     "interface": nic["name"], "running": launcher is not None})
+                     "interface": nic["name"], "running": launcher is not None,
+                     "node": (launcher.get("spec") or {}).get("nodeName") if launcher else None})
     namespaced = {k.split("/", 1)[1]: v for k, v in secrets.items()
                   if k.split("/", 1)[0] == meta.get("namespace")}
     for addresses, source in (

@@ -42,19 +42,21 @@ MARKER = "ocpvirt-probe"
 _LINE = re.compile(r"^" + MARKER + r" (\d+) (\d+) ?(.*)$")
 # Runs one probe in the background and reports its exit code and one line of its output: ping's
 # summary ("1 packets transmitted, 1 received, ..."), which unlike its rtt line is the same on
-# every run (so a re-run writes the same report), else the last non-empty line. $1 is the step's
-# index, $2 its command (a shell command line, as connectivity_info writes it).
+# every run (so a re-run writes the same report), after the ICMP error ping printed if any
+# ("From 192.0.2.9 icmp_seq=1 Destination Host Unreachable; 1 packets transmitted, ..."), else
+# the last non-empty line. $1 is the step's index, $2 its command (a shell command line, as
+# connectivity_info writes it).
 _PROBE_FUNCTION = (
     "probe() {\n"
     "  out=$(eval \"$2\" 2>&1)\n"
     "  rc=$?\n"
     "  printf '%s\\n' \"$out\" | {\n"
-    "    last=; summary=\n"
+    "    last=; summary=; error=\n"
     "    while IFS= read -r line; do\n"
     "      [ -n \"$line\" ] && last=$line\n"
-    "      case $line in *' received'*) summary=$line;; esac\n"
+    "      case $line in *' received'*) summary=$line;; 'From '*' icmp_seq='*) error=$line;; esac\n"
     "    done\n"
-    "    printf '" + MARKER + " %s %s %s\\n' \"$1\" \"$rc\" \"${summary:-$last}\"\n"
+    "    printf '" + MARKER + " %s %s %s%s\\n' \"$1\" \"$rc\" \"${error:+$error; }\" \"${summary:-$last}\"\n"
     "  }\n"
     "}\n"
 )
@@ -63,15 +65,16 @@ _PROBE_FUNCTION = (
 GUEST_FIELDS = ("namespace", "vm", "ip", "command")
 
 
-def guest_probes(plan, endpoints, guest_command="", timeout=2, udp=False):
+def guest_probes(plan, endpoints, guest_command="", timeout=2, udp=False, tcp=False):
     """The plan with its VM-sourced steps probed from the guest (``via: guest``) when
     ``guest_command`` is set, else skipped with the reason; every other step gets ``via: pod``.
 
     A guest routes with its own routes (cloud-init), so a target outside the network's subnet
     is probed too, without ``-I``. With ``udp`` (UDP listeners are started, as the plan's
-    ``probe_udp``), UDP steps to and from running guests are probed as well: their listeners
-    are planned again over the whole plan (``probes.with_servers``), a guest's with its
-    ``command`` filled into ``guest_command`` (run it on the controller).
+    ``probe_udp``), UDP steps to and from running guests are probed as well; with ``tcp`` (TCP
+    listeners are started, as the plan's ``probe_tcp_listeners``) TCP steps to running guests
+    get one too. The listeners are planned again over the whole plan (``probes.with_servers``),
+    a guest's with its ``command`` filled into ``guest_command`` (run it on the controller).
     """
     by_name = {e.get("name"): e for e in endpoints or []}
     found = []
@@ -81,7 +84,8 @@ def guest_probes(plan, endpoints, guest_command="", timeout=2, udp=False):
         if source and source.get("kind") in GUEST_KINDS:
             skip = _guest_skip(source, target, traffic, guest_command, udp)
             step = dict(step, via="guest", vm=source.get("object"), ip=source.get("ip"), skip=skip,
-                        command=None if skip else probe_command(dict(source, interface=None), target, traffic, timeout))
+                        command=None if skip else probe_command(dict(source, interface=None), target, traffic,
+                                                                timeout, tcp))
         elif source and target and target.get("kind") in GUEST_KINDS and traffic and traffic[0] == "UDP":
             skip = pair_skip(source, target, traffic, udp, guests=bool(guest_command))
             step = dict(step, via="pod", skip=skip,
@@ -89,10 +93,10 @@ def guest_probes(plan, endpoints, guest_command="", timeout=2, udp=False):
         else:
             step = dict(step, via="pod")
         found.append(step)
-    if not udp:
+    if not (udp or tcp):
         return found
     return [dict(step, server=_in_guest(step["server"], guest_command)) if step.get("server") else step
-            for step in with_servers(found, endpoints or [], timeout)]
+            for step in with_servers(found, endpoints or [], timeout, tcp, guests=bool(guest_command))]
 
 
 def _in_guest(server, guest_command):
@@ -189,7 +193,8 @@ def runs(results, server_results=None):
     ``rc`` None and a ``msg`` saying why. ``server_results`` are ``pod_exec``'s results for
     ``servers``: a UDP step that got no echo while its listener did not run (no python3 or
     socat, the port taken, exec refused) gets ``rc`` None and ``no_verdict`` with the reason,
-    since its silence says nothing about the path.
+    since its silence says nothing about the path; a TCP step that failed while its listener
+    did not run keeps its answer (a reset still proves the path) and gets ``note``, the reason.
     """
     listeners = {_server_key(r.get("item") or {}): r for r in server_results or []}
     return [_with_listener(run, listeners) for run in _step_runs(results)]
@@ -208,9 +213,12 @@ def _with_listener(run, listeners):
     why = _last_line(listener.get("stderr")) or _last_line(listener.get("stdout")) or listener.get("msg")
     where = "{0} {1}/{2}".format(*(("the guest of", server["namespace"], server["vm"]) if server.get("via") == "guest"
                                    else ("pod", server["namespace"], server["pod"])))
-    reason = "the UDP listener in {0} {1}{2}".format(
-        where, "could not be started" if listener.get("rc") is None else "exited {0}".format(listener["rc"]),
+    reason = "the {0} listener in {1} {2}{3}".format(
+        (server.get("protocol") or "udp").upper(), where,
+        "could not be started" if listener.get("rc") is None else "exited {0}".format(listener["rc"]),
         ": " + why if why else "")
+    if server.get("protocol") == "tcp":  # a TCP probe's answer (reset or silence) stands without it
+        return dict(run, note=reason)
     return dict(run, rc=None, msg=reason, no_verdict=reason)
 
 

@@ -6,11 +6,18 @@
 Pure: endpoints in, a plan out ({from, to, port, namespace, pod, command, server, skip}); a
 playbook runs the commands with ``kubernetes.core.k8s_exec``. Nothing here runs anything.
 
-What a probe can tell:
-- ICMP: an echo reply proves the pair open; no reply within the timeout is read as blocked.
-- TCP: a completed handshake, or a reset (connection refused: the packet got through and
-  nobody listens; ``nc -z`` fails then, so a refused port reads as blocked, and the report shows
-  it as a disagreement to look at), proves the path; silence is read as blocked.
+What a probe can tell (``probe_outcome`` reads the answers):
+- ICMP: an echo reply proves the pair open; no reply within the timeout is read as blocked; an
+  ICMP error (host unreachable, prohibited) says who answered, and is read as such.
+- TCP: a completed handshake proves the path; a reset (connection refused) proves it too (the
+  packet got through and the target's kernel answered: "reached (refused)"); silence is read as
+  blocked. So that an open port is proven open, not only reached, a TCP pair whose target is a
+  running pod (or a guest, with a way in) gets a listener started on purpose, as UDP does (with
+  ``tcp_servers``): it accepts connections on the target's address and exits once each of its
+  ``clients`` connected, or after ``lifetime`` seconds; one that cannot start (the port is taken
+  by a real service, no python3/nc/socat) leaves the pair to the real service or to "reached
+  (refused)". The client retries a refused connect for half the listener's lifetime (the
+  listener's exec may start a few seconds after the client's); a timeout ends it at once.
 - UDP has no handshake: silence may be a policy drop, no listener, or a lost answer, and a
   closed port's ICMP port-unreachable is not reliably sent or reported. So a UDP pair is probed
   only against a listener started on purpose: ``server`` is an echo to start in the target pod
@@ -34,9 +41,31 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import
     parse_traffic,
 )
 
-_TCP_PROBE = ("if command -v nc >/dev/null 2>&1; then nc -z -w {t} {ip} {port}; "
-              "elif command -v bash >/dev/null 2>&1; then timeout {t} bash -c '</dev/tcp/{ip}/{port}'; "
-              "else exit 127; fi")
+# A TCP connect that says what happened (nc -v, when it has -z: busybox' has not; bash's
+# /dev/tcp under timeout exits 124 on silence), retried while refused until {wait} seconds have
+# passed (a listener may be starting).
+_TCP_CLIENT = ("tcp() {{ if command -v nc >/dev/null 2>&1 && nc -h 2>&1 | grep -q -e -z; then nc -v -z -w {t} {ip} {port}; "
+               "elif command -v bash >/dev/null 2>&1; then timeout {t} bash -c '</dev/tcp/{ip}/{port}'; "
+               "else echo 'neither nc nor bash found' >&2; return 127; fi; }}\n"
+               "end=$(($(date +%s) + {wait}))\n"
+               "while :; do out=$(tcp 2>&1); rc=$?; case $rc:$out in 0:*) break;; "
+               "*efused*) [ \"$(date +%s)\" -lt \"$end\" ] || break; sleep 1;; *) break;; esac; done\n"
+               "printf '%s\\n' \"$out\"; exit $rc")
+# A TCP listener on the target's address for a number of senders: python3, else nc (OpenBSD's
+# -k keeps accepting), else socat; `timeout` stops it after its lifetime.
+_TCP_SERVER_PY = ("import socket\n"
+                  "s = socket.socket(socket.{family}, socket.SOCK_STREAM)\n"
+                  "s.bind((\"{ip}\", {port}))\n"
+                  "s.listen(64)\n"
+                  "peers = set()\n"
+                  "while len(peers) < {clients}:\n"
+                  "    c, a = s.accept()\n"
+                  "    c.close()\n"
+                  "    peers.add(a[0])\n")
+_TCP_SERVER = ("if command -v python3 >/dev/null 2>&1; then timeout {life} python3 -c {py}; "
+               "elif command -v nc >/dev/null 2>&1; then timeout {life} nc -l -k {ip} {port}; "
+               "elif command -v socat >/dev/null 2>&1; then timeout {life} socat {socat_tcp}-LISTEN:{port},bind={host},fork EXEC:true; "
+               "else echo 'neither python3, nc nor socat found' >&2; exit 127; fi")
 # A UDP echo (server) for a number of senders and a client that wants its token back: python3
 # first, socat second (its server answers every datagram until `timeout` stops it).
 _UDP_SERVER_PY = ("import socket\n"
@@ -72,18 +101,20 @@ UDP_TOKEN = "ocpvirt-multinet-probe"
 GUEST_KINDS = ("vm", "vmi")
 
 
-def probe_plan(endpoints, port=None, timeout=2, udp_servers=False):
+def probe_plan(endpoints, port=None, timeout=2, udp_servers=False, tcp_servers=False):
     """What to run, from which pod, to probe each ordered pair for one kind of traffic.
 
-    Returns [{from, to, port, namespace, pod, command, server, skip}] where ``skip`` says why a
+    Returns [{from, to, target_ip, port, namespace, pod, command, server, skip}] where ``skip`` says why a
     pair cannot be probed (then ``command`` is None): only pods can be exec'ed into (a VM's
     launcher pod is not the guest), a target outside the source's subnet would leave through
     the pod's primary network, not this one, and UDP needs a listener (see the module
     docstring): with ``udp_servers`` (the caller starts ``server`` before ``command``) a UDP
-    pair whose target is a running pod gets ``server`` = {via, namespace, pod, command, clients,
-    lifetime} (see ``with_servers``); other UDP pairs are skipped (``probe_batch.guest_probes``
-    plans the ones to and from VM guests where there is a way in). SCTP is never probed (no
-    common client in pod images).
+    pair whose target is a running pod gets ``server`` = {via, protocol, namespace, pod,
+    command, clients, lifetime} (see ``with_servers``); other UDP pairs are skipped
+    (``probe_batch.guest_probes`` plans the ones to and from VM guests where there is a way
+    in). With ``tcp_servers`` a TCP pair whose target is a running pod gets a listener the same
+    way (a TCP pair is probed with or without one). SCTP is never probed (no common client in
+    pod images).
     """
     traffic = parse_traffic(port)
     plan = []
@@ -93,31 +124,45 @@ def probe_plan(endpoints, port=None, timeout=2, udp_servers=False):
         for target in endpoints:
             if target is not source:
                 skip = pair_skip(source, target, traffic, udp_servers)
-                plan.append({"from": source["name"], "to": target["name"],
+                plan.append({"from": source["name"], "to": target["name"], "target_ip": target.get("ip"),
                              "port": format_port(*traffic) if traffic else ICMP,
                              "namespace": source.get("namespace"), "pod": source.get("pod"), "skip": skip,
-                             "command": None if skip else probe_command(source, target, traffic, timeout)})
-    return with_servers(plan, endpoints, timeout)
+                             "command": None if skip else probe_command(source, target, traffic, timeout,
+                                                                        tcp_servers)})
+    return with_servers(plan, endpoints, timeout, tcp_servers)
 
 
-def with_servers(plan, endpoints, timeout=2):
-    """The plan with ``server`` set on every runnable UDP step (else None): one listener per
-    target and port, the same mapping for every step to it, counting as ``clients`` the source
-    addresses of those steps. A pod's listener runs through pods/exec (``via: pod``); a VM's in
-    its guest (``via: guest``, with ``vm`` and ``ip`` for the way in)."""
+def with_servers(plan, endpoints, timeout=2, tcp=False, guests=False):
+    """The plan with ``server`` set on every runnable UDP step (else None), and with ``tcp`` on
+    every runnable TCP step whose target can listen (a running pod; a running VM guest with
+    ``guests``, a way in): one listener per target and port, the same mapping for every step to
+    it, counting as ``clients`` the source addresses of those steps. A pod's listener runs
+    through pods/exec (``via: pod``); a VM's in its guest (``via: guest``, with ``vm`` and
+    ``ip`` for the way in)."""
     by_name = {e["name"]: e for e in endpoints}
+
+    def listens(step):
+        return _needs_listener(step, by_name[step["to"]], tcp, guests)
+
     senders = {}
     for step in plan:
-        if _needs_listener(step):
+        if listens(step):
             source = by_name[step["from"]]
             senders.setdefault((step["to"], step["port"]), set()).add(source.get("ip") or source["name"])
-    return [dict(step, server=_udp_server(by_name[step["to"]], parse_traffic(step["port"]), timeout,
-                                          len(senders[(step["to"], step["port"])]))
-                 if _needs_listener(step) else None) for step in plan]
+    return [dict(step, server=_server(by_name[step["to"]], parse_traffic(step["port"]), timeout,
+                                      len(senders[(step["to"], step["port"])]))
+                 if listens(step) else None) for step in plan]
 
 
-def _needs_listener(step):
-    return bool(step.get("command")) and not step.get("skip") and _is_udp(parse_traffic(step["port"]))
+def _needs_listener(step, target, tcp, guests):
+    if not step.get("command") or step.get("skip"):
+        return False
+    traffic = parse_traffic(step["port"])
+    if _is_udp(traffic):
+        return True
+    if not (tcp and traffic and traffic[0] == "TCP" and target.get("pod") and target.get("running")):
+        return False
+    return target.get("kind") == "pod" or (guests and target.get("kind") in GUEST_KINDS)
 
 
 def _is_udp(traffic):
@@ -175,10 +220,11 @@ def _in_subnet(cidr, ip):
         return False
 
 
-def _udp_words(ip, port, timeout):
+def _words(ip, port, timeout):
     v6 = ipaddress.ip_address(ip).version == 6
     return dict(ip=ip, port=port, t=timeout, token=UDP_TOKEN, family="AF_INET6" if v6 else "AF_INET",
-                socat="UDP6" if v6 else "UDP4", host="[{0}]".format(ip) if v6 else ip,
+                socat="UDP6" if v6 else "UDP4", socat_tcp="TCP6" if v6 else "TCP4",
+                host="[{0}]".format(ip) if v6 else ip,
                 life=server_lifetime(timeout), wait=server_lifetime(timeout) // 2)
 
 
@@ -187,23 +233,26 @@ def server_lifetime(timeout):
     return max(20, 10 * timeout)
 
 
-def _udp_server(target, traffic, timeout, clients):
-    words = _udp_words(target["ip"], traffic[1], timeout)
-    words["py"] = shlex.quote(_UDP_SERVER_PY.format(clients=clients, **words))
-    server = {"via": "pod", "namespace": target.get("namespace"), "pod": target["pod"], "clients": clients,
-              "lifetime": words["life"], "command": "sh -c " + shlex.quote(_UDP_SERVER.format(**words))}
+def _server(target, traffic, timeout, clients):
+    words = _words(target["ip"], traffic[1], timeout)
+    udp = _is_udp(traffic)
+    words["py"] = shlex.quote((_UDP_SERVER_PY if udp else _TCP_SERVER_PY).format(clients=clients, **words))
+    server = {"via": "pod", "protocol": traffic[0].lower(), "namespace": target.get("namespace"),
+              "pod": target["pod"], "clients": clients, "lifetime": words["life"],
+              "command": "sh -c " + shlex.quote((_UDP_SERVER if udp else _TCP_SERVER).format(**words))}
     if target.get("kind") in GUEST_KINDS:
         server.update(via="guest", vm=target.get("object") or target["name"], ip=target["ip"])
     return server
 
 
-def probe_command(source, target, traffic, timeout):
+def probe_command(source, target, traffic, timeout, retry_refused=False):
+    """The command probing ``target`` from ``source``; with ``retry_refused`` a refused TCP
+    connect is retried for half a listener's lifetime (a listener is being started)."""
     if traffic is None:
         interface = " -I {0}".format(source["interface"]) if source.get("interface") else ""
         return "ping -c 1 -W {0}{1} {2}".format(timeout, interface, target["ip"])
+    words = _words(target["ip"], traffic[1], timeout)
     if _is_udp(traffic):
-        words = _udp_words(target["ip"], traffic[1], timeout)
         words["py"] = shlex.quote(_UDP_CLIENT_PY.format(**words))
         return "sh -c " + shlex.quote(_UDP_CLIENT.format(**words))
-    script = _TCP_PROBE.format(t=timeout, ip=target["ip"], port=traffic[1])
-    return "sh -c \"{0}\"".format(script.replace('"', '\\"'))
+    return "sh -c " + shlex.quote(_TCP_CLIENT.format(**dict(words, wait=words["wait"] if retry_refused else 0)))

@@ -23,6 +23,7 @@ import math
 import urllib.parse
 import xml.etree.ElementTree as ET
 
+from ansible_collections.ocpvirt.multinet.plugins.module_utils import probe_outcome
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 
 PASS, FAIL = "pass", "fail"
@@ -232,16 +233,13 @@ def _revision(raw, field):
     return {"intent": raw.get("intent"), "policies": raw.get("policies"), "policy_count": count}
 
 
-# Exit codes of a shell that could not run the probe tool: the probe says nothing then.
-TOOL_MISSING_CODES = (126, 127)
-
-
 def probe_rows(plan, runs, disabled_reason=None):
     """Probed rows from a probe plan (connectivity_info's ``probes``) and the exec results.
 
     runs are registered loop results of ``kubernetes.core.k8s_exec`` over plan items (each
-    with ``item``, ``rc``, ``stdout``, ``stderr``, ``msg``). Exit 0 means the traffic got
-    through, 126/127 that the tool is missing (no verdict), anything else that it was blocked.
+    with ``item``, ``rc``, ``stdout``, ``stderr``, ``msg``, and ``note``). What the exit code and
+    output say is ``probe_outcome.read``'s: got through, reached (refused), blocked, rejected,
+    or no verdict (unreachable, tool missing).
     """
     by_pair = {}
     for run in runs:
@@ -280,11 +278,12 @@ def _probe_outcome(step, run, disabled_reason):
         return None, "exec into {0} failed: {1}".format(step.get("pod"), run.get("msg") or "no exit code")
     output = _last_line(run.get("stderr")) or _last_line(run.get("stdout"))
     where = "the guest of {0}".format(step.get("vm")) if step.get("via") == "guest" else "pod {0}".format(step.get("pod"))
-    if run["rc"] in TOOL_MISSING_CODES:
+    outcome = probe_outcome.read(step.get("port"), run["rc"], output, step.get("target_ip"))
+    if outcome.name == probe_outcome.NO_TOOL:
         return None, "probe tool missing in {0}: {1}".format(where, output)
-    verdict = "got through" if run["rc"] == 0 else "blocked"
-    return run["rc"] == 0, "{0}: `{1}` in {2} exited {3}{4}".format(
-        verdict, step.get("command"), where, run["rc"], " ({0})".format(output) if output else "")
+    return outcome.allowed, "{0}: `{1}` in {2} exited {3}{4}{5}".format(
+        outcome.words if outcome.allowed is not None else "not probed: " + outcome.words, step.get("command"),
+        where, run["rc"], " ({0})".format(output) if output else "", "; " + run["note"] if run.get("note") else "")
 
 
 def _last_line(text):

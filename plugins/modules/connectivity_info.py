@@ -75,6 +75,19 @@ options:
       - When V(false), every UDP pair is skipped with the reason.
     type: bool
     default: false
+  probe_tcp_listeners:
+    description:
+      - Give every TCP pair whose target is a running pod a C(server), a TCP listener on the
+        target's address for the port (C(python3), else C(nc), else C(socat), under C(timeout)),
+        the same for every pair to that pod and port, to start once before C(command); it exits
+        once each of its C(clients) connected, else after C(lifetime) seconds. An open port is
+        then proven open, not only reached. The C(command) retries a refused connect for half
+        the listener's lifetime, while the listener starts.
+      - A TCP pair is probed either way; without a listener (off, a target where none can be
+        started, or the port taken by a real service, which then answers) a refused connect
+        reads "reached (refused)", since the target's kernel answered and the packet got through.
+    type: bool
+    default: false
   ipam:
     description:
       - Whether the network has IPAM. On IPAM-less networks OVN-Kubernetes rejects every
@@ -231,6 +244,9 @@ endpoints:
     running:
       description: Whether the pod is Running (for a VM, whether it has a launcher pod).
       type: bool
+    node:
+      description: The node the pod (a VM's launcher pod) is scheduled on; null if none.
+      type: str
     workload:
       description: The intent workload this endpoint is (with O(intent)).
       type: str
@@ -284,9 +300,10 @@ results:
         - C(skip) says why a pair cannot be probed, such as a VM source (its launcher pod is
           not the guest), UDP without O(probe_udp) or without a pod to listen on, or a target
           outside the source's subnet; then C(command) is null.
-        - C(server) (UDP only, else null) is C({via, namespace, pod, command, clients, lifetime}) (C(via=pod)),
-          the listener to start in the target pod before C(command) runs, once per target pod
-          and port; it echoes every datagram and exits 0 once it has answered C(clients)
+        - C(server) (UDP, and TCP with O(probe_tcp_listeners); else null) is C({via, protocol,
+          namespace, pod, command, clients, lifetime}) (C(via=pod)), the listener to start in
+          the target pod before C(command) runs, once per target pod and port; it echoes every
+          datagram (or accepts every connection) and exits 0 once it has heard from C(clients)
           source addresses, else C(timeout) stops it after C(lifetime) seconds (exit 124).
       type: list
       elements: dict
@@ -364,6 +381,7 @@ def argspec():
             dict(name="port", version="1.0.0", collection_name="ocpvirt.multinet")]),
         probe_timeout=dict(type="int", default=2),
         probe_udp=dict(type="bool", default=False),
+        probe_tcp_listeners=dict(type="bool", default=False),
         ipam=dict(type="bool"),
         target_honours_end_port=dict(type="bool"),
         endpoints=dict(type="list", elements="dict", default=[], options=dict(
@@ -446,7 +464,8 @@ def connectivity(snapshot, params, intent, network_ref, ipam, ipam_source):
     for port in traffic_list(params["ports"], intent):
         traffic = None if port == ICMP else port
         entry = dict(port=port, matrix=simulate(live, network, sim_endpoints, traffic, ipam, end_port),
-                     probes=probe_plan(endpoints, traffic, params["probe_timeout"], params["probe_udp"]))
+                     probes=probe_plan(endpoints, traffic, params["probe_timeout"], params["probe_udp"],
+                                      params["probe_tcp_listeners"]))
         if intent:
             entry["expected"] = expected_flows(intent, endpoints, traffic)
         results.append(entry)

@@ -56,7 +56,8 @@ requirements:
 notes:
   - Needs C(create) on C(pods/exec) in O(ovn_namespace), like C(oc exec) into C(ovnkube-node).
   - Fails when no C(ovnkube-node) pod runs or none can be exec'ed; a node that cannot be read
-    leaves the pairs that need it without a verdict (C(allowed) null, with the reason).
+    leaves the pairs that need it without a verdict (C(allowed) null, with the node and the
+    reason) and is listed in RV(unreadable).
 seealso:
   - module: ocpvirt.multinet.connectivity_info
   - module: ocpvirt.multinet.ovn_policy_info
@@ -99,6 +100,14 @@ nodes:
   returned: always
   type: list
   elements: str
+unreadable:
+  description:
+    - The nodes whose C(ovnkube-node) pod runs but whose OVN databases could not be read or
+      traced in (exec refused, a dead C(ovsdb-server), ...), each with the reason. The pairs
+      that need such a node are not traced and say so, naming the node.
+  returned: always
+  type: dict
+  sample: {worker-1: "exited 1: ovn-nbctl: unix:/var/run/ovn/ovnnb_db.sock: database connection failed"}
 traces:
   description: How many ovn-trace runs each node took.
   returned: always
@@ -172,13 +181,14 @@ def run(module):
     reader = Reader(module)
     network = policy_map.network_of("/".join(parse_nad_ref(params["network"])), reader.list(NAD))
     zones, pods, errors = read_zones(reader, params, network["name"])
-    steps = trace_plan.plan(params["endpoints"], zones, params["ports"])
+    steps = trace_plan.plan(params["endpoints"], zones, params["ports"], errors)
     outputs = run_traces(reader, params, pods, steps, errors)
     results = {entry["port"]: entry["rows"] for entry in
                trace_plan.verdicts(steps, outputs, {node: zone["acls"] for node, zone in zones.items()}, errors)}
     for warning in reader.warnings:
         module.warn(warning)
     return dict(changed=False, network={"nad": network["nad"], "name": network["name"]}, nodes=sorted(zones),
+                unreadable=dict(sorted(errors.items())),
                 traces={node: sum(1 for step in steps for leg in step["legs"] or [] if leg["node"] == node)
                         for node in sorted(zones)},
                 results=[{"port": port, "rows": results.get(port, [])} for port in params["ports"]])

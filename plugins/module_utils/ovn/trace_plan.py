@@ -62,11 +62,19 @@ def logical_ports(zones):
     return ports, switches
 
 
-def _place(endpoint, ports):
-    """The endpoint's logical port, "outside", or the reason it has none."""
+def _place(endpoint, ports, unreadable):
+    """The endpoint's logical port, "outside", or the reason it has none. ``unreadable``:
+    {node: why its Northbound database could not be read}, so that a port on such a node is
+    not reported missing."""
     if endpoint.get("kind") == "outside":
         return "outside"
     found = ports.get((endpoint.get("namespace"), endpoint.get("pod")))
+    if found is None and endpoint.get("node") in unreadable:
+        return "the OVN databases of node {0}, where {1} runs, could not be read: {2}".format(
+            endpoint["node"], endpoint["name"], unreadable[endpoint["node"]])
+    if found is None and unreadable and endpoint.get("pod") and not endpoint.get("node"):
+        return "{0} has no logical switch port in the Northbound databases that could be read; not read: {1}".format(
+            endpoint["name"], "; ".join("node {0}: {1}".format(node, why) for node, why in sorted(unreadable.items())))
     if found is None:
         return "{0} has no logical switch port on this network in any node's Northbound database{1}".format(
             endpoint["name"], "" if endpoint.get("pod") else " (no running pod)")
@@ -99,9 +107,9 @@ def _leg(node, switches, inport, expect, source_mac, target_mac, source, target,
             "flow": microflow(inport or switch["localnet"], source_mac, target_mac, source["ip"], target["ip"], traffic)}
 
 
-def pair_legs(source, target, ports, switches, traffic):
+def pair_legs(source, target, ports, switches, traffic, unreadable=None):
     """The traces a pair needs ([leg]), or the reason it cannot be traced (a string)."""
-    here, there = _place(source, ports), _place(target, ports)
+    here, there = _place(source, ports, unreadable or {}), _place(target, ports, unreadable or {})
     for place in (here, there):
         if isinstance(place, str) and place != "outside":
             return place
@@ -121,11 +129,13 @@ def pair_legs(source, target, ports, switches, traffic):
     return problems[0] if problems else legs
 
 
-def plan(endpoints, zones, ports=(ICMP,)):
+def plan(endpoints, zones, ports=(ICMP,), unreadable=None):
     """Every ordered pair (at least one side in the cluster) for every kind of traffic.
 
     Returns [{from, to, port, legs: [{id, node, switch, inport, expect, flow}] or None, skip}]
-    where `id` names each trace in its node's batch."""
+    where `id` names each trace in its node's batch. `unreadable`: {node: why its databases could
+    not be read}; a pair with an endpoint there is skipped with that reason (an endpoint's
+    `node`, as connectivity_info returns it, says where it runs)."""
     workload_ports, switches = logical_ports(zones)
     steps, count = [], 0
     for port in ports:
@@ -134,7 +144,7 @@ def plan(endpoints, zones, ports=(ICMP,)):
             for target in endpoints:
                 if target is source or source.get("kind") == target.get("kind") == "outside":
                     continue
-                legs = pair_legs(source, target, workload_ports, switches, traffic)
+                legs = pair_legs(source, target, workload_ports, switches, traffic, unreadable)
                 step = {"from": source["name"], "to": target["name"], "port": port, "legs": None, "skip": None}
                 if isinstance(legs, str):
                     step["skip"] = legs

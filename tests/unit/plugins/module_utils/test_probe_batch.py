@@ -151,7 +151,7 @@ def test_a_udp_probe_without_a_running_listener_has_no_verdict(listener, client_
 def test_a_guest_probes_tcp_on_the_port_of_its_step():
     tcp = dict(GUEST_PLAN[2], port="tcp/22")
     [found] = guest_probes([tcp], ENDPOINTS, "ssh root@{ip} {command}")
-    assert "nc -z -w 2 192.168.77.91 22" in found["command"]
+    assert "nc -v -z -w 2 192.168.77.91 22" in found["command"]
 
 
 UDP_ENDPOINTS = [
@@ -230,3 +230,37 @@ def test_a_guests_listener_that_did_not_run_leaves_its_pairs_without_a_verdict()
     [run] = runs([result], [listener])
     assert (run["rc"], run["no_verdict"]) == (
         None, "the UDP listener in the guest of ns/vm-b-obj exited 127: neither python3 nor socat found")
+
+
+def test_tcp_pairs_to_running_guests_get_a_listener_through_the_way_in():
+    plan = probe_plan(UDP_ENDPOINTS, "tcp/5432", 1, tcp_servers=True)
+    found = {(s["from"], s["to"]): s for s in guest_probes(plan, UDP_ENDPOINTS, "ssh root@{ip} {command}", 1,
+                                                            tcp=True)}
+    listener = found[("pod-a", "vm-b")]["server"]
+    assert (listener["via"], listener["protocol"], listener["ip"]) == ("guest", "tcp", "192.168.77.71")
+    argv = shlex.split(listener["command"])
+    assert argv[:2] == ["ssh", "root@192.168.77.71"] and "SOCK_STREAM" in argv[2]
+    assert sorted(s["from"] for s in found.values() if s.get("server") == listener) == ["pod-a", "pod-d", "vm-e"]
+    assert found[("vm-b", "pod-a")]["server"]["via"] == "pod"
+    assert found[("pod-a", "vm-c")]["server"] is None  # not running: probed, without a listener
+    assert found[("vm-b", "internet")]["server"] is None and found[("vm-b", "internet")]["skip"] is None
+    without = {(s["from"], s["to"]): s for s in guest_probes(plan, UDP_ENDPOINTS, "", 1, tcp=True)}
+    assert without[("pod-a", "vm-b")]["server"] is None and without[("pod-a", "vm-b")]["skip"] is None
+
+
+TCP_LISTENER = dict(LISTENER, protocol="tcp")
+
+
+@pytest.mark.parametrize("listener, client, note", [
+    ({"rc": 124}, "1 nc: connect to 10.0.0.2 port 53 (tcp) failed: Connection refused", None),
+    ({"rc": 1, "stderr": "OSError: [Errno 98] Address already in use"},
+     "0 Connection to 10.0.0.2 53 port [tcp/domain] succeeded!", None),  # the real service answered
+    ({"rc": 127, "stderr": "neither python3, nc nor socat found"},
+     "1 nc: connect to 10.0.0.2 port 53 (tcp) failed: Connection refused",
+     "the TCP listener in pod ns/b exited 127: neither python3, nc nor socat found"),
+])
+def test_a_tcp_probe_keeps_its_answer_when_its_listener_did_not_run(listener, client, note):
+    batch = {"steps": [dict(step("a", "b", "probe-tcp"), port="tcp/53", server=TCP_LISTENER)]}
+    [run] = runs([{"item": batch, "rc": 0, "stdout": "ocpvirt-probe 0 " + client + "\n"}],
+                 [dict(listener, item=TCP_LISTENER)])
+    assert (run["rc"], run.get("note"), run.get("no_verdict")) == (int(client[0]), note, None)

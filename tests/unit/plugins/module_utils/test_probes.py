@@ -41,8 +41,8 @@ def test_probe_plan_explains_every_pair_it_cannot_probe():
 
 def test_probe_plan_connects_for_tcp():
     tcp = plan_by_pair("tcp/22")[("tinypod", "gold")]
-    assert tcp["port"] == "tcp/22" and "nc -z -w 2 192.168.77.71 22" in tcp["command"]
-    assert tcp["command"].startswith('sh -c "') and tcp["server"] is None
+    assert tcp["port"] == "tcp/22" and "nc -v -z -w 2 192.168.77.71 22" in tcp["command"]
+    assert tcp["command"].startswith("sh -c 'tcp() {") and tcp["server"] is None
 
 
 def test_udp_pairs_are_skipped_unless_a_listener_can_be_started_on_the_target():
@@ -128,3 +128,66 @@ def test_udp_listener_answers_every_sender_then_stops_on_its_own():
         assert pair["server"]["lifetime"] <= time.monotonic() - started < pair["server"]["lifetime"] + 5
     finally:
         idle.kill()
+
+
+def _tcp_pair(port, tcp_servers=True):
+    endpoints = [{"name": name, "kind": "pod", "namespace": "t", "pod": name, "running": True, "ip": "127.0.0.1"}
+                 for name in ("client", "server")]
+    return next(p for p in probe_plan(endpoints, "tcp/{0}".format(port), 1, tcp_servers=tcp_servers)
+                if p["to"] == "server")
+
+
+def _free_tcp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _run(command, timeout=60):
+    return subprocess.run(shlex.split(command), timeout=timeout, check=False, capture_output=True, text=True)
+
+
+def test_tcp_pairs_to_running_pods_get_one_listener_only_when_asked():
+    pods = [dict(PROBE_EPS[0], name=name, pod=name, ip=ip)
+            for name, ip in (("a", "192.168.77.91"), ("b", "192.168.77.92"), ("c", "192.168.77.93"))]
+    plan = {(p["from"], p["to"]): p for p in probe_plan(pods + PROBE_EPS[1:], "tcp/5432", 3, tcp_servers=True)}
+    server = plan[("b", "a")]["server"]
+    assert server == plan[("c", "a")]["server"] and server["protocol"] == "tcp" and server["clients"] == 2
+    assert server["via"] == "pod" and server["pod"] == "a" and "192.168.77.91" in server["command"]
+    assert plan[("a", "gateway")]["server"] is None and plan[("a", "gateway")]["skip"] is None  # probed without one
+    assert plan[("a", "gold")]["server"] is None  # no way into the guest here
+    assert plan[("a", "idle")]["server"] is None
+    off = {(p["from"], p["to"]): p for p in probe_plan(pods, "tcp/5432", 3)}
+    assert all(step["server"] is None for step in off.values())
+
+
+def test_tcp_probe_is_refused_without_a_listener_and_gets_through_with_the_planned_one():
+    """Runs the planned commands for real, on loopback only: without a listener the connect is
+    refused (and says so); the planned listener accepts it and exits once its one sender came."""
+    port = _free_tcp_port()
+    refused = _run(_tcp_pair(port, tcp_servers=False)["command"])
+    assert refused.returncode != 0 and "refused" in refused.stdout.lower(), refused
+    pair = _tcp_pair(port)
+    server = subprocess.Popen(shlex.split(pair["server"]["command"]))
+    try:
+        opened = _run(pair["command"])  # retries the refusals until the listener is up
+        assert opened.returncode == 0, opened
+        assert server.wait(timeout=10) == 0
+    finally:
+        server.kill()
+
+
+def test_a_tcp_client_waits_for_a_listener_that_starts_late_but_not_for_ever():
+    port = _free_tcp_port()
+    pair = _tcp_pair(port)
+    client = subprocess.Popen(shlex.split(pair["command"]), stdout=subprocess.PIPE, text=True)
+    time.sleep(3)
+    server = subprocess.Popen(shlex.split(pair["server"]["command"]))
+    try:
+        assert client.wait(timeout=60) == 0
+    finally:
+        server.kill()
+    started = time.monotonic()
+    late = _run(_tcp_pair(_free_tcp_port())["command"])
+    assert late.returncode != 0 and "refused" in late.stdout.lower()
+    assert time.monotonic() - started < pair["server"]["lifetime"]  # half a lifetime, then it gives up

@@ -142,3 +142,26 @@ def test_a_cut_acl_name_is_replaced_by_its_id():
         "k8s.ovn.org/id": long_id}}
     assert trace_plan.acl_label(cut) == long_id
     assert trace_plan.acl_label({"name": "NP:llm-demo:Egress", "external_ids": {"k8s.ovn.org/id": "x"}}) == "NP:llm-demo:Egress"
+
+
+def test_an_endpoint_on_a_node_that_could_not_be_read_is_not_blamed_on_a_missing_port():
+    """worker-1 (the VMs' node) could not be read, as with its NB ovsdb-server dead: its zone is
+    missing, so its ports are in no zone read; the pairs of its endpoints name the node and why,
+    never "no logical switch port", and the pairs among worker-0's endpoints are still traced."""
+    why = "openshift-ovn-kubernetes/ovnkube-node-b container ovn-controller: exited 1: ovn-nbctl: " \
+          "unix:/var/run/ovn/ovnnb_db.sock: database connection failed (No such file or directory)"
+    on_node = {"tinypod": "worker-0", "tinypod-01": "worker-0", "tinypod-02": "worker-0"}
+    endpoints = [dict(e, node=on_node.get(e["name"], "worker-1" if e["kind"] == "vm" else None))
+                 for e in SEED["endpoints"]]
+    readable = {node: zone for node, zone in zones().items() if node == "worker-0"}
+    steps = {(s["from"], s["to"]): s for s in trace_plan.plan(endpoints, readable, ["icmp"], {"worker-1": why})}
+    vm = "centos-stream9-gold-rabbit-80"
+    for pair in ((vm, "tinypod"), ("tinypod", vm), ("gateway", vm)):
+        assert steps[pair]["skip"] == "the OVN databases of node worker-1, where {0} runs, could not be read: {1}".format(
+            vm, why), pair
+    assert steps[("tinypod-01", "tinypod")]["skip"] is None
+    without_node = [dict(e, node=None) for e in endpoints]
+    step = next(s for s in trace_plan.plan(without_node, readable, ["icmp"], {"worker-1": why})
+                if (s["from"], s["to"]) == ("tinypod", vm))
+    assert step["skip"] == "{0} has no logical switch port in the Northbound databases that could be read; " \
+                           "not read: node worker-1: {1}".format(vm, why)
