@@ -109,7 +109,8 @@ def test_a_namespace_we_created_keeps_another_intents_policy_rbacs_objects_and_a
             assert shown in teardown, (shown, teardown)
         assert f"namespace {namespace} was created by ocpvirt.multinet but holds objects of others" in teardown
         # The policies' removal says what it deleted and what that means, not an empty flow list.
-        assert f"intent ledger removed, deleted 2 policies {json.dumps(sorted(ours))}" in teardown, teardown
+        assert "intent ledger removed, deleted 2 policies" in teardown, teardown
+        assert all(f'"{name}"' in teardown for name in ours), teardown
         assert "flows []" not in teardown, teardown
     finally:
         core.delete_namespace(namespace)
