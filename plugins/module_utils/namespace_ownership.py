@@ -57,17 +57,20 @@ def missing_labels(namespace, labels):
 def listable_resources(discovery):
     """[(group, version, plural)] of every namespaced resource that can be listed.
 
-    ``discovery`` maps a group version ('v1', 'apps/v1') to its APIResourceList; only the
-    preferred version of each group should be given, so a kind is listed once.
+    ``discovery`` maps a group version ('v1', 'apps/v1') to its APIResourceList, every version
+    of each group: a group's versions may serve different resources (k8s.cni.cncf.io/v1 the NADs,
+    v1beta1 the MultiNetworkPolicies), so its preferred version alone would miss some. A resource
+    served in several versions is listed once (the objects are the same).
     """
-    found = []
+    found, seen = [], set(IGNORED_RESOURCES)
     for group_version, resource_list in sorted(discovery.items()):
         group, version = group_version.rpartition("/")[::2]
         for resource in resource_list.get("resources") or []:
             plural = resource["name"]
             if ("/" in plural or not resource.get("namespaced") or "list" not in (resource.get("verbs") or [])
-                    or (group, plural) in IGNORED_RESOURCES):
+                    or (group, plural) in seen):
                 continue
+            seen.add((group, plural))
             found.append((group, version, plural))
     return found
 

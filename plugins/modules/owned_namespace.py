@@ -194,15 +194,16 @@ class Api:
             raise
 
     def discovery(self):
-        """{group version: APIResourceList} of the core group and each group's preferred version."""
+        """{group version: APIResourceList} of the core group and every version of each group (one
+        version may serve what another does not: k8s.cni.cncf.io/v1beta1 the MultiNetworkPolicies)."""
         found = {"v1": self.call("GET", "/api/v1")}
         for group in self.call("GET", "/apis").get("groups") or []:
-            group_version = group["preferredVersion"]["groupVersion"]
-            try:
-                found[group_version] = self.call("GET", "/apis/" + group_version)
-            except ApiException as error:  # an aggregated API that is down cannot hold anything we can see
-                if error.status not in GONE_STATUSES + (503,):
-                    raise
+            for group_version in [version["groupVersion"] for version in group.get("versions") or []]:
+                try:
+                    found[group_version] = self.call("GET", "/apis/" + group_version)
+                except ApiException as error:  # an aggregated API that is down cannot hold anything we can see
+                    if error.status not in GONE_STATUSES + (503,):
+                        raise
         return found
 
     def list_metadata(self, namespace, group, version, plural):

@@ -148,8 +148,14 @@ def test_listable_resources_skip_subresources_cluster_scope_events_and_unlistabl
             {"name": "network-attachment-definitions", "namespaced": True, "kind": "NetworkAttachmentDefinition",
              "verbs": ["list", "get"]}]},
         "events.k8s.io/v1": {"resources": [{"name": "events", "namespaced": True, "kind": "Event", "verbs": ["list"]}]},
+        # Another version of a group serves another resource (the policies), and one served twice is listed once.
+        "k8s.cni.cncf.io/v1beta1": {"resources": [
+            {"name": "multi-networkpolicies", "namespaced": True, "kind": "MultiNetworkPolicy", "verbs": ["list"]},
+            {"name": "network-attachment-definitions", "namespaced": True, "kind": "NetworkAttachmentDefinition",
+             "verbs": ["list"]}]},
     }
     assert listable_resources(discovery) == [("k8s.cni.cncf.io", "v1", "network-attachment-definitions"),
+                                             ("k8s.cni.cncf.io", "v1beta1", "multi-networkpolicies"),
                                              ("", "v1", "pods")]
 
 
