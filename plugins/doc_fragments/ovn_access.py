@@ -13,7 +13,11 @@ class ModuleDocFragment(object):
     DOCUMENTATION = r"""
 options:
   network:
-    description: The localnet network as C(<namespace>/<nad>) of one of its NetworkAttachmentDefinitions.
+    description:
+      - The localnet network as C(<namespace>/<nad>) of one of its NetworkAttachmentDefinitions.
+      - This, O(ovn_namespace) and the container names go into API paths, so each is checked by
+        its kind's rule (DNS-1123 label or subdomain) before any request; a bad one fails naming
+        the option and the value.
     type: str
     required: true
   container:

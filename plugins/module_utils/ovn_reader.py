@@ -21,6 +21,7 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_client import api_client
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.names import check_names, network_checks
 
 try:
     import yaml
@@ -45,6 +46,15 @@ def ovn_access_argspec(**options):
         **options
     )
     return spec
+
+
+def check_access_names(params, *containers):
+    """The names of ovn_access_argspec (and the module's ``containers`` options, when set) go into
+    API paths: each is checked by its kind's rule before the first request."""
+    check_names(network_checks("network", params["network"])
+                + [("ovn_namespace", params["ovn_namespace"], "namespace"),
+                   ("container", params["container"], "container")]
+                + [(option, params[option], "container") for option in containers if params[option]])
 
 
 def exit_code(status_text):

@@ -33,12 +33,14 @@ options:
     description:
       - The secondary network as C(<namespace>/<nad>).
       - Required unless O(intent) is given, which then provides it.
+      - Each part is checked (a DNS-1123 label, a DNS-1123 subdomain) before any request.
     type: str
   namespaces:
     description:
       - Namespaces whose pods, VMs and policies are read.
       - Defaults to the intent's namespace, else the namespace of O(network).
       - With several namespaces, endpoint names are C(<namespace>/<name>).
+      - Each must be a DNS-1123 label; a bad one fails before any request.
     type: list
     elements: str
     aliases: [namespace]
@@ -357,6 +359,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import c
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_client import run_read_only_module
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.names import check_names, network_checks
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_flows import expected_flows
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import parse_policy
@@ -481,8 +484,16 @@ def connectivity(snapshot, params, intent, network_ref, ipam, ipam_source):
     return result
 
 
+def check_scope_names(params):
+    """The network and namespaces given go into API paths: checked before the first request."""
+    check_names((network_checks("network", params["network"]) if params["network"] is not None else [])
+                + [("namespaces[{0}]".format(index), namespace, "namespace")
+                   for index, namespace in enumerate(params["namespaces"] or [])])
+
+
 def run(module):
     params = module.params
+    check_scope_names(params)
     intent = parse_intent(params["intent"]) if params["intent"] is not None else None
     network_ref, namespaces, ipam, ipam_source = resolve_scope(params, intent)
     traffic_list(params["ports"], intent)  # a bad port fails before the cluster is read

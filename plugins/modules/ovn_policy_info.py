@@ -146,7 +146,11 @@ findings:
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import parse_nad_ref
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_client import run_read_only_module
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import ovsdb, policy_map
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn_reader import Reader, ovn_access_argspec
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn_reader import (
+    Reader,
+    check_access_names,
+    ovn_access_argspec,
+)
 
 NAD = ("NetworkAttachmentDefinition", "k8s.cni.cncf.io/v1")
 POLICY = ("MultiNetworkPolicy", "k8s.cni.cncf.io/v1beta1")
@@ -183,6 +187,7 @@ def read_logs(reader, params, pods):
 
 def run(module):
     params = module.params
+    check_access_names(params, "log_container")
     nad_key = "/".join(parse_nad_ref(params["network"]))
     reader = Reader(module)
     network = policy_map.network_of(nad_key, reader.list(NAD))

@@ -136,7 +136,11 @@ results:
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_client import run_read_only_module
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import ovsdb, policy_map, trace_plan
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn_reader import Reader, ovn_access_argspec
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn_reader import (
+    Reader,
+    check_access_names,
+    ovn_access_argspec,
+)
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import parse_nad_ref
 
 NAD = ("NetworkAttachmentDefinition", "k8s.cni.cncf.io/v1")
@@ -177,6 +181,7 @@ def run_traces(reader, params, pods, steps, errors):
 
 def run(module):
     params = module.params
+    check_access_names(params)
     trace_plan.check_endpoints(params["endpoints"])
     reader = Reader(module)
     network = policy_map.network_of("/".join(parse_nad_ref(params["network"])), reader.list(NAD))

@@ -14,11 +14,19 @@ description:
     already existed (HTTP 409) is never marked as ours; only the labels of O(labels) it lacks
     are added to it.
   - With O(state=absent), deletes the namespace only when it carries that annotation and every
-    object left in it is ours (the managed-by label), owned by another object, being deleted,
-    or one the cluster puts in every namespace (C(default) ServiceAccount, C(kube-root-ca.crt),
-    OpenShift's builder/deployer ServiceAccounts, their Secrets and image RoleBindings). Events
-    are ignored. Otherwise the namespace is kept and RV(reason) and RV(foreign) say why; a
-    resource that cannot be listed (RV(unreadable)) keeps it too.
+    object left in it is ours, being deleted, owned only by objects of ours, or one the cluster
+    puts in every namespace (C(default) ServiceAccount, C(kube-root-ca.crt), OpenShift's
+    builder/deployer ServiceAccounts, their Secrets and image RoleBindings). Events are ignored.
+    Otherwise the namespace is kept and RV(reason) and RV(foreign) say why; a resource that
+    cannot be listed (RV(unreadable)) keeps it too.
+  - An object is ours only when it carries the managed-by label B(and) our record names it
+    (O(owned), or for a MultiNetworkPolicy its C(multinet.ocpvirt.io/intent) label is one of
+    O(intents)). The label alone is not enough, since another intent's policies and the Role,
+    RoleBinding and ServiceAccount of C(playbooks/rbac.yml) carry it too. An object with an
+    ownerReference to anything but objects of ours (a Node, another team's object) is someone
+    else's.
+  - O(name) must be a DNS-1123 label (a namespace name); anything else (C(a/configmaps/b),
+    C(a?x), an empty string) fails before any request.
   - "Objects are listed as metadata only (C(PartialObjectMetadataList)): no Secret's data is read."
   - Supports check mode.
 author:
@@ -27,9 +35,24 @@ extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 options:
   name:
-    description: The namespace.
+    description: The namespace, a DNS-1123 label.
     type: str
     required: true
+  owned:
+    description:
+      - With O(state=absent), C(Kind/name) of each object this automation creates in the namespace
+        (our record, e.g. C(NetworkAttachmentDefinition/my-net), C(VirtualMachine/web-1)). Such an
+        object, or one owned by it, does not keep the namespace.
+    type: list
+    elements: str
+    default: []
+  intents:
+    description:
+      - With O(state=absent), the names of the intents whose MultiNetworkPolicies in the namespace
+        are ours. Policies of any other intent keep the namespace.
+    type: list
+    elements: str
+    default: []
   state:
     description: C(present) creates it when missing; C(absent) deletes it when it is ours alone.
     type: str
@@ -60,6 +83,8 @@ EXAMPLES = r"""
   ocpvirt.multinet.owned_namespace:
     name: my-team
     state: absent
+    owned: [NetworkAttachmentDefinition/my-net, VirtualMachine/web-1, Secret/web-1-cloud-init]
+    intents: [my-net]
   register: removed
 
 - name: Say what was kept
@@ -90,7 +115,10 @@ reason:
   returned: always
   type: str
 foreign:
-  description: C(Kind/name) of the objects of others that kept the namespace (O(state=absent)).
+  description:
+    - C(Kind/name) of the objects of others that kept the namespace (O(state=absent)), with what
+      makes an object that looks ours someone else's, e.g. C(ConfigMap/x (owned by Node/n)),
+      C(MultiNetworkPolicy/p (of intent other-team)).
   returned: always
   type: list
   elements: str
@@ -110,7 +138,9 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import describe_api_error, retry_class_for
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.names import check_name
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.namespace_ownership import (
     created_by_us,
     deletion_verdict,
@@ -137,6 +167,8 @@ def argspec():
         name=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         labels=dict(type="dict", default={}),
+        owned=dict(type="list", elements="str", default=[]),
+        intents=dict(type="list", elements="str", default=[]),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=300),
     )
@@ -167,15 +199,16 @@ class Api:
             raise
 
     def discovery(self):
-        """{group version: APIResourceList} of the core group and each group's preferred version."""
+        """{group version: APIResourceList} of the core group and every version of each group (one
+        version may serve what another does not: k8s.cni.cncf.io/v1beta1 the MultiNetworkPolicies)."""
         found = {"v1": self.call("GET", "/api/v1")}
         for group in self.call("GET", "/apis").get("groups") or []:
-            group_version = group["preferredVersion"]["groupVersion"]
-            try:
-                found[group_version] = self.call("GET", "/apis/" + group_version)
-            except ApiException as error:  # an aggregated API that is down cannot hold anything we can see
-                if error.status not in GONE_STATUSES + (503,):
-                    raise
+            for group_version in [version["groupVersion"] for version in group.get("versions") or []]:
+                try:
+                    found[group_version] = self.call("GET", "/apis/" + group_version)
+                except ApiException as error:  # an aggregated API that is down cannot hold anything we can see
+                    if error.status not in GONE_STATUSES + (503,):
+                        raise
         return found
 
     def list_metadata(self, namespace, group, version, plural):
@@ -235,7 +268,7 @@ def absent(module, api, name):
     foreign, unreadable = [], []
     if namespace is not None and created_by_us(namespace):
         objects, unreadable = contents(api, name)
-        foreign = foreign_objects(objects)
+        foreign = foreign_objects(objects, module.params["owned"], module.params["intents"])
     delete, reason = deletion_verdict(name, namespace, foreign, unreadable)
     result = dict(changed=delete, created=False, deleted=delete, kept=namespace is not None and not delete,
                   ours=namespace is not None and created_by_us(namespace), reason=reason, foreign=foreign,
@@ -259,9 +292,10 @@ def main():
     module = AnsibleK8SModule(argument_spec=argspec(), supports_check_mode=True)
     name = module.params["name"]
     try:
+        check_name("name", name, "namespace")  # joined into the request path: never a path itself
         api = Api(module)
         result = (present if module.params["state"] == "present" else absent)(module, api, name)
-    except CoreException as error:
+    except (CoreException, MultinetError) as error:
         module.fail_json(msg=str(error))
     except (ApiException, TransportError) as error:
         module.fail_json(msg=describe_api_error("Failed on namespace", name, error))

@@ -25,6 +25,9 @@ options:
       - The commands to run, each a mapping with C(namespace) and C(pod) (where), C(command)
         (the command line, split like a shell would with C(shlex) and run without a shell) and
         optionally C(container) (else the pod's first container).
+      - C(namespace) must be a DNS-1123 label, C(pod) a DNS-1123 subdomain and C(container) a
+        DNS-1123 label, since each goes into the request's path; a bad one fails the module,
+        naming the command's index, the key and the value, before any command runs.
       - Other keys are kept and returned in RV(results[].item), so probe batches of
         P(ocpvirt.multinet.probe_batches#filter) can be given as they are.
     type: list
@@ -82,6 +85,9 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.names import check_names
+
 try:
     import yaml
     from kubernetes.client import ApiClient, CoreV1Api
@@ -101,6 +107,13 @@ def argspec():
         timeout=dict(type="int", default=60),
     )
     return spec
+
+
+def name_checks(commands):
+    """(field, value, rule) of every name of every command, for names.check_names."""
+    return [("commands[{0}].{1}".format(index, key), item.get(key), rule) for index, item in enumerate(commands)
+            for key, rule in (("namespace", "namespace"), ("pod", "object"), ("container", "container"))
+            if key != "container" or item.get("container")]
 
 
 def exit_code(status):
@@ -148,10 +161,13 @@ def main():
         module.fail_json(msg=str(error))
     commands = module.params["commands"]
     for index, item in enumerate(commands):
-        for key in ("namespace", "pod", "command"):
-            if not isinstance(item.get(key), str) or not item[key]:
-                module.fail_json(msg="commands[{0}].{1}: must be a non-empty string, got {2!r}".format(
-                    index, key, item.get(key)))
+        if not isinstance(item.get("command"), str) or not item["command"]:
+            module.fail_json(msg="commands[{0}].command: must be a non-empty string, got {1!r}".format(
+                index, item.get("command")))
+    try:  # each name goes into the exec request's path
+        check_names(name_checks(commands))
+    except MultinetError as error:
+        module.fail_json(msg=str(error))
     with ThreadPoolExecutor(max_workers=min(module.params["parallel"], max(len(commands), 1))) as pool:
         futures = [pool.submit(run_one, configuration, item, module.params["timeout"]) for item in commands]
         wait(futures)

@@ -25,7 +25,7 @@ MNP = ("k8s.cni.cncf.io", "v1beta1")
 LOCALNET = "localnet-teardown-test"
 
 
-def playbook(tmp_path, kubeconfig, name, variables, *args):
+def playbook(tmp_path, kubeconfig, name, variables, *args, timeout=300):
     """ansible-playbook <name> on a one-cluster inventory; returns its output, failing on rc != 0."""
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(yaml.safe_dump({"clusters": {"hosts": {"lab": {
@@ -37,7 +37,7 @@ def playbook(tmp_path, kubeconfig, name, variables, *args):
     result = subprocess.run(
         [str(BIN / "ansible-playbook"), "-i", str(inventory), str(REPO / "playbooks" / name),
          "-e", json.dumps(variables), *args],
-        check=False, capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+        check=False, capture_output=True, text=True, cwd=REPO, env=env, timeout=timeout)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     return " ".join(output.split())

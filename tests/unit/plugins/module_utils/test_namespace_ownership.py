@@ -6,6 +6,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.namespace_ownersh
     created_by_us,
     deletion_verdict,
     foreign_objects,
+    inventory_record,
     listable_resources,
     missing_labels,
     namespace_manifest,
@@ -37,9 +38,14 @@ def test_missing_labels_are_only_those_absent_or_different():
     assert missing_labels(namespace, {}) == {}
 
 
+RECORD = {"owned": ["NetworkAttachmentDefinition/net", "VirtualMachine/vm"], "intents": ["web"]}
+
+
 @pytest.mark.parametrize("item", [
     obj("NetworkAttachmentDefinition", "net", labels=OURS),
-    obj("Pod", "virt-launcher-vm-abcde", ownerReferences=[{"kind": "VirtualMachineInstance", "name": "vm"}]),
+    obj("MultiNetworkPolicy", "web-default-deny", labels={**OURS, "multinet.ocpvirt.io/intent": "web"}),
+    # Owned by our VM, deleted just before (gone from the listing, named by the record).
+    obj("DataVolume", "vm-rootdisk", ownerReferences=[{"kind": "VirtualMachine", "name": "vm", "uid": "u-vm"}]),
     obj("ConfigMap", "team-settings", deletionTimestamp="2026-11-30T00:00:00Z"),
     obj("ServiceAccount", "default"),
     obj("ConfigMap", "kube-root-ca.crt"),
@@ -47,7 +53,7 @@ def test_missing_labels_are_only_those_absent_or_different():
     obj("Secret", "builder-dockercfg-x1", annotations={"kubernetes.io/service-account.name": "builder"}),
 ], ids=lambda item: item["kind"] + "/" + item["metadata"]["name"])
 def test_ours_and_the_clusters_own_do_not_keep_a_namespace(item):
-    assert why_not_foreign(item) is not None
+    assert why_not_foreign(item, **RECORD) is not None
 
 
 @pytest.mark.parametrize("item", [
@@ -56,9 +62,73 @@ def test_ours_and_the_clusters_own_do_not_keep_a_namespace(item):
     obj("Secret", "team-sa-token", annotations={"kubernetes.io/service-account.name": "team-sa"}),
     obj("ServiceAccount", "team-sa"),
     obj("MultiNetworkPolicy", "team-policy", labels={"app.kubernetes.io/managed-by": "argocd"}),
+    obj("MultiNetworkPolicy", "other-allow", labels={**OURS, "multinet.ocpvirt.io/intent": "other-team"}),
+    obj("Role", "automation", labels=OURS),
+    obj("ConfigMap", "node-cache", ownerReferences=[{"kind": "Node", "name": "worker-2", "uid": "u-node"}]),
 ], ids=lambda item: item["kind"] + "/" + item["metadata"]["name"])
 def test_anything_else_is_someone_elses(item):
-    assert why_not_foreign(item) is None
+    assert why_not_foreign(item, **RECORD) is None
+
+
+@pytest.mark.parametrize("item, shown", [
+    # Our label is shared: another intent's policy and rbac.yml's objects carry it too.
+    (obj("MultiNetworkPolicy", "other-allow-db", labels={**OURS, "multinet.ocpvirt.io/intent": "other-team"}),
+     "MultiNetworkPolicy/other-allow-db (of intent other-team)"),
+    (obj("MultiNetworkPolicy", "unlabelled", labels=OURS), "MultiNetworkPolicy/unlabelled (of intent none)"),
+    (obj("Role", "automation", labels=OURS), "Role/automation (our label, but not made by site.yml for this inventory)"),
+    (obj("RoleBinding", "automation", labels=OURS),
+     "RoleBinding/automation (our label, but not made by site.yml for this inventory)"),
+    (obj("ServiceAccount", "automation", labels=OURS),
+     "ServiceAccount/automation (our label, but not made by site.yml for this inventory)"),
+    # A name in the record without our label is someone else's object of the same name.
+    (obj("NetworkAttachmentDefinition", "net"), "NetworkAttachmentDefinition/net"),
+    # Owned by anything but ours: a Node (cluster-scoped, never in the listing), a team's object.
+    (obj("ConfigMap", "node-cache", ownerReferences=[{"kind": "Node", "name": "worker-2", "uid": "u-node"}]),
+     "ConfigMap/node-cache (owned by Node/worker-2)"),
+    (obj("Pod", "job-x", ownerReferences=[{"kind": "Job", "name": "backup", "uid": "u-job"}]),
+     "Pod/job-x (owned by Job/backup)"),
+], ids=lambda value: value if isinstance(value, str) else value["kind"])
+def test_what_looks_ours_but_is_not_is_someone_elses_and_says_why(item, shown):
+    assert foreign_objects([item], **RECORD) == [shown]
+
+
+def test_an_owner_still_listed_is_judged_as_any_object():
+    vmi = obj("VirtualMachineInstance", "vm", uid="u-vmi",
+              ownerReferences=[{"kind": "VirtualMachine", "name": "vm", "uid": "u-vm"}])
+    launcher = obj("Pod", "virt-launcher-vm-x", uid="u-pod",
+                   ownerReferences=[{"kind": "VirtualMachineInstance", "name": "vm", "uid": "u-vmi"}])
+    assert foreign_objects([vmi, launcher], **RECORD) == []
+    # The same chain under a VM that is not in the record belongs to someone else, both links.
+    assert foreign_objects([vmi, launcher], owned=[], intents=[]) == [
+        "Pod/virt-launcher-vm-x (owned by VirtualMachineInstance/vm)",
+        "VirtualMachineInstance/vm (owned by VirtualMachine/vm)"]
+    # One foreign owner among ours is enough.
+    shared = obj("Secret", "s", uid="u-s", ownerReferences=[{"kind": "VirtualMachine", "name": "vm", "uid": "u-vm"},
+                                                              {"kind": "Node", "name": "w", "uid": "u-n"}])
+    assert foreign_objects([shared], **RECORD) == ["Secret/s (owned by Node/w)"]
+
+
+def test_an_ownership_cycle_is_foreign():
+    a = obj("ConfigMap", "a", uid="1", ownerReferences=[{"kind": "ConfigMap", "name": "b", "uid": "2"}])
+    b = obj("ConfigMap", "b", uid="2", ownerReferences=[{"kind": "ConfigMap", "name": "a", "uid": "1"}])
+    assert [name.split(" ")[0] for name in foreign_objects([a, b])] == ["ConfigMap/a", "ConfigMap/b"]
+
+
+def test_the_inventory_record_names_what_site_creates_per_namespace():
+    record = inventory_record(
+        networks=[{"name": "corp-lan", "namespace": "payments"}, {"name": "corp-lan", "namespace": "shared-net"}],
+        intents=[{"namespace": "payments", "network": "payments/corp-lan"},
+                 {"namespace": "payments", "network": "corp-lan", "name": "pay-db-access"},
+                 {"namespace": "shared-net", "network": "shared-net/corp-lan", "name": "edge"}],
+        workloads_namespace="payments", vms=[{"name": "pay-web-1"}], pods=[{"name": "probe"}])
+    assert record == {
+        "payments": {"owned": ["NetworkAttachmentDefinition/corp-lan", "Pod/probe", "Secret/pay-web-1-cloud-init",
+                               "VirtualMachine/pay-web-1"],
+                     "intents": ["corp-lan", "pay-db-access"]},
+        "shared-net": {"owned": ["NetworkAttachmentDefinition/corp-lan"], "intents": ["edge"]}}
+    assert inventory_record() == {}
+    # Entries without names are their roles' errors, not the record's.
+    assert inventory_record(networks=[{"namespace": "x"}], vms=[{}], workloads_namespace="x") == {}
 
 
 def test_foreign_objects_are_named_sorted():
@@ -78,8 +148,14 @@ def test_listable_resources_skip_subresources_cluster_scope_events_and_unlistabl
             {"name": "network-attachment-definitions", "namespaced": True, "kind": "NetworkAttachmentDefinition",
              "verbs": ["list", "get"]}]},
         "events.k8s.io/v1": {"resources": [{"name": "events", "namespaced": True, "kind": "Event", "verbs": ["list"]}]},
+        # Another version of a group serves another resource (the policies), and one served twice is listed once.
+        "k8s.cni.cncf.io/v1beta1": {"resources": [
+            {"name": "multi-networkpolicies", "namespaced": True, "kind": "MultiNetworkPolicy", "verbs": ["list"]},
+            {"name": "network-attachment-definitions", "namespaced": True, "kind": "NetworkAttachmentDefinition",
+             "verbs": ["list"]}]},
     }
     assert listable_resources(discovery) == [("k8s.cni.cncf.io", "v1", "network-attachment-definitions"),
+                                             ("k8s.cni.cncf.io", "v1beta1", "multi-networkpolicies"),
                                              ("", "v1", "pods")]
 
 
