@@ -272,7 +272,7 @@ assumed:
   sample: >-
     NetworkAttachmentDefinition payments/corp-lan does not exist yet; taken as present (assume_present:
     an earlier stage of this run creates it); namespace payments does not exist yet either, so 3
-    policies were not sent to the API server's dry run
+    policies were not sent to the API server as dry runs
 flows:
   description:
     - "The flows this run opens and closes (in check mode, would): the live policies of the intent
@@ -493,7 +493,7 @@ def assumed_note(model, unsent):
     note = ("NetworkAttachmentDefinition {0} does not exist yet; taken as present (assume_present: an earlier "
             "stage of this run creates it)".format(model.network))
     if unsent:
-        note += ("; namespace {0} does not exist yet either, so {1} {2} not sent to the API server's dry run "
+        note += ("; namespace {0} does not exist yet either, so {1} {2} not sent to the API server as dry runs "
                  "(the real run checks them)".format(model.namespace, len(unsent),
                                                      "policy was" if len(unsent) == 1 else "policies were"))
     return note

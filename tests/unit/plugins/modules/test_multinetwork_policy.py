@@ -83,5 +83,5 @@ def test_the_assumed_note_names_the_nad_and_what_was_not_sent():
         "NetworkAttachmentDefinition ledger/branch-lan does not exist yet; taken as present (assume_present: "
         "an earlier stage of this run creates it)")
     assert multinetwork_policy.assumed_note(model, ["a", "b"]).endswith(
-        "namespace ledger does not exist yet either, so 2 policies were not sent to the API server's dry run "
+        "namespace ledger does not exist yet either, so 2 policies were not sent to the API server as dry runs "
         "(the real run checks them)")
