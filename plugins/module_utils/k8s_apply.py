@@ -77,10 +77,16 @@ def describe_api_error(action, target, error, host=None):
     return "{0} {1}: {2}".format(action, target, error)
 
 
+def namespace_missing(error):
+    """True for the API's answer that the object's namespace does not exist."""
+    return isinstance(error, ApiException) and error.status == 404 and \
+        (_status_body(error).get("details") or {}).get("kind") == "namespaces"
+
+
 def _api_reason(error):
     status = _status_body(error)
     details = status.get("details") or {}
-    if error.status == 404 and details.get("kind") == "namespaces":
+    if namespace_missing(error):
         return "namespace {0!r} does not exist".format(details.get("name"))
     reason = status.get("reason") or error.reason
     message = status.get("message") or error.reason
@@ -138,6 +144,10 @@ class PolicyStore:
         self._resource = None
         # Seconds a request may take (connect and read); None: the client's default (no limit).
         self.timeout = timeout
+        # Check mode only: the namespace is created by an earlier stage of the run, so a dry run
+        # answered "namespace not found" is a create the server could not check yet (`unsent`).
+        self.namespace_assumed = False
+        self.unsent = []
 
     @property
     def client(self):
@@ -228,6 +238,9 @@ class PolicyStore:
                 field_manager=FIELD_MANAGER, force_conflicts=True, dry_run=self._dry_run(dry_run), serialize=False,
                 _request_timeout=self.timeout)
         response = self._write("apply", manifest, dry_run, call)
+        if response is None:  # the namespace comes later in this check-mode run: a create
+            self.unsent.append(metadata["name"])
+            return True, manifest
         stored = json.loads(response.data)
         return response.status == 201 or (len(attempts) > 1 and created_by_us(stored)), stored
 
@@ -251,6 +264,8 @@ class PolicyStore:
             return with_retries(lambda: call(resource), retry_class)
         except ApiException as error:
             if gone_ok and error.status == 404:  # deleted by someone else since the list: done
+                return None
+            if self.namespace_assumed and self.check_mode and namespace_missing(error):
                 return None
             raise self._write_error(verb, obj, error, dry_run) from error
         except Exception as error:

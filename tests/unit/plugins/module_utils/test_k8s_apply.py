@@ -510,3 +510,29 @@ def test_a_create_whose_answer_was_lost_counts_as_created_when_the_object_says_s
     client.manager = manager
     assert stub_store(client).apply(compile_intent(SEED_INTENT)[0])[0] is created
     assert len(client.calls) == 2
+
+
+NAMESPACE_MISSING = {"reason": "NotFound", "message": 'namespaces "ledger" not found',
+                     "details": {"name": "ledger", "kind": "namespaces"}}
+
+
+def test_check_mode_takes_a_missing_namespace_assumed_created_earlier_as_a_create_not_sent():
+    client = StubClient(fail={"apply": api_error(404, "Not Found", NAMESPACE_MISSING)}, dry_run=True)
+    store = stub_store(client)
+    store.namespace_assumed = True
+    manifest = compile_intent(SEED_INTENT)[0]
+    assert store.apply(manifest) == (True, manifest)
+    assert store.unsent == [manifest["metadata"]["name"]]
+
+
+@pytest.mark.parametrize("dry_run, assumed, body", [
+    (False, True, NAMESPACE_MISSING),  # a real write: the namespace must exist
+    (True, False, NAMESPACE_MISSING),  # nothing of the run creates it
+    (True, True, {"reason": "NotFound", "message": "the server could not find the requested resource"}),
+], ids=["real-run", "not-assumed", "another-404"])
+def test_any_other_404_is_still_a_failure(dry_run, assumed, body):
+    store = stub_store(StubClient(fail={"apply": api_error(404, "Not Found", body)}, dry_run=dry_run))
+    store.namespace_assumed = assumed
+    with pytest.raises(ApplyError):
+        store.apply(compile_intent(SEED_INTENT)[0])
+    assert store.unsent == []

@@ -35,6 +35,7 @@ def test_a_nad_typo_names_the_nad_the_namespace_and_what_is_there():
     assert message.startswith("network: NetworkAttachmentDefinition 'tenant-nte' not found")
     assert "searched namespace 'team'" in message and "NADs there: storage, tenant-net" in message
     assert "require_network: false" in message and "'team/tenant-nte'" in message
+    assert "Create it first (an entry in network_attachment_networks, then site.yml --tags network)" in message
 
 
 def test_a_namespace_without_nads_says_so():

@@ -36,7 +36,7 @@ def test_auth_specs_are_copied_not_shared():
 
 def test_returned_keys_are_documented():
     assert set(yaml.safe_load(multinetwork_policy.RETURN)) == {
-        "policies", "policy_names", "created", "updated", "deleted", "changed", "flows"}
+        "policies", "policy_names", "created", "updated", "deleted", "changed", "flows", "assumed"}
 
 
 def test_an_invalid_intent_fails_on_its_field_before_any_connection(capsys, tmp_path):
@@ -68,3 +68,20 @@ def test_an_unreachable_api_server_is_named_in_the_failure(capsys):
         "host": "https://127.0.0.1:1", "api_key": "not-a-secret", "validate_certs": False})
     assert status == 1 and "cannot reach the Kubernetes API server at https://127.0.0.1:1" in result["msg"]
     assert "Connection refused" in result["msg"] and "not-a-secret" not in json.dumps(result)
+
+
+def test_a_malformed_assume_present_entry_fails_naming_it_before_any_connection(capsys, tmp_path):
+    status, result = run_main(capsys, {
+        "intent": {"namespace": "ledger", "network": "branch-lan"}, "assume_present": ["branch-lan"],
+        "kubeconfig": str(tmp_path / "missing-kubeconfig")})
+    assert status == 1 and result["msg"] == "assume_present: must be '<namespace>/<nad name>' (got 'branch-lan')"
+
+
+def test_the_assumed_note_names_the_nad_and_what_was_not_sent():
+    model = multinetwork_policy.parse_intent({"namespace": "ledger", "network": "branch-lan"})
+    assert multinetwork_policy.assumed_note(model, []) == (
+        "NetworkAttachmentDefinition ledger/branch-lan does not exist yet; taken as present (assume_present: "
+        "an earlier stage of this run creates it)")
+    assert multinetwork_policy.assumed_note(model, ["a", "b"]).endswith(
+        "namespace ledger does not exist yet either, so 2 policies were not sent to the API server as dry runs "
+        "(the real run checks them)")
