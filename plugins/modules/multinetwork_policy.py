@@ -64,6 +64,12 @@ options:
       - For large intents. The module reads the file itself, so Ansible neither loads the intent
         as variables nor templates it into the task's arguments, which at 1,000 workloads is most
         of a re-run's time (see C(docs/benchmarks.md)). JSON parses fastest.
+      - The file is read as carefully as an inline intent. Its name (after following symlinks)
+        must end in C(.json), C(.yaml) or C(.yml), and it must be a regular file (no FIFO, device
+        or directory) of at most 16 MiB, read within 30 seconds; anything else is refused
+        without being read. A key written twice in one mapping is refused, naming the key and
+        both lines; so is YAML whose aliases expand to more than a million values or that nests
+        deeper than 64 levels. A message quotes at most the offending line of the file.
     type: path
   state:
     description:
@@ -326,11 +332,8 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import (
     compile_policies,
 )
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import (
-    load_intent_text,
-    parse_intent,
-    parse_intent_identity,
-)
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent, parse_intent_identity
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_file import read_intent_file
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import (
     RETURN_POLICIES,
     ApplyError,
@@ -394,17 +397,6 @@ def main():
     except CoreException as error:
         module.fail_json(msg=str(error), **getattr(error, "result", {}))
     module.exit_json(invocation={"module_args": invocation_args(params, raw, model)}, **result)
-
-
-def read_intent_file(path):
-    """The raw intent in the file O(src) names."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as error:
-        raise MultinetError("cannot read the intent file: {0}".format(getattr(error, "strerror", None) or error),
-                            "src", path) from None
-    return load_intent_text(text, path)
 
 
 def invocation_args(params, raw, model):

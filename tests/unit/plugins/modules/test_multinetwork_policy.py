@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -68,3 +69,18 @@ def test_an_unreachable_api_server_is_named_in_the_failure(capsys):
         "host": "https://127.0.0.1:1", "api_key": "not-a-secret", "validate_certs": False})
     assert status == 1 and "cannot reach the Kubernetes API server at https://127.0.0.1:1" in result["msg"]
     assert "Connection refused" in result["msg"] and "not-a-secret" not in json.dumps(result)
+
+
+def test_an_alias_bomb_in_src_fails_with_a_short_message_before_any_connection(capsys, tmp_path):
+    bomb = Path(__file__).parents[2] / "fixtures" / "alias_bomb.yml"
+    status, result = run_main(capsys, {"src": str(bomb), "kubeconfig": str(tmp_path / "missing-kubeconfig")})
+    assert status == 1 and not result["changed"]
+    assert result["msg"].startswith("src: holds more than 1000000 values once its aliases are expanded")
+    assert len(result["msg"]) < 400
+
+
+def test_a_key_written_twice_in_src_fails_naming_it_before_any_connection(capsys, tmp_path):
+    intent = tmp_path / "twice.json"
+    intent.write_text('{"namespace": "files-ns", "network": "files-net",\n "allow": [],\n "allow": [{"from": "a", "to": "b"}]}')
+    status, result = run_main(capsys, {"src": str(intent), "kubeconfig": str(tmp_path / "missing-kubeconfig")})
+    assert status == 1 and result["msg"].startswith("src: key 'allow' written twice in one mapping at line 3")
