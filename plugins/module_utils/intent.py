@@ -675,18 +675,24 @@ def load_intent_text(text, source):
     line, as Ansible's ``duplicate_dict_key = error`` refuses it in an inline intent. A message
     quotes at most the offending line of the file, never more of it.
     """
-    try:
-        raw = json.loads(text, object_pairs_hook=_refuse_json_duplicates)
-    except _DuplicateKey as duplicate:
-        raise _json_duplicate_error(text, source, duplicate.key) from None
-    except RecursionError:
-        raise MultinetError("nested deeper than {0} levels".format(MAX_NESTING), "src", source) from None
-    except ValueError:
-        raw = _load_yaml(text, source)
+    raw = load_data_text(text, source, "src")
     if not isinstance(raw, dict):
         raise MultinetError("the file must hold one intent, a mapping; it holds {0}".format(
             type(raw).__name__ if raw is not None else "nothing"), "src", source)
     return raw
+
+
+def load_data_text(text, source, field):
+    """The data `text` (the contents of the file `source`) holds, JSON or YAML, with the checks
+    of load_intent_text; errors name `field`."""
+    try:
+        return json.loads(text, object_pairs_hook=_refuse_json_duplicates)
+    except _DuplicateKey as duplicate:
+        raise _json_duplicate_error(text, source, field, duplicate.key) from None
+    except RecursionError:
+        raise MultinetError("nested deeper than {0} levels".format(MAX_NESTING), field, source) from None
+    except ValueError:
+        return _load_yaml(text, source, field)
 
 
 class _DuplicateKeyError(MultinetError):
@@ -707,36 +713,36 @@ def _refuse_json_duplicates(pairs):
     return mapping
 
 
-def _json_duplicate_error(text, source, key):
+def _json_duplicate_error(text, source, field, key):
     """The error for a JSON key written twice: the YAML walk finds its line (JSON is YAML, but
     for rare escapes), else the key alone."""
     try:
-        _load_yaml(text, source)
+        _load_yaml(text, source, field)
     except _DuplicateKeyError as error:
         return error
     except MultinetError:
         pass
-    return MultinetError("key {0!r} written twice in one mapping".format(key), "src", source)
+    return MultinetError("key {0!r} written twice in one mapping".format(key), field, source)
 
 
-def _load_yaml(text, source):
+def _load_yaml(text, source, field):
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None
-        _check_yaml_node(node, text, source)
+        _check_yaml_node(node, text, source, field)
         return loader.construct_document(node)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or str(error)
         raise MultinetError("is neither JSON nor valid YAML: {0}{1}".format(problem, _where(mark, text)),
-                            "src", source) from None
+                            field, source) from None
     finally:
         loader.dispose()
 
 
-def _check_yaml_node(root, text, source):
+def _check_yaml_node(root, text, source, field):
     """Refuse duplicate keys, nesting deeper than MAX_NESTING and more than MAX_YAML_NODES
     nodes once aliases are expanded, counted without expanding them (each node once)."""
     sizes = {}
@@ -748,14 +754,14 @@ def _check_yaml_node(root, text, source):
             return sizes[key]
         if key in active:
             raise MultinetError("an alias refers to a node that contains it{0}".format(
-                _where(node.start_mark, text)), "src", source)
+                _where(node.start_mark, text)), field, source)
         if depth > MAX_NESTING:
             raise MultinetError("nested deeper than {0} levels{1}".format(MAX_NESTING, _where(node.start_mark, text)),
-                                "src", source)
+                                field, source)
         active.add(key)
         size = 1
         if isinstance(node, yaml.MappingNode):
-            _check_duplicate_keys(node, text, source)
+            _check_duplicate_keys(node, text, source, field)
             children = [child for pair in node.value for child in pair]
         elif isinstance(node, yaml.SequenceNode):
             children = node.value
@@ -765,7 +771,7 @@ def _check_yaml_node(root, text, source):
             size += walk(child, depth + 1)
             if size > MAX_YAML_NODES:
                 raise MultinetError("holds more than {0} values once its aliases are expanded (an alias bomb?){1}".format(
-                    MAX_YAML_NODES, _where(node.start_mark, text)), "src", source)
+                    MAX_YAML_NODES, _where(node.start_mark, text)), field, source)
         active.discard(key)
         sizes[key] = size
         return size
@@ -773,7 +779,7 @@ def _check_yaml_node(root, text, source):
     walk(root, 0)
 
 
-def _check_duplicate_keys(node, text, source):
+def _check_duplicate_keys(node, text, source, field):
     seen = {}
     for key, _value in node.value:
         if not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE_TAG:
@@ -781,7 +787,7 @@ def _check_duplicate_keys(node, text, source):
         first = seen.setdefault((key.tag, key.value), key.start_mark)
         if first is not key.start_mark:
             raise _DuplicateKeyError("key {0!r} written twice in one mapping{1} (first at line {2})".format(
-                key.value, _where(key.start_mark, text), first.line + 1), "src", source)
+                key.value, _where(key.start_mark, text), first.line + 1), field, source)
 
 
 def _where(mark, text):

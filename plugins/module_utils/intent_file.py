@@ -27,40 +27,44 @@ _CHUNK = 1024 * 1024
 
 def read_intent_file(path, max_bytes=MAX_INTENT_BYTES, timeout=READ_TIMEOUT):
     """The raw intent mapping the file at `path` holds (see intent.load_intent_text)."""
+    return load_intent_text(read_checked_text(path, "src", max_bytes, timeout), path)
+
+
+def read_checked_text(path, field, max_bytes=MAX_INTENT_BYTES, timeout=READ_TIMEOUT):
+    """The text of the intent file at `path`, after the checks above; errors name `field`."""
     real = os.path.realpath(path)
     shown = path if real == os.path.abspath(path) else "{0} (a link to {1})".format(path, real)
     if not real.lower().endswith(INTENT_SUFFIXES):
         raise MultinetError("an intent file's name must end in {0}; this one was not read".format(
-            ", ".join(INTENT_SUFFIXES)), "src", shown)
+            ", ".join(INTENT_SUFFIXES)), field, shown)
     try:
         before = os.stat(real)
-        _require_regular(before, shown)
+        _require_regular(before, field, shown)
         if before.st_size > max_bytes:
-            raise _too_large(max_bytes, shown)
+            raise _too_large(max_bytes, field, shown)
         descriptor = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
     except OSError as error:
-        raise MultinetError("cannot read the intent file: {0}".format(error.strerror or error), "src", shown) from None
+        raise MultinetError("cannot read the intent file: {0}".format(error.strerror or error), field, shown) from None
     try:
         opened = os.fstat(descriptor)
-        _require_regular(opened, shown)
+        _require_regular(opened, field, shown)
         if (opened.st_dev, opened.st_ino) != (before.st_dev, before.st_ino):
-            raise MultinetError("the file was replaced while it was being opened; run again", "src", shown)
+            raise MultinetError("the file was replaced while it was being opened; run again", field, shown)
     except BaseException:
         os.close(descriptor)
         raise
-    data = _read_within(descriptor, max_bytes + 1, timeout, shown)
+    data = _read_within(descriptor, max_bytes + 1, timeout, field, shown)
     if len(data) > max_bytes:
-        raise _too_large(max_bytes, shown)
+        raise _too_large(max_bytes, field, shown)
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise MultinetError("is not UTF-8 text (byte {0} of the file)".format(error.start), "src", shown) from None
-    return load_intent_text(text, path)
+        raise MultinetError("is not UTF-8 text (byte {0} of the file)".format(error.start), field, shown) from None
 
 
-def _require_regular(status, shown):
+def _require_regular(status, field, shown):
     if not stat.S_ISREG(status.st_mode):
-        raise MultinetError("is {0}, not a regular file; it was not read".format(_kind(status.st_mode)), "src", shown)
+        raise MultinetError("is {0}, not a regular file; it was not read".format(_kind(status.st_mode)), field, shown)
 
 
 def _kind(mode):
@@ -71,12 +75,12 @@ def _kind(mode):
     return "not a file"
 
 
-def _too_large(max_bytes, shown):
+def _too_large(max_bytes, field, shown):
     return MultinetError("is larger than {0} bytes, more than any intent; it was not parsed".format(max_bytes),
-                         "src", shown)
+                         field, shown)
 
 
-def _read_within(descriptor, limit, timeout, shown):
+def _read_within(descriptor, limit, timeout, field, shown):
     """Up to `limit` bytes, in a thread so that a read that never returns (a hung network file
     system) fails the run after `timeout` seconds instead of holding it. The thread closes the
     descriptor when it is done, never another thread: a number closed under a read still in
@@ -101,7 +105,7 @@ def _read_within(descriptor, limit, timeout, shown):
     reader.start()
     reader.join(timeout)
     if reader.is_alive():
-        raise MultinetError("could not be read within {0:g} seconds".format(timeout), "src", shown)
+        raise MultinetError("could not be read within {0:g} seconds".format(timeout), field, shown)
     if failure:
-        raise MultinetError("cannot read the intent file: {0}".format(failure[0].strerror or failure[0]), "src", shown)
+        raise MultinetError("cannot read the intent file: {0}".format(failure[0].strerror or failure[0]), field, shown)
     return b"".join(chunks)
