@@ -140,12 +140,21 @@ class LeaseLock:
         self._sleep = sleep
         self.lease = None
         self.lost_to = None
+        self.waited = 0.0
+        self.waited_for = []  # the other holders seen while waiting, in order
         self._stop = threading.Event()
         self._renewer = None
 
     @property
     def name(self):
         return lease_name(self.intent_name)
+
+    def wait_note(self):
+        """What the run waited for, for a warning; None when it did not wait."""
+        if not self.waited_for:
+            return None
+        return "waited {0:.0f} s for Lease {1}/{2}, held by {3} (another run writing intent {4!r})".format(
+            self.waited, self.namespace, self.name, ", then ".join(repr(h) for h in self.waited_for), self.intent_name)
 
     def acquire(self):
         """Take the lease, waiting up to `wait` seconds for another holder; raise LeaseHeld."""
@@ -158,6 +167,9 @@ class LeaseLock:
                 break
             if state == "held":
                 waited = self._clock() - started
+                holder = current["spec"]["holderIdentity"]
+                if holder not in self.waited_for:
+                    self.waited_for.append(holder)
                 if waited >= self.wait:
                     raise LeaseHeld(held_message(self.namespace, self.intent_name, current, left, waited))
                 self._sleep(min(POLL_SECONDS, self.wait - waited, max(left, 0.1)))
@@ -170,6 +182,7 @@ class LeaseLock:
             except Exception as error:  # 409: another run took it (or our retried write did); read again
                 if getattr(error, "status", None) != 409:
                     raise
+        self.waited = self._clock() - started
         self._renewer = threading.Thread(target=self._renew_until_released, daemon=True)
         self._renewer.start()
         return self

@@ -422,9 +422,9 @@ def main():
         lease = None
         if not store.check_mode and writes_needed(desired, live, params):
             lease = take_lease(store, module, params, model)
+        try:
             if lease is not None:  # read again under the lease: another run may have written meanwhile
                 desired, live = read_state(store, module, params, raw, model)
-        try:
             result = reconcile(store, model, state=params["state"], prune=params["prune"], want_diff=module._diff,
                                return_policies=params["return_policies"], before_write=judge,
                                desired=desired, live=live)
@@ -456,9 +456,12 @@ def take_lease(store, module, params, model):
     lock = LeaseLock(LeaseApi(store, module, model.namespace), model.namespace, model.name,
                      params["lease_wait"], params["lease_duration"])
     try:
-        return lock.acquire()
+        lock.acquire()
     except NamespaceMissing:
         return None
+    if lock.wait_note():
+        module.warn(lock.wait_note())
+    return lock
 
 
 def invocation_args(params, raw, model):

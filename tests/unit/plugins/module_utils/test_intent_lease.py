@@ -98,7 +98,7 @@ def test_a_free_intent_is_taken_and_released():
     assert stored["spec"]["holderIdentity"] == "run-b" and stored["spec"]["leaseDurationSeconds"] == 60
     assert stored["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "ocpvirt.multinet",
                                             "multinet.ocpvirt.io/intent": INTENT}
-    assert held.release() is None
+    assert held.release() is None and held.wait_note() is None
     assert api.stored == {}
 
 
@@ -134,6 +134,8 @@ def test_a_lease_released_while_waiting_is_taken():
     clock.sleep = sleep_then_release
     held = lock(api, clock, wait=30).acquire()
     assert api.stored["multinet-intent-ledger-net"]["spec"]["holderIdentity"] == "run-b" and clock.seconds <= 1
+    assert held.wait_note() == ("waited 1 s for Lease ledger-ns/multinet-intent-ledger-net, held by 'alice' "
+                                "(another run writing intent 'ledger-net')")
     held.release()
 
 
