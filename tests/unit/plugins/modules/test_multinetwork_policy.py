@@ -84,3 +84,10 @@ def test_a_key_written_twice_in_src_fails_naming_it_before_any_connection(capsys
     intent.write_text('{"namespace": "files-ns", "network": "files-net",\n "allow": [],\n "allow": [{"from": "a", "to": "b"}]}')
     status, result = run_main(capsys, {"src": str(intent), "kubeconfig": str(tmp_path / "missing-kubeconfig")})
     assert status == 1 and result["msg"].startswith("src: key 'allow' written twice in one mapping at line 3")
+
+
+def test_a_too_short_lease_duration_fails_before_any_connection(capsys, tmp_path):
+    status, result = run_main(capsys, {
+        "intent": {"namespace": "files-ns", "network": "net"}, "lease_duration": 2,
+        "kubeconfig": str(tmp_path / "missing-kubeconfig")})
+    assert status == 1 and result["msg"] == "lease_duration: must be at least 6 seconds (got 2)"
