@@ -142,6 +142,7 @@ class LeaseLock:
         self.lost_to = None
         self.waited = 0.0
         self.waited_for = []  # the other holders seen while waiting, in order
+        self.took_over = None  # (holder, leaseDurationSeconds, seconds left) of an expired lease taken over
         self._stop = threading.Event()
         self._renewer = None
 
@@ -149,12 +150,18 @@ class LeaseLock:
     def name(self):
         return lease_name(self.intent_name)
 
-    def wait_note(self):
-        """What the run waited for, for a warning; None when it did not wait."""
-        if not self.waited_for:
-            return None
-        return "waited {0:.0f} s for Lease {1}/{2}, held by {3} (another run writing intent {4!r})".format(
-            self.waited, self.namespace, self.name, ", then ".join(repr(h) for h in self.waited_for), self.intent_name)
+    def notes(self):
+        """What the run waited for and whose expired lease it took over, for warnings."""
+        notes = []
+        if self.waited_for:
+            notes.append("waited {0:.0f} s for Lease {1}/{2}, held by {3} (another run writing intent {4!r})".format(
+                self.waited, self.namespace, self.name, ", then ".join(repr(h) for h in self.waited_for),
+                self.intent_name))
+        if self.took_over is not None:
+            holder, duration, left = self.took_over
+            notes.append("took over Lease {0}/{1} from {2!r}, last renewed {3:.0f} s ago for {4} s (a run that "
+                         "died?)".format(self.namespace, self.name, holder, duration - left, duration))
+        return notes
 
     def acquire(self):
         """Take the lease, waiting up to `wait` seconds for another holder; raise LeaseHeld."""
@@ -176,6 +183,8 @@ class LeaseLock:
                 continue
             body = lease_body(self.namespace, self.intent_name, self.identity, self.duration, self._now(),
                               None if current is None else current)
+            self.took_over = None if state != "expired" else (
+                current["spec"]["holderIdentity"], current["spec"].get("leaseDurationSeconds") or 0, left)
             try:
                 self.lease = self.api.create(body) if current is None else self.api.replace(body)
                 break

@@ -459,8 +459,8 @@ def take_lease(store, module, params, model):
         lock.acquire()
     except NamespaceMissing:
         return None
-    if lock.wait_note():
-        module.warn(lock.wait_note())
+    for note in lock.notes():
+        module.warn(note)
     return lock
 
 

@@ -98,7 +98,7 @@ def test_a_free_intent_is_taken_and_released():
     assert stored["spec"]["holderIdentity"] == "run-b" and stored["spec"]["leaseDurationSeconds"] == 60
     assert stored["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "ocpvirt.multinet",
                                             "multinet.ocpvirt.io/intent": INTENT}
-    assert held.release() is None and held.wait_note() is None
+    assert held.release() is None and held.notes() == []
     assert api.stored == {}
 
 
@@ -134,8 +134,8 @@ def test_a_lease_released_while_waiting_is_taken():
     clock.sleep = sleep_then_release
     held = lock(api, clock, wait=30).acquire()
     assert api.stored["multinet-intent-ledger-net"]["spec"]["holderIdentity"] == "run-b" and clock.seconds <= 1
-    assert held.wait_note() == ("waited 1 s for Lease ledger-ns/multinet-intent-ledger-net, held by 'alice' "
-                                "(another run writing intent 'ledger-net')")
+    assert held.notes() == ["waited 1 s for Lease ledger-ns/multinet-intent-ledger-net, held by 'alice' "
+                            "(another run writing intent 'ledger-net')"]
     held.release()
 
 
@@ -146,6 +146,10 @@ def test_a_lease_left_by_a_crashed_run_is_taken_over_once_expired():
     spec = api.stored["multinet-intent-ledger-net"]["spec"]
     assert spec["holderIdentity"] == "run-b" and spec["leaseTransitions"] == 1
     assert 10 <= clock.seconds <= 11  # waited until 60 s after the crashed run's last renewal
+    waited, took_over = held.notes()
+    assert "held by 'crashed'" in waited
+    assert took_over == ("took over Lease ledger-ns/multinet-intent-ledger-net from 'crashed', last renewed 60 s ago "
+                         "for 60 s (a run that died?)")
     held.release()
 
 
