@@ -54,7 +54,7 @@ from ansible.plugins.lookup import LookupBase
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import load_data_text
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_file import read_checked_text
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.plan_vars import plan_intents
+from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.plan_vars import plan_intents
 
 
 class LookupModule(LookupBase):

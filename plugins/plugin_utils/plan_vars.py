@@ -11,7 +11,8 @@ built-in filters only (none of Ansible's, which can read files or run commands) 
 own top-level variables, each rendered the same way when a template uses it. Variables the
 intents do not use are never rendered.
 
-Pure: no Ansible import, no I/O (jinja2 is Ansible's own dependency).
+Pure: no Ansible import, no I/O. In plugin_utils, not module_utils: it needs jinja2, which the
+controller has (Ansible depends on it) and a managed node need not.
 """
 import re
 
