@@ -28,7 +28,8 @@ def _count_requests():
     def urlopen(self, method, url, *args, **kwargs):
         # A server-side dry run (dryRun=All: the module checks every write before the first
         # real one) stores nothing, so it is counted apart from the writes, e.g. "PATCH dryRun".
-        verb = method.upper() + (" dryRun" if "dryRun=All" in url else "")
+        # The intent's Lease (one writer per intent) is counted apart too, e.g. "POST lease".
+        verb = method.upper() + (" dryRun" if "dryRun=All" in url else "") + (" lease" if "/leases" in url else "")
         with _COUNTING:
             _REQUESTS[verb] = _REQUESTS.get(verb, 0) + 1
         return original(self, method, url, *args, **kwargs)

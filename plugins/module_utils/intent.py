@@ -656,30 +656,149 @@ def parse_intent(raw):
     return Intent(name, namespace, network, ipam, honours_end_port, default_deny, workloads, endpoints, allow)
 
 
+# Limits of an intent file's YAML, checked on the parsed node graph before any object is built:
+# an alias repeats a node without copying it, so 549 bytes of nested aliases stand for 387
+# million nodes, which the first error message quoting a value (or any walk over it) expands.
+# A 1,000-workload intent is about 12,000 nodes (bench/compile_bench.py's).
+MAX_YAML_NODES = 1000000
+MAX_NESTING = 64
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_SHOWN_LINE = 80  # characters of the offending line a message quotes
+
+
 def load_intent_text(text, source):
     """The raw intent mapping that `text`, the contents of the file `source`, holds: JSON or YAML.
 
     JSON is tried first because it parses in milliseconds where YAML takes a noticeable part of
     a second for an intent of 1,000 workloads (libyaml's loader when PyYAML has it, else seconds).
+    A key written twice in one mapping is refused (in JSON as in YAML), naming the key and its
+    line, as Ansible's ``duplicate_dict_key = error`` refuses it in an inline intent. A message
+    quotes at most the offending line of the file, never more of it.
     """
-    try:
-        raw = json.loads(text)
-    except ValueError:
-        raw = _load_yaml(text, source)
+    raw = load_data_text(text, source, "src")
     if not isinstance(raw, dict):
         raise MultinetError("the file must hold one intent, a mapping; it holds {0}".format(
             type(raw).__name__ if raw is not None else "nothing"), "src", source)
     return raw
 
 
-def _load_yaml(text, source):
+def load_data_text(text, source, field):
+    """The data `text` (the contents of the file `source`) holds, JSON or YAML, with the checks
+    of load_intent_text; errors name `field`."""
     try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return json.loads(text, object_pairs_hook=_refuse_json_duplicates)
+    except _DuplicateKey as duplicate:
+        raise _json_duplicate_error(text, source, field, duplicate.key) from None
+    except RecursionError:
+        raise MultinetError("nested deeper than {0} levels".format(MAX_NESTING), field, source) from None
+    except ValueError:
+        return _load_yaml(text, source, field)
+
+
+class _DuplicateKeyError(MultinetError):
+    pass
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key):
+        super().__init__(key)
+        self.key = key
+
+
+def _refuse_json_duplicates(pairs):
+    mapping = dict(pairs)
+    if len(mapping) != len(pairs):
+        seen = set()
+        raise _DuplicateKey(next(key for key, _value in pairs if key in seen or seen.add(key)))
+    return mapping
+
+
+def _json_duplicate_error(text, source, field, key):
+    """The error for a JSON key written twice: the YAML walk finds its line (JSON is YAML, but
+    for rare escapes), else the key alone."""
+    try:
+        _load_yaml(text, source, field)
+    except _DuplicateKeyError as error:
+        return error
+    except MultinetError:
+        pass
+    return MultinetError("key {0!r} written twice in one mapping".format(key), field, source)
+
+
+def _load_yaml(text, source, field):
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_yaml_node(node, text, source, field)
+        return loader.construct_document(node)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = " at line {0}, column {1}".format(mark.line + 1, mark.column + 1) if mark else ""
         problem = getattr(error, "problem", None) or str(error)
-        raise MultinetError("is neither JSON nor valid YAML: {0}{1}".format(problem, where), "src", source) from None
+        raise MultinetError("is neither JSON nor valid YAML: {0}{1}".format(problem, _where(mark, text)),
+                            field, source) from None
+    finally:
+        loader.dispose()
+
+
+def _check_yaml_node(root, text, source, field):
+    """Refuse duplicate keys, nesting deeper than MAX_NESTING and more than MAX_YAML_NODES
+    nodes once aliases are expanded, counted without expanding them (each node once)."""
+    sizes = {}
+    active = set()
+
+    def walk(node, depth):
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise MultinetError("an alias refers to a node that contains it{0}".format(
+                _where(node.start_mark, text)), field, source)
+        if depth > MAX_NESTING:
+            raise MultinetError("nested deeper than {0} levels{1}".format(MAX_NESTING, _where(node.start_mark, text)),
+                                field, source)
+        active.add(key)
+        size = 1
+        if isinstance(node, yaml.MappingNode):
+            _check_duplicate_keys(node, text, source, field)
+            children = [child for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            children = []
+        for child in children:
+            size += walk(child, depth + 1)
+            if size > MAX_YAML_NODES:
+                raise MultinetError("holds more than {0} values once its aliases are expanded (an alias bomb?){1}".format(
+                    MAX_YAML_NODES, _where(node.start_mark, text)), field, source)
+        active.discard(key)
+        sizes[key] = size
+        return size
+
+    walk(root, 0)
+
+
+def _check_duplicate_keys(node, text, source, field):
+    seen = {}
+    for key, _value in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE_TAG:
+            continue
+        first = seen.setdefault((key.tag, key.value), key.start_mark)
+        if first is not key.start_mark:
+            raise _DuplicateKeyError("key {0!r} written twice in one mapping{1} (first at line {2})".format(
+                key.value, _where(key.start_mark, text), first.line + 1), field, source)
+
+
+def _where(mark, text):
+    """' at line L, column C: <that line>' (shortened), or '' without a mark."""
+    if mark is None:
+        return ""
+    lines = text.split("\n")
+    line = lines[mark.line].strip() if mark.line < len(lines) else ""
+    if len(line) > _SHOWN_LINE:
+        line = line[:_SHOWN_LINE] + "..."
+    return " at line {0}, column {1}{2}".format(mark.line + 1, mark.column + 1, ": " + line if line else "")
 
 
 def parse_intent_identity(raw):

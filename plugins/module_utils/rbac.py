@@ -64,6 +64,8 @@ def workload_rules(spec):
         [rule("k8s.cni.cncf.io", ["network-attachment-definitions"], ["get", "list", "create", "patch", "delete"]),
          # policies (multinetwork_policy): list the managed ones, server-side apply, prune; verify lists.
          rule("k8s.cni.cncf.io", ["multi-networkpolicies"], ["list", "create", "patch", "delete"]),
+         # policies (multinetwork_policy): one writer per intent, the Lease multinet-intent-<intent>.
+         rule("coordination.k8s.io", ["leases"], ["get", "create", "update", "delete"]),
          # verify: VMs, their instances and pods of the namespace; workloads waits for VMIs and pods.
          rule("kubevirt.io", ["virtualmachines", "virtualmachineinstances"], ["get", "list"]),
          rule("", ["pods"], ["get", "list"])]

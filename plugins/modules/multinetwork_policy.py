@@ -64,6 +64,12 @@ options:
       - For large intents. The module reads the file itself, so Ansible neither loads the intent
         as variables nor templates it into the task's arguments, which at 1,000 workloads is most
         of a re-run's time (see C(docs/benchmarks.md)). JSON parses fastest.
+      - The file is read as carefully as an inline intent. Its name (after following symlinks)
+        must end in C(.json), C(.yaml) or C(.yml), and it must be a regular file (no FIFO, device
+        or directory) of at most 16 MiB, read within 30 seconds; anything else is refused
+        without being read. A key written twice in one mapping is refused, naming the key and
+        both lines; so is YAML whose aliases expand to more than a million values or that nests
+        deeper than 64 levels. A message quotes at most the offending line of the file.
     type: path
   state:
     description:
@@ -152,6 +158,25 @@ options:
     type: list
     elements: dict
     default: []
+  lease_wait:
+    description:
+      - One run writes an intent at a time. A run that has something to write takes the Lease
+        C(multinet-intent-<intent name>) (C(coordination.k8s.io/v1)) in the intent's namespace,
+        reads the policies again and writes, renewing the lease every third of O(lease_duration),
+        and deletes it at the end.
+      - Seconds to wait while another run holds the lease, then fail before any write, naming the
+        holder (user, host and process of that run). V(0) fails at once.
+      - A run with nothing to write and a run in check mode take no lease (they write nothing).
+    type: float
+    default: 90
+  lease_duration:
+    description:
+      - Seconds a lease stays valid after its holder last renewed it (C(leaseDurationSeconds)).
+        A run that died leaves its lease behind; another run takes it over once this long has
+        passed since its last renewal (judged by the waiting run's clock).
+      - At least 6.
+    type: int
+    default: 60
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 requirements:
@@ -163,7 +188,8 @@ notes:
     collection in the namespace and refuses to create or update a policy that belongs to another
     intent (its C(multinet.ocpvirt.io/intent) label names another intent); the error names both.
   - Needs C(list) on multi-networkpolicies in the namespace, plus C(patch) and C(delete) when
-    something differs (C(get) on namespaces is not needed).
+    something differs, and then C(get), C(create), C(update) and C(delete) on
+    C(leases.coordination.k8s.io) in the namespace (C(get) on namespaces is not needed).
   - The result's C(invocation) (shown with C(-vvv)) names the intent by its name, namespace and
     network, with the counts of its workloads, endpoints and allow entries, and O(applied_with)
     by its count (C(applied_with_count)), since a result is kept by every callback and, in AAP,
@@ -349,12 +375,16 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import (
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
     compile_policies,
+    selector_for,
 )
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import (
-    load_intent_text,
-    parse_intent,
-    parse_intent_identity,
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent, parse_intent_identity
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_file import read_intent_file
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_lease import (
+    LeaseApi,
+    LeaseLock,
+    NamespaceMissing,
+    check_lease_options,
 )
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import (
     RETURN_POLICIES,
@@ -363,6 +393,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import 
     describe_api_error,
     reconcile,
 )
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.reconcile import compute_plan, write_phases
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.what_if import flow_check
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.preflight import (
     PreflightError,
@@ -392,6 +423,8 @@ def argspec():
         confirm_allow_nothing={"type": "bool", "default": False},
         assume_present={"type": "list", "elements": "str", "default": []},
         applied_with={"type": "list", "elements": "dict", "default": []},
+        lease_wait={"type": "float", "default": 90},
+        lease_duration={"type": "int", "default": 60},
     )
     return spec
 
@@ -409,12 +442,22 @@ def main():
             judge = flow_check(model, params["max_closed_flows"])
         else:
             model = parse_intent_identity(raw)
+        check_lease_options(params["lease_wait"], params["lease_duration"])
         store = PolicyStore(module, params["request_timeout"])
-        if params["state"] == "present":
-            desired, live = check_before_writes(store, module, params, raw, model)
-        result = reconcile(store, model, state=params["state"], prune=params["prune"], want_diff=module._diff,
-                           return_policies=params["return_policies"], before_write=judge,
-                           desired=desired, live=live)
+        desired, live = read_state(store, module, params, raw, model)
+        lease = None
+        if not store.check_mode and writes_needed(desired, live, params):
+            lease = take_lease(store, module, params, model)
+        try:
+            if lease is not None:  # read again under the lease: another run may have written meanwhile
+                desired, live = read_state(store, module, params, raw, model)
+            result = reconcile(store, model, state=params["state"], prune=params["prune"], want_diff=module._diff,
+                               return_policies=params["return_policies"], before_write=judge,
+                               desired=desired, live=live)
+        finally:
+            problem = lease.release() if lease is not None else None
+        if problem is not None:
+            raise ApplyError(problem, result)
         if store.namespace_assumed:
             result["assumed"] = assumed_note(model, store.unsent)
     except MultinetError as error:
@@ -424,15 +467,29 @@ def main():
     module.exit_json(invocation={"module_args": invocation_args(params, raw, model)}, **result)
 
 
-def read_intent_file(path):
-    """The raw intent in the file O(src) names."""
+def read_state(store, module, params, raw, model):
+    """(compiled policies, this intent's live policies) after the preflight checks."""
+    if params["state"] == "present":
+        return check_before_writes(store, module, params, raw, model)
+    return [], store.list(model.namespace, selector_for(model.name))
+
+
+def writes_needed(desired, live, params):
+    return bool(write_phases(compute_plan(desired, live, prune=params["prune"] or params["state"] == "absent")))
+
+
+def take_lease(store, module, params, model):
+    """The intent's Lease, held (see intent_lease), or None when its namespace does not exist
+    (nothing can be written there: the dry run names the namespace)."""
+    lock = LeaseLock(LeaseApi(store, module, model.namespace), model.namespace, model.name,
+                     params["lease_wait"], params["lease_duration"])
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as error:
-        raise MultinetError("cannot read the intent file: {0}".format(getattr(error, "strerror", None) or error),
-                            "src", path) from None
-    return load_intent_text(text, path)
+        lock.acquire()
+    except NamespaceMissing:
+        return None
+    for note in lock.notes():
+        module.warn(note)
+    return lock
 
 
 def invocation_args(params, raw, model):

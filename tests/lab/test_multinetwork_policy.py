@@ -284,7 +284,9 @@ def test_a_serviceaccount_without_rights_gets_a_clear_403(lab_kubeconfig, lab_ap
 
 def test_a_serviceaccount_that_may_only_read_fails_on_the_first_write(lab_kubeconfig, lab_api, mnp):
     reader = {"apiGroups": [GROUP], "resources": [PLURAL], "verbs": ["get", "list"]}
-    kubeconfig = serviceaccount_kubeconfig(lab_api, mnp.namespace, "reader", [reader, NAD_LISTER])
+    # The intent's Lease (one writer per intent) is taken before the first write.
+    lease = {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "update", "delete"]}
+    kubeconfig = serviceaccount_kubeconfig(lab_api, mnp.namespace, "reader", [reader, NAD_LISTER, lease])
     result = run_module(kubeconfig, tenant_intent(mnp.namespace))
     assert result["failed"] and result["created"] == []
     assert result["msg"].startswith("Failed to apply MultiNetworkPolicy {0}/tenant-net-allow-db: Forbidden (403): ".format(mnp.namespace))

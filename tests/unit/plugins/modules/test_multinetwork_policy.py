@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -85,3 +86,26 @@ def test_the_assumed_note_names_the_nad_and_what_was_not_sent():
     assert multinetwork_policy.assumed_note(model, ["a", "b"]).endswith(
         "namespace ledger does not exist yet either, so 2 policies were not sent to the API server as dry runs "
         "(the real run checks them)")
+
+
+def test_an_alias_bomb_in_src_fails_with_a_short_message_before_any_connection(capsys, tmp_path):
+    bomb = tmp_path / "bomb.yml"  # kept as .txt: ansible-lint, scanning the repository, would expand it
+    bomb.write_text((Path(__file__).parents[2] / "fixtures" / "alias_bomb.txt").read_text())
+    status, result = run_main(capsys, {"src": str(bomb), "kubeconfig": str(tmp_path / "missing-kubeconfig")})
+    assert status == 1 and not result["changed"]
+    assert result["msg"].startswith("src: holds more than 1000000 values once its aliases are expanded")
+    assert len(result["msg"]) < 400
+
+
+def test_a_key_written_twice_in_src_fails_naming_it_before_any_connection(capsys, tmp_path):
+    intent = tmp_path / "twice.json"
+    intent.write_text('{"namespace": "files-ns", "network": "files-net",\n "allow": [],\n "allow": [{"from": "a", "to": "b"}]}')
+    status, result = run_main(capsys, {"src": str(intent), "kubeconfig": str(tmp_path / "missing-kubeconfig")})
+    assert status == 1 and result["msg"].startswith("src: key 'allow' written twice in one mapping at line 3")
+
+
+def test_a_too_short_lease_duration_fails_before_any_connection(capsys, tmp_path):
+    status, result = run_main(capsys, {
+        "intent": {"namespace": "files-ns", "network": "net"}, "lease_duration": 2,
+        "kubeconfig": str(tmp_path / "missing-kubeconfig")})
+    assert status == 1 and result["msg"] == "lease_duration: must be at least 6 seconds (got 2)"
