@@ -177,10 +177,12 @@ def _parse_cidr(text):
         network = ipaddress.ip_network(text, strict=True)
     except ValueError as error:
         try:
-            loose = ipaddress.ip_network(text, strict=False)
+            address = ipaddress.ip_interface(text).ip
         except ValueError:
             return None, None, "not an IP address or CIDR ({0})".format(error)
-        return None, None, "host bits set in CIDR, did you mean {0}?".format(loose)
+        # Never a hint at the network: following it would open the whole subnet.
+        return None, None, ("host bits set in CIDR (a network's host bits are zero); for the one address "
+                            "write {0}".format(address))
     return (network.version, int(network.network_address), network.prefixlen), str(network), None
 
 
