@@ -105,25 +105,26 @@ def _resolve_intent(intent, namespace, entries, check, problems):
     workloads = {}
     for name, spec in intent["workloads"].items():
         selector = workload_selector(spec)
-        selected = [entry for entry in here if selector and _selects(selector, entry[4])]
+        if selector is None:
+            workloads[name] = spec
+            continue
+        selected = [entry for entry in here if _selects(selector, entry[4])]
         field = "intent {0!r}: workloads.{1}.ips".format(intent.get("name") or intent.get("network"), name)
-        if isinstance(spec, dict) and "ips" not in spec and selected:
+        if "ips" not in spec and selected:
             spec = dict(spec, ips=[bare_address(entry[3]) for entry in selected])
-        elif isinstance(spec, dict) and "ips" not in spec and not intent.get("ipam"):
+        elif "ips" not in spec and not intent.get("ipam"):
             problems.append(MultinetError(
                 "no ips, and no VM or pod of the inventory ({0} and {1} in namespace {2!r}) is selected by "
                 "{3}; write the ips, or list the workload in the inventory".format(
                     VMS, PODS, namespace, _describe(spec)), field, None))
-        elif check and isinstance(spec, dict) and isinstance(spec.get("ips"), list):
+        elif check and isinstance(spec.get("ips"), list):
             problems.extend(_inventory_mismatches(spec["ips"], selected, field))
         workloads[name] = spec
     return dict(intent, workloads=workloads)
 
 
 def _describe(spec):
-    if isinstance(spec, dict) and "vm" in spec:
-        return "vm {0!r}".format(spec["vm"])
-    return "selector {0!r}".format(spec.get("selector") if isinstance(spec, dict) else spec)
+    return "vm {0!r}".format(spec["vm"]) if "vm" in spec else "selector {0!r}".format(spec["selector"])
 
 
 def _inventory_mismatches(ips, selected, field):

@@ -247,9 +247,14 @@ def scope_from_settings(settings, name="ocpvirt-multinet-automation", account_na
     workloads = {"vms": _names(vms), "pods": _names(pods), "secrets": [vm + "-cloud-init" for vm in _names(vms)]}
     namespaces = {settings["workloads_namespace"]: workloads} if vms or pods else {}
     others = [nad["namespace"] for nad in settings.get("network_attachment_networks") or []]
-    for intent in settings.get("policies_intents") or []:
+    for index, intent in enumerate(settings.get("policies_intents") or []):
+        if not isinstance(intent, dict) or not isinstance(intent.get("namespace"), str) or not intent["namespace"]:
+            raise MultinetError("required, the namespace of the intent's policies",
+                                "policies_intents[{0}].namespace".format(index),
+                                intent.get("namespace") if isinstance(intent, dict) else intent)
+        network = intent.get("network") if isinstance(intent.get("network"), str) else ""
         # multinetwork_policy lists the NADs where the intent's network lives (<ns>/<nad>, else its namespace).
-        others += [intent["namespace"]] + ([intent["network"].split("/")[0]] if "/" in intent.get("network", "") else [])
+        others += [intent["namespace"]] + ([network.split("/")[0]] if "/" in network else [])
     for namespace in others:
         namespaces.setdefault(namespace, {})
     # The NMState instance is cluster-scoped (cluster_rules); HyperConverged lives in its namespace.

@@ -144,3 +144,10 @@ def test_ovn_inspection_is_a_separate_grant_with_exec_only_in_the_ovn_namespace(
 def test_the_namespace_of_an_intents_network_gets_a_role():
     rbac = build(policies_intents=[{"namespace": "team-a", "network": "shared-nets/net"}])
     assert rules_on(roles(rbac)["shared-nets"], "network-attachment-definitions")
+
+
+def test_an_intent_without_namespace_is_named_not_a_bare_key_error():
+    with pytest.raises(MultinetError) as raised:
+        build(policies_intents=[{"namespace": "team-a", "network": "net"}, {"network": "net"}])
+
+    assert str(raised.value) == "policies_intents[1].namespace: required, the namespace of the intent's policies (got None)"
