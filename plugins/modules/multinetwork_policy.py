@@ -498,8 +498,8 @@ def _nad_names(store, module, namespace, network):
     except Exception as error:  # discovery is a request: any transport error lands here
         raise ApplyError(describe_api_error("Failed to discover", target, error, store.host)) from error
     if resource is None:
-        raise MultinetError("the API server does not serve {0}; set require_network: false to skip the "
-                            "NAD check".format(target), "network", network)
+        raise MultinetError("the API server does not serve {0}; set require_network: false (policies_require_network "
+                            "in the policies role) to skip the NAD check".format(target), "network", network)
     try:
         found = store.request(lambda timeout: store.client.get(
             resource, namespace=namespace, serialize=False, _request_timeout=timeout))
