@@ -6,7 +6,7 @@
 DOCUMENTATION = r"""
 name: intent_addresses
 author: ocpvirt.multinet maintainers
-version_added: "0.2.0"
+version_added: "0.1.0"
 short_description: Give intents' workloads their addresses from the inventory, and check the ones written
 description:
   - For each intent in the intent's namespace of O(inventory), a workload without C(ips) takes

@@ -6,7 +6,7 @@
 DOCUMENTATION = r"""
 name: workload_inventory
 author: ocpvirt.multinet maintainers
-version_added: "0.2.0"
+version_added: "0.1.0"
 short_description: Check the workloads role's VMs, test pods and user data and fill in what may be left out
 description:
   - Checks every entry of C(workloads_vms) and C(workloads_pods) and fails with every problem at
