@@ -9,14 +9,14 @@ author: ocpvirt.multinet maintainers
 version_added: "0.1.0"
 short_description: Give intents' workloads their addresses from the inventory, and check the ones written
 description:
-  - For each intent in the intent's namespace of O(inventory), a workload without C(ips) takes
-    the addresses of the inventory's VMs and test pods it selects (C({vm: pay-db}) takes
+  - "For each intent in the namespace of O(inventory), a workload without C(ips) takes the
+    addresses of the inventory's VMs and test pods it selects (C({vm: pay-db}) takes
     C(workloads_vms[pay-db].ip) without its prefix; a C(selector) takes those of every entry whose
-    pod labels it matches).
+    pod labels it matches)."
   - With O(check), a workload with C(ips) must list the address of every inventory entry it
     selects; else the filter fails naming the intent, the workload, the intent's addresses and
     the entry's.
-  - A workload without C(ips) that selects no entry fails (unless the intent has C(ipam: true)).
+  - "A workload without C(ips) that selects no entry fails (unless the intent has C(ipam: true))."
   - Malformed intents and workloads are returned untouched for the compiler to report.
 positional: _input
 options:
