@@ -102,3 +102,19 @@ def test_an_intent_address_that_differs_from_the_inventory_fails_naming_both(tmp
     assert "workloads.db.ips: VM ledger-db is at 10.57.3.30 in the inventory" in done.stdout
     assert "10.57.3.31" in done.stdout
     assert not (tmp_path / "p").exists()
+
+
+def test_plan_takes_the_addresses_an_intent_leaves_out_from_the_files_inventory(tmp_path):
+    sides = {}
+    for side, allow in (("before", []), ("after", [{"from": "probe", "to": "db", "ports": ["tcp/5432"]}])):
+        sides[side] = tmp_path / (side + ".yml")
+        sides[side].write_text(json.dumps(dict(WORKLOADS, policies_intents=[dict(INTENT, allow=allow)])))
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(ROOT / ".venv" / "collections")
+    done = subprocess.run([str(ANSIBLE_PLAYBOOK), str(ROOT / "playbooks" / "plan.yml"), "-e", "plan_before=" + str(sides["before"]),
+                           "-e", "plan_after=" + str(sides["after"]), "-e", "plan_output_dir=" + str(tmp_path / "out")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+    assert done.returncode == 0, done.stdout
+    plan = (tmp_path / "out" / "flow-changes.md").read_text()
+    assert "| opens | probe | db | `tcp/5432` |" in plan and "db (10.57.3.30)" in plan and "probe (10.57.3.40)" in plan
