@@ -357,7 +357,9 @@ def _parse_workload_selector(spec, field, problems):
     if "selector" in spec:
         return _parse_selector(spec["selector"], field + ".selector", problems)
     vm = spec["vm"]
-    problem = "must be a VM name string" if not isinstance(vm, str) or not vm else label_value_problem(vm)
+    # A VM name (a DNS-1123 subdomain) that is also a label value: Bad_VM would select no VM.
+    problem = "must be a VM name string" if not isinstance(vm, str) or not vm else (
+        label_value_problem(vm) or dns1123_subdomain_problem(vm))
     if problem:
         problems.add(field + ".vm", problem, vm)
         return ()

@@ -21,7 +21,7 @@ except ImportError:  # pragma: no cover
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
     VM_NAME_LABEL,
-    dns1123_label_problem,
+    dns1123_subdomain_problem,
     label_key_problem,
     label_value_problem,
 )
@@ -84,8 +84,8 @@ def _check_entry(variable, index, entry, problems, gateway=""):
     name = entry.get("name")
     if not isinstance(name, str) or not name:
         problems.append(MultinetError("required, a VM or pod name", where + ".name", name))
-    elif dns1123_label_problem(name):
-        problems.append(MultinetError("name " + dns1123_label_problem(name), where + ".name", name))
+    elif name_problem(name):
+        problems.append(MultinetError("name " + name_problem(name), where + ".name", name))
     interface = _check_interface(entry.get("ip"), where + ".ip", problems)
     _check_labels(entry.get("labels"), where + ".labels", problems)
     if variable == VMS:
@@ -95,6 +95,12 @@ def _check_entry(variable, index, entry, problems, gateway=""):
         for server_index, server in enumerate(entry.get("dns") or []):
             _check_address(server, "{0}.dns[{1}]".format(where, server_index), problems)
     return dict(entry)
+
+
+def name_problem(name):
+    """Why a VM or pod name is not one, or None: an object name (DNS-1123 subdomain) that is also
+    a label value (at most 63 characters), since the VM's pod carries it in labels."""
+    return label_value_problem(name) or dns1123_subdomain_problem(name)
 
 
 def _check_interface(text, field, problems):

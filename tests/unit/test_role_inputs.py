@@ -59,7 +59,7 @@ def test_a_misspelt_gateway_is_refused_not_dropped(tmp_path):
 
 @pytest.mark.parametrize("changes, words", [
     ({"workloads_vms": [{"name": "Bad_VM", "ip": "10.57.3.30/24"}]},
-     "workloads_vms[Bad_VM].name: name must be a DNS-1123 label"),
+     "workloads_vms[Bad_VM].name: name must be a DNS-1123 subdomain"),
     ({"workloads_pods": [{"name": "ledger-probe", "ip": "10.57.3.300/24"}]},
      "workloads_pods[ledger-probe].ip: not an address with a prefix"),
     ({"workloads_vm_gateway": "300.1.1.1"}, "workloads_vm_gateway: not an IP address (got '300.1.1.1')"),

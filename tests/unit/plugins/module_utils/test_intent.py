@@ -447,3 +447,12 @@ def test_a_port_of_thousands_of_digits_is_out_of_range_naming_the_field():
 def test_an_intent_without_namespace_names_the_field():
     with pytest.raises(IntentError, match=r"^namespace: required, must be a non-empty string \(got None\)$"):
         parse_intent({"network": "ledger-lan"})
+
+
+@pytest.mark.parametrize("vm", ["Bad_VM", "ledger_db", "-ledger"])
+def test_a_vm_name_that_no_vm_can_have_is_refused(vm):
+    with pytest.raises(IntentError) as raised:
+        parse_intent({"namespace": "ledger", "network": "ledger-lan",
+                      "workloads": {"db": {"vm": vm, "ips": ["10.57.3.30"]}}})
+
+    assert str(raised.value).startswith("workloads.db.vm: ") and str(raised.value).endswith("(got {0!r})".format(vm))
