@@ -11,8 +11,9 @@ short_description: Check the workloads role's VMs, test pods and user data and f
 description:
   - Checks every entry of C(workloads_vms) and C(workloads_pods) and fails with every problem at
     once, each naming the entry (C(workloads_vms[pay-db].ip)), the one field and its value.
-    Names must be DNS-1123 subdomains of at most 63 characters; C(ip) an address with its prefix that a host can have (not the
-    network's own address, its broadcast, loopback, multicast or reserved); a VM's C(gateway) (or
+    Names must be DNS-1123 subdomains of at most 63 characters; C(ip) an address with its
+    prefix that a host can have (not the network's own address, its broadcast, loopback,
+    multicast or reserved); a VM's C(gateway) (or
     O(gateway)) an IPv4 address inside the VM's subnet; C(dns) addresses; C(mac) a unicast MAC;
     C(labels) valid label keys and values; no name, address or MAC used twice.
   - Returns C({vms, pods}); a VM without C(mac) gets a stable locally administered MAC made from
