@@ -21,6 +21,9 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import
 
 CHANGES = ("opened", "closed", "reason_changed")
 ALL_TRAFFIC = "all"
+# A flow judged with ICMP: no rule of either side names its port, so the verdict is that of ICMP
+# and of every port no rule names alike (a label "icmp" read as ping only).
+OTHER_TRAFFIC = "icmp and other ports"
 
 
 def connectivity_diff(before, after, network, endpoints, ipam=False, target_honours_end_port=False, ports=()):
@@ -31,8 +34,8 @@ def connectivity_diff(before, after, network, endpoints, ipam=False, target_hono
     allowed only after, ``closed`` those allowed only before, ``reason_changed`` those allowed
     on both sides by other rules. A pair that changes the same way for every kind judged is
     one flow with traffic ``all`` (ICMP's verdict is that of every port no rule names, so the
-    change is one of all its traffic), and the reasons of ICMP; otherwise each kind is a flow.
-    Flows come in the simulator's pair order, then by traffic.
+    change is one of all its traffic), and the reasons of ICMP; otherwise each kind is a flow,
+    ICMP's with traffic ``icmp and other ports`` (OTHER_TRAFFIC). Flows come in the simulator's pair order, then by traffic.
     The other arguments are ``connectivity.simulate``'s.
     """
     traffic = judged_traffic((before, after), target_honours_end_port, ports)
@@ -46,7 +49,7 @@ def connectivity_diff(before, after, network, endpoints, ipam=False, target_hono
             change = _change(old, new)
             if change:
                 by_pair.setdefault(row, []).append((change, {
-                    "from": old["from"], "to": old["to"], "traffic": kind,
+                    "from": old["from"], "to": old["to"], "traffic": OTHER_TRAFFIC if kind == ICMP else kind,
                     "before": old["reason"], "after": new["reason"]}))
     result = {"traffic": traffic}
     result.update((key, []) for key in CHANGES)

@@ -177,10 +177,12 @@ def _parse_cidr(text):
         network = ipaddress.ip_network(text, strict=True)
     except ValueError as error:
         try:
-            loose = ipaddress.ip_network(text, strict=False)
+            address = ipaddress.ip_interface(text).ip
         except ValueError:
             return None, None, "not an IP address or CIDR ({0})".format(error)
-        return None, None, "host bits set in CIDR, did you mean {0}?".format(loose)
+        # Never a hint at the network: following it would open the whole subnet.
+        return None, None, ("host bits set in CIDR (a network's host bits are zero); for the one address "
+                            "write {0}".format(address))
     return (network.version, int(network.network_address), network.prefixlen), str(network), None
 
 
@@ -355,7 +357,9 @@ def _parse_workload_selector(spec, field, problems):
     if "selector" in spec:
         return _parse_selector(spec["selector"], field + ".selector", problems)
     vm = spec["vm"]
-    problem = "must be a VM name string" if not isinstance(vm, str) or not vm else label_value_problem(vm)
+    # A VM name (a DNS-1123 subdomain) that is also a label value: Bad_VM would select no VM.
+    problem = "must be a VM name string" if not isinstance(vm, str) or not vm else (
+        label_value_problem(vm) or dns1123_subdomain_problem(vm))
     if problem:
         problems.add(field + ".vm", problem, vm)
         return ()

@@ -35,6 +35,8 @@ SHARED_FIELDS = ("physicalNetworkName", "subnets", "excludeSubnets", "vlanID", "
 
 # ovn-bridge-mappings is "localnet:bridge,..." on the node, so these characters cannot appear.
 _LOCALNET = re.compile(r"^[^:,\s]+$")
+# A CNI spec version (0.3.1, 0.4.0, 1.0.0): it goes into the config Multus hands to the plugin.
+_CNI_VERSION = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\Z")
 
 
 def nad_config(entry, known_localnets=None, networks=None):
@@ -79,8 +81,8 @@ def _check_entry(entry):
     _name(entry.get("name"), "name", dns1123_subdomain_problem)
     _name(entry.get("namespace"), "namespace", dns1123_label_problem)
     cni_version = entry.get("cni_version", DEFAULT_CNI_VERSION)
-    if not isinstance(cni_version, str) or not cni_version:
-        raise MultinetError("must be a non-empty string", _field(entry, "cni_version"), cni_version)
+    if not isinstance(cni_version, str) or not _CNI_VERSION.match(cni_version):
+        raise MultinetError("must be a CNI spec version like 0.3.1 or 1.0.0", _field(entry, "cni_version"), cni_version)
 
 
 def _localnet(entry, known_localnets):

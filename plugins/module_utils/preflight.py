@@ -40,8 +40,9 @@ def network_problem(network, nad_names):
     there = ", ".join(sorted(nad_names)) if nad_names else "none (does the namespace exist?)"
     return MultinetError(
         "NetworkAttachmentDefinition {0!r} not found; searched namespace {1!r}, NADs there: {2}. Create it "
-        "first (an entry in network_attachment_networks, then site.yml --tags network), or set {3}: false if "
-        "the NAD is created later".format(name, namespace, there, REQUIRE_NETWORK_OPTION),
+        "first (an entry in network_attachment_networks, then site.yml --tags network), or set {3}: false "
+        "(policies_{3} in the policies role) if the NAD is created later".format(
+            name, namespace, there, REQUIRE_NETWORK_OPTION),
         "network", network)
 
 

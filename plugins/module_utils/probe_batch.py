@@ -27,6 +27,7 @@ __metaclass__ = type
 
 import re
 import shlex
+import string
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.probes import (
     GUEST_KINDS,
@@ -76,6 +77,7 @@ def guest_probes(plan, endpoints, guest_command="", timeout=2, udp=False, tcp=Fa
     get one too. The listeners are planned again over the whole plan (``probes.with_servers``),
     a guest's with its ``command`` filled into ``guest_command`` (run it on the controller).
     """
+    check_guest_command(guest_command)
     by_name = {e.get("name"): e for e in endpoints or []}
     found = []
     for step in plan or []:
@@ -128,6 +130,7 @@ def batches(plan, guest_command=""):
     """
     if not isinstance(plan, list):
         raise MultinetError("must be a list of probe steps", "probes", plan)
+    check_guest_command(guest_command)
     grouped = {}
     for index, step in enumerate(plan):
         if not isinstance(step, dict):
@@ -146,14 +149,30 @@ def batches(plan, guest_command=""):
     return found
 
 
+def check_guest_command(template):
+    """A guest command template ("" is none) uses each of its fields bare (no attribute, index,
+    conversion or format: ``{ip.__class__}`` would reach Python objects) and runs ``{command}``
+    (without it the probes would never run)."""
+    if not template:
+        return
+    try:
+        fields = [(name, conversion, spec) for _text, name, spec, conversion
+                  in string.Formatter().parse(str(template)) if name is not None]
+    except ValueError as error:
+        raise MultinetError("is not a valid template ({0})".format(error), "verify_guest_command", template) from None
+    for name, conversion, spec in fields:
+        if name not in GUEST_FIELDS or conversion or spec:
+            raise MultinetError("must be a command line using only {{{0}}}, each written bare; {{{1}}} is not one".format(
+                "}, {".join(GUEST_FIELDS), name + ("!" + conversion if conversion else "") + (":" + spec if spec else "")),
+                "verify_guest_command", template)
+    if "command" not in [name for name, _conversion, _spec in fields]:
+        raise MultinetError("must run {command}, the probe script", "verify_guest_command", template)
+
+
 def _guest_command(template, step, script):
     values = {"namespace": shlex.quote(step["namespace"]), "vm": shlex.quote(step.get("vm") or ""),
               "ip": shlex.quote(step.get("ip") or ""), "command": shlex.quote(script)}
-    try:
-        return str(template).format(**values)
-    except (KeyError, IndexError, ValueError) as error:
-        raise MultinetError("must be a command line using only {{{0}}} ({1})".format(
-            "}, {".join(GUEST_FIELDS), error), "verify_guest_command", template)
+    return str(template).format(**values)  # checked by check_guest_command
 
 
 def _command(steps):

@@ -144,6 +144,9 @@ def parse_port_text(text):
     if match is None:
         return None, "must be '<protocol>/<port>' or '<protocol>/<start>-<end>', like tcp/22 or tcp/8000-8010"
     protocol = match.group(1).upper()
+    if max(len(match.group(2)), len(match.group(3) or "")) > len(str(PORT_MAX)):
+        # Before int(): a number of thousands of digits is slow to read, or refused by Python.
+        return None, "ports must be between {0} and {1}".format(PORT_MIN, PORT_MAX)
     start = int(match.group(2))
     end = int(match.group(3)) if match.group(3) else start
     if protocol not in PROTOCOLS:

@@ -130,6 +130,19 @@ options:
     type: list
     elements: str
     default: []
+  check_addresses:
+    description:
+      - With O(state=present), refuse the run (before any write) when a live pod or VM in the
+        intent's namespace on its network that a workload selects (its C(selector), or its
+        C(vm)) has none of the workload's C(ips). The error names the workload, the intent's
+        addresses, the object and its live address (from the VMI's status, the launcher pod or
+        the VM's cloud-init networkData).
+      - An intent address that is not the workload's compiles into an ipBlock that matches
+        nobody, so the run would cut the flows it reads as opening.
+      - Set V(false) to apply such an intent on purpose. Needs C(list) on pods, and on
+        virtualmachines and virtualmachineinstances where KubeVirt is served, in the namespace.
+    type: bool
+    default: true
   confirm_allow_nothing:
     description:
       - "An intent that compiles to no allow policy (only the deny-all) while this intent has allow
@@ -395,6 +408,9 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import 
 )
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.reconcile import compute_plan, write_phases
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.what_if import flow_check
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.addresses import live_address_problems
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.cluster_endpoints import collect_endpoints
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.cluster_snapshot import POD, VM, VMI, ClusterReader
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.preflight import (
     PreflightError,
     colliding_intents,
@@ -419,6 +435,7 @@ def argspec():
         return_policies={"type": "str", "choices": list(RETURN_POLICIES), "default": "names"},
         max_closed_flows={"type": "int"},
         require_network={"type": "bool", "default": True},
+        check_addresses={"type": "bool", "default": True},
         request_timeout={"type": "float", "default": 60},
         confirm_allow_nothing={"type": "bool", "default": False},
         assume_present={"type": "list", "elements": "str", "default": []},
@@ -535,6 +552,8 @@ def check_before_writes(store, module, params, raw, model):
     if problem is not None:
         problems.append(problem)
     problems.extend(ownership_problems(model.name, desired, managed))
+    if params["check_addresses"]:
+        problems.extend(live_address_problems(model, _live_endpoints(module, model)))
     if problems:
         raise PreflightError(problems)
     return desired, own
@@ -554,6 +573,13 @@ def assumed_note(model, unsent):
                  "(the real run checks them)".format(model.namespace, len(unsent),
                                                      "policy was" if len(unsent) == 1 else "policies were"))
     return note
+def _live_endpoints(module, model):
+    """The pods and VMs in the intent's namespace on its network, with their live addresses."""
+    reader = ClusterReader(module)
+    pods = reader.list(POD, model.namespace)
+    vms = reader.list(VM, model.namespace, optional=True)
+    vmis = reader.list(VMI, model.namespace, optional=True)
+    return collect_endpoints(model.network, pods, vms, vmis)["endpoints"]
 
 
 def _valid_models(raws):
@@ -574,8 +600,8 @@ def _nad_names(store, module, namespace, network):
     except Exception as error:  # discovery is a request: any transport error lands here
         raise ApplyError(describe_api_error("Failed to discover", target, error, store.host)) from error
     if resource is None:
-        raise MultinetError("the API server does not serve {0}; set require_network: false to skip the "
-                            "NAD check".format(target), "network", network)
+        raise MultinetError("the API server does not serve {0}; set require_network: false (policies_require_network "
+                            "in the policies role) to skip the NAD check".format(target), "network", network)
     try:
         found = store.request(lambda timeout: store.client.get(
             resource, namespace=namespace, serialize=False, _request_timeout=timeout))

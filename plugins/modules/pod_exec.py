@@ -38,7 +38,9 @@ options:
     type: int
     default: 8
   timeout:
-    description: Seconds after which a command still running is abandoned (C(rc=null)).
+    description:
+      - Seconds after which a command still running is abandoned (C(rc=null)); at least 1 (the
+        websocket client reads 0 or less as "wait forever", so they are refused).
     type: int
     default: 60
 requirements:
@@ -153,8 +155,9 @@ def run_one(configuration, item, timeout):
 
 def main():
     module = AnsibleK8SModule(argument_spec=argspec(), check_pyyaml=True)
-    if module.params["parallel"] < 1:
-        module.fail_json(msg="parallel must be at least 1, got {0}".format(module.params["parallel"]))
+    for option in ("parallel", "timeout"):
+        if module.params[option] < 1:
+            module.fail_json(msg="{0}: must be at least 1 (got {1})".format(option, module.params[option]))
     try:
         configuration = get_api_client(module).client.configuration
     except CoreException as error:

@@ -28,6 +28,17 @@ def filter_params(name, spec, positional, args, kwargs):
     return result.validated_parameters
 
 
+def plain_data(value):
+    """Lists and mappings rebuilt item by item, inside the filter call: the templates their items
+    may hold (a role default made of other variables) resolve here, where the argument check's
+    copies of the lazy containers could not resolve them."""
+    if isinstance(value, dict):
+        return {key: plain_data(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain_data(item) for item in value]
+    return value
+
+
 @contextmanager
 def domain_errors(name):
     """A MultinetError raised by the pure core, as the filter `name`'s AnsibleFilterError."""

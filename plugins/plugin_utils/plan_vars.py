@@ -19,6 +19,7 @@ import re
 from jinja2 import StrictUndefined, TemplateError, meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.addresses import resolve_intents
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
 
 INTENTS_KEY = "policies_intents"
@@ -46,12 +47,22 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
+WORKLOAD_VARIABLES = {"namespace": "workloads_namespace", "vms": "workloads_vms", "pods": "workloads_pods"}
+
+
 def plan_intents(data, field, source):
     """The list of intents `data` (the parsed contents of the file `source`) holds for plan.yml:
     a vars file's `policies_intents` (rendered as the module docstring says), a list of intents,
     or one intent (both taken as they are). Raises MultinetError naming `field` and `source`."""
     if isinstance(data, dict) and INTENTS_KEY in data:
-        intents = _Resolver(data, field, source).variable(INTENTS_KEY)
+        resolver = _Resolver(data, field, source)
+        intents = resolver.variable(INTENTS_KEY)
+        if isinstance(intents, list):
+            # Workloads without ips take them from the file's VMs and pods, as the policies role
+            # does; a difference is the policies role's to refuse, not the plan's.
+            inventory = {key: resolver.variable(variable) for key, variable in WORKLOAD_VARIABLES.items()
+                         if variable in data}
+            intents = resolve_intents(intents, inventory, check=False)
     elif isinstance(data, dict):
         intents = [data]
     else:

@@ -33,6 +33,10 @@ ANSIBLE_ENV = dict(
 GROUP, VERSION, PLURAL = "k8s.cni.cncf.io", "v1beta1", "multi-networkpolicies"
 # The module checks that the intent's NAD exists (require_network) before writing.
 NAD_LISTER = {"apiGroups": [GROUP], "resources": ["network-attachment-definitions"], "verbs": ["list"]}
+# ... and compares the workloads' ips with the live pods and VMs (check_addresses).
+ADDRESS_READERS = [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]},
+                   {"apiGroups": ["kubevirt.io"], "resources": ["virtualmachines", "virtualmachineinstances"],
+                    "verbs": ["list"]}]
 
 
 def run_module(kubeconfig, intent, *flags, **params):
@@ -286,7 +290,7 @@ def test_a_serviceaccount_that_may_only_read_fails_on_the_first_write(lab_kubeco
     reader = {"apiGroups": [GROUP], "resources": [PLURAL], "verbs": ["get", "list"]}
     # The intent's Lease (one writer per intent) is taken before the first write.
     lease = {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "update", "delete"]}
-    kubeconfig = serviceaccount_kubeconfig(lab_api, mnp.namespace, "reader", [reader, NAD_LISTER, lease])
+    kubeconfig = serviceaccount_kubeconfig(lab_api, mnp.namespace, "reader", [reader, NAD_LISTER, lease] + ADDRESS_READERS)
     result = run_module(kubeconfig, tenant_intent(mnp.namespace))
     assert result["failed"] and result["created"] == []
     assert result["msg"].startswith("Failed to apply MultiNetworkPolicy {0}/tenant-net-allow-db: Forbidden (403): ".format(mnp.namespace))
@@ -298,7 +302,8 @@ def test_a_no_op_run_sends_no_write_request(lab_kubeconfig, lab_api, mnp):
     intent = tenant_intent(mnp.namespace)
     run_module(lab_kubeconfig, intent)
     reader = {"apiGroups": [GROUP], "resources": [PLURAL], "verbs": ["list"]}
-    result = run_module(serviceaccount_kubeconfig(lab_api, mnp.namespace, "lister", [reader, NAD_LISTER]), intent,
+    result = run_module(serviceaccount_kubeconfig(lab_api, mnp.namespace, "lister", [reader, NAD_LISTER] + ADDRESS_READERS),
+                        intent,
                         return_policies="all")
     assert not result.get("failed"), result.get("msg")
     assert not result["changed"] and result["policies"] == compile_intent(intent)

@@ -42,3 +42,12 @@ def test_a_pattern_given_with_e_is_named(tmp_path):
     done = run(tmp_path, "verify.yml", "-e", "multinet_hosts=prod")
 
     assert done.returncode != 0 and "prod" in done.stdout and "matches no host" in done.stdout
+
+
+@pytest.mark.parametrize("playbook", PLAYBOOKS)
+def test_the_check_runs_under_any_tag(tmp_path, playbook):
+    """--tags selecting one stage used to skip the check and exit 0 having done nothing."""
+    done = run(tmp_path, playbook, "--tags", "policies", "-e", "multinet_hosts=nomatch")
+
+    assert done.returncode != 0, done.stdout
+    assert "nomatch" in done.stdout and "matches no host" in done.stdout

@@ -38,7 +38,7 @@ def test_a_pair_changed_for_only_some_kinds_lists_each_kind():
     before = changed_intent(add=[{"from": "tinypod", "to": "gateway", "ports": ["tcp/22"]}])
     after = changed_intent(add=[{"from": "tinypod", "to": "gateway"}])
     diff = intent_diff(before, after)
-    assert flows(diff["opened"]) == [("tinypod", "gateway", "icmp")]
+    assert flows(diff["opened"]) == [("tinypod", "gateway", "icmp and other ports")]
     assert diff["closed"] == [] and diff["traffic"] == ["icmp", "tcp/22"]
 
 
@@ -82,7 +82,7 @@ def test_an_allowed_flow_under_another_rule_is_a_reason_change():
     before = changed_intent(add=[{"from": "gold-rabbit", "to": "tinypod", "ports": ["tcp/22"]}])
     after = changed_intent(add=[{"from": "gold-rabbit", "to": "tinypod"}])
     diff = intent_diff(before, after)
-    assert flows(diff["opened"]) == [("gold-rabbit", "tinypod", "icmp")] and diff["closed"] == []
+    assert flows(diff["opened"]) == [("gold-rabbit", "tinypod", "icmp and other ports")] and diff["closed"] == []
     assert flows(diff["reason_changed"]) == [("gold-rabbit", "tinypod", "tcp/22")]
     changed = diff["reason_changed"][0]
     assert "allow-gold-rabbit egress[1]" in changed["before"] and "allow-gold-rabbit egress[0]" in changed["after"]

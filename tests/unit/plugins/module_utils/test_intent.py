@@ -420,3 +420,39 @@ def test_an_intent_file_that_does_not_parse_names_the_file_and_line():
     message = str(error.value)
     assert message.startswith("src: is neither JSON nor valid YAML: ") and "'/srv/intent.yml'" in message
     assert "at line 4" in message
+
+
+# --- review of issues 25 and 26: hints and refusals that name the field -------------------------
+
+def test_a_workload_address_with_the_subnets_prefix_is_never_hinted_at_the_subnet():
+    with pytest.raises(IntentError) as raised:
+        parse_intent({"namespace": "ledger", "network": "ledger-lan",
+                      "workloads": {"db": {"vm": "ledger-db", "ips": ["10.57.3.30/24"]}},
+                      "endpoints": {"gw": "10.57.3.1/24"}})
+
+    message = str(raised.value)
+    assert "10.57.3.0/24" not in message
+    assert "for the one address write 10.57.3.30" in message and "for the one address write 10.57.3.1" in message
+
+
+def test_a_port_of_thousands_of_digits_is_out_of_range_naming_the_field():
+    with pytest.raises(IntentError) as raised:
+        parse_intent({"namespace": "ledger", "network": "ledger-lan",
+                      "workloads": {"db": {"vm": "ledger-db", "ips": ["10.57.3.30"]}},
+                      "allow": [{"from": "db", "to": "10.57.3.1", "ports": ["tcp/" + "9" * 5000]}]})
+
+    assert str(raised.value).startswith("allow[0].ports[0]: ports must be between 1 and 65535")
+
+
+def test_an_intent_without_namespace_names_the_field():
+    with pytest.raises(IntentError, match=r"^namespace: required, must be a non-empty string \(got None\)$"):
+        parse_intent({"network": "ledger-lan"})
+
+
+@pytest.mark.parametrize("vm", ["Bad_VM", "ledger_db", "-ledger"])
+def test_a_vm_name_that_no_vm_can_have_is_refused(vm):
+    with pytest.raises(IntentError) as raised:
+        parse_intent({"namespace": "ledger", "network": "ledger-lan",
+                      "workloads": {"db": {"vm": vm, "ips": ["10.57.3.30"]}}})
+
+    assert str(raised.value).startswith("workloads.db.vm: ") and str(raised.value).endswith("(got {0!r})".format(vm))

@@ -55,6 +55,8 @@ def test_network_name_moves_the_localnet_to_physical_network_name():
     ("namespace", "LLM", "namespace: invalid name", "'LLM'"),
     ("name", "", "name: invalid name", "''"),
     ("vlanid", 3, "network: unknown keys", "['vlanid']"),
+    ("cni_version", "9.9.9; rm -rf", "cni_version: must be a CNI spec version", "'9.9.9; rm -rf'"),
+    ("cni_version", "", "cni_version: must be a CNI spec version", "''"),
 ])
 def test_bad_values_fail_naming_field_and_value(key, value, words, shown):
     with pytest.raises(MultinetError) as error:

@@ -103,10 +103,19 @@ def test_a_guest_batch_runs_through_the_command_template():
     assert [r["rc"] for r in runs([execute(batch)])] == [0, 0]
 
 
-def test_a_template_with_an_unknown_field_is_an_error_naming_it():
-    found = guest_probes(GUEST_PLAN[1:2], ENDPOINTS, "ssh {host} {command}")
-    with pytest.raises(MultinetError, match=r"^verify_guest_command: must be a command line using only"):
-        batches(found, "ssh {host} {command}")
+@pytest.mark.parametrize("template, named", [
+    ("ssh {host} {command}", "{host} is not one"),
+    ("ssh {ip.__class__} {command}", "{ip.__class__} is not one"),
+    ("ssh {ip[0]} {command}", "{ip[0]} is not one"),
+    ("ssh {ip!r} {command}", "{ip!r} is not one"),
+    ("ssh {ip}", "must run {command}"),
+    ("ssh {ip {command}", "is not a valid template"),
+])
+def test_a_bad_template_is_an_error_naming_it_before_any_probe(template, named):
+    for planner in (lambda: guest_probes(GUEST_PLAN[1:2], ENDPOINTS, template), lambda: batches([], template)):
+        with pytest.raises(MultinetError, match=r"^verify_guest_command: ") as raised:
+            planner()
+        assert named in str(raised.value)
 
 
 def test_a_ping_summary_line_is_kept_rather_than_its_timings():
