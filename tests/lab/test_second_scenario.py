@@ -283,5 +283,5 @@ def test_teardown_removes_ours_and_keeps_the_owners_operators_and_namespace(scen
     assert core.read_namespaced_config_map("payments-settings", NAMESPACE).data == {"owner": "payments-team"}
     assert f"namespace {NAMESPACE} was not created by ocpvirt.multinet" in out, out[-3000:]
     # The run names the instances it kept.
-    assert re.search(r"kubevirt-hyperconverged[^.]*kept|kept[^.]*kubevirt-hyperconverged", out), out[-3000:]
-    assert re.search(r"NMState nmstate[^.]*kept|kept[^.]*NMState nmstate", out), out[-3000:]
+    assert re.search(r"HyperConverged \S*kubevirt-hyperconverged .{0,200}?kept", out), out[-3000:]
+    assert re.search(r"NMState nmstate .{0,200}?kept", out), out[-3000:]
