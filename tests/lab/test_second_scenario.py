@@ -196,7 +196,10 @@ def test_check_mode_on_the_empty_cluster_lists_every_stage_and_writes_nothing(sc
         assert name in out, (name, out[-6000:])
     for policy in POLICY_NAMES:
         assert policy in out, (policy, out[-6000:])
-    assert "opens gateway -> pay-web-1 tcp/443" in out and "opens pay-web-2 -> pay-db tcp/5432" in out, out[-6000:]
+    # Against a namespace without policies everything flows: the deny-all closes what no rule
+    # opens, and the allowed flows stay.
+    assert "closes pay-db -> pay-web-1 all" in out and "closes probe -> pay-db all" in out, out[-6000:]
+    assert "gateway -> pay-web-1 tcp/443" not in out and "pay-web-2 -> pay-db tcp/5432" not in out, out[-6000:]
 
 
 def test_apply_builds_everything_on_a_cluster_whose_operators_are_someone_elses(scenario, custom, core):
