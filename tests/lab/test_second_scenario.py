@@ -29,6 +29,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from lab_helpers import OLM, condition, installed_csv, subscribe, wait_for
+from test_teardown_safety import exists
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -61,16 +62,6 @@ def playbook(tmp_path, kubeconfig, name, *args):
          "-e", f"multinet_report_dir={tmp_path / 'reports'}", *args],
         check=False, capture_output=True, text=True, cwd=REPO, env=env, timeout=900)
     return result.returncode, " ".join((result.stdout + result.stderr).split())
-
-
-def exists(read):
-    try:
-        read()
-    except ApiException as error:
-        if error.status == 404:
-            return False
-        raise
-    return True
 
 
 def ensure_namespace(core, name, created):

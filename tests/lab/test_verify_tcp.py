@@ -12,19 +12,13 @@ playbook runs it:
 - with nothing probed (verify_probe false) and nothing traced (no ovnkube-node pod found), the
   run fails saying so and why, unless verify_allow_unobserved says a simulation-only run is wanted.
 """
-import json
-import uuid
-
 import pytest
 
 from lab_helpers import wait_for
 from test_connectivity_info import create_policies
-from test_exec import python_exec
-from test_seed_stages import (  # noqa: F401  (multi_network_policy is a fixture)
-    STATE_DIR, bridge_mappings, multi_network_policy, set_bridge_mappings)
-from test_verify_udp import junit_details, run_verify
-
-import dataplane  # noqa: E402  (lab/ is on sys.path once test_seed_stages is imported)
+from test_seed_stages import multi_network_policy  # noqa: F401  (a fixture)
+from test_verify_udp import junit_details, pods_on_a_new_localnet, run_verify
+from test_verify_udp import pings as ping
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
 
@@ -42,44 +36,18 @@ def intent(namespace):
 
 
 def pings(core, namespace, source, target):
-    _out, _err, code = python_exec(core, namespace, source, ["ping", "-c", "1", "-W", "1", PODS[target][0]],
-                                   container="c")
-    return code == 0
+    return ping(core, namespace, source, PODS[target][0])
 
 
 @pytest.fixture(scope="module")
 def tcp_lab(core, custom, multi_network_policy):  # noqa: F811  pylint: disable=redefined-outer-name,unused-argument
     """The pods on their network, with the intent's policies in OVN."""
-    namespace = f"labtest-tcp-{uuid.uuid4().hex[:6]}"
-    network = f"ledger-{uuid.uuid4().hex[:6]}"
-    nodes = dataplane.data_plane_nodes()
-    mappings = {node: bridge_mappings(node) for node in nodes}
-    for node in nodes:  # what an NNCP mapping the network to br-ex does
-        set_bridge_mappings(node, f"{network}:br-ex,{mappings[node]}")
-    core.create_namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
-    try:
-        config = {"cniVersion": "0.3.1", "name": network, "type": "ovn-k8s-cni-overlay", "topology": "localnet",
-                  "netAttachDefName": f"{namespace}/{NAD}"}
-        custom.create_namespaced_custom_object("k8s.cni.cncf.io", "v1", namespace, "network-attachment-definitions", {
-            "apiVersion": "k8s.cni.cncf.io/v1", "kind": "NetworkAttachmentDefinition",
-            "metadata": {"name": NAD}, "spec": {"config": json.dumps(config)}})
-        for name, (ip, node) in PODS.items():
-            core.create_namespaced_pod(namespace, {
-                "apiVersion": "v1", "kind": "Pod",
-                "metadata": {"name": name, "labels": {"app": name}, "annotations": {
-                    "k8s.v1.cni.cncf.io/networks": json.dumps([{"name": NAD, "ips": [ip + "/24"]}])}},
-                "spec": {"nodeName": node, "containers": [{"name": "c", "image": "quay.io/example/tiny:1"}]}})
-        targets = [STATE_DIR / "exec-targets" / "pods" / namespace / f"{pod}.json" for pod in PODS]
-        wait_for("every pod plugged in", lambda: all(t.exists() for t in targets), timeout=120)
+    with pods_on_a_new_localnet(core, custom, "tcp", NAD, PODS) as namespace:
         wait_for("teller to ping ledger", lambda: pings(core, namespace, "teller", "ledger"), timeout=120)
         create_policies(custom, namespace, compile_intent(intent(namespace)))
         # The intent opens no ICMP: once teller's ping fails, OVN has the policies' ACLs.
         wait_for("the policies to reach OVN", lambda: not pings(core, namespace, "teller", "ledger"), timeout=120)
         yield namespace
-    finally:
-        core.delete_namespace(namespace)
-        for node in nodes:
-            set_bridge_mappings(node, mappings[node])
 
 
 def test_a_port_nobody_listens_on_is_reached_refused_not_blocked_and_agrees(tcp_lab, lab_kubeconfig, tmp_path):

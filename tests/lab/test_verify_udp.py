@@ -12,6 +12,7 @@ the role starts a listener in the guest too and probes from it, and every UDP pa
 the guest, is probed and agrees with the simulation. A way in under which the guest has neither
 python3 nor socat leaves the guest's UDP pairs not probed, never blocked.
 """
+import contextlib
 import json
 import os
 import subprocess
@@ -42,36 +43,50 @@ PODS = {"dns": ("192.168.77.121", "worker-0"), "allowed": ("192.168.77.122", "wo
 VM, VM_IP, VM_MAC = "udp-vm", "192.168.77.124", "02:00:a3:00:01:24"
 
 
-@pytest.fixture(scope="module")
-def udp_lab(core, custom, multi_network_policy):  # noqa: F811  pylint: disable=redefined-outer-name
-    namespace = f"labtest-udp-{uuid.uuid4().hex[:6]}"
-    network = f"udp-{uuid.uuid4().hex[:6]}"
+@contextlib.contextmanager
+def pods_on_a_new_localnet(core, custom, prefix, nad, pods):
+    """A fresh namespace `labtest-<prefix>-*` holding the NAD `nad` of a new localnet (mapped to
+    br-ex on every node, as an NNCP would) and `pods` ({name: (ip, node)}) plugged into it;
+    everything is removed and the nodes' mappings put back afterwards."""
+    namespace = f"labtest-{prefix}-{uuid.uuid4().hex[:6]}"
+    network = f"{prefix}-{uuid.uuid4().hex[:6]}"
     nodes = dataplane.data_plane_nodes()
     mappings = {node: bridge_mappings(node) for node in nodes}
-    for node in nodes:  # what an NNCP mapping the network to br-ex does
+    for node in nodes:
         set_bridge_mappings(node, f"{network}:br-ex,{mappings[node]}")
     core.create_namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
     try:
         config = {"cniVersion": "0.3.1", "name": network, "type": "ovn-k8s-cni-overlay", "topology": "localnet",
-                  "netAttachDefName": f"{namespace}/{NAD}"}
+                  "netAttachDefName": f"{namespace}/{nad}"}
         custom.create_namespaced_custom_object("k8s.cni.cncf.io", "v1", namespace, "network-attachment-definitions", {
             "apiVersion": "k8s.cni.cncf.io/v1", "kind": "NetworkAttachmentDefinition",
-            "metadata": {"name": NAD}, "spec": {"config": json.dumps(config)}})
-        for name, (ip, node) in PODS.items():
+            "metadata": {"name": nad}, "spec": {"config": json.dumps(config)}})
+        for name, (ip, node) in pods.items():
             core.create_namespaced_pod(namespace, {
                 "apiVersion": "v1", "kind": "Pod",
                 "metadata": {"name": name, "labels": {"app": name}, "annotations": {
-                    "k8s.v1.cni.cncf.io/networks": json.dumps([{"name": NAD, "ips": [ip + "/24"]}])}},
+                    "k8s.v1.cni.cncf.io/networks": json.dumps([{"name": nad, "ips": [ip + "/24"]}])}},
                 "spec": {"nodeName": node, "containers": [{"name": "c", "image": "quay.io/example/tiny:1"}]}})
-        targets = [STATE_DIR / "exec-targets" / "pods" / namespace / f"{pod}.json" for pod in PODS]
+        targets = [STATE_DIR / "exec-targets" / "pods" / namespace / f"{pod}.json" for pod in pods]
         wait_for("every pod plugged in", lambda: all(t.exists() for t in targets), timeout=120)
-        for source in ("allowed", "denied"):
-            wait_for(f"{source} to ping dns", lambda s=source: pings(core, namespace, s, "dns"), timeout=120)
         yield namespace
     finally:
         core.delete_namespace(namespace)
         for node in nodes:
             set_bridge_mappings(node, mappings[node])
+
+
+def pings(core, namespace, source, target_ip):
+    _out, _err, code = python_exec(core, namespace, source, ["ping", "-c", "1", "-W", "1", target_ip], container="c")
+    return code == 0
+
+
+@pytest.fixture(scope="module")
+def udp_lab(core, custom, multi_network_policy):  # noqa: F811  pylint: disable=redefined-outer-name,unused-argument
+    with pods_on_a_new_localnet(core, custom, "udp", NAD, PODS) as namespace:
+        for source in ("allowed", "denied"):
+            wait_for(f"{source} to ping dns", lambda s=source: pings(core, namespace, s, PODS["dns"][0]), timeout=120)
+        yield namespace
 
 
 @pytest.fixture(scope="module")
@@ -87,12 +102,6 @@ def udp_vm_lab(udp_lab, custom, virtualization_installed):  # pylint: disable=re
     wait_for("the guest plugged in", guest.exists, timeout=120)
     wait_for("the guest to ping the gateway", lambda: guest_pings(udp_lab, GATEWAY), timeout=120)
     return udp_lab
-
-
-def pings(core, namespace, source, target):
-    _out, _err, code = python_exec(core, namespace, source, ["ping", "-c", "1", "-W", "1", PODS[target][0]],
-                                   container="c")
-    return code == 0
 
 
 def guest_pings(namespace, ip):
@@ -129,7 +138,7 @@ def test_udp_pairs_are_probed_against_a_listener_and_agree_with_the_simulation(
               "allow": [{"from": "allowed", "to": "dns", "ports": ["udp/5353"]}]}
     create_policies(custom, udp_lab, compile_intent(intent))
     # The intent opens no ICMP: once denied's ping fails, OVN has the policies' ACLs.
-    wait_for("the policies to reach OVN", lambda: not pings(core, udp_lab, "denied", "dns"), timeout=120)
+    wait_for("the policies to reach OVN", lambda: not pings(core, udp_lab, "denied", PODS["dns"][0]), timeout=120)
     done = run_verify(tmp_path, lab_kubeconfig, intent, verify_ports=["udp/5353"])
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     details = junit_details(tmp_path / "report")
