@@ -6,7 +6,8 @@ and plan_vars.plan_intents."""
 
 DOCUMENTATION = r"""
 name: plan_intents
-author: ocpvirt.multinet maintainers
+author:
+  - ocpvirt.multinet maintainers (!UNKNOWN)
 version_added: "0.1.0"
 short_description: The intents a file holds, read as data for playbooks/plan.yml
 description:

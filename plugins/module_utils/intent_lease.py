@@ -296,7 +296,8 @@ class LeaseApi:
             raise self._error(verb, body["metadata"]["name"], error) from error
 
     def _call(self, verb, name, call):
-        _ = self.resource  # resolved outside the try: discovery's errors are explicit already
+        # Resolved outside the try: discovery's errors are explicit already.
+        self.resource  # pylint: disable=pointless-statement
         try:
             return self.store.request(call)
         except ApiException:

@@ -255,4 +255,6 @@ def probe_command(source, target, traffic, timeout, retry_refused=False):
     if _is_udp(traffic):
         words["py"] = shlex.quote(_UDP_CLIENT_PY.format(**words))
         return "sh -c " + shlex.quote(_UDP_CLIENT.format(**words))
-    return "sh -c " + shlex.quote(_TCP_CLIENT.format(**dict(words, wait=words["wait"] if retry_refused else 0)))
+    if not retry_refused:
+        words["wait"] = 0
+    return "sh -c " + shlex.quote(_TCP_CLIENT.format(**words))

@@ -179,7 +179,7 @@ def cluster_label(value, field):
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise MultinetError("must be a mapping {name, server}", field, type(value).__name__)
+        raise MultinetError("must be a mapping with the keys name and server", field, type(value).__name__)
     for key in value:
         if key not in ("name", "server"):
             # Only the key is named: the value of a key nobody asked for may be a token.
@@ -223,7 +223,7 @@ def _revision(raw, field):
     if raw is None:
         return None
     if not isinstance(raw, dict):
-        raise MultinetError("must be a mapping {intent, policies, policy_count}", field, raw)
+        raise MultinetError("must be a mapping with the keys intent, policies and policy_count", field, raw)
     for key in ("intent", "policies"):
         if raw.get(key) is not None and not isinstance(raw[key], str):
             raise MultinetError("must be a digest string or null", "{0}.{1}".format(field, key), raw[key])

@@ -126,8 +126,8 @@ def host_address_problem(interface):
     if address.is_unspecified or address.is_multicast or address.is_loopback or (
             address.version == 4 and address.is_reserved):
         return "must be a unicast address of the workload"
-    if address.version == 4 and network.prefixlen < 31 and address in (network.network_address,
-                                                                      network.broadcast_address):
+    if address.version == 4 and network.prefixlen < 31 and address in (
+            network.network_address, network.broadcast_address):
         return "is the network's own address or its broadcast address, not a host's"
     return None
 

@@ -468,7 +468,7 @@ def connectivity(snapshot, params, intent, network_ref, ipam, ipam_source):
         traffic = None if port == ICMP else port
         entry = dict(port=port, matrix=simulate(live, network, sim_endpoints, traffic, ipam, end_port),
                      probes=probe_plan(endpoints, traffic, params["probe_timeout"], params["probe_udp"],
-                                      params["probe_tcp_listeners"]))
+                                       params["probe_tcp_listeners"]))
         if intent:
             entry["expected"] = expected_flows(intent, endpoints, traffic)
         results.append(entry)

@@ -573,6 +573,8 @@ def assumed_note(model, unsent):
                  "(the real run checks them)".format(model.namespace, len(unsent),
                                                      "policy was" if len(unsent) == 1 else "policies were"))
     return note
+
+
 def _live_endpoints(module, model):
     """The pods and VMs in the intent's namespace on its network, with their live addresses."""
     reader = ClusterReader(module)

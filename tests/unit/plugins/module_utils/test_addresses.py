@@ -29,7 +29,8 @@ def intent(**workloads):
             "allow": [{"from": name, "to": "10.57.3.1"} for name in workloads]}
 
 
-def problems(intents, inventory=INVENTORY):
+def problems(intents, inventory=None):
+    inventory = INVENTORY if inventory is None else inventory
     with pytest.raises(AddressError) as raised:
         resolve_intents(intents, inventory)
     return [str(problem) for problem in raised.value.problems]

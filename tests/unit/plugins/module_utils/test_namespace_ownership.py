@@ -104,7 +104,7 @@ def test_an_owner_still_listed_is_judged_as_any_object():
         "VirtualMachineInstance/vm (owned by VirtualMachine/vm)"]
     # One foreign owner among ours is enough.
     shared = obj("Secret", "s", uid="u-s", ownerReferences=[{"kind": "VirtualMachine", "name": "vm", "uid": "u-vm"},
-                                                              {"kind": "Node", "name": "w", "uid": "u-n"}])
+                                                             {"kind": "Node", "name": "w", "uid": "u-n"}])
     assert foreign_objects([shared], **RECORD) == ["Secret/s (owned by Node/w)"]
 
 

@@ -243,8 +243,8 @@ def test_a_guests_listener_that_did_not_run_leaves_its_pairs_without_a_verdict()
 
 def test_tcp_pairs_to_running_guests_get_a_listener_through_the_way_in():
     plan = probe_plan(UDP_ENDPOINTS, "tcp/5432", 1, tcp_servers=True)
-    found = {(s["from"], s["to"]): s for s in guest_probes(plan, UDP_ENDPOINTS, "ssh root@{ip} {command}", 1,
-                                                            tcp=True)}
+    found = {(s["from"], s["to"]): s
+             for s in guest_probes(plan, UDP_ENDPOINTS, "ssh root@{ip} {command}", 1, tcp=True)}
     listener = found[("pod-a", "vm-b")]["server"]
     assert (listener["via"], listener["protocol"], listener["ip"]) == ("guest", "tcp", "192.168.77.71")
     argv = shlex.split(listener["command"])

@@ -1,6 +1,5 @@
 import html
 import html.parser
-import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -496,11 +495,11 @@ def test_every_pair_table_holds_all_the_hover_said():
         said = attrs["title"].splitlines()
         assert said[0] == "{0} \u2192 {1}".format(source, target)
         for text in said[1:]:
-            head, _, rest = text.partition(": ")
+            head, _sep, rest = text.partition(": ")
             if head == "known from":
                 assert line[1] == "".join(marks[k] for k in rest.split(", "))
             elif head in rp.VERDICTS:
-                word, _, reason = rest.partition(" - ")
+                word, _sep, reason = rest.partition(" - ")
                 assert line[2 + rp.VERDICTS.index(head)] == word + reason
             else:
                 assert text in line[-1]  # a problem: the why column
