@@ -166,7 +166,8 @@ def check_guest_command(template):
                 "}, {".join(GUEST_FIELDS), name + ("!" + conversion if conversion else "") + (":" + spec if spec else "")),
                 "verify_guest_command", template)
     if "command" not in [name for name, _conversion, _spec in fields]:
-        raise MultinetError(  # pylint: disable=raising-format-tuple  (the braces are the template's field)
+        # The braces name the template's field, not a format.
+        raise MultinetError(  # pylint: disable=raising-format-tuple
             "must run {command}, the probe script", "verify_guest_command", template)
 
 

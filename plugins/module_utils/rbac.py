@@ -246,7 +246,7 @@ def admission_policies(scope):
              " || (k in variables.owned && variables.owned[k] == variables.newLabels[k]))"
              " && variables.oldLabels.all(k, k in variables.newLabels || k in variables.owned)",
              "the automation identity may set only the label {0}={1} of a namespace".format(
-                MANAGED_BY_LABEL, MANAGED_BY_VALUE)),
+                 MANAGED_BY_LABEL, MANAGED_BY_VALUE)),
             ("variables.newAnnotations == variables.oldAnnotations",
              "the automation identity may not change a namespace's annotations ({0} among them)".format(
                  CREATED_ANNOTATION)),

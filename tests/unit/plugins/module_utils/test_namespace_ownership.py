@@ -103,8 +103,8 @@ def test_an_owner_still_listed_is_judged_as_any_object():
         "Pod/virt-launcher-vm-x (owned by VirtualMachineInstance/vm)",
         "VirtualMachineInstance/vm (owned by VirtualMachine/vm)"]
     # One foreign owner among ours is enough.
-    shared = obj("Secret", "s", uid="u-s", ownerReferences=[{"kind": "VirtualMachine", "name": "vm", "uid": "u-vm"},
-                                                             {"kind": "Node", "name": "w", "uid": "u-n"}])
+    owners = [{"kind": "VirtualMachine", "name": "vm", "uid": "u-vm"}, {"kind": "Node", "name": "w", "uid": "u-n"}]
+    shared = obj("Secret", "s", uid="u-s", ownerReferences=owners)
     assert foreign_objects([shared], **RECORD) == ["Secret/s (owned by Node/w)"]
 
 
