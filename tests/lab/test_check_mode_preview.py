@@ -112,8 +112,9 @@ def test_site_check_diff_on_an_empty_cluster_lists_every_stage_and_writes_nothin
                  "(API group kubevirt.io",
                  f"would create Pod {NAMESPACE}/audit-probe; it cannot be previewed until namespace {NAMESPACE} exists"):
         assert line in output, f"{line!r} not in: {output[-6000:]}"
-    # switch: the merge patch is previewed by the server as on any cluster
-    assert "TASK [ocpvirt.multinet.multinetwork_policy_switch : Set spec.useMultiNetworkPolicy with a merge patch]" in output
+    # switch: the JSON patch is previewed as on any cluster
+    assert ("TASK [ocpvirt.multinet.multinetwork_policy_switch : Set spec.useMultiNetworkPolicy, recording the value "
+            "before our first change, with a JSON patch]") in output
     # policies: the compiled policies, the flows, and what the preview took as given
     assert 'created ["ledger-allow-audit", "ledger-allow-teller", "ledger-default-deny"]' in output
     assert (f"NetworkAttachmentDefinition {NAMESPACE}/{NAD} does not exist yet; taken as present (assume_present: an "

@@ -36,6 +36,8 @@ from simulator import nodes, ovn_node_pods  # noqa: E402  pylint: disable=wrong-
 pytest_plugins = ["automation_identity"]
 
 TEST_ADDRESS = "192.0.2.7/24"  # TEST-NET-1, only inside the test namespace
+# A test pod of inventory/seed_lab: deploy/rbac lets the automation identity exec into those only, by name.
+EXEC_POD = "tinypod"
 
 
 # --- pure parts (no lab) ----------------------------------------------------------------------
@@ -120,12 +122,14 @@ def running_pod(core, namespace, name):
 
 @pytest.fixture
 def exec_pod(core, lab_namespace, state_dir, test_netns):
-    """A Running pod whose exec target is the test namespace."""
-    running_pod(core, lab_namespace, "probe")
-    target = state_dir / "exec-targets" / "pods" / lab_namespace / "probe.json"
+    """A Running pod whose exec target is the test namespace, named as a test pod of the seed
+    inventory: the shipped grants allow exec only into the inventory's test pods, by name."""
+    name = EXEC_POD
+    running_pod(core, lab_namespace, name)
+    target = state_dir / "exec-targets" / "pods" / lab_namespace / f"{name}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps({"netns": test_netns, "env": {"PROBE_GREETING": "hello from the netns"}}))
-    yield lab_namespace, "probe"
+    yield lab_namespace, name
     shutil.rmtree(target.parent)
 
 
@@ -228,8 +232,8 @@ def test_k8s_exec_module_runs_in_the_pods_netns(lab_kubeconfig, exec_pod, tmp_pa
 
 
 def test_the_shipped_automation_identity_may_exec(automation_kubeconfig, exec_pod):
-    """deploy/rbac grants pods/exec get and create in a managed namespace: websocket (Python client)
-    and kubectl both pass RBAC."""
+    """deploy/rbac grants pods/exec get and create on the inventory's test pods in a managed
+    namespace: websocket (Python client) and kubectl both pass RBAC."""
     kubeconfig = automation_kubeconfig(managing(shipped(), exec_pod[0]))
     api = config.new_client_from_config(config_file=kubeconfig)
     try:
