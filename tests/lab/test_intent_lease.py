@@ -17,6 +17,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import c
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_lease import format_time
 from lab_helpers import create_localnet_nad
 from test_multinetwork_policy import (
+    ADDRESS_READERS,
     ANSIBLE,
     ANSIBLE_ENV,
     GROUP,
@@ -145,7 +146,8 @@ def test_a_lease_left_by_a_run_that_died_is_taken_over_once_expired(lab_api, lab
 def test_an_identity_without_lease_rights_fails_naming_them_before_any_write(lab_api, lab_namespace):
     create_localnet_nad(client.CustomObjectsApi(lab_api), lab_namespace, NETWORK)
     writer = {"apiGroups": [GROUP], "resources": [PLURAL], "verbs": ["list", "create", "patch", "delete"]}
-    kubeconfig = serviceaccount_kubeconfig(lab_api, lab_namespace, "no-lease", [writer, NAD_LISTER])
+    # Every right a writing run needs but the Lease's (the address check reads pods, VMs and VMIs).
+    kubeconfig = serviceaccount_kubeconfig(lab_api, lab_namespace, "no-lease", [writer, NAD_LISTER] + ADDRESS_READERS)
 
     result = run_module(kubeconfig, ledger_intent(lab_namespace, "tcp/9443"))
 
