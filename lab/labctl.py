@@ -44,7 +44,7 @@ from kubernetes import client, config
 from kubernetes.dynamic import DynamicClient
 
 import dataplane  # lab/dataplane/ (this script's directory is on sys.path)
-from simulator import crdsets
+from simulator import crdsets, ovn_node_pods
 
 LAB_DIR = Path(__file__).resolve().parent
 REPO_DIR = LAB_DIR.parent
@@ -613,7 +613,21 @@ def up():
         dataplane.up(STATE_DIR, log)
         if (LAB_DIR / "simulator" / "__main__.py").exists():
             start("simulator", simulator_argv(upstream), cwd=LAB_DIR)
+            # `up` returns a settled lab: what the simulator creates at startup (the ovnkube-node
+            # namespace and one running pod per node) is there before anyone looks at the cluster.
+            wait_until("the simulated ovnkube-node pods to run", ovnkube_node_pods_running, "simulator")
     print(KUBECONFIG)
+
+
+def ovnkube_node_pods_running():
+    api = api_client()
+    try:
+        pods = client.CoreV1Api(api).list_namespaced_pod(ovn_node_pods.NAMESPACE,
+                                                         label_selector=f"app={ovn_node_pods.APP}").items
+    finally:
+        api.close()
+    running = {pod.spec.node_name for pod in pods if pod.status.phase == "Running"}
+    return set(dataplane.data_plane_nodes()) <= running
 
 
 def down(purge):
