@@ -347,7 +347,8 @@ def markdown(results, profile_findings=""):
         "reads the intent's state again under it (the policies' LIST, the NAD and the pods: 3 GETs): 7 "
         "requests more (tables generated before the Lease existed, as on 2026-11-30, do not show them); "
         "while writes run, a PUT renews it every third of `lease_duration` (20 s by default). A no-op run and "
-        "a check-mode run take no Lease. Counted on the lab through `tests/lab/fault_proxy.py` passing every request, with the 3-policy intent of "
+        "a check-mode run take no Lease. Counted on the lab through `tests/lab/fault_proxy.py` passing every "
+        "request, with the 3-policy intent of "
         "`tests/lab/test_multinetwork_policy.py`: first apply 55 requests (GET 47, PATCH 6, POST 1, DELETE 1; "
         "a cold discovery cache), those 7 among them; no-op re-run 22, no Lease request.",
         "- **Peak RSS**: the module process's own peak (`getrusage(RUSAGE_SELF)` at exit; the largest of the "
