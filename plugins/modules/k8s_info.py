@@ -18,6 +18,8 @@ description:
     seconds ends the task.
   - A final failure with such a status is one line in C(msg) naming the call, the status and what
     to do, without the client's exception or the answer's headers.
+  - With C(--diff), the diff leaves out the API server's bookkeeping (C(metadata.managedFields),
+    C(uid), C(creationTimestamp), C(resourceVersion), C(generation)) and C(status).
 author:
   - ocpvirt.multinet maintainers (!UNKNOWN)
 notes:

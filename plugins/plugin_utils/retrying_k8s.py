@@ -9,7 +9,8 @@ on the controller and runs the module) with the task's arguments and the play's
 A failed run whose answer was a 429, or a 500/502/503/504 to a task that is safe to run again
 (api_failure.task_method), is run again as retry.py says: after the answer's Retry-After, else
 with backoff, at most MAX_ATTEMPTS runs. A final 429/5xx failure, or one whose message is the
-client's raw exception, becomes one line (api_failure.final_message).
+client's raw exception, becomes one line (api_failure.final_message). A diff leaves out the API
+server's bookkeeping (server_fields.SERVER_FIELDS).
 """
 import time
 
@@ -20,6 +21,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.api_failure impor
     api_message, call_name, failed_answer, final_message, task_method)
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.retry import (
     RETRYABLE_STATUSES, parse_retry_after, retry_delay, retryable)
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.server_fields import diff_without_server_fields
 
 try:  # ansible-core 2.19+
     from ansible.executor.module_common import _apply_action_arg_defaults
@@ -56,6 +58,8 @@ class RetryingK8sAction(ActionBase):
                 handler.cleanup()
             status, retry_after = failed_answer(dict(result, exception=_exception_text(result.get("exception"))))
             if status is None:
+                if "diff" in result:
+                    result["diff"] = diff_without_server_fields(result["diff"])
                 return result
             wait = parse_retry_after(retry_after)
             delay = retry_delay(attempt, wait) if retryable(method, status) else None
