@@ -135,3 +135,15 @@ def test_owned_namespace_does_not_send_a_create_again_after_a_5xx(proxy_for, lab
     assert result["msg"].startswith("Failed on namespace {0}: ".format(name)) and "(503)" in result["msg"], result["msg"]
     assert "\n" not in result["msg"]
     assert [method for _at, method, _path, _status in proxy.log].count("POST") == 1
+
+
+def test_a_503_on_the_clients_discovery_is_retried(proxy_for, mnp):
+    """The module's first request (the client's GET /version) answered 503: sent again, then the run goes on."""
+    proxy, kubeconfig = proxy_for(refuse_first("GET", 503))
+    intent = tenant_intent(mnp.namespace)
+
+    result = run_module(kubeconfig, intent)
+
+    assert not result.get("failed"), result.get("msg")
+    assert [entry[1:] for entry in proxy.log[:2]] == [("GET", "/version", 503), ("GET", "/version", 200)]
+    assert names(mnp.items()) == names(compile_intent(intent))
