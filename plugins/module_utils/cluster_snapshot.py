@@ -20,7 +20,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.guest_network_dat
     secret_refs,
 )
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import ApiException, describe_api_error
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_client import api_client
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_retry import connect, retried
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import Network
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
     POLICY_FOR_ANNOTATION,
@@ -40,7 +40,7 @@ class ClusterReader:
     """Lists and gets through kubernetes.core's client; optional APIs degrade to warnings."""
 
     def __init__(self, module):
-        self.service = K8sService(api_client(module), module)
+        self.service = K8sService(connect(module), module)
         self.warnings = []
 
     @property
@@ -53,8 +53,8 @@ class ClusterReader:
         (KubeVirt) gives none with a warning; a refused list (403) always fails, naming the
         kind and the API's answer, since a simulation without those objects would be wrong."""
         try:
-            found = self.service.find(kind=kind[0], api_version=kind[1], namespace=namespace,
-                                      hidden_fields=HIDDEN)
+            found = retried("GET", lambda: self.service.find(kind=kind[0], api_version=kind[1], namespace=namespace,
+                                                             hidden_fields=HIDDEN))
         except CoreException as error:
             cause = error.__cause__ or error.__context__
             raise CoreException(describe_api_error(
@@ -72,7 +72,8 @@ class ClusterReader:
 
     def get(self, kind, namespace, name):
         try:
-            found = self.service.find(kind=kind[0], api_version=kind[1], namespace=namespace, name=name)
+            found = retried("GET", lambda: self.service.find(
+                kind=kind[0], api_version=kind[1], namespace=namespace, name=name))
         except CoreException as error:
             self._warn("cannot read {0} {1}/{2}: {3}".format(kind[0], namespace, name, error))
             return None

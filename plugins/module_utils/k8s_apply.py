@@ -153,7 +153,8 @@ class PolicyStore:
     def client(self):
         if self._client is None:
             try:
-                self._client = api_client(self._module)
+                # its first requests (version, API discovery) are retried as any read
+                self._client = with_retries(lambda: api_client(self._module), retry_class_for("GET"))
             except CoreException:  # already says "Could not create API client ...: <why>"
                 raise
             except Exception as error:  # the server is unreachable (the client asks /version), bad cert paths

@@ -20,7 +20,7 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions imp
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_client import api_client
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_retry import connect, exec_error, exec_stream, retried
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.names import check_names, network_checks
 
 try:
@@ -72,15 +72,15 @@ class Reader:
     """Lists, gets, exec and logs through one kubernetes.core client; optional reads warn."""
 
     def __init__(self, module):
-        self.client = api_client(module)
+        self.client = connect(module)
         self.service = K8sService(self.client, module)
         self.core = core_v1_api.CoreV1Api(self.client.client.client)
         self.warnings = []
 
     def list(self, kind, namespace=None, label_selectors=None, optional=False):
         try:
-            found = self.service.find(kind=kind[0], api_version=kind[1], namespace=namespace,
-                                      label_selectors=label_selectors, hidden_fields=HIDDEN)
+            found = retried("GET", lambda: self.service.find(kind=kind[0], api_version=kind[1], namespace=namespace,
+                                                             label_selectors=label_selectors, hidden_fields=HIDDEN))
         except CoreException as error:
             if not optional:
                 raise
@@ -95,7 +95,8 @@ class Reader:
     def get(self, kind, name, namespace=None):
         """The object, or None (with a warning) when it cannot be read."""
         try:
-            found = self.service.find(kind=kind[0], api_version=kind[1], namespace=namespace, name=name)
+            found = retried("GET", lambda: self.service.find(
+                kind=kind[0], api_version=kind[1], namespace=namespace, name=name))
         except CoreException as error:
             self.warnings.append("cannot read {0} {1}: {2}".format(kind[0], name, error))
             return None
@@ -105,9 +106,9 @@ class Reader:
         """stdout of `argv` run in the container; MultinetError names the pod when it fails."""
         where = "{0}/{1} container {2}".format(namespace, pod, container)
         try:
-            response = stream(self.core.connect_get_namespaced_pod_exec, pod, namespace, command=argv,
-                              container=container, stdout=True, stderr=True, stdin=False, tty=False,
-                              _preload_content=False)
+            response = exec_stream(lambda: stream(
+                self.core.connect_get_namespaced_pod_exec, pod, namespace, command=argv, container=container,
+                stdout=True, stderr=True, stdin=False, tty=False, _preload_content=False))
             stdout, stderr = [], []
             while response.is_open():
                 response.update(timeout=1)
@@ -119,7 +120,7 @@ class Reader:
         except MultinetError as error:
             raise MultinetError(str(error), where, argv[0])
         except Exception as error:  # the websocket client raises its own and ApiException
-            raise MultinetError("cannot exec: {0}".format(error), where, argv[0])
+            raise MultinetError("cannot exec: {0}".format(exec_error(error)), where, argv[0])
         if code:
             raise MultinetError("exited {0}: {1}".format(code, "".join(stderr).strip()), where, " ".join(argv))
         return "".join(stdout)
@@ -127,7 +128,8 @@ class Reader:
     def log_lines(self, namespace, pod, container):
         """The container's last log lines, or [] with a warning when they cannot be read."""
         try:
-            text = self.core.read_namespaced_pod_log(pod, namespace, container=container, tail_lines=LOG_TAIL_LINES)
+            text = retried("GET", lambda: self.core.read_namespaced_pod_log(
+                pod, namespace, container=container, tail_lines=LOG_TAIL_LINES))
         except Exception as error:  # ApiException, or no log endpoint
             self.warnings.append("cannot read the log of {0}/{1} container {2}: {3}".format(
                 namespace, pod, container, str(error).splitlines()[0] if str(error) else error))

@@ -83,11 +83,11 @@ import shlex
 from concurrent.futures import ThreadPoolExecutor, wait
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_retry import connect, exec_error, exec_stream
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.names import check_names
 
 try:
@@ -138,9 +138,9 @@ def run_one(configuration, item, timeout):
     result = {"item": item, "rc": None, "stdout": "", "stderr": "", "msg": ""}
     try:
         kwargs = {"container": item["container"]} if item.get("container") else {}
-        resp = stream(api.connect_get_namespaced_pod_exec, item["pod"], item["namespace"],
-                      command=shlex.split(item["command"]), stdout=True, stderr=True, stdin=False,
-                      tty=False, _preload_content=False, **kwargs)
+        resp = exec_stream(lambda: stream(api.connect_get_namespaced_pod_exec, item["pod"], item["namespace"],
+                                          command=shlex.split(item["command"]), stdout=True, stderr=True,
+                                          stdin=False, tty=False, _preload_content=False, **kwargs))
         resp.run_forever(timeout=timeout)
         result.update(stdout=resp.read_stdout() or "", stderr=resp.read_stderr() or "")
         if resp.is_open():
@@ -149,7 +149,7 @@ def run_one(configuration, item, timeout):
         else:
             result["rc"] = exit_code(resp.read_channel(ERROR_CHANNEL))
     except Exception as error:  # any failure of one exec is that command's result
-        result["msg"] = "exec into {0}/{1} failed: {2}".format(item["namespace"], item["pod"], error)
+        result["msg"] = "exec into {0}/{1} failed: {2}".format(item["namespace"], item["pod"], exec_error(error))
     return result
 
 
@@ -159,7 +159,7 @@ def main():
         if module.params[option] < 1:
             module.fail_json(msg="{0}: must be at least 1 (got {1})".format(option, module.params[option]))
     try:
-        configuration = get_api_client(module).client.configuration
+        configuration = connect(module).client.configuration
     except CoreException as error:
         module.fail_json(msg=str(error))
     commands = module.params["commands"]
