@@ -4,6 +4,7 @@ and the data plane (lab/dataplane/): real OVS/OVN per simulated node in network 
 
 Commands (progress goes to stderr; results to stdout):
   build                                  build and cache the binaries only
+  build-ovnkube                          build and cache ovnkube from the upstream source tarball
   up                                     start everything (idempotent); prints the kubeconfig path
   down [--purge]                         stop everything; --purge also deletes etcd data and PKI
   status                                 exit 0 healthy, 1 degraded (names what), 3 not running
@@ -13,6 +14,9 @@ Commands (progress goes to stderr; results to stdout):
 
 State lives in $OCPVIRT_LAB_DIR (default <repo>/.lab/); binaries are cached per pinned
 version under ${XDG_CACHE_HOME:-~/.cache}/ocpvirt-multinet-lab/.
+
+OCPVIRT_LAB_OVNK=real makes `up` run the real OVN-Kubernetes (controlplane/ovnkube.py) instead of
+the simulator's emulation of it; the default is `emulated`.
 """
 
 import argparse
@@ -44,6 +48,7 @@ from kubernetes import client, config
 from kubernetes.dynamic import DynamicClient
 
 import dataplane  # lab/dataplane/ (this script's directory is on sys.path)
+from controlplane import ovnkube
 from simulator import crdsets, ovn_node_pods
 
 LAB_DIR = Path(__file__).resolve().parent
@@ -55,6 +60,7 @@ KUBECONFIG = STATE_DIR / "kubeconfig"
 SETTINGS_FILE = STATE_DIR / "settings.json"
 EXEC_TARGETS_DIR = STATE_DIR / "exec-targets"  # written by the data plane and the simulator (DATAPLANE.md)
 CRD_SET_FILE = STATE_DIR / "crd-set.txt"  # which CRD set `up` installed, for `status`
+OVNK_MODE_FILE = STATE_DIR / "ovnkube-mode.txt"  # which OVN-Kubernetes `up` ran, for `status`
 
 CLUSTER_NAME = "ocpvirt-lab"
 SERVICE_CIDR = "10.96.0.0/24"
@@ -101,9 +107,12 @@ def etcd_version():
     return pinned_version(LAB_DIR / "etcd" / "go.mod", "go.etcd.io/etcd/server/v3")
 
 
+def cache_root():
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ocpvirt-multinet-lab"
+
+
 def bin_dir():
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "ocpvirt-multinet-lab" / f"k8s-{kubernetes_version()}_etcd-{etcd_version()}" / "bin"
+    return cache_root() / f"k8s-{kubernetes_version()}_etcd-{etcd_version()}" / "bin"
 
 
 def go_tool():
@@ -148,6 +157,11 @@ def build():
         for name, (module_dir, package, ldflags) in build_targets().items():
             build_binary(target_dir / name, module_dir, package, ldflags)
     return target_dir
+
+
+def build_ovnkube():
+    with file_lock(cache_root() / ".ovnkube-build.lock"):
+        return ovnkube.build(ovnkube.tarball(repo_dir=REPO_DIR), cache_root(), go_tool(), log)
 
 
 def build_binary(binary, module_dir, package, ldflags):
@@ -367,7 +381,7 @@ def recorded_argv(component):
         return None
 
 
-def start(component, argv, cwd=None):
+def start(component, argv, cwd=None, env=None):
     if running_pid(component):
         if recorded_argv(component) == argv:
             return
@@ -377,7 +391,8 @@ def start(component, argv, cwd=None):
     with open(log_file(component), "ab") as out:
         # A new session detaches the process from our terminal and lets `down` signal its group.
         process = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+                                   stderr=subprocess.STDOUT, start_new_session=True,
+                                   env={**os.environ, **env} if env else None)
     pid_file(component).write_text(json.dumps({"pid": process.pid, "argv0": argv[0], "argv": argv}))
     wait_for_exec(process, component)
 
@@ -470,10 +485,41 @@ def kubelet_argv(binaries, ports):
             f"--client-ca-file={PKI_DIR / 'ca.crt'}", f"--exec-targets={EXEC_TARGETS_DIR}"]
 
 
-def simulator_argv(upstream_crds):
+def simulator_argv(upstream_crds, ovnk_mode):
     argv = [sys.executable, "-m", "simulator", "--kubeconfig", str(KUBECONFIG), "--state-dir", str(STATE_DIR),
             "--rejected-writes-log", str(log_file("simulator-rejected"))]
-    return argv + (["--upstream-crds", str(upstream_crds)] if upstream_crds else [])
+    # Only in real mode, so the default command line (and a running lab's simulator) stays as it was.
+    return argv + (["--upstream-crds", str(upstream_crds)] if upstream_crds else []) + \
+        (["--ovnkube", ovnk_mode] if ovnk_mode != "emulated" else [])
+
+
+def ovnkube_components():
+    """The ovnkube processes real mode runs, in stop order (controllers, then cluster-manager)."""
+    return [ovnkube.controller_component(node) for node in dataplane.data_plane_nodes()] + \
+        [ovnkube.CLUSTER_MANAGER]
+
+
+def network_spec():
+    """The operator's Network "cluster" spec, which the Cluster Network Operator renders into
+    ovnkube's flags."""
+    dynamic = DynamicClient(api_client())
+    networks = dynamic.resources.get(api_version="operator.openshift.io/v1", kind="Network")
+    return networks.get(name="cluster").to_dict().get("spec") or {}
+
+
+def start_ovnkube(binary):
+    """The Cluster Network Operator's and ovnkube-node's part for the real OVN-Kubernetes: the
+    nodes' NB ready for it, then cluster-manager and one ovnkube-controller per zone."""
+    flags = ovnkube.network_flags(network_spec())
+    for node in dataplane.data_plane_nodes():
+        directory = dataplane.node_dir(STATE_DIR, node)
+        ovnkube.prepare_node(node, directory, dataplane.node_env(STATE_DIR, node),
+                             dataplane.topology.ovn_dir(STATE_DIR) / "ovn-nb-with-tier.ovsschema")
+    start(ovnkube.CLUSTER_MANAGER, ovnkube.cluster_manager_argv(binary, KUBECONFIG, flags))
+    for node in dataplane.data_plane_nodes():
+        directory = dataplane.node_dir(STATE_DIR, node)
+        start(ovnkube.controller_component(node), ovnkube.controller_argv(binary, node, directory, KUBECONFIG, flags),
+              env=ovnkube.controller_env(directory, dataplane.node_env(STATE_DIR, node)))
 
 
 # --- health -------------------------------------------------------------------------------
@@ -586,6 +632,8 @@ def state_lock():
 
 def up():
     binaries = build()
+    ovnk_mode = ovnkube.mode()
+    ovnkube_binary = build_ovnkube() if ovnk_mode == "real" else None
     with state_lock():
         ensure_pki()
         ensure_kubelet_pki()
@@ -611,11 +659,17 @@ def up():
         wait_until("kubelet stand-in /healthz", lambda: kubelet_healthy(ports), "kubelet")
         # Before the simulator: its kubelet plugs pods into the nodes' br-int.
         dataplane.up(STATE_DIR, log)
+        if ovnk_mode == "emulated":
+            for component in ovnkube_components():  # a lab that ran the real one before
+                stop(component)
+        OVNK_MODE_FILE.write_text(ovnk_mode + "\n")
         if (LAB_DIR / "simulator" / "__main__.py").exists():
-            start("simulator", simulator_argv(upstream), cwd=LAB_DIR)
+            start("simulator", simulator_argv(upstream, ovnk_mode), cwd=LAB_DIR)
             # `up` returns a settled lab: what the simulator creates at startup (the ovnkube-node
             # namespace and one running pod per node) is there before anyone looks at the cluster.
             wait_until("the simulated ovnkube-node pods to run", ovnkube_node_pods_running, "simulator")
+        if ovnkube_binary:
+            start_ovnkube(ovnkube_binary)
     print(KUBECONFIG)
 
 
@@ -632,7 +686,9 @@ def ovnkube_node_pods_running():
 
 def down(purge):
     with state_lock():
-        stop("simulator")  # first: it plugs namespaces into the data plane
+        for component in ovnkube_components():  # they write the nodes' NB
+            stop(component)
+        stop("simulator")  # it plugs namespaces into the data plane
         dataplane.down(STATE_DIR, log)
         for component in COMPONENTS:
             stop(component)
@@ -646,7 +702,8 @@ def down(purge):
 
 def expected_components():
     has_simulator = (LAB_DIR / "simulator" / "__main__.py").exists()
-    return [c for c in COMPONENTS if c != "simulator" or has_simulator]
+    real = OVNK_MODE_FILE.exists() and OVNK_MODE_FILE.read_text().strip() == "real"
+    return (ovnkube_components() if real else []) + [c for c in COMPONENTS if c != "simulator" or has_simulator]
 
 
 def status():
@@ -663,6 +720,8 @@ def status():
     print(f"{'kubeconfig':26} {KUBECONFIG}")
     if CRD_SET_FILE.exists():
         print(f"{'CRDs':26} {CRD_SET_FILE.read_text().strip()}")
+    if OVNK_MODE_FILE.exists():
+        print(f"{'OVN-Kubernetes':26} {OVNK_MODE_FILE.read_text().strip()}")
     broken = [c for c, pid in running.items() if not pid] + [f"{c}: {p}" for c, _, p in data_plane if p]
     if broken:
         log(f"degraded: {'; '.join(broken)}")
@@ -709,6 +768,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("build", help="build and cache the control-plane binaries")
+    commands.add_parser("build-ovnkube", help="build and cache ovnkube from the upstream source tarball")
     commands.add_parser("up", help="start the lab (idempotent); prints the kubeconfig path")
     down_parser = commands.add_parser("down", help="stop the lab (idempotent)")
     down_parser.add_argument("--purge", action="store_true", help="also delete etcd data and PKI")
@@ -727,13 +787,15 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         return run_command(args)
-    except dataplane.DataPlaneError as error:
+    except (dataplane.DataPlaneError, ovnkube.OvnkubeError) as error:
         sys.exit(f"labctl: {error}")
 
 
 def run_command(args):
     if args.command == "build":
         print(build())
+    elif args.command == "build-ovnkube":
+        print(build_ovnkube())
     elif args.command == "up":
         up()
     elif args.command == "down":
