@@ -5,6 +5,7 @@ and the data plane (lab/dataplane/): real OVS/OVN per simulated node in network 
 Commands (progress goes to stderr; results to stdout):
   build                                  build and cache the binaries only
   build-ovnkube                          build and cache ovnkube from the upstream source tarball
+  roll-ovnkube                           real mode: restart ovnkube whose flags the Network changed
   up                                     start everything (idempotent); prints the kubeconfig path
   down [--purge]                         stop everything; --purge also deletes etcd data and PKI
   status                                 exit 0 healthy, 1 degraded (names what), 3 not running
@@ -673,6 +674,19 @@ def up():
     print(KUBECONFIG)
 
 
+def real_ovnkube_running():
+    return OVNK_MODE_FILE.exists() and OVNK_MODE_FILE.read_text().strip() == "real"
+
+
+def roll_ovnkube():
+    """What the Cluster Network Operator does when the Network changes: ovnkube with the flags
+    rendered anew (start() restarts a process only when its command line changed). The
+    simulator's OvnkubeRollout runs it in real mode; a lab not in real mode is left alone."""
+    with state_lock():
+        if real_ovnkube_running():
+            start_ovnkube(build_ovnkube())
+
+
 def ovnkube_node_pods_running():
     api = api_client()
     try:
@@ -702,8 +716,8 @@ def down(purge):
 
 def expected_components():
     has_simulator = (LAB_DIR / "simulator" / "__main__.py").exists()
-    real = OVNK_MODE_FILE.exists() and OVNK_MODE_FILE.read_text().strip() == "real"
-    return (ovnkube_components() if real else []) + [c for c in COMPONENTS if c != "simulator" or has_simulator]
+    return (ovnkube_components() if real_ovnkube_running() else []) + \
+        [c for c in COMPONENTS if c != "simulator" or has_simulator]
 
 
 def status():
@@ -769,6 +783,7 @@ def parse_args(argv):
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("build", help="build and cache the control-plane binaries")
     commands.add_parser("build-ovnkube", help="build and cache ovnkube from the upstream source tarball")
+    commands.add_parser("roll-ovnkube", help="real mode: restart the ovnkube processes whose flags changed")
     commands.add_parser("up", help="start the lab (idempotent); prints the kubeconfig path")
     down_parser = commands.add_parser("down", help="stop the lab (idempotent)")
     down_parser.add_argument("--purge", action="store_true", help="also delete etcd data and PKI")
@@ -796,6 +811,8 @@ def run_command(args):
         print(build())
     elif args.command == "build-ovnkube":
         print(build_ovnkube())
+    elif args.command == "roll-ovnkube":
+        roll_ovnkube()
     elif args.command == "up":
         up()
     elif args.command == "down":

@@ -6,6 +6,8 @@ import json
 import os
 import random
 import string
+import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -585,6 +587,33 @@ class OvnkubeNodeStandIn(Controller):
             self.log.info("node %s: zone and chassis annotated (%s)", node_name, wanted)
 
 
+class OvnkubeRollout(Controller):
+    """Real mode only: the Cluster Network Operator's rollout of ovnkube when the Network's
+    useMultiNetworkPolicy changes (openshift/cluster-network-operator pkg/network/ovn_kubernetes.go
+    renderOVNKubernetes: UseMultiNetworkPolicy -> OVN_MULTI_NETWORK_POLICY_ENABLE, and a hash of the
+    rendered config in the ovnkube pods' template, so they restart). labctl owns the processes:
+    `labctl roll-ovnkube` renders the flags again and restarts those whose command line changed."""
+    name = "ovnkube-rollout"
+    primary = k.NETWORKS
+
+    def __init__(self, kube, state_dir=None):
+        super().__init__(kube, state_dir)
+        self.rolled = object()  # the switch value last rolled out (none yet)
+
+    def reconcile(self, obj):
+        if obj["metadata"]["name"] != "cluster":
+            return
+        switch = bool((obj.get("spec") or {}).get("useMultiNetworkPolicy"))
+        if switch == self.rolled:
+            return
+        labctl = Path(__file__).resolve().parents[1] / "labctl.py"
+        env = {**os.environ, "OCPVIRT_LAB_DIR": str(self.state_dir), "OCPVIRT_LAB_OVNK": "real"}
+        subprocess.run([sys.executable, str(labctl), "roll-ovnkube"], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.rolled = switch
+        self.log.info("ovnkube rolled out with useMultiNetworkPolicy=%s", switch)
+
+
 class SandboxController(Controller):
     """The kubelet's CNI step on the data-plane nodes (lab/dataplane/): for each Running pod on
     a localnet network a network namespace plugged into its node's br-int with the pod's MAC
@@ -674,4 +703,4 @@ def controllers_for(real_ovnkube):
     """With the real ovnkube the emulation must not run (both would write the nodes' NB)."""
     if not real_ovnkube:
         return ALL_CONTROLLERS
-    return [OvnkubeNodeStandIn if c is OVNKubernetesController else c for c in ALL_CONTROLLERS]
+    return [c for c in ALL_CONTROLLERS if c is not OVNKubernetesController] + [OvnkubeNodeStandIn, OvnkubeRollout]

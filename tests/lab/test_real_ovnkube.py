@@ -11,7 +11,8 @@ in real mode and down again at the end. Skipped unless ovnkube is built and cach
   names), as with the emulation (test_ovnk_controller.py).
 - A scenario sharing nothing with the seed (namespace `grove-*`, 172.16.50.0/24): a default deny
   plus one ipBlock allow; what real ovnkube wrote is what the emulation would write for the same
-  objects, and pings obey it.
+  objects, and pings obey it. With useMultiNetworkPolicy switched off, ovnkube is rolled out
+  without its flag and the policies stop holding.
 """
 import json
 import os
@@ -58,6 +59,16 @@ pytestmark = pytest.mark.skipif(cached_ovnkube() is None,
                                        "(make test does not build it)")
 
 
+def ovnkube_components():
+    return ["ovnkube-cluster-manager", *(f"ovnkube-controller-{n}" for n in dataplane.data_plane_nodes())]
+
+
+def multi_network_policy_flag(state_dir, component):
+    """Whether the running process of `component` was started with the flag."""
+    record = json.loads((state_dir / f"{component}.pid").read_text())
+    return Path(f"/proc/{record['pid']}").exists() and "--enable-multi-networkpolicy" in record["argv"]
+
+
 def labctl(env, *args, check=True):
     return subprocess.run([sys.executable, str(LABCTL), *args], env=env, check=check, stdout=subprocess.PIPE,
                           text=True)
@@ -66,15 +77,17 @@ def labctl(env, *args, check=True):
 @pytest.fixture(scope="module")
 def real_lab(tmp_path_factory):
     """(state dir, env, API client) of a lab of its own running the real ovnkube, with
-    useMultiNetworkPolicy on (rolled into ovnkube's flags by a second `up`)."""
+    useMultiNetworkPolicy on (rolled out into ovnkube's flags by the network operator stand-in)."""
     state_dir = tmp_path_factory.mktemp("real-ovnk")
     env = dict(os.environ, OCPVIRT_LAB_DIR=str(state_dir), **{ovnkube.MODE_ENV: "real"})
     try:
         kubeconfig = labctl(env, "up").stdout.strip().splitlines()[-1]
         api = config.new_client_from_config(config_file=kubeconfig)
+        assert not any(multi_network_policy_flag(state_dir, c) for c in ovnkube_components())
         client.CustomObjectsApi(api).patch_cluster_custom_object(
             "operator.openshift.io", "v1", "networks", "cluster", {"spec": {"useMultiNetworkPolicy": True}})
-        labctl(env, "up")
+        wait_for("ovnkube rolled out with --enable-multi-networkpolicy",
+                 lambda: all(multi_network_policy_flag(state_dir, c) for c in ovnkube_components()), timeout=120)
         yield state_dir, env, api
     finally:
         labctl(env, "down", "--purge", check=False)
@@ -83,9 +96,8 @@ def real_lab(tmp_path_factory):
 def test_status_names_the_ovnkube_processes_and_up_restarts_a_dead_one(real_lab):
     state_dir, env, _ = real_lab
     shown = labctl(env, "status").stdout
-    for component in ["ovnkube-cluster-manager", *(f"ovnkube-controller-{n}" for n in dataplane.data_plane_nodes())]:
+    for component in ovnkube_components():
         assert f"{component:26} running, pid" in shown
-    assert "--enable-multi-networkpolicy" in json.loads((state_dir / "ovnkube-controller-worker-1.pid").read_text())["argv"]
     record = json.loads((state_dir / "ovnkube-controller-worker-1.pid").read_text())
     os.kill(record["pid"], 9)
     wait_for("the killed controller to be gone", lambda: not Path(f"/proc/{record['pid']}").exists(), timeout=10)
@@ -209,4 +221,15 @@ def test_own_scenario_matches_the_emulation_and_pings_obey_it(real_lab):
         switch = ovnk.switch_name(network)
         assert {p: lsp["addresses"] for p, lsp in current.switches[switch]["ports"].items()} == \
             {p: lsp["addresses"] for p, lsp in desired.switches[switch]["ports"].items()}, node
+
+    # The switch off: the network operator stand-in rolls ovnkube out without the flag, and the
+    # policies no longer hold (ovnkube leaves their port groups in NB, emptied).
+    custom.patch_cluster_custom_object("operator.openshift.io", "v1", "networks", "cluster",
+                                       {"spec": {"useMultiNetworkPolicy": False}})
+    wait_for("ovnkube rolled out without the flag",
+             lambda: not any(multi_network_policy_flag(state_dir, c) for c in ovnkube_components()), timeout=120)
+    wait_for("ash's ping to oak through again", lambda: pings(netns_of(state_dir, namespace, "ash"), oak), timeout=180)
+    left = ovnk_sync.current_nb(ovnk_sync.nbctl_runner(dataplane.node_dir(state_dir, NODE)))[0].port_groups
+    policy_groups = ovnk.desired_nb(snapshot, NODE).port_groups
+    assert all(not left[name]["ports"] for name in policy_groups if name in left)
     core.delete_namespace(namespace)

@@ -19,10 +19,6 @@ from simulator import controllers, kubelet  # noqa: E402  pylint: disable=wrong-
 NB_SCHEMA = Path("/usr/share/ovn/ovn-nb.ovsschema")
 
 
-def lines(log):
-    return lambda message: log.append(message)
-
-
 def make_tarball(tmp_path, files):
     root = tmp_path / "tree" / "ovn-kubernetes-x"
     for name, text in files.items():
@@ -72,7 +68,7 @@ def test_a_failed_build_names_its_log_and_leaves_no_binary_nor_sources(tmp_path)
     tarball = make_tarball(tmp_path, {"go-controller/go.mod": "module example.com/x\n"})
     log = []
     with pytest.raises(ovnkube.OvnkubeError) as error:
-        ovnkube.build(tarball, tmp_path / "cache", "false", lines(log))  # `false` stands for a failing go
+        ovnkube.build(tarball, tmp_path / "cache", "false", log.append)  # `false` stands for a failing go
     binary = ovnkube.binary_path(tmp_path / "cache", ovnkube.sha256_file(tarball))
     message = str(error.value)
     assert "\n" not in message and "failed (exit 1)" in message
@@ -192,7 +188,10 @@ def test_sandboxes_carry_the_pod_uid_as_iface_id_ver_only_in_real_mode():
 
 def test_real_mode_runs_no_emulation_and_the_node_stand_in_instead():
     real = controllers.controllers_for(True)
-    assert controllers.OVNKubernetesController not in real and controllers.OvnkubeNodeStandIn in real
+    assert controllers.OVNKubernetesController not in real
+    assert controllers.OvnkubeNodeStandIn in real and controllers.OvnkubeRollout in real
     assert controllers.controllers_for(False) == controllers.ALL_CONTROLLERS
     assert controllers.OvnkubeNodeStandIn not in controllers.ALL_CONTROLLERS
-    assert len(real) == len(controllers.ALL_CONTROLLERS)
+    assert controllers.OvnkubeRollout not in controllers.ALL_CONTROLLERS
+    assert set(real) - {controllers.OvnkubeNodeStandIn, controllers.OvnkubeRollout} == \
+        set(controllers.ALL_CONTROLLERS) - {controllers.OVNKubernetesController}
