@@ -10,17 +10,17 @@ from pathlib import Path
 
 KUBECTL_MODULE = Path(__file__).resolve().parent
 sys.path.insert(0, str(KUBECTL_MODULE.parents[1] / "lab"))
-import labctl  # noqa: E402
+from controlplane import binaries  # noqa: E402
 
 
 def main():
-    pinned, lab = labctl.pinned_version(KUBECTL_MODULE / "go.mod", "k8s.io/kubernetes"), labctl.kubernetes_version()
+    pinned, lab = binaries.pinned_version(KUBECTL_MODULE / "go.mod", "k8s.io/kubernetes"), binaries.kubernetes_version()
     if pinned != lab:
         sys.exit(f"bench/kubectl/go.mod pins k8s.io/kubernetes {pinned}, the lab runs {lab}: update it")
-    binary = labctl.bin_dir() / "kubectl"
-    with labctl.file_lock(binary.parent / ".build-kubectl.lock"):
-        labctl.build_binary(binary, KUBECTL_MODULE, "k8s.io/kubernetes/cmd/kubectl",
-                            labctl.version_ldflags(labctl.kubernetes_version()))
+    binary = binaries.bin_dir() / "kubectl"
+    with binaries.file_lock(binary.parent / ".build-kubectl.lock"):
+        binaries.build_binary(binary, KUBECTL_MODULE, "k8s.io/kubernetes/cmd/kubectl",
+                              binaries.version_ldflags(binaries.kubernetes_version()))
     print(binary)
 
 

@@ -176,10 +176,11 @@ def down(state_dir, log):
 
 # --- plugging namespaces into br-int ------------------------------------------------------
 
-def plug(state_dir, node, netns, *, ifname, mac, addresses, routes, iface_id):
+def plug(state_dir, node, netns, *, ifname, mac, addresses, routes, iface_id, iface_id_ver=None):
     """Namespace `netns` (made if needed) gets `ifname`, a veth whose other end is a port of the
-    node's br-int with external_ids:iface-id=<iface_id>. Plugging the same ifname again
-    replaces it; each interface of a namespace has its own port."""
+    node's br-int with external_ids:iface-id=<iface_id> (and iface-id-ver, in the same
+    transaction: set later, OVN 23.03 binds the port but installs no flows until a recompute).
+    Plugging the same ifname again replaces it; each interface of a namespace has its own port."""
     node_ns = topology.node_netns(state_dir, node)
     port = topology.plug_port(netns, ifname)
     env = topology.node_env(state_dir, node)
@@ -193,8 +194,9 @@ def plug(state_dir, node, netns, *, ifname, mac, addresses, routes, iface_id):
     shell.veth(node_ns, port, netns, ifname)
     shell.configure_interface(netns, ifname, addresses=addresses, mac=mac)
     shell.add_routes(netns, routes)
+    version = [f"external_ids:iface-id-ver={iface_id_ver}"] if iface_id_ver else []
     shell.run(["ovs-vsctl", "--may-exist", "add-port", "br-int", port, "--",
-               "set", "Interface", port, f"external_ids:iface-id={iface_id}"], env=env)
+               "set", "Interface", port, f"external_ids:iface-id={iface_id}", *version], env=env)
 
 
 def plugged_node(state_dir, netns):

@@ -6,6 +6,8 @@ import json
 import os
 import random
 import string
+import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -18,6 +20,9 @@ from .conditions import is_true, now_iso, status_differs
 from .runtime import Controller
 
 UPSTREAM_CRDS = None  # the upstream CRD folder labctl passes (--upstream-crds); None: the lab's own
+# --ovnkube real: labctl runs the real ovnkube; the simulator then plays only ovnkube-node's,
+# the CNI's and Multus' parts for it (OvnkubeNodeStandIn, PodController, SandboxController).
+REAL_OVNKUBE = False
 
 
 def kubelet_port(state_dir):
@@ -498,11 +503,19 @@ class PodController(Controller):
                 if self._write_pod_status(pod, kubelet.waiting_status(pod, message, now, previous)):
                     self.log.info("pod %s/%s waits: %s", metadata["namespace"], metadata["name"], message)
                 return
+        networks = kubelet.pod_networks(pod) if REAL_OVNKUBE else {}
+        if REAL_OVNKUBE:
+            waiting = kubelet.unannotated(requests, kubelet.localnet_networks(self.kube.items(k.NADS)), networks)
+            if waiting:
+                message = f"waiting for OVN-Kubernetes' {kubelet.POD_NETWORKS_ANNOTATION} for {', '.join(waiting)}"
+                self._write_pod_status(pod, kubelet.waiting_status(pod, message, now, previous))
+                return
         used = {p["status"].get("podIP") for p in self.kube.items(
             k.PODS, field_selector=f"spec.nodeName={node_spec['name']}") if p.get("status")}
-        pod_ip = previous.get("podIP") or kubelet.allocate_pod_ip(node_spec["pod_cidr"], used)
+        pod_ip = previous.get("podIP") or kubelet.default_pod_ip(networks) or \
+            kubelet.allocate_pod_ip(node_spec["pod_cidr"], used)
         if requests:
-            annotation = kubelet.network_status(pod, pod_ip, requests)
+            annotation = kubelet.network_status(pod, pod_ip, requests, networks)
             self.kube.merge_patch(k.PODS, metadata["name"], {"metadata": {"annotations": {
                 kubelet.NETWORK_STATUS_ANNOTATION: annotation}}}, metadata["namespace"])
         self.kube.patch_status(k.PODS, pod, kubelet.running_status(pod, node_spec["address"], pod_ip, now, previous))
@@ -551,6 +564,56 @@ class OVNKubernetesController(Controller):
                           len(written), len(desired.switches), len(desired.port_groups))
 
 
+class OvnkubeNodeStandIn(Controller):
+    """Real mode only: the node annotations ovnkube-node writes that the real ovnkube-controller
+    needs from a data-plane node: its zone (go-controller/pkg/node/default_node_network_controller.go
+    Start, util.SetNodeZone; one zone per node) and its chassis, the node's OVS system-id
+    (pkg/util/node_annotations.go SetL3GatewayConfig via util.GetNodeChassisID; without it the
+    controller deletes the node's SB Chassis on every sync). The gateway, host-address and
+    management-port annotations are not written: their absence only makes the default network's
+    node setup retry, which the secondary localnet network does not use."""
+    name = "ovnkube-node-standin"
+    primary = k.NODES
+
+    def reconcile(self, node):
+        node_name = node["metadata"]["name"]
+        if node_name not in dataplane.data_plane_nodes():
+            return
+        wanted = {"k8s.ovn.org/zone-name": node_name,
+                  "k8s.ovn.org/node-chassis-id": ovs.system_id(self.state_dir, node_name)}
+        current = node["metadata"].get("annotations") or {}
+        if any(current.get(key) != value for key, value in wanted.items()):
+            self.kube.merge_patch(k.NODES, node_name, {"metadata": {"annotations": wanted}})
+            self.log.info("node %s: zone and chassis annotated (%s)", node_name, wanted)
+
+
+class OvnkubeRollout(Controller):
+    """Real mode only: the Cluster Network Operator's rollout of ovnkube when the Network's
+    useMultiNetworkPolicy changes (openshift/cluster-network-operator pkg/network/ovn_kubernetes.go
+    renderOVNKubernetes: UseMultiNetworkPolicy -> OVN_MULTI_NETWORK_POLICY_ENABLE, and a hash of the
+    rendered config in the ovnkube pods' template, so they restart). labctl owns the processes:
+    `labctl roll-ovnkube` renders the flags again and restarts those whose command line changed."""
+    name = "ovnkube-rollout"
+    primary = k.NETWORKS
+
+    def __init__(self, kube, state_dir=None):
+        super().__init__(kube, state_dir)
+        self.rolled = object()  # the switch value last rolled out (none yet)
+
+    def reconcile(self, obj):
+        if obj["metadata"]["name"] != "cluster":
+            return
+        switch = bool((obj.get("spec") or {}).get("useMultiNetworkPolicy"))
+        if switch == self.rolled:
+            return
+        labctl = Path(__file__).resolve().parents[1] / "labctl.py"
+        env = {**os.environ, "OCPVIRT_LAB_DIR": str(self.state_dir), "OCPVIRT_LAB_OVNK": "real"}
+        subprocess.run([sys.executable, str(labctl), "roll-ovnkube"], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.rolled = switch
+        self.log.info("ovnkube rolled out with useMultiNetworkPolicy=%s", switch)
+
+
 class SandboxController(Controller):
     """The kubelet's CNI step on the data-plane nodes (lab/dataplane/): for each Running pod on
     a localnet network a network namespace plugged into its node's br-int with the pod's MAC
@@ -576,7 +639,8 @@ class SandboxController(Controller):
             vmi = self.kube.get(k.VMIS, name, namespace)
             if vmi:
                 nics[(namespace, name)] = kubevirt.guest_nics(vmi, network_data(self.kube, vmi))
-        desired = kubelet.sandboxes(pods, kubelet.localnet_networks(self.kube.items(k.NADS)), nics)
+        desired = kubelet.sandboxes(pods, kubelet.localnet_networks(self.kube.items(k.NADS)), nics,
+                                    iface_id_ver=REAL_OVNKUBE)
         for key, target in self._existing(node_name).items():
             if desired.get(key) != target.get("sandbox") or not dataplane.shell.netns_exists(target["netns"]):
                 dataplane.unplug(self.state_dir, node_name, target["netns"])
@@ -617,7 +681,8 @@ class SandboxController(Controller):
             dataplane.unplug(self.state_dir, previous_node, netns)
         for iface in sandbox["interfaces"]:
             dataplane.plug(self.state_dir, sandbox["node"], netns, ifname=iface["ifname"], mac=iface["mac"],
-                           addresses=iface["addresses"], routes=iface["routes"], iface_id=iface["iface_id"])
+                           addresses=iface["addresses"], routes=iface["routes"], iface_id=iface["iface_id"],
+                           iface_id_ver=iface.get("iface_id_ver"))
         path = self._target_file(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"netns": netns, "env": {}, "sandbox": sandbox}, indent=2))
@@ -632,3 +697,10 @@ ALL_CONTROLLERS = [
     HyperConvergedController, DataSourceController, DataVolumeController,
     VirtualMachineController, VirtualMachineInstanceController, PodController, OVNKubernetesController, SandboxController,
 ]
+
+
+def controllers_for(real_ovnkube):
+    """With the real ovnkube the emulation must not run (both would write the nodes' NB)."""
+    if not real_ovnkube:
+        return ALL_CONTROLLERS
+    return [c for c in ALL_CONTROLLERS if c is not OVNKubernetesController] + [OvnkubeNodeStandIn, OvnkubeRollout]

@@ -14,6 +14,7 @@ from .ovnk import logical_port_name
 
 NETWORKS_ANNOTATION = "k8s.v1.cni.cncf.io/networks"
 NETWORK_STATUS_ANNOTATION = "k8s.v1.cni.cncf.io/network-status"
+POD_NETWORKS_ANNOTATION = "k8s.ovn.org/pod-networks"  # written by the real ovnkube (lab real mode)
 FIRST_HOST_INDEX = 10
 
 
@@ -90,16 +91,49 @@ def secondary_mac(seed):
     return "0a:58:" + ":".join(digest[i:i + 2] for i in range(0, 8, 2))
 
 
-def network_status(pod, pod_ip, requests):
-    """Multus' network-status: the default OVN-K network first, then each secondary network."""
-    uid = pod["metadata"]["uid"]
+def pod_networks(pod):
+    """The real ovnkube's `k8s.ovn.org/pod-networks`, keyed "default" or "<nad ns>/<nad name>"
+    (go-controller/pkg/util/pod_annotation.go UnmarshalPodAnnotationAllNetworks); {} when absent or
+    unreadable (the CNI then waits, as for an absent one)."""
+    raw = (pod["metadata"].get("annotations") or {}).get(POD_NETWORKS_ANNOTATION)
+    try:
+        networks = json.loads(raw) if raw else {}
+    except json.JSONDecodeError:
+        return {}
+    return networks if isinstance(networks, dict) else {}
+
+
+def unannotated(requests, localnet, networks):
+    """`ns/name` of the requested localnet NADs the real ovnkube has not annotated yet: its CNI
+    waits for each NAD's entry before it plugs anything (go-controller/pkg/cni/utils.go
+    GetPodWithAnnotations with isOvnReady)."""
+    keys = [f"{r['namespace']}/{r['name']}" for r in requests]
+    return [key for key in keys if key in localnet and key not in networks]
+
+
+def default_pod_ip(networks):
+    """The pod IP ovnkube chose on the default network, if it annotated one."""
+    addresses = (networks.get("default") or {}).get("ip_addresses") or []
+    return str(ipaddress.ip_interface(addresses[0]).ip) if addresses else None
+
+
+def network_status(pod, pod_ip, requests, networks=None):
+    """Multus' network-status: the default OVN-K network first, then each secondary network.
+    With `networks` (the real ovnkube's pod-networks), an annotated network's MAC and IPs are
+    ovnkube's: its CNI returns them (go-controller/pkg/cni/utils.go PodAnnotation2PodInfo,
+    pkg/cni/cni.go getCNIResult) and Multus writes the CNI result."""
+    uid, networks = pod["metadata"]["uid"], networks or {}
     entries = [{"name": "ovn-kubernetes", "interface": "eth0", "ips": [pod_ip],
-                "mac": mac_from_ip(pod_ip), "default": True, "dns": {}}]
+                "mac": (networks.get("default") or {}).get("mac_address") or mac_from_ip(pod_ip),
+                "default": True, "dns": {}}]
     for index, request in enumerate(requests, start=1):
-        ips = [str(ipaddress.ip_interface(ip).ip) for ip in request.get("ips") or []]
+        chosen = networks.get(f"{request['namespace']}/{request['name']}")
+        ips = [str(ipaddress.ip_interface(ip).ip)
+               for ip in (chosen.get("ip_addresses") if chosen else request.get("ips")) or []]
         # OVN-K's MAC for a secondary network: the requested one, else from the first IP
         # (pkg/allocator/pod/pod_annotation.go), else random (here: stable per pod and index).
-        mac = request.get("mac") or (mac_from_ip(ips[0]) if ips else secondary_mac(f"{uid}/{index}"))
+        mac = (chosen or {}).get("mac_address") or request.get("mac") or \
+            (mac_from_ip(ips[0]) if ips else secondary_mac(f"{uid}/{index}"))
         entry = {"name": f"{request['namespace']}/{request['name']}",
                  "interface": request.get("interface") or f"net{index}", "mac": mac, "dns": {}}
         if ips:
@@ -173,11 +207,14 @@ def _prefixed(ip, requested):
     return f"{ip}/32"
 
 
-def sandboxes(pods, localnet, guest_nics_by_vm):
+def sandboxes(pods, localnet, guest_nics_by_vm, iface_id_ver=False):
     """What the kubelet's CNI call would set up on a data-plane node, keyed by
     (kind, namespace, name): kind `pods` for a pod, `guests` for the guest of a VM whose
     virt-launcher pod it is. Each has the interfaces on localnet networks: ifname, mac,
-    addresses (CIDR), routes and the iface_id of the pod's logical switch port. A VM's guest
+    addresses (CIDR), routes and the iface_id of the pod's logical switch port (and with
+    `iface_id_ver`, the pod's UID, which the real ovnkube puts in the port's options and
+    ovn-controller then requires on the OVS interface: go-controller/pkg/cni/helper_linux.go
+    ConfigureOVS sets both in one add-port). A VM's guest
     carries the VM's MAC (the pod's interface is only a bridge to it) and its cloud-init
     addresses; `guest_nics_by_vm` maps (namespace, vm) to kubevirt.guest_nics()."""
     result = {}
@@ -198,7 +235,8 @@ def sandboxes(pods, localnet, guest_nics_by_vm):
                 continue
             nad_namespace, _, nad_name = entry["name"].partition("/")
             iface = {"mac": entry["mac"],
-                     "iface_id": logical_port_name(nad_namespace, nad_name, namespace, metadata["name"])}
+                     "iface_id": logical_port_name(nad_namespace, nad_name, namespace, metadata["name"]),
+                     **({"iface_id_ver": metadata["uid"]} if iface_id_ver else {})}
             if vm:
                 nic = (guest_nics_by_vm.get((namespace, vm)) or {}).get(entry["interface"])
                 if nic:

@@ -51,3 +51,11 @@ def write_bridge_mappings(state_dir, node, merge):
     if state_dir is None or not (node_dir(state_dir, node) / "db.sock").exists():
         return None
     return sync_bridge_mappings(vsctl_runner(node_dir(state_dir, node)), merge)
+
+
+def system_id(state_dir, node):
+    """The node's OVS `external_ids:system-id`, its OVN chassis name, read as ovnkube-node reads it
+    (ovn-kubernetes go-controller/pkg/util/util.go GetNodeChassisID: `ovs-vsctl get Open_vSwitch .
+    external_ids:system-id`)."""
+    run = vsctl_runner(node_dir(state_dir, node))
+    return run(["get", "Open_vSwitch", ".", "external_ids:system-id"]).strip().strip('"')

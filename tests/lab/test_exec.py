@@ -29,6 +29,7 @@ from automation_identity import managing, shipped  # noqa: E402  pylint: disable
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "lab"))
 import labctl  # noqa: E402  pylint: disable=wrong-import-position
+from controlplane import binaries  # noqa: E402  pylint: disable=wrong-import-position
 import dataplane  # noqa: E402  pylint: disable=wrong-import-position
 from simulator import nodes, ovn_node_pods  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -154,7 +155,7 @@ def python_exec(core, namespace, pod, command, container="main", protocol=None):
 
 def kubectl():
     """kubectl of the lab's release when bench/kubectl/build.py has cached it, else the one on PATH."""
-    cached = labctl.bin_dir() / "kubectl"
+    cached = binaries.bin_dir() / "kubectl"
     return str(cached) if cached.exists() else shutil.which("kubectl")
 
 

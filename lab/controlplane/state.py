@@ -1,0 +1,22 @@
+"""Where a lab's state lives ($OCPVIRT_LAB_DIR, default <repo>/.lab/) and its fixed settings."""
+import os
+from pathlib import Path
+
+LAB_DIR = Path(__file__).resolve().parents[1]
+REPO_DIR = LAB_DIR.parent
+STATE_DIR = Path(os.environ.get("OCPVIRT_LAB_DIR") or REPO_DIR / ".lab").resolve()
+PKI_DIR = STATE_DIR / "pki"
+ETCD_DATA_DIR = STATE_DIR / "etcd-data"
+KUBECONFIG = STATE_DIR / "kubeconfig"
+SETTINGS_FILE = STATE_DIR / "settings.json"
+EXEC_TARGETS_DIR = STATE_DIR / "exec-targets"  # written by the data plane and the simulator (DATAPLANE.md)
+CRD_SET_FILE = STATE_DIR / "crd-set.txt"  # which CRD set `up` installed, for `status`
+OVNK_MODE_FILE = STATE_DIR / "ovnkube-mode.txt"  # which OVN-Kubernetes `up` ran, for `status`
+
+CLUSTER_NAME = "ocpvirt-lab"
+SERVICE_CIDR = "10.96.0.0/24"
+SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
+# Preferred loopback ports; below Linux's ephemeral range (32768+) so that outgoing
+# connections cannot occupy them between runs. Busy ones are replaced by any free port.
+PREFERRED_PORTS = {"apiserver": 6443, "etcd_client": 22379, "etcd_peer": 22380, "controller_manager": 20257,
+                   "kubelet": 10250}

@@ -1,0 +1,197 @@
+"""The lab's real-OVN-Kubernetes mode without a lab (lab/controlplane/ovnkube.py and the
+simulator's stand-in parts): the build's cache and its one-line errors, the NB schema with
+ACL.tier, ovnkube's flags from the Network spec, and the CNI/Multus stand-in taking ovnkube's
+pod-networks. Names and addresses share nothing with the seed."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO_DIR = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_DIR / "lab"))
+
+from controlplane import ovnkube  # noqa: E402  pylint: disable=wrong-import-position
+from simulator import controllers, kubelet  # noqa: E402  pylint: disable=wrong-import-position
+
+NB_SCHEMA = Path("/usr/share/ovn/ovn-nb.ovsschema")
+
+
+def make_tarball(tmp_path, files):
+    root = tmp_path / "tree" / "ovn-kubernetes-x"
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    tarball = tmp_path / ovnkube.TARBALL
+    subprocess.run(["tar", "-czf", str(tarball), "-C", str(tmp_path / "tree"), "ovn-kubernetes-x"], check=True)
+    return tarball
+
+
+# --- mode and source ------------------------------------------------------------------------
+
+def test_mode_defaults_to_the_emulation_and_refuses_unknown_values():
+    assert ovnkube.mode({}) == "emulated"
+    assert ovnkube.mode({ovnkube.MODE_ENV: "real"}) == "real"
+    with pytest.raises(ovnkube.OvnkubeError, match=r"OCPVIRT_LAB_OVNK='genuine': expected one of emulated, real"):
+        ovnkube.mode({ovnkube.MODE_ENV: "genuine"})
+
+
+def test_tarball_is_looked_for_beside_the_clone_unless_the_variable_says_where(tmp_path):
+    assert ovnkube.tarball({}, repo_dir=tmp_path / "repo") == (tmp_path / "shared" / "upstream-src" /
+                                                               "ovn-kubernetes-dad2fde5a.tar.gz")
+    assert ovnkube.tarball({ovnkube.SOURCE_ENV: str(tmp_path / "elsewhere")}, repo_dir=tmp_path / "repo") == \
+        tmp_path / "elsewhere" / "ovn-kubernetes-dad2fde5a.tar.gz"
+
+
+# --- build ------------------------------------------------------------------------------------
+
+def test_missing_tarball_is_one_line_naming_the_path_and_what_to_do(tmp_path):
+    missing = tmp_path / "nowhere" / ovnkube.TARBALL
+    with pytest.raises(ovnkube.OvnkubeError) as error:
+        ovnkube.build(missing, tmp_path / "cache", "go", print)
+    message = str(error.value)
+    assert "\n" not in message
+    assert message.startswith(f"{missing}: not found;") and ovnkube.SOURCE_ENV in message
+    assert not (tmp_path / "cache").exists()
+
+
+def test_a_tarball_without_go_controller_is_refused_by_name(tmp_path):
+    tarball = make_tarball(tmp_path, {"README.md": "not the source\n"})
+    with pytest.raises(ovnkube.OvnkubeError, match=rf"^{tarball}: cannot unpack a go-controller/") as error:
+        ovnkube.build(tarball, tmp_path / "cache", "go", print)
+    assert "\n" not in str(error.value)
+
+
+def test_a_failed_build_names_its_log_and_leaves_no_binary_nor_sources(tmp_path):
+    tarball = make_tarball(tmp_path, {"go-controller/go.mod": "module example.com/x\n"})
+    log = []
+    with pytest.raises(ovnkube.OvnkubeError) as error:
+        ovnkube.build(tarball, tmp_path / "cache", "false", log.append)  # `false` stands for a failing go
+    binary = ovnkube.binary_path(tmp_path / "cache", ovnkube.sha256_file(tarball))
+    message = str(error.value)
+    assert "\n" not in message and "failed (exit 1)" in message
+    assert str(binary.parent / "build.log") in message and "labctl build-ovnkube" in message
+    assert not binary.exists() and not (binary.parent / "src").exists()
+    assert any("building ovnkube" in line for line in log)
+
+
+def test_a_cached_binary_is_reused_by_the_tarballs_digest(tmp_path):
+    tarball = make_tarball(tmp_path, {"go-controller/go.mod": "module example.com/x\n"})
+    binary = ovnkube.binary_path(tmp_path / "cache", ovnkube.sha256_file(tarball))
+    binary.parent.mkdir(parents=True)
+    binary.write_text("built before\n")
+    # A go that cannot run proves nothing was built.
+    assert ovnkube.build(tarball, tmp_path / "cache", str(tmp_path / "no-go"), print) == binary
+    other = make_tarball(tmp_path / "other", {"go-controller/go.mod": "module example.com/y\n"})
+    assert ovnkube.binary_path(tmp_path / "cache", ovnkube.sha256_file(other)) != binary
+
+
+def test_build_is_offline_and_niced():
+    argv = ovnkube.build_argv("/usr/local/go/bin/go", "/c/ovnkube.partial")
+    assert argv[:3] == ["nice", "-n", "19"]
+    assert "-mod=vendor" in argv and argv[-1] == "./cmd/ovnkube"
+    assert ovnkube.BUILD_ENV["GOPROXY"] == "off" and ovnkube.BUILD_ENV["GOTOOLCHAIN"] == "local"
+
+
+# --- NB schema and flags ------------------------------------------------------------------------
+
+@pytest.mark.skipif(not NB_SCHEMA.exists(), reason=f"{NB_SCHEMA} (Debian's ovn-common) is not installed")
+def test_nb_schema_gains_acl_tier_as_ovn_23_09_defines_it():
+    served = json.loads(NB_SCHEMA.read_text())
+    converted = ovnkube.nb_schema_with_tier(served)
+    assert ovnkube.has_tier(converted)
+    assert converted["tables"]["ACL"]["columns"]["tier"] == {
+        "type": {"key": {"type": "integer", "minInteger": 0, "maxInteger": 3}}}
+    assert "pass" in converted["tables"]["ACL"]["columns"]["action"]["type"]["key"]["enum"][1]
+    assert json.loads(NB_SCHEMA.read_text()) == served  # the input is left alone
+    untouched = {name: table for name, table in converted["tables"].items() if name != "ACL"}
+    assert untouched == {name: table for name, table in served["tables"].items() if name != "ACL"}
+
+
+def lab_network_spec():
+    documents = yaml.safe_load_all((REPO_DIR / "lab" / "crds" / "base-objects" / "10-cluster-config.yaml").read_text())
+    return next(d for d in documents if d["kind"] == "Network")["spec"]
+
+
+def test_flags_come_from_the_labs_network_spec_and_the_switch():
+    spec = lab_network_spec()
+    flags = ovnkube.network_flags(spec)
+    assert "--cluster-subnets=10.128.0.0/14/23" in flags and "--k8s-service-cidrs=172.30.0.0/16" in flags
+    assert "--enable-multi-networkpolicy" not in flags
+    assert "--enable-multi-networkpolicy" in ovnkube.network_flags({**spec, "useMultiNetworkPolicy": True})
+
+
+def test_each_zone_controller_talks_to_its_own_nodes_databases(tmp_path):
+    argv = ovnkube.controller_argv("/c/ovnkube", "worker-7", tmp_path / "worker-7", "/k", ["--x"])
+    assert "--init-ovnkube-controller=worker-7" in argv and "--zone=worker-7" in argv
+    assert f"--nb-address=unix:{tmp_path / 'worker-7' / 'ovnnb_db.sock'}" in argv
+    assert f"--sb-address=unix:{tmp_path / 'worker-7' / 'ovnsb_db.sock'}" in argv
+    assert "--k8s-kubeconfig=/k" in argv and argv[-1] == "--x"
+    env = ovnkube.controller_env(tmp_path / "worker-7", {"OVN_RUNDIR": "r"})
+    assert env["OVN_NB_DB"] == f"unix:{tmp_path / 'worker-7' / 'ovnnb_db.sock'}" and env["OVN_RUNDIR"] == "r"
+
+
+# --- the simulator's stand-in parts -------------------------------------------------------------
+
+ORCHARD_CONFIG = json.dumps({"cniVersion": "0.3.1", "name": "orchard-net", "type": "ovn-k8s-cni-overlay",
+                             "topology": "localnet", "netAttachDefName": "orchard/orchard-net"})
+ORCHARD_NAD = {"metadata": {"namespace": "orchard", "name": "orchard-net"}, "spec": {"config": ORCHARD_CONFIG}}
+PEAR_NETWORKS = {"default": {"ip_addresses": ["10.129.2.5/23"], "mac_address": "0a:58:0a:81:02:05"},
+                 "orchard/orchard-net": {"ip_addresses": ["172.16.50.61/24"], "mac_address": "0a:58:ac:10:32:3d"}}
+
+
+def pear(networks=None):
+    annotations = {kubelet.NETWORKS_ANNOTATION: json.dumps([{"name": "orchard-net", "ips": ["172.16.50.61/24"]}])}
+    if networks is not None:
+        annotations[kubelet.POD_NETWORKS_ANNOTATION] = json.dumps(networks)
+    return {"metadata": {"namespace": "orchard", "name": "pear", "uid": "5e1f-pear", "annotations": annotations},
+            "spec": {"nodeName": "worker-1"}, "status": {"phase": "Running"}}
+
+
+def test_the_cni_waits_for_ovnkubes_annotation_of_each_localnet_network():
+    localnet = kubelet.localnet_networks([ORCHARD_NAD])
+    requests = kubelet.parse_networks(pear())
+    assert kubelet.unannotated(requests, localnet, kubelet.pod_networks(pear())) == ["orchard/orchard-net"]
+    only_default = {"default": PEAR_NETWORKS["default"]}
+    assert kubelet.unannotated(requests, localnet, kubelet.pod_networks(pear(only_default))) == ["orchard/orchard-net"]
+    assert kubelet.unannotated(requests, localnet, kubelet.pod_networks(pear(PEAR_NETWORKS))) == []
+    broken = pear()
+    broken["metadata"]["annotations"][kubelet.POD_NETWORKS_ANNOTATION] = "{not json"
+    assert kubelet.pod_networks(broken) == {}
+
+
+def test_network_status_carries_what_ovnkube_chose():
+    networks = kubelet.pod_networks(pear(PEAR_NETWORKS))
+    pod_ip = kubelet.default_pod_ip(networks)
+    assert pod_ip == "10.129.2.5"
+    status = json.loads(kubelet.network_status(pear(PEAR_NETWORKS), pod_ip, kubelet.parse_networks(pear()), networks))
+    assert status[0]["ips"] == ["10.129.2.5"] and status[0]["mac"] == "0a:58:0a:81:02:05"
+    assert status[1] == {"name": "orchard/orchard-net", "interface": "net1", "mac": "0a:58:ac:10:32:3d",
+                         "ips": ["172.16.50.61"], "dns": {}}
+
+
+def test_sandboxes_carry_the_pod_uid_as_iface_id_ver_only_in_real_mode():
+    pod = pear(PEAR_NETWORKS)
+    networks = kubelet.pod_networks(pod)
+    pod["metadata"]["annotations"][kubelet.NETWORK_STATUS_ANNOTATION] = kubelet.network_status(
+        pod, "10.129.2.5", kubelet.parse_networks(pod), networks)
+    localnet = kubelet.localnet_networks([ORCHARD_NAD])
+    [real] = kubelet.sandboxes([pod], localnet, {}, iface_id_ver=True)[("pods", "orchard", "pear")]["interfaces"]
+    assert real["iface_id"] == "orchard.orchard.net_orchard_pear"  # util.GetSecondaryNetworkLogicalPortName
+    assert real["iface_id_ver"] == "5e1f-pear" and real["mac"] == "0a:58:ac:10:32:3d"
+    assert real["addresses"] == ["172.16.50.61/24"]
+    [emulated] = kubelet.sandboxes([pod], localnet, {})[("pods", "orchard", "pear")]["interfaces"]
+    assert "iface_id_ver" not in emulated
+
+
+def test_real_mode_runs_no_emulation_and_the_node_stand_in_instead():
+    real = controllers.controllers_for(True)
+    assert controllers.OVNKubernetesController not in real
+    assert controllers.OvnkubeNodeStandIn in real and controllers.OvnkubeRollout in real
+    assert controllers.controllers_for(False) == controllers.ALL_CONTROLLERS
+    assert controllers.OvnkubeNodeStandIn not in controllers.ALL_CONTROLLERS
+    assert controllers.OvnkubeRollout not in controllers.ALL_CONTROLLERS
+    assert set(real) - {controllers.OvnkubeNodeStandIn, controllers.OvnkubeRollout} == \
+        set(controllers.ALL_CONTROLLERS) - {controllers.OVNKubernetesController}
