@@ -47,7 +47,7 @@ DEFAULT_SIZES = (100, 1000)
 NODES = ("worker-0", "worker-1")
 NAMESPACE, NAD, NETWORK = "tiers", "tiers-net", "tiers-localnet"
 GATEWAY = "10.80.0.1"
-TIER_BASES = {"web": "10.80.1.1", "app": "10.80.4.1", "db": "10.80.8.1"}
+TIER_BASES = {"web": "10.81.0.1", "app": "10.82.0.1", "db": "10.83.0.1"}  # up to 65,535 addresses each
 TIER_PORTS = (("gateway", "web", "tcp/443"), ("web", "app", "tcp/8080"), ("app", "db", "tcp/5432"))
 SCHEMAS = {"nb": "/usr/share/ovn/ovn-nb.ovsschema", "sb": "/usr/share/ovn/ovn-sb.ovsschema",
            "ovs": "/usr/share/openvswitch/vswitch.ovsschema"}

@@ -49,16 +49,6 @@ def exact_cover(blocks):
     return cover
 
 
-def addresses_of(cover_blocks):
-    """[(cidr, excepts)] -> sorted disjoint [(first, last)] per family: {4: [...], 6: [...]}."""
-    intervals = {4: [], 6: []}
-    for cidr, excepts in cover_blocks:
-        network = ipaddress.ip_network(cidr)
-        holes = sorted(_span(ipaddress.ip_network(text)) for text in excepts)
-        intervals[network.version].extend(_subtract(_span(network), holes))
-    return {version: _merge(found) for version, found in intervals.items()}
-
-
 def _span(network):
     return int(network.network_address), int(network.broadcast_address)
 

@@ -185,8 +185,8 @@ def _ports_sort_key(ports):
 def _merged_peers(peers):
     """Sorted peer keys -> manifests: selector peers as they are, ipBlocks as their exact cover.
 
-    Peers whose excepts leave no address are kept as written: an empty peer list would admit
-    every peer.
+    When the peers hold no address at all (their excepts cover their CIDRs), the first is kept
+    as written: it matches nobody, as they did, where an empty peer list would admit every peer.
     """
     blocks = [(peer[2], peer[3]) for peer in peers if peer[0] == 1]
     if len(blocks) == 1 and not blocks[0][1]:
@@ -194,7 +194,7 @@ def _merged_peers(peers):
         return [_peer_manifest(peer) for peer in peers]
     merged = ([_peer_manifest(peer) for peer in peers if peer[0] == 0]
               + [_peer_manifest((1, None, cidr, excepts)) for cidr, excepts in exact_cover(blocks)])
-    return merged or [_peer_manifest(peer) for peer in peers]
+    return merged or [_peer_manifest(peers[0])]
 
 
 def _direction_rules(direction, by_peer, honours_end_port, merge_peers):

@@ -248,3 +248,15 @@ def test_the_what_if_names_each_workload_whose_addresses_share_one_block():
     assert app["spec"]["ingress"][0]["from"] == [{"ipBlock": {"cidr": "10.61.3.20/31"}}]
     opened = {(flow["from"], flow["to"], flow["traffic"]) for flow in intent_diff(before, after)["opened"]}
     assert opened == {("web-a", "app", "tcp/8080"), ("web-b", "app", "tcp/8080")}
+
+
+def test_peers_that_all_hold_no_address_leave_one_that_matches_nobody():
+    intent = {"namespace": "cover-ns", "network": "cover-net",
+              "workloads": {"app": {"selector": {"tier": "app"}, "ips": ["10.61.3.10"]}},
+              "endpoints": {"none-a": {"cidr": "10.61.2.0/31", "except": ["10.61.2.0/32", "10.61.2.1/32"]},
+                            "none-b": {"cidr": "10.61.2.8/31", "except": ["10.61.2.8/32", "10.61.2.9/32"]}},
+              "allow": [{"from": ["none-a", "none-b"], "to": "app"}]}
+    policy = {p["metadata"]["name"]: p for p in compile_intent(intent)}["cover-net-allow-app"]
+
+    assert policy["spec"]["ingress"] == [{"from": [
+        {"ipBlock": {"cidr": "10.61.2.0/31", "except": ["10.61.2.0/32", "10.61.2.1/32"]}}]}]
