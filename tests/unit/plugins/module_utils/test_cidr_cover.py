@@ -3,6 +3,7 @@
 Addresses here are this file's own (10.61.0.0/22 and 2001:db8:61::/118), shared with no scenario.
 """
 import ipaddress
+from itertools import combinations
 
 import pytest
 from hypothesis import given, settings
@@ -260,3 +261,23 @@ def test_peers_that_all_hold_no_address_leave_one_that_matches_nobody():
 
     assert policy["spec"]["ingress"] == [{"from": [
         {"ipBlock": {"cidr": "10.61.2.0/31", "except": ["10.61.2.0/32", "10.61.2.1/32"]}}]}]
+
+
+def test_the_cover_is_the_cheapest_of_every_possible_one_on_eight_addresses():
+    """Exhaustive on 10.61.0.0/29: every ipBlock inside it with any set of covered addresses (its
+    excepts the fewest CIDRs of the rest), blocks free to overlap; the cheapest exact cover of each of
+    the 255 address sets, by (CIDRs written, ipBlocks), is what exact_cover returns."""
+    size = 8
+    subsets = sorted((frozenset(a for a in range(size) if mask >> a & 1) for mask in range(1 << size)), key=len)
+    blocks = [frozenset(range(start, start + width)) for width in (1, 2, 4, 8) for start in range(0, size, width)]
+    choices = [(frozenset(covered), 1 + len(_addresses([("{0}/32".format(_address(4, a)), ())
+                                                      for a in block - set(covered)])))
+               for block in blocks for r in range(1, len(block) + 1) for covered in combinations(sorted(block), r)]
+    cheapest = {frozenset(): (0, 0)}
+    for wanted in subsets[1:]:
+        cheapest[wanted] = min((cheapest[rest][0] + cost, cheapest[rest][1] + 1)
+                               for covered, cost in choices if covered <= wanted
+                               for rest in subsets if wanted - covered <= rest < wanted)
+    for wanted in subsets[1:]:
+        cover = exact_cover([("{0}/32".format(_address(4, a)), ()) for a in wanted])
+        assert (sum(1 + len(excepts) for _cidr, excepts in cover), len(cover)) == cheapest[wanted], sorted(wanted)
