@@ -357,7 +357,8 @@ def markdown(results, profile_findings=""):
         "",
         "### Data plane: the three-tier intent in OVN, merged ipBlocks and one per workload",
         "",
-        dataplane_bench.markdown(results["dataplane"], _table) if "dataplane" in results else "Not measured in this run.",
+        dataplane_bench.markdown(results["dataplane"], _table) if "dataplane" in results
+        else "Not measured in this run.",
         "",
         "### A fleet: one ansible-playbook run, one inventory host per lab cluster",
         "",

@@ -91,6 +91,7 @@ def test_the_data_plane_counts_come_from_real_ovn_for_each_compilation(smoke):
             assert counts["acls"] >= run["ipblocks"] and counts["logical_flows"] > counts["acl_logical_flows"] > 0
             assert counts["openflow_rules"] > 0
     assert runs["merged"]["ipblocks"] < runs["per-workload"]["ipblocks"]
-    merged_acls, separate_acls = (max(c["acls"] for c in runs[name]["nodes"].values()) for name in ("merged", "per-workload"))
+    merged_acls, separate_acls = (max(counts["acls"] for counts in runs[name]["nodes"].values())
+                                  for name in ("merged", "per-workload"))
     assert merged_acls < separate_acls
     assert "| 30 | per-workload |" in markdown
