@@ -1,4 +1,5 @@
 """Targets and the Markdown page (docs/benchmarks.md) from bench/run.py's results; no I/O."""
+import dataplane_bench
 
 TARGET_SIZE = 1000
 RSS_TARGET_SIZE = 5000
@@ -363,6 +364,11 @@ def markdown(results, profile_findings=""):
         "### Compile",
         "",
         _compile_section(results),
+        "",
+        "### Data plane: the three-tier intent in OVN, merged ipBlocks and one per workload",
+        "",
+        dataplane_bench.markdown(results["dataplane"], _table) if "dataplane" in results
+        else "Not measured in this run.",
         "",
         "### A fleet: one ansible-playbook run, one inventory host per lab cluster",
         "",

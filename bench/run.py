@@ -7,7 +7,8 @@ runs every measurement, then writes bench/results.json and docs/benchmarks.md (r
 bench/report.py from that JSON). Exit status 1 when a target is missed.
 
 Usage: python bench/run.py [--sizes 10 100 1000 5000] [--loop-sizes 10]
-                           [--compile-sizes 10 100 1000 5000 10000] [--tools module kubectl k8s_loop]
+                           [--compile-sizes 10 100 1000 5000 10000] [--dataplane-sizes 100 1000]
+                           [--tools module kubectl k8s_loop]
                            [--fleet-sizes 1000]
                            [--json PATH] [--markdown PATH]
 """
@@ -30,6 +31,7 @@ REPO_DIR = BENCH_DIR.parent
 sys.path.insert(0, str(BENCH_DIR))
 
 import compile_bench  # noqa: E402
+import dataplane_bench  # noqa: E402
 import reconcile_bench  # noqa: E402
 import report  # noqa: E402
 
@@ -47,6 +49,8 @@ def parse_args(argv):
     parser.add_argument("--compile-sizes", type=int, nargs="+", default=[10, 100, 1000, 5000, 10000])
     parser.add_argument("--fleet-sizes", type=int, nargs="*", default=[1000],
                         help="sizes applied by one playbook run to one lab, then to two (a second lab is started)")
+    parser.add_argument("--dataplane-sizes", type=int, nargs="*", default=list(dataplane_bench.DEFAULT_SIZES),
+                        help="workloads of the three-tier intent counted in OVN, merged and per workload (issue 23)")
     parser.add_argument("--tools", nargs="+", choices=TOOLS, default=list(TOOLS))
     parser.add_argument("--json", type=Path, default=BENCH_DIR / "results.json")
     parser.add_argument("--markdown", type=Path, default=REPO_DIR / "docs" / "benchmarks.md")
@@ -174,6 +178,8 @@ def main(argv=None):
     }
     log("compile: " + ", ".join(map(str, args.compile_sizes)) + " workloads")
     results["compile"] = compile_bench.run(args.compile_sizes)
+    log("data plane: " + ", ".join(map(str, args.dataplane_sizes)) + " workloads, three tiers")
+    results["dataplane"] = dataplane_bench.run(args.dataplane_sizes)
     workdir = Path(tempfile.mkdtemp(prefix="ocpvirt-bench-"))
     try:
         tools = make_tools(args.tools, lab, workdir, kubectl)
@@ -192,10 +198,11 @@ def main(argv=None):
     args.json.write_text(json.dumps(results, indent=2) + "\n")
     args.markdown.write_text(report.markdown(results, PROFILE_FINDINGS.read_text()))
     log(f"wrote {args.json} and {args.markdown} in {results['total_seconds']:.0f}s")
-    for target in results["targets"]:
+    verdicts = results["targets"] + results["dataplane"]["targets"]
+    for target in verdicts:
         log("{0}: {1}".format(target["name"], "met" if target["met"] else "MISSED" if target["met"] is False
                               else "not measured"))
-    return 1 if any(target["met"] is False for target in results["targets"]) else 0
+    return 1 if any(target["met"] is False for target in verdicts) else 0
 
 
 if __name__ == "__main__":

@@ -29,6 +29,12 @@ options:
         C(workloads), C(endpoints) and C(allow) are optional.
     type: dict
     required: true
+  merge_peers:
+    description:
+      - Write each rule's ipBlock peers as the fewest ipBlocks matching exactly their addresses
+        (V(true)), or one per workload address and endpoint as the intent lists them (V(false)).
+    type: bool
+    default: true
 notes:
   - Pure Python, runs on the controller; it does not contact any cluster.
   - Apply the result with M(ocpvirt.multinet.multinetwork_policy), which also prunes policies
@@ -83,14 +89,14 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import c
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
 
 # Mirrors DOCUMENTATION's options.
-ARGUMENT_SPEC = {"_input": {"type": "dict", "required": True}}
+ARGUMENT_SPEC = {"_input": {"type": "dict", "required": True}, "merge_peers": {"type": "bool", "default": True}}
 
 
 def compile_mnp(*args, **kwargs):
     """Validate the filter arguments, then compile the intent."""
     params = filter_params("compile_mnp", ARGUMENT_SPEC, ["_input"], args, kwargs)
     with domain_errors("compile_mnp"):
-        return compile_intent(params["_input"])
+        return compile_intent(params["_input"], params["merge_peers"])
 
 
 class FilterModule(object):

@@ -22,11 +22,15 @@ Shape of the output, and why:
   ``intent.MAX_EXPANDED_RANGE``): OVN-Kubernetes' MultiNetworkPolicy API has no ``endPort`` up
   to at least OpenShift 4.18, so an emitted ``endPort`` would be dropped and open the first port
   only. ``endPort`` is emitted only when the intent sets ``target_honours_end_port``;
-- every port carries its ``protocol``: OVN-K does not default a missing one to TCP.
+- every port carries its ``protocol``: OVN-K does not default a missing one to TCP;
+- a rule's ipBlock peers are written as the fewest ipBlocks matching exactly their addresses
+  (``cidr_cover.exact_cover``), because OVN-K makes one ACL of each ipBlock; ``merge_peers=False``
+  keeps one ipBlock per address or endpoint, as written in the intent.
 """
 import gc
 from contextlib import contextmanager
 
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.cidr_cover import exact_cover
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import (
     WorkloadRef,
     normalise_ports,
@@ -65,17 +69,20 @@ def selector_for(name):
     return "{0}={1},{2}={3}".format(MANAGED_BY_LABEL, MANAGED_BY_VALUE, INTENT_LABEL, name)
 
 
-def compile_intent(intent):
+def compile_intent(intent, merge_peers=True):
     """Intent dict -> list of MultiNetworkPolicy manifests sorted by name; MultinetError if invalid."""
     with _cyclic_gc_paused():
-        return compile_policies(parse_intent(intent))
+        return compile_policies(parse_intent(intent), merge_peers)
 
 
-def compile_policies(model):
-    """Intent model -> list of MultiNetworkPolicy manifests sorted by name."""
+def compile_policies(model, merge_peers=True):
+    """Intent model -> list of MultiNetworkPolicy manifests sorted by name.
+
+    ``merge_peers`` writes each rule's ipBlock peers as their smallest exact cover.
+    """
     with _cyclic_gc_paused():
         rules = _collect_rules(model)
-        policies = [_workload_policy(model, workload, rules[workload.name])
+        policies = [_workload_policy(model, workload, rules[workload.name], merge_peers)
                     for workload in model.workloads if workload.name in rules]
         if model.default_deny:
             policies.append(_deny_policy(model))
@@ -175,7 +182,22 @@ def _ports_sort_key(ports):
     return () if ports is ALL_PORTS else (ports,)
 
 
-def _direction_rules(direction, by_peer, honours_end_port):
+def _merged_peers(peers):
+    """Sorted peer keys -> manifests: selector peers as they are, ipBlocks as their exact cover.
+
+    When the peers hold no address at all (their excepts cover their CIDRs), the first is kept
+    as written: it matches nobody, as they did, where an empty peer list would admit every peer.
+    """
+    blocks = [(peer[2], peer[3]) for peer in peers if peer[0] == 1]
+    if len(blocks) == 1 and not blocks[0][1]:
+        # One CIDR is its own smallest cover; most rules have one peer, so skip parsing it again.
+        return [_peer_manifest(peer) for peer in peers]
+    merged = ([_peer_manifest(peer) for peer in peers if peer[0] == 0]
+              + [_peer_manifest((1, None, cidr, excepts)) for cidr, excepts in exact_cover(blocks)])
+    return merged or [_peer_manifest(peers[0])]
+
+
+def _direction_rules(direction, by_peer, honours_end_port, merge_peers):
     """Peers with the same port set share one rule; rules and their peers sorted."""
     by_ports = {}
     for peer, ports in by_peer.items():
@@ -183,7 +205,8 @@ def _direction_rules(direction, by_peer, honours_end_port):
     peer_key = _PEER_KEY[direction]
     rules = []
     for ports in sorted(by_ports, key=_ports_sort_key):
-        rule = {peer_key: [_peer_manifest(peer) for peer in sorted(by_ports[ports])]}
+        peers = sorted(by_ports[ports])
+        rule = {peer_key: _merged_peers(peers) if merge_peers else [_peer_manifest(peer) for peer in peers]}
         if ports is not ALL_PORTS:
             rule["ports"] = [manifest for port in ports for manifest in _port_manifests(port, honours_end_port)]
         rules.append(rule)
@@ -203,14 +226,15 @@ def _manifest(model, name, spec):
     return {"apiVersion": API_VERSION, "kind": KIND, "metadata": _metadata(model, name), "spec": spec}
 
 
-def _workload_policy(model, workload, rules_by_direction):
+def _workload_policy(model, workload, rules_by_direction, merge_peers):
     directions = [direction for direction in (INGRESS, EGRESS) if direction in rules_by_direction]
     spec = {
         "podSelector": {"matchLabels": dict(workload.selector)},
         "policyTypes": [_POLICY_TYPE[direction] for direction in directions],
     }
     for direction in directions:
-        spec[direction] = _direction_rules(direction, rules_by_direction[direction], model.target_honours_end_port)
+        spec[direction] = _direction_rules(direction, rules_by_direction[direction], model.target_honours_end_port,
+                                           merge_peers)
     return _manifest(model, model.policy_name(workload.name), spec)
 
 

@@ -19,7 +19,7 @@ PHASES = ("first_apply", "no_op", "after_hand_edit")
 def smoke(lab_kubeconfig, tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
     argv = [sys.executable, str(REPO_DIR / "bench" / "run.py"), "--sizes", "10", "--loop-sizes",
-            "--compile-sizes", "10", "--tools", "module", "--fleet-sizes",
+            "--compile-sizes", "10", "--dataplane-sizes", "30", "--tools", "module", "--fleet-sizes",
             "--json", str(out / "results.json"), "--markdown", str(out / "benchmarks.md")]
     proc = subprocess.run(argv, cwd=REPO_DIR, capture_output=True, text=True, check=False)
     assert proc.returncode in (0, 1), proc.stderr  # 1: a target missed, which a smoke run cannot judge
@@ -79,3 +79,19 @@ def test_the_lab_control_planes_cpu_and_ansibles_floor_are_measured(smoke):
     assert set(first["control_plane_cpu_seconds"]) <= {"kube-apiserver", "etcd", "kube-controller-manager", "simulator"}
     assert results["ansible_floor"]["seconds"] > 0 and results["ansible_floor"]["client_cpu_seconds"] > 0
     assert "lab control plane CPU s (API server)" in markdown
+
+
+def test_the_data_plane_counts_come_from_real_ovn_for_each_compilation(smoke):
+    results, markdown = smoke
+    runs = {run["compilation"]: run for run in results["dataplane"]["runs"]}
+    assert set(runs) == {"merged", "per-workload", "limit"}
+    for run in runs.values():
+        for counts in run["nodes"].values():
+            # every ipBlock is an ACL besides the default deny's; northd and ovn-controller wrote flows
+            assert counts["acls"] >= run["ipblocks"] and counts["logical_flows"] > counts["acl_logical_flows"] > 0
+            assert counts["openflow_rules"] > 0
+    assert runs["merged"]["ipblocks"] < runs["per-workload"]["ipblocks"]
+    merged_acls, separate_acls = (max(counts["acls"] for counts in runs[name]["nodes"].values())
+                                  for name in ("merged", "per-workload"))
+    assert merged_acls < separate_acls
+    assert "| 30 | per-workload |" in markdown

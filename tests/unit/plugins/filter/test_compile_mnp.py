@@ -42,3 +42,14 @@ def test_invalid_intent_becomes_a_filter_error_with_field_and_value():
 
     with pytest.raises(AnsibleFilterError, match=r"allow\[0\]\.ports\[0\]: named ports .*'tcp/dns'"):
         compile_mnp(bad)
+
+
+def test_filter_merges_peers_unless_told_not_to():
+    intent = dict(INTENT, endpoints={"gateway": "10.0.0.254", "resolver": "10.0.0.255"},
+                  allow=[{"from": "web", "to": ["gateway", "resolver"], "ports": ["udp/53"]}])
+    peers = {merge: [rule["to"] for policy in compile_mnp(intent, merge_peers=merge)
+                     for rule in policy["spec"].get("egress", [])] for merge in (True, False)}
+
+    assert compile_mnp(intent) == compile_intent(intent)
+    assert peers[True] == [[{"ipBlock": {"cidr": "10.0.0.254/31"}}]]
+    assert peers[False] == [[{"ipBlock": {"cidr": "10.0.0.254/32"}}, {"ipBlock": {"cidr": "10.0.0.255/32"}}]]

@@ -1,0 +1,69 @@
+"""bench/dataplane_bench.py, its pure parts: the three compilations it compares and how targets are judged.
+
+The zones themselves (ovsdb-server, ovn-northd, ovn-controller) run in tests/lab/test_bench_smoke.py.
+"""
+import ipaddress
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+
+import dataplane_bench  # noqa: E402
+import report  # noqa: E402
+
+
+def _blocks(policies):
+    return [[peer["ipBlock"] for peer in rule[key]] for rule, key in dataplane_bench._rules(policies)]
+
+
+def test_the_three_tiers_compile_to_one_ipblock_per_address_when_not_merged():
+    intent, compiled = dataplane_bench.compilations(1000)
+
+    assert [len(spec["ips"]) for spec in intent["workloads"].values()] == [333, 333, 333]
+    # gateway -> web, then each of the four other rule ends holds one tier's 333 addresses (the issue's 1,333)
+    assert dataplane_bench.manifest_counts(compiled["per-workload"]) == {"policies": 4, "ipblocks": 1333,
+                                                                         "excepts": 0}
+    assert {name: counts["policies"] for name, counts in
+            ((name, dataplane_bench.manifest_counts(p)) for name, p in compiled.items())} == {
+        "merged": 4, "per-workload": 4, "limit": 4}
+
+
+def test_the_limit_is_each_rules_distinct_cidr_blocks_and_merged_is_no_larger():
+    _intent, compiled = dataplane_bench.compilations(100)
+    for separate, limit, merged in zip(*(_blocks(compiled[name]) for name in ("per-workload", "limit", "merged"))):
+        addresses = list(ipaddress.collapse_addresses(ipaddress.ip_network(block["cidr"]) for block in separate))
+        assert [ipaddress.ip_network(block["cidr"]) for block in limit] == addresses
+        assert len(merged) <= len(limit)
+
+
+def _runs(merged, limit, separate):
+    counts = {"acls": 0, "acl_logical_flows": 0, "openflow_rules": 0, "port_groups": 6, "address_sets": 0,
+              "logical_flows": 0}
+    return [{"workloads": 1000, "compilation": name, "policies": 4, "ipblocks": 1, "excepts": 0,
+             "nodes": {node: dict(counts, acls=value, acl_logical_flows=value, openflow_rules=value)
+                       for node in dataplane_bench.NODES}}
+            for name, value in (("merged", merged), ("limit", limit), ("per-workload", separate))]
+
+
+def test_targets_are_met_or_missed_with_the_numbers_that_decided():
+    met = dataplane_bench.targets(_runs(merged=12, limit=10, separate=1200))
+    missed = dataplane_bench.targets(_runs(merged=13, limit=10, separate=100))
+
+    assert all(target["met"] for target in met)
+    assert [target["met"] for target in missed] == [False, False] * 3
+    assert missed[0]["detail"] == "busiest node: merged 13, limit 10: 1.30x"
+    assert missed[1]["detail"] == "busiest node: per-workload 100, merged 13: 7.7x fewer"
+
+
+def test_a_run_without_the_target_size_or_without_ovn_says_so():
+    assert dataplane_bench.targets([])[0]["met"] is None
+    assert "Not measured: missing: ovn-northd" in dataplane_bench.markdown(
+        {"unavailable": "missing: ovn-northd", "runs": [], "targets": []}, report._table)
+
+
+def test_the_markdown_section_has_a_row_per_compilation_and_the_verdicts():
+    runs = _runs(merged=12, limit=10, separate=1200)
+    section = dataplane_bench.markdown({"runs": runs, "targets": dataplane_bench.targets(runs)}, report._table)
+
+    assert "| 1,000 | per-workload | 4 | 1 | 0 | 1,200 |" in section
+    assert "| ACLs at 1,000 workloads: at least 10x fewer than per-workload | met |" in section
