@@ -65,7 +65,7 @@ _value:
   type: dict
 """
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.rbac import automation_rbac as build, scope_from_settings
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.rbac import automation_rbac as build, scope_from_settings
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
 
 # Mirrors DOCUMENTATION's options.

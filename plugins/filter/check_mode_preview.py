@@ -51,7 +51,7 @@ _value:
   type: dict
 """
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.check_preview import split_manifests
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.check_preview import split_manifests
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
 
 # Mirrors DOCUMENTATION's options.

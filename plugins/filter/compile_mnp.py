@@ -79,7 +79,7 @@ _value:
 """
 
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_intent
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
 
 # Mirrors DOCUMENTATION's options.

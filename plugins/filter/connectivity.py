@@ -125,7 +125,7 @@ _value:
 """
 
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.connectivity import simulate
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
 
 # Mirrors DOCUMENTATION's options.

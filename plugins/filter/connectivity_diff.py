@@ -132,10 +132,10 @@ _value:
 """
 
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_diff import connectivity_diff as diff_policies
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_diff import intent_diff
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_report import render_markdown, render_text
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.flow_diff import connectivity_diff as diff_policies
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.flow_diff import intent_diff
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.flow_report import render_markdown, render_text
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
 
 # Mirrors DOCUMENTATION's options.

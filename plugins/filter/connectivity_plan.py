@@ -71,8 +71,8 @@ _value:
 """
 
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_diff import plan_changes
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_report import render_plan_markdown
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.flow_diff import plan_changes
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.flow_report import render_plan_markdown
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
 
 # Mirrors DOCUMENTATION's options.

@@ -97,7 +97,7 @@ _value:
 """
 
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.report import build
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.report import build
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
 
 # Mirrors DOCUMENTATION's options.

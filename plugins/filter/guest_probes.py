@@ -72,7 +72,7 @@ _value:
   elements: dict
 """
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.probe_batch import guest_probes
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.probe_batch import guest_probes
 
 
 class FilterModule(object):

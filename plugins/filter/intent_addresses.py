@@ -55,7 +55,7 @@ _value:
   elements: dict
 """
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.addresses import resolve_intents
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.addresses import resolve_intents
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params, plain_data
 
 # Mirrors DOCUMENTATION's options.

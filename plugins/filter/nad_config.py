@@ -63,7 +63,7 @@ _value:
 """
 
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils import nad
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy import nad
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
 
 # Mirrors DOCUMENTATION's options.

@@ -52,7 +52,7 @@ _value:
   elements: dict
 """
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.network_switch import DROP, switch_patch
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.network_switch import DROP, switch_patch
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
 
 # Mirrors DOCUMENTATION's options.

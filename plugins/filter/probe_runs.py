@@ -51,7 +51,7 @@ _value:
 """
 
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.probe_batch import runs
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.probe_batch import runs
 
 
 def probe_runs(results, servers=None):

@@ -47,7 +47,7 @@ _value:
   elements: dict
 """
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.probe_batch import servers
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.probe_batch import servers
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors
 
 

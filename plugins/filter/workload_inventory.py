@@ -61,7 +61,7 @@ _value:
   type: dict
 """
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.workload_inventory import check_inventory
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.workload_inventory import check_inventory
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params, plain_data
 
 # Mirrors DOCUMENTATION's options.

@@ -348,25 +348,25 @@ import copy
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils import cluster_endpoints as ce
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.attachments import nad_has_ipam
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.cluster_snapshot import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate import cluster_endpoints as ce
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.attachments import nad_has_ipam
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.snapshot import (
     ClusterReader,
     network_of,
     read_snapshot,
 )
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_policies
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_client import run_read_only_module
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.names import check_names, network_checks
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_flows import expected_flows
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import parse_policy
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.probes import probe_plan
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.report import public_url
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.revision import revision
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_policies
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.connectivity import simulate
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.client import run_read_only_module
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.names import check_names, network_checks
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.intent import parse_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.intent_flows import expected_flows
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.policy_model import parse_policy
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.probes import probe_plan
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.report import public_url
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.revision import revision
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import (
     ICMP,
     format_port,
     nad_ref,

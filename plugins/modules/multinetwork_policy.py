@@ -383,42 +383,42 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import An
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import (
     INTENT_LABEL,
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
     compile_policies,
     selector_for,
 )
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent, parse_intent_identity
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_file import read_intent_file
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_lease import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.intent import parse_intent, parse_intent_identity
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.intent_file import read_intent_file
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.intent_lease import (
     LeaseApi,
     LeaseLock,
     NamespaceMissing,
     check_lease_options,
 )
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.apply import (
     RETURN_POLICIES,
     ApplyError,
     PolicyStore,
     describe_api_error,
     reconcile,
 )
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.reconcile import compute_plan, write_phases
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.what_if import flow_check
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.addresses import live_address_problems
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.cluster_endpoints import collect_endpoints
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.cluster_snapshot import POD, VM, VMI, ClusterReader
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.preflight import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.reconcile import compute_plan, write_phases
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.what_if import flow_check
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.addresses import live_address_problems
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.cluster_endpoints import collect_endpoints
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.snapshot import POD, VM, VMI, ClusterReader
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.preflight import (
     PreflightError,
     colliding_intents,
     emptying_problem,
     network_problem,
     ownership_problems,
 )
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import parse_nad_ref, split_nad_ref
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import parse_nad_ref, split_nad_ref
 
 NAD_KIND = "NetworkAttachmentDefinition"
 NAD_API_VERSION = "k8s.cni.cncf.io/v1"

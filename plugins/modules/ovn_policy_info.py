@@ -143,10 +143,10 @@ findings:
   sample: ["node worker-1: ovn-bridge-mappings (physnet:br-ex) has no entry for localnet-cnv, ..."]
 """
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import parse_nad_ref
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_client import run_read_only_module
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import parse_nad_ref
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.client import run_read_only_module
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import ovsdb, policy_map
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn_reader import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.ovn_reader import (
     Reader,
     check_access_names,
     ovn_access_argspec,

@@ -138,10 +138,10 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_apply import describe_api_error, retry_class_for
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.names import check_name
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.namespace_ownership import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.apply import describe_api_error, retry_class_for
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.names import check_name
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.namespace_ownership import (
     created_by_us,
     deletion_verdict,
     foreign_objects,
@@ -149,7 +149,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.namespace_ownersh
     missing_labels,
     namespace_manifest,
 )
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.retry import with_retries
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.retry import with_retries
 
 try:
     from kubernetes.client.exceptions import ApiException

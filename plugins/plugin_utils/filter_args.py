@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 
 
 def filter_params(name, spec, positional, args, kwargs):

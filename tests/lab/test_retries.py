@@ -24,8 +24,8 @@ from kubernetes import client
 from lab_helpers import create_localnet_nad
 from test_multinetwork_policy import ANSIBLE, ANSIBLE_ENV, REPO_DIR, PolicyApi, names, run_module, tenant_intent
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.retry import MAX_ATTEMPTS
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.retry import MAX_ATTEMPTS
 
 # What misbehave returns to forward the request and close the connection without answering.
 DROP_ANSWER = "drop the answer"

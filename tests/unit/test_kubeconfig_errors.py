@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_client import kubeconfig_error
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.client import kubeconfig_error
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

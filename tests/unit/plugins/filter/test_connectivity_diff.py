@@ -7,7 +7,7 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.ocpvirt.multinet.plugins.filter import connectivity_diff as plugin
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_intent
 
 from .seed_endpoints import NETWORK, endpoint
 

@@ -1,8 +1,8 @@
-"""module_utils/rbac.py: the automation identity's rights from the inventory's role variables."""
+"""module_utils/policy/rbac.py: the automation identity's rights from the inventory's role variables."""
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.rbac import SETTINGS, automation_rbac, scope_from_settings
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.rbac import SETTINGS, automation_rbac, scope_from_settings
 
 SETTINGS_SEEDLIKE = {
     "workloads_namespace": "team-a",

@@ -1,8 +1,8 @@
 """The shared vocabulary: the '<ns>/<nad>' and '<proto>/<port>[-<end>]' formats and name rules."""
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import (
     PortRange,
     dns1123_label_problem,
     dns1123_subdomain_problem,

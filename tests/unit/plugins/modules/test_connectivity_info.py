@@ -5,10 +5,10 @@ import pytest
 import yaml
 from ansible_collections.kubernetes.core.plugins.doc_fragments.k8s_auth_options import ModuleDocFragment
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.revision import revision
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.intent import parse_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.revision import revision
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import (
     NETWORKS_ANNOTATION,
     POLICY_FOR_ANNOTATION,
 )
