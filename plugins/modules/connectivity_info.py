@@ -400,10 +400,11 @@ def resolve_scope(params, intent):
     network = params["network"] or (intent.network if intent else None)
     if network is None:
         raise MultinetError("is required unless intent is given", "network", None)
-    network = nad_ref(*parse_nad_ref(network, intent.namespace if intent else None))
+    nad_namespace, nad_name = parse_nad_ref(network, intent.namespace if intent else None)
+    network = nad_ref(nad_namespace, nad_name)
     if intent and network != intent.network:
         raise MultinetError("differs from the intent's network " + intent.network, "network", network)
-    namespaces = params["namespaces"] or [intent.namespace if intent else network.split("/", 1)[0]]
+    namespaces = params["namespaces"] or [intent.namespace if intent else nad_namespace]
     if params["ipam"] is not None:
         return network, sorted(set(namespaces)), params["ipam"], "parameter"
     if intent:

@@ -383,13 +383,7 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import An
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import (
-    INTENT_LABEL,
-    MANAGED_BY_LABEL,
-    MANAGED_BY_VALUE,
-    compile_policies,
-    selector_for,
-)
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_policies, selector_for
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.intent import parse_intent, parse_intent_identity
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.intent_file import read_intent_file
@@ -418,7 +412,13 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.preflight 
     network_problem,
     ownership_problems,
 )
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import parse_nad_ref, split_nad_ref
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import (
+    INTENT_LABEL,
+    MANAGED_BY_LABEL,
+    MANAGED_BY_VALUE,
+    parse_nad_ref,
+    split_nad_ref,
+)
 
 NAD_KIND = "NetworkAttachmentDefinition"
 NAD_API_VERSION = "k8s.cni.cncf.io/v1"

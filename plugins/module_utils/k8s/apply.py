@@ -23,11 +23,10 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
 
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import INTENT_LABEL, MANAGED_BY_LABEL
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import (
     API_VERSION,
-    INTENT_LABEL,
     KIND,
-    MANAGED_BY_LABEL,
     compile_policies,
     selector_for,
 )

@@ -26,7 +26,7 @@ import uuid
 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import (
     INTENT_LABEL,
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,

@@ -24,6 +24,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.client import
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.policy_model import Network
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import (
     POLICY_FOR_ANNOTATION,
+    parse_nad_ref,
     parse_policy_for,
 )
 
@@ -87,14 +88,14 @@ def read_snapshot(reader, network, namespaces, read_secrets):
     without reading again; ``secrets`` maps '<ns>/<name>' to the networkData text of the Secrets
     VMs reference (nothing else of a Secret is kept).
     """
-    snapshot = {"nad": reader.get(NAD, *network.split("/", 1)), "policies": [], "pods": [], "vms": [],
+    snapshot = {"nad": reader.get(NAD, *parse_nad_ref(network)), "policies": [], "pods": [], "vms": [],
                 "vmis": [], "secrets": {}}
     for namespace in namespaces:
         snapshot["policies"] += reader.list(POLICY, namespace)
         snapshot["pods"] += reader.list(POD, namespace)
         snapshot["vms"] += reader.list(VM, namespace, optional=True)
         snapshot["vmis"] += reader.list(VMI, namespace, optional=True)
-    snapshot["nads"] = {ref: reader.get(NAD, *ref.split("/", 1))
+    snapshot["nads"] = {ref: reader.get(NAD, *parse_nad_ref(ref))
                         for ref in sorted(named_nads(snapshot["policies"]) - {network})}
     if read_secrets:
         snapshot["secrets"] = _network_data_secrets(reader, snapshot["vms"] + snapshot["vmis"])

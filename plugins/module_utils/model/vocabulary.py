@@ -25,6 +25,10 @@ NETWORK_STATUS_ANNOTATION = "k8s.v1.cni.cncf.io/network-status"
 VM_NAME_LABEL = "vm.kubevirt.io/name"
 # Every namespace carries it; namespaceSelectors commonly match on it.
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+# On everything ocpvirt.multinet writes; a policy also names the intent it was compiled from.
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+MANAGED_BY_VALUE = "ocpvirt.multinet"
+INTENT_LABEL = "multinet.ocpvirt.io/intent"
 
 # --- traffic ------------------------------------------------------------------------------------
 INGRESS = "ingress"

@@ -36,14 +36,14 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.intent impo
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import (
     EGRESS,
     INGRESS,
+    INTENT_LABEL,
+    MANAGED_BY_LABEL,
+    MANAGED_BY_VALUE,
     POLICY_FOR_ANNOTATION,
 )
 
 API_VERSION = "k8s.cni.cncf.io/v1beta1"
 KIND = "MultiNetworkPolicy"
-MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
-MANAGED_BY_VALUE = "ocpvirt.multinet"
-INTENT_LABEL = "multinet.ocpvirt.io/intent"
 
 _POLICY_TYPE = {INGRESS: "Ingress", EGRESS: "Egress"}
 _PEER_KEY = {INGRESS: "from", EGRESS: "to"}

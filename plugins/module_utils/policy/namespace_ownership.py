@@ -10,12 +10,8 @@ is ours or the cluster's own (see ``Judge``); otherwise it deletes only our obje
 what it left. An object is ours by our label *and* our record (what the inventory has site.yml
 create there, the intents by name), never by the shared label alone.
 """
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import (
-    INTENT_LABEL,
-    MANAGED_BY_LABEL,
-    MANAGED_BY_VALUE,
-    intent_name,
-)
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import INTENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import intent_name
 
 CREATED_ANNOTATION = "multinet.ocpvirt.io/created-namespace"
 

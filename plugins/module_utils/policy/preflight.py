@@ -8,10 +8,9 @@ Pure: no Ansible import, no I/O. Each check takes what the module read from the 
 returns the problems (``MultinetError`` naming the field and value); the module refuses the run
 when there is any, so a refused run writes nothing.
 """
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import INTENT_LABEL
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.reconcile import allows_nothing
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import split_nad_ref
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import INTENT_LABEL, split_nad_ref
 
 CONFIRM_OPTION = "confirm_allow_nothing"
 REQUIRE_NETWORK_OPTION = "require_network"

@@ -26,16 +26,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import MANAGED_BY_LABEL, MANAGED_BY_VALUE
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.namespace_ownership import CREATED_ANNOTATION
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.network_switch import RECORD_ANNOTATION, SWITCH_FIELD
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import (
-    dns1123_label_problem, dns1123_subdomain_problem)
+    MANAGED_BY_LABEL, MANAGED_BY_VALUE, dns1123_label_problem, dns1123_subdomain_problem, parse_nad_ref)
 
 RBAC_API = "rbac.authorization.k8s.io/v1"
 ADMISSION_API = "admissionregistration.k8s.io/v1"
-LABELS = {"app.kubernetes.io/managed-by": "ocpvirt.multinet"}
+LABELS = {MANAGED_BY_LABEL: MANAGED_BY_VALUE}
 DELETE_NAMESPACES_SUFFIX = "-delete-namespaces"
 CREATE_NAMESPACES_SUFFIX = "-create-namespaces"
 OVN_INSPECTION_SUFFIX = "-ovn-inspection"
@@ -355,7 +354,7 @@ def _intent_namespaces(intents):
         network = intent.get("network")
         if isinstance(network, str) and "/" in network:
             # multinetwork_policy lists the NADs where the intent's network lives.
-            found.append((field + ".network", network.split("/")[0]))
+            found.append((field + ".network", parse_nad_ref(network, field=field + ".network")[0]))
     return found
 
 
