@@ -3,10 +3,10 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """One read of the cluster for a connectivity run: the reader next to the policy store.
 
-``read_snapshot`` lists and gets through kubernetes.core's client (as ``k8s_apply.PolicyStore``
+``read_snapshot`` lists and gets through kubernetes.core's client (as ``k8s.apply.PolicyStore``
 does for writes) everything a simulation of one secondary network needs, once, into a plain
 dict; every simulation, expectation and probe plan of the run is computed from that dict
-(``network_of`` and the callers are pure). Optional APIs (KubeVirt) the cluster does not serve
+(by the pure ``verify.run``). Optional APIs (KubeVirt) the cluster does not serve
 and unreadable single objects (Secrets, NADs of other namespaces) degrade to warnings; a list
 the API server refuses fails the run.
 """
@@ -14,14 +14,12 @@ the API server refuses fails the run.
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.attachments import nad_network_name
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.guest_network_data import (
     network_data_from_secret,
     secret_refs,
 )
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.apply import ApiException, describe_api_error
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.client import api_client
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.policy_model import Network
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import (
     POLICY_FOR_ANNOTATION,
     parse_nad_ref,
@@ -122,14 +120,3 @@ def named_nads(manifests):
     return {nad for manifest in manifests
             for nad in parse_policy_for(str((manifest["metadata"].get("annotations") or {}).get(
                 POLICY_FOR_ANNOTATION, "")), manifest["metadata"]["namespace"])}
-
-
-def network_of(snapshot, network):
-    """The OVN network of NAD ``network``: the ``name`` in its config, with every NAD of the
-    snapshot that has the same name (OVN-K applies a policy that names any NAD of the network:
-    go-controller/pkg/ovn/base_network_controller_multipolicy.go, shouldApplyMultiPolicy)."""
-    name = nad_network_name(snapshot["nad"])
-    nads = {network}
-    if name:
-        nads.update(ref for ref, nad in snapshot["nads"].items() if nad_network_name(nad) == name)
-    return Network(name=name or network, nads=frozenset(nads))
