@@ -21,14 +21,6 @@ def test_registered_under_its_documented_name():
     assert yaml.safe_load(plugin.DOCUMENTATION)["name"] == "connectivity_diff"
 
 
-def test_argument_spec_mirrors_documentation():
-    options = yaml.safe_load(plugin.DOCUMENTATION)["options"]
-    assert set(options) == set(plugin.ARGUMENT_SPEC)
-    for name, spec in plugin.ARGUMENT_SPEC.items():
-        assert options[name]["type"] == spec["type"]
-        assert options[name].get("required", False) == spec.get("required", False)
-
-
 def test_two_intents_give_the_flows_and_their_text():
     result = plugin.connectivity_diff(SEED_INTENT, AFTER)
     assert [(f["from"], f["to"], f["traffic"]) for f in result["opened"]] == [("tinypod-02", "gold-rabbit", "tcp/22")]
