@@ -43,7 +43,9 @@ test: unit lint sanity lab-test
 unit: venv
 	$(BIN)/python -m pytest -q tests/unit tests/crosscheck
 
+# The import contracts of .importlinter (module_utils' layers), then ansible-lint.
 lint: venv
+	PYTHONPATH=$(CURDIR)/$(COLLECTIONS) $(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/ansible-lint
 
 sanity: venv system-deps

@@ -15,7 +15,7 @@ _COLLECTIONS = os.path.join(_REPO, ".venv", "collections")
 if _COLLECTIONS not in sys.path:
     sys.path.insert(0, _COLLECTIONS)
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent  # noqa: E402
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_intent  # noqa: E402
 
 DEFAULT_SIZES = (10, 1000, 10000)
 TARGET_SECONDS = {10000: 1.0}

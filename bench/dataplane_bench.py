@@ -40,7 +40,7 @@ for path in (REPO / ".venv" / "collections", REPO / "lab"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent  # noqa: E402
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_intent  # noqa: E402
 from simulator import kubelet, ovnk, ovnk_sync  # noqa: E402
 
 DEFAULT_SIZES = (100, 1000)

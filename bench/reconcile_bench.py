@@ -27,7 +27,7 @@ COLLECTIONS = REPO_DIR / ".venv" / "collections"
 
 sys.path.insert(0, str(BENCH_DIR))
 from compile_bench import make_intent  # noqa: E402  (bench/ is not a package; it also puts the collection on sys.path)
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent  # noqa: E402
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_intent  # noqa: E402
 
 GROUP, VERSION, PLURAL = "k8s.cni.cncf.io", "v1beta1", "multi-networkpolicies"
 READ_VERBS = {"GET", "HEAD", "OPTIONS"}

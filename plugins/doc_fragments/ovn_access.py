@@ -4,7 +4,7 @@
 
 # Options of the modules that read a localnet network's OVN objects in the ovnkube-node pods
 # (ovn_policy_info, ovn_trace). Their argspec is ovn_access_argspec() of
-# plugins/module_utils/ovn_reader.py.
+# plugins/module_utils/k8s/ovn_reader.py.
 
 
 class ModuleDocFragment(object):

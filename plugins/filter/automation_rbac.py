@@ -65,21 +65,13 @@ _value:
   type: dict
 """
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.rbac import automation_rbac as build, scope_from_settings
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.rbac import automation_rbac as build, scope_from_settings
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
-
-# Mirrors DOCUMENTATION's options.
-ARGUMENT_SPEC = {
-    "_input": {"type": "dict", "required": True},
-    "name": {"type": "str", "default": "ocpvirt-multinet-automation"},
-    "account_namespace": {"type": "str", "default": "ocpvirt-multinet"},
-    "ovn_namespace": {"type": "str", "default": "openshift-ovn-kubernetes"},
-}
 
 
 def automation_rbac(*args, **kwargs):
     """Validate the filter arguments, then build the manifests."""
-    params = filter_params("automation_rbac", ARGUMENT_SPEC, ["_input"], args, kwargs)
+    params = filter_params("automation_rbac", DOCUMENTATION, ["_input"], args, kwargs)
     with domain_errors("automation_rbac"):
         return build(scope_from_settings(params["_input"], params["name"], params["account_namespace"],
                                          params["ovn_namespace"]))

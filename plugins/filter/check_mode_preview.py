@@ -51,20 +51,13 @@ _value:
   type: dict
 """
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.check_preview import split_manifests
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.check_preview import split_manifests
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
-
-# Mirrors DOCUMENTATION's options.
-ARGUMENT_SPEC = {
-    "_input": {"type": "list", "elements": "dict", "required": True},
-    "preview": {"type": "dict", "default": {}},
-    "check_mode": {"type": "bool", "default": True},
-}
 
 
 def check_mode_preview(*args, **kwargs):
     """Validate the filter arguments, then split the manifests."""
-    params = filter_params("check_mode_preview", ARGUMENT_SPEC, ["_input", "preview", "check_mode"], args, kwargs)
+    params = filter_params("check_mode_preview", DOCUMENTATION, ["_input", "preview", "check_mode"], args, kwargs)
     with domain_errors("check_mode_preview"):
         return split_manifests(params["_input"], params["preview"], params["check_mode"])
 

@@ -85,16 +85,13 @@ _value:
 """
 
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_intent
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
-
-# Mirrors DOCUMENTATION's options.
-ARGUMENT_SPEC = {"_input": {"type": "dict", "required": True}, "merge_peers": {"type": "bool", "default": True}}
 
 
 def compile_mnp(*args, **kwargs):
     """Validate the filter arguments, then compile the intent."""
-    params = filter_params("compile_mnp", ARGUMENT_SPEC, ["_input"], args, kwargs)
+    params = filter_params("compile_mnp", DOCUMENTATION, ["_input"], args, kwargs)
     with domain_errors("compile_mnp"):
         return compile_intent(params["_input"], params["merge_peers"])
 

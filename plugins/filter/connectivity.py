@@ -125,23 +125,13 @@ _value:
 """
 
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.connectivity import simulate
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
-
-# Mirrors DOCUMENTATION's options.
-ARGUMENT_SPEC = {
-    "_input": {"type": "list", "elements": "dict", "required": True},
-    "network": {"type": "raw", "required": True},
-    "endpoints": {"type": "list", "elements": "dict", "required": True},
-    "port": {"type": "str"},
-    "ipam": {"type": "bool", "default": False},
-    "target_honours_end_port": {"type": "bool", "default": False},
-}
 
 
 def connectivity(*args, **kwargs):
     """Validate the filter arguments, then simulate the matrix."""
-    params = filter_params("connectivity", ARGUMENT_SPEC, ["_input", "network", "endpoints", "port", "ipam"],
+    params = filter_params("connectivity", DOCUMENTATION, ["_input", "network", "endpoints", "port", "ipam"],
                            args, kwargs)
     with domain_errors("connectivity"):
         return simulate(params["_input"], params["network"], params["endpoints"], params["port"], params["ipam"],

@@ -132,27 +132,16 @@ _value:
 """
 
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_diff import connectivity_diff as diff_policies
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_diff import intent_diff
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_report import render_markdown, render_text
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.flow_diff import connectivity_diff as diff_policies
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.flow_diff import intent_diff
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.flow_report import render_markdown, render_text
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
-
-# Mirrors DOCUMENTATION's options.
-ARGUMENT_SPEC = {
-    "_input": {"type": "raw", "required": True},
-    "after": {"type": "raw", "required": True},
-    "network": {"type": "raw"},
-    "endpoints": {"type": "list", "elements": "dict"},
-    "ports": {"type": "list", "elements": "str", "default": []},
-    "ipam": {"type": "bool", "default": False},
-    "target_honours_end_port": {"type": "bool", "default": False},
-}
 
 
 def connectivity_diff(*args, **kwargs):
     """Validate the filter arguments, then compare policies, or intents."""
-    params = filter_params("connectivity_diff", ARGUMENT_SPEC, ["_input", "after"], args, kwargs)
+    params = filter_params("connectivity_diff", DOCUMENTATION, ["_input", "after"], args, kwargs)
     with domain_errors("connectivity_diff"):
         if (params["network"] is None) != (params["endpoints"] is None):
             raise MultinetError("give both network and endpoints (to compare policies) or neither (intents)",

@@ -71,21 +71,14 @@ _value:
 """
 
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_diff import plan_changes
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_report import render_plan_markdown
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.flow_diff import plan_changes
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.flow_report import render_plan_markdown
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
-
-# Mirrors DOCUMENTATION's options.
-ARGUMENT_SPEC = {
-    "_input": {"type": "list", "elements": "dict", "required": True},
-    "after": {"type": "list", "elements": "dict", "required": True},
-    "ports": {"type": "list", "elements": "str", "default": []},
-}
 
 
 def connectivity_plan(*args, **kwargs):
     """Validate the filter arguments, then compare the two lists of intents."""
-    params = filter_params("connectivity_plan", ARGUMENT_SPEC, ["_input", "after"], args, kwargs)
+    params = filter_params("connectivity_plan", DOCUMENTATION, ["_input", "after"], args, kwargs)
     with domain_errors("connectivity_plan"):
         plan = plan_changes(params["_input"], params["after"], params["ports"])
     return {"intents": plan, "opened": sum(len(entry["opened"]) for entry in plan),

@@ -97,16 +97,13 @@ _value:
 """
 
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.report import build
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.report import build
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
-
-# Mirrors DOCUMENTATION's options.
-ARGUMENT_SPEC = {"_input": {"type": "dict", "required": True}}
 
 
 def connectivity_report(data):
     """Validate the input, then compare and render."""
-    params = filter_params("connectivity_report", ARGUMENT_SPEC, ["_input"], [data], {})
+    params = filter_params("connectivity_report", DOCUMENTATION, ["_input"], [data], {})
     with domain_errors("connectivity_report"):
         return build(params["_input"])
 

@@ -72,7 +72,16 @@ _value:
   elements: dict
 """
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.probe_batch import guest_probes
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.probe_batch import guest_probes as plan_guests
+from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
+
+
+def guest_probes(*args, **kwargs):
+    params = filter_params("guest_probes", DOCUMENTATION, ["_input", "endpoints", "guest_command", "timeout"],
+                           args, kwargs)
+    with domain_errors("guest_probes"):
+        return plan_guests(params["_input"], params["endpoints"], params["guest_command"], params["timeout"],
+                           params["udp"], params["tcp"])
 
 
 class FilterModule(object):

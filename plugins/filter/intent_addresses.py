@@ -55,21 +55,14 @@ _value:
   elements: dict
 """
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.addresses import resolve_intents
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.addresses import resolve_intents
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params, plain_data
-
-# Mirrors DOCUMENTATION's options.
-ARGUMENT_SPEC = {
-    "_input": {"type": "list", "elements": "raw", "required": True},
-    "inventory": {"type": "dict", "default": {}},
-    "check": {"type": "bool", "default": True},
-}
 
 
 def intent_addresses(*args, **kwargs):
     """Validate the filter arguments, then resolve and check the intents' addresses."""
     args, kwargs = plain_data(list(args)), plain_data(kwargs)
-    params = filter_params("intent_addresses", ARGUMENT_SPEC, ["_input", "inventory", "check"], args, kwargs)
+    params = filter_params("intent_addresses", DOCUMENTATION, ["_input", "inventory", "check"], args, kwargs)
     with domain_errors("intent_addresses"):
         return resolve_intents(params["_input"], params["inventory"], params["check"])
 

@@ -63,20 +63,13 @@ _value:
 """
 
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils import nad
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy import nad
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
-
-# Mirrors DOCUMENTATION's options.
-ARGUMENT_SPEC = {
-    "_input": {"type": "dict", "required": True},
-    "known_localnets": {"type": "list", "elements": "str", "default": []},
-    "networks": {"type": "list", "elements": "dict", "default": []},
-}
 
 
 def nad_config(*args, **kwargs):
     """Validate the filter arguments, then build the config string."""
-    params = filter_params("nad_config", ARGUMENT_SPEC, ["_input", "known_localnets", "networks"], args, kwargs)
+    params = filter_params("nad_config", DOCUMENTATION, ["_input", "known_localnets", "networks"], args, kwargs)
     with domain_errors("nad_config"):
         return nad.nad_config(params["_input"], params["known_localnets"], params["networks"])
 

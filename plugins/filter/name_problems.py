@@ -44,17 +44,14 @@ _value:
 """
 
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.names import RULES, name_problem
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.names import RULES, name_problem
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
-
-# Mirrors DOCUMENTATION's options.
-ARGUMENT_SPEC = {"_input": {"type": "list", "elements": "list", "required": True}}
 
 
 def name_problems(*args, **kwargs):
     """Validate the filter argument, then check each name by its rule."""
-    params = filter_params("name_problems", ARGUMENT_SPEC, ["_input"], args, kwargs)
+    params = filter_params("name_problems", DOCUMENTATION, ["_input"], args, kwargs)
     with domain_errors("name_problems"):
         problems = []
         for index, check in enumerate(params["_input"]):

@@ -52,22 +52,16 @@ _value:
   elements: dict
 """
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.network_switch import DROP, switch_patch
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.network_switch import DROP, switch_patch
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
 
-# Mirrors DOCUMENTATION's options.
-ARGUMENT_SPEC = {
-    "_input": {"type": "dict", "required": True},
-    "enabled": {"type": "str", "required": True, "choices": ["true", "false", "unset"]},
-    "record": {"type": "str", "default": "keep", "choices": ["true", "false", "unset", "drop", "keep"]},
-}
 ENABLED = {"true": True, "false": False, "unset": None}
 RECORD = {"keep": None, "drop": DROP}
 
 
 def network_switch_patch(*args, **kwargs):
     """Validate the filter arguments, then build the patch."""
-    params = filter_params("network_switch_patch", ARGUMENT_SPEC, ["_input"], args, kwargs)
+    params = filter_params("network_switch_patch", DOCUMENTATION, ["_input"], args, kwargs)
     with domain_errors("network_switch_patch"):
         return switch_patch(params["_input"], ENABLED[params["enabled"]],
                             RECORD.get(params["record"], params["record"]))

@@ -62,13 +62,10 @@ _value:
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn.inspection_report import build
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
 
-# Mirrors DOCUMENTATION's options.
-ARGUMENT_SPEC = {"_input": {"type": "dict", "required": True}}
-
 
 def ovn_inspection_report(data):
     """Validate the input, then lay out and render."""
-    params = filter_params("ovn_inspection_report", ARGUMENT_SPEC, ["_input"], [data], {})
+    params = filter_params("ovn_inspection_report", DOCUMENTATION, ["_input"], [data], {})
     with domain_errors("ovn_inspection_report"):
         return build(params["_input"])
 

@@ -43,18 +43,16 @@ _value:
 """
 
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.namespace_ownership import inventory_record
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.namespace_ownership import inventory_record
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
 
-# Mirrors DOCUMENTATION's options.
-ARGUMENT_SPEC = {"_input": {"type": "dict", "required": True}}
 KEYS = ("networks", "intents", "workloads_namespace", "vms", "pods")
 
 
 def ownership_record(*args, **kwargs):
     """Validate the filter argument, then build the record."""
-    params = filter_params("ownership_record", ARGUMENT_SPEC, ["_input"], args, kwargs)
+    params = filter_params("ownership_record", DOCUMENTATION, ["_input"], args, kwargs)
     unknown = sorted(set(params["_input"]) - set(KEYS))
     with domain_errors("ownership_record"):
         if unknown:

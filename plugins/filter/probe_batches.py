@@ -53,13 +53,14 @@ _value:
   elements: dict
 """
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.probe_batch import batches
-from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.probe_batch import batches
+from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
 
 
-def probe_batches(plan, guest_command=""):
+def probe_batches(*args, **kwargs):
+    params = filter_params("probe_batches", DOCUMENTATION, ["_input", "guest_command"], args, kwargs)
     with domain_errors("probe_batches"):
-        return batches(plan, guest_command)
+        return batches(params["_input"], params["guest_command"])
 
 
 class FilterModule(object):

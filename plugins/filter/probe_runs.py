@@ -51,11 +51,14 @@ _value:
 """
 
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.probe_batch import runs
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.probe_batch import runs
+from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
 
 
-def probe_runs(results, servers=None):
-    return runs(results, servers)
+def probe_runs(*args, **kwargs):
+    params = filter_params("probe_runs", DOCUMENTATION, ["_input", "servers"], args, kwargs)
+    with domain_errors("probe_runs"):
+        return runs(params["_input"], params["servers"])
 
 
 class FilterModule(object):

@@ -47,13 +47,14 @@ _value:
   elements: dict
 """
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.probe_batch import servers
-from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.probe_batch import servers
+from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params
 
 
-def probe_servers(plan):
+def probe_servers(*args, **kwargs):
+    params = filter_params("probe_servers", DOCUMENTATION, ["_input"], args, kwargs)
     with domain_errors("probe_servers"):
-        return servers(plan)
+        return servers(params["_input"])
 
 
 class FilterModule(object):

@@ -61,23 +61,14 @@ _value:
   type: dict
 """
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.workload_inventory import check_inventory
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.workload_inventory import check_inventory
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args import domain_errors, filter_params, plain_data
-
-# Mirrors DOCUMENTATION's options.
-ARGUMENT_SPEC = {
-    "_input": {"type": "list", "elements": "raw", "required": True},
-    "pods": {"type": "list", "elements": "raw", "default": []},
-    "gateway": {"type": "str", "default": ""},
-    "namespace": {"type": "str", "default": ""},
-    "user_data": {"type": "str", "default": "", "no_log": True},
-}
 
 
 def workload_inventory(*args, **kwargs):
     """Validate the filter arguments, then check and complete the entries."""
     args, kwargs = plain_data(list(args)), plain_data(kwargs)
-    params = filter_params("workload_inventory", ARGUMENT_SPEC, ["_input", "pods"], args, kwargs)
+    params = filter_params("workload_inventory", DOCUMENTATION, ["_input", "pods"], args, kwargs, no_log=("user_data",))
     with domain_errors("workload_inventory"):
         return check_inventory(params["_input"], params["pods"], params["gateway"], params["namespace"],
                                params["user_data"])

@@ -52,9 +52,9 @@ import os
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import load_data_text
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_file import read_checked_text
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.intent import load_data_text
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.intent_file import read_checked_text
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.plan_vars import plan_intents
 
 

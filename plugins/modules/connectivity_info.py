@@ -348,31 +348,12 @@ import copy
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils import cluster_endpoints as ce
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.attachments import nad_has_ipam
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.cluster_snapshot import (
-    ClusterReader,
-    network_of,
-    read_snapshot,
-)
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_policies
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_client import run_read_only_module
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.names import check_names, network_checks
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_flows import expected_flows
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import parse_policy
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.probes import probe_plan
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.report import public_url
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.revision import revision
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
-    ICMP,
-    format_port,
-    nad_ref,
-    parse_nad_ref,
-    parse_traffic,
-)
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.client import run_read_only_module
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.snapshot import ClusterReader, read_snapshot
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.intent import parse_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.names import check_names, network_checks
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.report import public_url
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.run import connectivity, resolve_scope, traffic_list
 
 
 def argspec():
@@ -393,95 +374,6 @@ def argspec():
         read_secrets=dict(type="bool", default=True, no_log=False),
     )
     return spec
-
-
-def resolve_scope(params, intent):
-    """(network, namespaces, ipam or None, ipam_source) from the parameters and the intent."""
-    network = params["network"] or (intent.network if intent else None)
-    if network is None:
-        raise MultinetError("is required unless intent is given", "network", None)
-    network = nad_ref(*parse_nad_ref(network, intent.namespace if intent else None))
-    if intent and network != intent.network:
-        raise MultinetError("differs from the intent's network " + intent.network, "network", network)
-    namespaces = params["namespaces"] or [intent.namespace if intent else network.split("/", 1)[0]]
-    if params["ipam"] is not None:
-        return network, sorted(set(namespaces)), params["ipam"], "parameter"
-    if intent:
-        return network, sorted(set(namespaces)), intent.ipam, "intent"
-    return network, sorted(set(namespaces)), None, None
-
-
-def applicable_policies(manifests, network):
-    """Live policies reduced to what the simulator reads; a malformed one is named in the error."""
-    result = []
-    for manifest in manifests:
-        meta = manifest["metadata"]
-        slim = {"apiVersion": manifest.get("apiVersion"), "kind": manifest.get("kind"),
-                "metadata": {k: meta.get(k) for k in ("name", "namespace", "labels", "annotations")},
-                "spec": manifest.get("spec") or {}}
-        where = "MultiNetworkPolicy {0}/{1}".format(meta["namespace"], meta["name"])
-        if parse_policy(slim, where).applies_to(network):
-            result.append(slim)
-    return result
-
-
-def intent_traffic(intent):
-    """ICMP, then each port the intent names: both ends of a range, so a dropped endPort shows."""
-    ports = sorted({(p.protocol, number) for a in intent.allow for p in a.ports or () for number in (p.start, p.end)})
-    return [ICMP] + [format_port(protocol, number) for protocol, number in ports]
-
-
-def traffic_list(ports, intent):
-    """The kinds of traffic to simulate, each once and normalised ('icmp' or 'tcp/22'): the ones
-    given, else the intent's (RV(intent_traffic)), else ICMP alone. A bad one names the field."""
-    chosen, seen = [], set()
-    for text in ports or (intent_traffic(intent) if intent else [ICMP]):
-        traffic = parse_traffic(str(text).strip(), field="ports")
-        name = format_port(*traffic) if traffic else ICMP
-        if name not in seen:
-            seen.add(name)
-            chosen.append(name)
-    return chosen
-
-
-def connectivity(snapshot, params, intent, network_ref, ipam, ipam_source):
-    """The module's result from one snapshot of the cluster: pure, one entry of ``results`` per port."""
-    if ipam is None:
-        ipam = nad_has_ipam(snapshot["nad"])
-        ipam_source = "default" if ipam is None else "nad"
-        ipam = bool(ipam)
-    network = network_of(snapshot, network_ref)
-    collected = ce.collect_endpoints(network.nads, snapshot["pods"], snapshot["vms"], snapshot["vmis"],
-                                     snapshot["secrets"], [] if intent else params["endpoints"])
-    endpoints, warnings = collected["endpoints"], list(snapshot["warnings"])
-    warnings += ["{0} {1}: {2}".format(u["kind"], u["object"], u["reason"]) for u in collected["unresolved"]]
-    if intent:
-        aligned = ce.align_with_intent(endpoints, intent, params["endpoints"])
-        endpoints, warnings = aligned["endpoints"], warnings + aligned["warnings"]
-    live = applicable_policies(snapshot["policies"], network)
-    sim_endpoints = ce.simulation_endpoints(endpoints)
-    end_port = params["target_honours_end_port"]
-    if end_port is None:
-        end_port = intent.target_honours_end_port if intent else False
-    results = []
-    for port in traffic_list(params["ports"], intent):
-        traffic = None if port == ICMP else port
-        entry = dict(port=port, matrix=simulate(live, network, sim_endpoints, traffic, ipam, end_port),
-                     probes=probe_plan(endpoints, traffic, params["probe_timeout"], params["probe_udp"],
-                                       params["probe_tcp_listeners"]))
-        if intent:
-            entry["expected"] = expected_flows(intent, endpoints, traffic)
-        results.append(entry)
-    result = dict(
-        changed=False, network=network_ref, nads=sorted(network.nads), ipam=ipam, ipam_source=ipam_source,
-        endpoints=endpoints, unresolved=collected["unresolved"], warnings_list=warnings,
-        policies=["{0}/{1}".format(p["metadata"]["namespace"], p["metadata"]["name"]) for p in live],
-        results=results, revision=revision(params["intent"], live),
-    )
-    if intent:
-        result.update(expected_policies=[p["metadata"]["name"] for p in compile_policies(intent)],
-                      intent_traffic=intent_traffic(intent))
-    return result
 
 
 def check_scope_names(params):

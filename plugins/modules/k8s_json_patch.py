@@ -13,7 +13,7 @@ description:
     for M(kubernetes.core.k8s_json_patch) (and its C(group/kubernetes.core.k8s)) apply to this module too.
   - A run that failed with a 429 from the API server, or a 500, 502, 503 or 504 when running the
     task again is safe, is run again, the collection's one retry policy for every API call
-    (C(plugins/module_utils/retry.py)) deciding how often and when; it waits the answer's
+    (C(plugins/module_utils/k8s/retry.py)) deciding how often and when; it waits the answer's
     C(Retry-After), else backs off exponentially, at most 5 runs; a C(Retry-After) over 30
     seconds ends the task.
   - A final failure with such a status is one line in C(msg) naming the call, the status and what

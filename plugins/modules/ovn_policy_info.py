@@ -143,10 +143,10 @@ findings:
   sample: ["node worker-1: ovn-bridge-mappings (physnet:br-ex) has no entry for localnet-cnv, ..."]
 """
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import parse_nad_ref
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_client import run_read_only_module
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import nad_ref, parse_nad_ref
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.client import run_read_only_module
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import ovsdb, policy_map
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn_reader import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.ovn_reader import (
     Reader,
     check_access_names,
     ovn_access_argspec,
@@ -188,11 +188,11 @@ def read_logs(reader, params, pods):
 def run(module):
     params = module.params
     check_access_names(params, "log_container")
-    nad_key = "/".join(parse_nad_ref(params["network"]))
+    nad_key = nad_ref(*parse_nad_ref(params["network"]))
     reader = Reader(module)
     network = policy_map.network_of(nad_key, reader.list(NAD))
     policies = [p for p in reader.list(POLICY) if policy_map.applies(p, network)]
-    namespaces = sorted({key.split("/")[0] for key in network["nads"]} | {p["metadata"]["namespace"] for p in policies})
+    namespaces = sorted({parse_nad_ref(key)[0] for key in network["nads"]} | {p["metadata"]["namespace"] for p in policies})
     workload_pods = [pod for namespace in namespaces for pod in reader.list(POD, namespace)]
     cluster = reader.get(NETWORK_CONFIG, "cluster")
     if cluster is None:

@@ -133,15 +133,15 @@ results:
       elements: dict
 """
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_client import run_read_only_module
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.client import run_read_only_module
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import ovsdb, policy_map, trace_plan
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn_reader import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.ovn_reader import (
     Reader,
     check_access_names,
     ovn_access_argspec,
 )
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import parse_nad_ref
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import parse_nad_ref
 
 NAD = ("NetworkAttachmentDefinition", "k8s.cni.cncf.io/v1")
 

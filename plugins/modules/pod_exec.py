@@ -79,26 +79,14 @@ results:
 """
 
 import copy
-import shlex
-from concurrent.futures import ThreadPoolExecutor, wait
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_retry import connect, exec_error, exec_stream
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.names import check_names
-
-try:
-    import yaml
-    from kubernetes.client import ApiClient, CoreV1Api
-    from kubernetes.stream import stream
-except ImportError:
-    # AnsibleK8SModule reports the missing kubernetes library.
-    pass
-
-ERROR_CHANNEL = 3
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.pod_exec import client_configuration, run_all
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.names import check_names
 
 
 def argspec():
@@ -118,48 +106,13 @@ def name_checks(commands):
             if key != "container" or item.get("container")]
 
 
-def exit_code(status):
-    """The exit code in the error channel's Status (as kubernetes.core.k8s_exec reads it)."""
-    status = yaml.safe_load(status) if status else None
-    if not status:
-        return None
-    if status.get("status") == "Success":
-        return 0
-    for cause in (status.get("details") or {}).get("causes") or []:
-        if cause.get("reason") == "ExitCode":
-            return int(cause["message"])
-    raise RuntimeError(status.get("message") or "exec failed: {0}".format(status))
-
-
-def run_one(configuration, item, timeout):
-    """One command in its own ApiClient: stream() patches the client it is given, so threads
-    must not share one."""
-    api = CoreV1Api(ApiClient(configuration))
-    result = {"item": item, "rc": None, "stdout": "", "stderr": "", "msg": ""}
-    try:
-        kwargs = {"container": item["container"]} if item.get("container") else {}
-        resp = exec_stream(lambda: stream(api.connect_get_namespaced_pod_exec, item["pod"], item["namespace"],
-                                          command=shlex.split(item["command"]), stdout=True, stderr=True,
-                                          stdin=False, tty=False, _preload_content=False, **kwargs))
-        resp.run_forever(timeout=timeout)
-        result.update(stdout=resp.read_stdout() or "", stderr=resp.read_stderr() or "")
-        if resp.is_open():
-            resp.close()
-            result["msg"] = "still running after {0}s".format(timeout)
-        else:
-            result["rc"] = exit_code(resp.read_channel(ERROR_CHANNEL))
-    except Exception as error:  # any failure of one exec is that command's result
-        result["msg"] = "exec into {0}/{1} failed: {2}".format(item["namespace"], item["pod"], exec_error(error))
-    return result
-
-
 def main():
     module = AnsibleK8SModule(argument_spec=argspec(), check_pyyaml=True)
     for option in ("parallel", "timeout"):
         if module.params[option] < 1:
             module.fail_json(msg="{0}: must be at least 1 (got {1})".format(option, module.params[option]))
     try:
-        configuration = connect(module).client.configuration
+        configuration = client_configuration(module)
     except CoreException as error:
         module.fail_json(msg=str(error))
     commands = module.params["commands"]
@@ -171,10 +124,7 @@ def main():
         check_names(name_checks(commands))
     except MultinetError as error:
         module.fail_json(msg=str(error))
-    with ThreadPoolExecutor(max_workers=min(module.params["parallel"], max(len(commands), 1))) as pool:
-        futures = [pool.submit(run_one, configuration, item, module.params["timeout"]) for item in commands]
-        wait(futures)
-    results = [future.result() for future in futures]
+    results = run_all(configuration, commands, module.params["parallel"], module.params["timeout"])
     module.exit_json(changed=False, results=results)
 
 

@@ -19,8 +19,8 @@ import re
 from jinja2 import StrictUndefined, TemplateError, meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.addresses import resolve_intents
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.addresses import resolve_intents
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 
 INTENTS_KEY = "policies_intents"
 # A sequence or string built by `*` in a template may hold at most this many items or characters.

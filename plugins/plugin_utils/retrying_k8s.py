@@ -17,11 +17,11 @@ import time
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.api_failure import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.api_failure import (
     api_message, call_name, failed_answer, final_message, task_method)
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.retry import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.retry import (
     RETRYABLE_STATUSES, parse_retry_after, retry_delay, retryable)
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.server_fields import diff_without_server_fields
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.server_fields import diff_without_server_fields
 
 try:  # ansible-core 2.19+
     from ansible.executor.module_common import _apply_action_arg_defaults

@@ -24,7 +24,7 @@ import subprocess
 import pytest
 import yaml
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.connectivity import simulate
 
 SEED = os.path.join(os.path.dirname(__file__), "..", "unit", "fixtures", "seed_policies")
 NAMESPACE = "llm-demo"

@@ -1,10 +1,10 @@
 """Regenerate tests/unit/fixtures/probes/outputs.json: what real probes print on the lab, per case.
 
-Each case runs the probe command the shipped code plans (plugins/module_utils/probes.py
+Each case runs the probe command the shipped code plans (plugins/module_utils/verify/probes.py
 `probe_command`) in a lab namespace, with the tools the lab's pods and guests have (the host's
 iputils ping, bash and python3), and again with OpenBSD netcat (what the agnhost test image
 carries as `nc`) and busybox' ping (agnhost's `ping`) put first on PATH; then the same step
-through the batch script of plugins/module_utils/probe_batch.py, whose one line per probe is what
+through the batch script of plugins/module_utils/verify/probe_batch.py, whose one line per probe is what
 the report reads. Cases:
 
 - ICMP: a reply (outside-vm -> gateway); no reply, dropped by OVN (gateway -> a pod the policies
@@ -35,7 +35,7 @@ import pytest
 from test_seed_stages import LABCTL, multi_network_policy  # noqa: F401  (a fixture)
 from test_verify_tcp import PODS, tcp_lab  # noqa: F401  (a fixture)
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils import probe_batch, probes
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify import probe_batch, probes
 
 OUT = Path(__file__).resolve().parents[1] / "unit" / "fixtures" / "probes" / "outputs.json"
 NOBODY = "192.168.77.188"          # no host holds it on the LAN

@@ -21,7 +21,7 @@ from kubernetes import client
 
 from fault_proxy import proxy_for  # noqa: F401  pylint: disable=unused-import (a fixture)
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.retry import BASE_DELAY, MAX_ATTEMPTS
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.retry import BASE_DELAY, MAX_ATTEMPTS
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

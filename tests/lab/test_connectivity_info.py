@@ -14,7 +14,7 @@ import pytest
 import yaml
 from kubernetes import client
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_intent
 from lab_helpers import create_localnet_nad, wait_for
 
 REPO_DIR = Path(__file__).resolve().parents[2]

@@ -13,8 +13,8 @@ import time
 
 from kubernetes import client
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_lease import format_time
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.intent_lease import format_time
 from lab_helpers import create_localnet_nad
 from test_multinetwork_policy import (
     ADDRESS_READERS,

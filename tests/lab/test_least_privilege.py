@@ -20,9 +20,9 @@ pytest.register_assert_rewrite("automation_identity")
 from automation_identity import seed_namespace, shipped, without_verb  # noqa: E402  pylint: disable=wrong-import-position
 from lab_helpers import wait_for  # noqa: E402  pylint: disable=wrong-import-position
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.namespace_ownership import (  # noqa: E402
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.namespace_ownership import (  # noqa: E402
     CREATED_ANNOTATION)  # pylint: disable=wrong-import-position
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.network_switch import (  # noqa: E402
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.network_switch import (  # noqa: E402
     RECORD_ANNOTATION, switch_patch)  # pylint: disable=wrong-import-position
 
 # The automation_kubeconfig fixture.

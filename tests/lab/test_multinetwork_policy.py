@@ -17,7 +17,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent, intent_selector
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_intent, intent_selector
 from lab_helpers import create_localnet_nad
 
 REPO_DIR = Path(__file__).resolve().parents[2]

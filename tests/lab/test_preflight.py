@@ -10,7 +10,7 @@ from kubernetes import client
 from lab_helpers import create_localnet_nad
 from test_multinetwork_policy import PolicyApi, names, run_module, tenant_intent
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_intent
 
 
 @pytest.fixture

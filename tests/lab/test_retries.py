@@ -17,8 +17,8 @@ from fault_proxy import DROP_ANSWER, proxy_for, refuse_first  # noqa: F401 (prox
 from lab_helpers import create_localnet_nad
 from test_multinetwork_policy import ANSIBLE, ANSIBLE_ENV, REPO_DIR, PolicyApi, names, run_module, tenant_intent
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.retry import MAX_ATTEMPTS
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.retry import MAX_ATTEMPTS
 
 
 @pytest.fixture

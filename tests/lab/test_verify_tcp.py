@@ -20,7 +20,7 @@ from test_seed_stages import multi_network_policy  # noqa: F401  (a fixture)
 from test_verify_udp import junit_details, pods_on_a_new_localnet, run_verify
 from test_verify_udp import pings as ping
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_intent
 
 NAD = "ledger-net"
 PORT = "tcp/5432"

@@ -32,7 +32,7 @@ from test_seed_stages import (  # noqa: F401  (multi_network_policy is a fixture
 
 import dataplane  # noqa: E402  (lab/ is on sys.path once test_seed_stages is imported)
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_intent
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")

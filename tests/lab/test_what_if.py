@@ -14,9 +14,9 @@ import pytest
 import yaml
 from kubernetes import client
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import intent_selector
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_diff import connectivity_diff, intent_endpoints
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import intent_selector
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.flow_diff import connectivity_diff, intent_endpoints
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.intent import parse_intent
 
 from lab_helpers import create_localnet_nad
 from test_multinetwork_policy import mnp, run_module  # noqa: F401  (mnp is a fixture used by name)

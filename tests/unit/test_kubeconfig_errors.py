@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s_client import kubeconfig_error
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.client import kubeconfig_error
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -39,6 +39,8 @@ def test_the_policies_stage_names_a_missing_kubeconfig_and_prints_no_intent(tmp_
     ("ocpvirt.multinet.ovn_policy_info", {"network": "llm-demo/llm-demo-localnet-network"}),
     ("ocpvirt.multinet.multinetwork_policy",
      {"intent": {"network": "llm-demo-localnet-network", "namespace": "llm-demo", "workloads": {}, "allow": []}}),
+    ("ocpvirt.multinet.owned_namespace", {"name": "ledger-west"}),
+    ("ocpvirt.multinet.pod_exec", {"commands": [{"namespace": "ledger-west", "pod": "probe", "command": "true"}]}),
 ])
 @pytest.mark.parametrize("content", [None, "not: a kubeconfig\n"])
 def test_each_module_names_the_kubeconfig_it_cannot_use(tmp_path, module, args, content):

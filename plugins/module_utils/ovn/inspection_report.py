@@ -14,7 +14,7 @@ import html
 import json
 import re
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 
 # spec.egress[0].to[2] (tcp): the rule, then the peer and protocol the ACL was built for
 RULE = re.compile(r"^(spec\.(?:ingress|egress)\[\d+\])\.?(.*)$")

@@ -10,7 +10,7 @@ turned back into lists.
 """
 import json
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 
 # The tables ovn_policy_info reads (OVN NB schema) and their set-valued columns.
 NB_TABLES = ("Logical_Switch", "Logical_Switch_Port", "Port_Group", "ACL", "Address_Set")

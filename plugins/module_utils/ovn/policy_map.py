@@ -22,8 +22,8 @@ import ipaddress
 import json
 import re
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import (
     POLICY_FOR_ANNOTATION, VM_NAME_LABEL, parse_policy_for)
 
 PREFIX = "k8s.ovn.org/"

@@ -28,9 +28,9 @@ import ipaddress
 import re
 import shlex
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import policy_map, trace
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import ICMP, parse_traffic
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import ICMP, parse_traffic
 
 # An outside host's MAC is not known to the cluster; any unicast MAC no logical port holds is
 # looked up as unknown and sent to the localnet port (addresses "unknown"), as the real one is.

@@ -4,16 +4,16 @@ import json
 
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.addresses import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.addresses import (
     AddressError,
     live_address_problems,
     resolve_intents,
 )
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.cluster_endpoints import collect_endpoints
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_policies
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import NETWORKS_ANNOTATION, VM_NAME_LABEL
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.workload_inventory import InventoryError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.cluster_endpoints import collect_endpoints
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_policies
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.intent import parse_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import NETWORKS_ANNOTATION, VM_NAME_LABEL
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.workload_inventory import InventoryError
 
 INVENTORY = {
     "namespace": "ledger",

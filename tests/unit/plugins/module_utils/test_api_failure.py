@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.api_failure import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.api_failure import (
     api_message, call_name, failed_answer, final_message, task_method)
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.retry import MAX_RETRY_AFTER
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.retry import MAX_RETRY_AFTER
 
 
 def status_body(code, message="slow down", **extra):

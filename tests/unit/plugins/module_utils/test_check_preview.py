@@ -4,12 +4,12 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.ocpvirt.multinet.plugins.filter.check_mode_preview import FilterModule
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.check_preview import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.check_preview import (
     api_group,
     check_preview_record,
     split_manifests,
 )
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 
 check_mode_preview = FilterModule().filters()["check_mode_preview"]
 

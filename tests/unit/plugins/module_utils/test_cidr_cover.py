@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.cidr_cover import exact_cover
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_diff import intent_diff
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.cidr_cover import exact_cover
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.connectivity import simulate
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.flow_diff import intent_diff
 
 BASES = {4: int(ipaddress.ip_address("10.61.0.0")), 6: int(ipaddress.ip_address("2001:db8:61::"))}
 SPAN_BITS = 10  # each family's pool: 1,024 addresses

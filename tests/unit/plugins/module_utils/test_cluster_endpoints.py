@@ -3,16 +3,16 @@ import json
 
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils import attachments as att
-from ansible_collections.ocpvirt.multinet.plugins.module_utils import cluster_endpoints as ce
-from ansible_collections.ocpvirt.multinet.plugins.module_utils import guest_network_data as gnd
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate import attachments as att
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate import cluster_endpoints as ce
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate import guest_network_data as gnd
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import (
     NETWORK_STATUS_ANNOTATION,
     NETWORKS_ANNOTATION,
     VM_NAME_LABEL,
 )
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.intent import parse_intent
 
 NET = ("llm-demo", "llm-demo-localnet-network")
 NET_NAME = "llm-demo/llm-demo-localnet-network"

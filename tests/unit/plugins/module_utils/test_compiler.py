@@ -8,7 +8,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import (
     INTENT_LABEL,
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
@@ -17,7 +17,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import (
     intent_name,
     intent_selector,
 )
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
 SEED_POLICY_FILES = ("multi-network-policy-deny-all.yaml", "multi-network-policy-allow-some.yaml",

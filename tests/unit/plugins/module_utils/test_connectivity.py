@@ -5,8 +5,8 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.connectivity import simulate
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 
 SEED = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "seed_policies")
 NETWORK = "llm-demo/llm-demo-localnet-network"

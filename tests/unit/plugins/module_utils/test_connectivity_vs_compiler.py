@@ -11,11 +11,11 @@ import ipaddress
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_flows import expected_flows
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import parse_traffic
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.connectivity import simulate
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.intent import parse_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.intent_flows import expected_flows
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import parse_traffic
 
 NAMESPACE = "ns"
 WORKLOAD_IPS = ["10.0.0.{0}".format(i) for i in range(1, 7)]

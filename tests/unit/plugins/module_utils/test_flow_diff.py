@@ -5,17 +5,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils import flow_diff
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_diff import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy import flow_diff
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.flow_diff import (
     connectivity_diff,
     intent_diff,
     intent_endpoints,
     judged_traffic,
     touched_endpoints,
 )
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.intent import parse_intent
 
 SEED_INTENT = yaml.safe_load((Path(__file__).parents[2] / "fixtures" / "seed_intent.yml").read_text())
 ADDED = {"from": "tinypod-02", "to": "gold-rabbit", "ports": ["tcp/22"]}

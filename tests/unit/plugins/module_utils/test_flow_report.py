@@ -1,5 +1,5 @@
 """flow_report: flow changes as a short list and as a pull-request comment."""
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.flow_report import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.flow_report import (
     count_line,
     flow_name,
     render_markdown,

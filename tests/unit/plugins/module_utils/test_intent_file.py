@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils import intent_file
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import MAX_NESTING, load_intent_text
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_file import read_intent_file
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy import intent_file
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.intent import MAX_NESTING, load_intent_text
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.intent_file import read_intent_file
 
 # The classic "billion laughs" in YAML (the one of issue 26 was 549 bytes; this is 356): 9 ** 9
 # leaves once its aliases are expanded. Kept as .txt: a YAML linter scanning the repository

@@ -4,11 +4,11 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils import cluster_endpoints as ce
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_policies
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.connectivity import simulate
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_flows import expected_flows
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate import cluster_endpoints as ce
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_policies
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.connectivity import simulate
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.intent import parse_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.intent_flows import expected_flows
 
 SEED_INTENT = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "seed_intent.yml")
 NETWORK = "llm-demo/llm-demo-localnet-network"

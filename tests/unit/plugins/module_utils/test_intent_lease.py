@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent_lease import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.intent_lease import (
     LeaseHeld,
     LeaseLock,
     check_lease_options,

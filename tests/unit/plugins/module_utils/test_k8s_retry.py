@@ -5,8 +5,8 @@ import pytest
 from kubernetes.client.exceptions import ApiException
 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
-from ansible_collections.ocpvirt.multinet.plugins.module_utils import k8s_retry, retry
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.retry import MAX_ATTEMPTS
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s import retry, retrying as k8s_retry
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.retry import MAX_ATTEMPTS
 
 
 def answer(status, retry_after=None):

@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.nad import nad_config
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.nad import nad_config
 
 SEED = {"name": "llm-demo-localnet-network", "namespace": "llm-demo", "localnet": "localnet-cnv"}
 

@@ -1,7 +1,7 @@
 """Which namespaces are ours, and which objects in them are someone else's."""
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.namespace_ownership import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.namespace_ownership import (
     CREATED_ANNOTATION,
     created_by_us,
     deletion_verdict,

@@ -1,12 +1,12 @@
-"""module_utils/network_switch.py: the JSON patch can set spec.useMultiNetworkPolicy and our record, nothing else."""
+"""module_utils/policy/network_switch.py: the JSON patch can set spec.useMultiNetworkPolicy and our record, nothing else."""
 import copy
 from pathlib import Path
 
 import pytest
 import yaml
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.network_switch import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.network_switch import (
     DROP, RECORD_ANNOTATION, SWITCH_FIELD, switch_patch)
 
 ROOT = Path(__file__).resolve().parents[4]

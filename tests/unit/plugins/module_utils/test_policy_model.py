@@ -3,8 +3,8 @@ import ipaddress
 
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy_model import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.policy_model import (
     parse_ip_block,
     parse_policy,
     parse_selector,

@@ -2,9 +2,9 @@
 another intent, intents that generate one policy name."""
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.preflight import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.intent import parse_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.preflight import (
     PreflightError,
     colliding_intents,
     emptying_problem,

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.probe_batch import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.probe_batch import (
     batches, guest_probes, runs, servers)
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.probes import probe_plan
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.probes import probe_plan
 
 
 def step(source, target, command, pod=None, skip=None):

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils import probe_outcome, report
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.probe_batch import batches, runs
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify import probe_outcome, report
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.probe_batch import batches, runs
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "probes" / "outputs.json"
 CASES = json.loads(FIXTURE.read_text())

@@ -4,7 +4,7 @@ import socket
 import subprocess
 import time
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.probes import probe_plan
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.probes import probe_plan
 
 PROBE_EPS = [
     {"name": "tinypod", "kind": "pod", "namespace": "llm-demo", "pod": "tinypod", "running": True,

@@ -1,8 +1,8 @@
-"""module_utils/rbac.py: the automation identity's rights from the inventory's role variables."""
+"""module_utils/policy/rbac.py: the automation identity's rights from the inventory's role variables."""
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.rbac import SETTINGS, automation_rbac, scope_from_settings
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.rbac import SETTINGS, automation_rbac, scope_from_settings
 
 SETTINGS_SEEDLIKE = {
     "workloads_namespace": "team-a",
@@ -173,6 +173,7 @@ def test_operator_namespaces_may_be_openshift_ones():
     ({"workloads_namespace": ""}, "workloads_namespace"),
     ({"workloads_namespace": "../x"}, "workloads_namespace"),
     ({"policies_intents": [{"namespace": "team-a/../b"}]}, r"policies_intents\[0\].namespace"),
+    ({"policies_intents": [{"namespace": "team-a", "network": "shared-nets/net/x"}]}, r"policies_intents\[0\].network"),
     ({"network_attachment_networks": [{"name": "net"}]}, r"network_attachment_networks\[0\].namespace"),
 ])
 def test_a_namespace_that_is_no_name_is_refused(changes, field):

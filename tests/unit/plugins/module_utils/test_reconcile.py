@@ -2,7 +2,7 @@ import copy
 
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.reconcile import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.reconcile import (
     allows_nothing,
     compute_plan,
     diff_entries,

@@ -4,8 +4,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils import report as rp
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify import report as rp
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 
 
 def row(src, dst, allowed, reason="because"):

@@ -1,7 +1,7 @@
 """Retries: which failures, how long between attempts, when to give up."""
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.retry import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.retry import (
     MAX_ATTEMPTS,
     parse_retry_after,
     retryable,

@@ -4,8 +4,8 @@ import hashlib
 import json
 import re
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.revision import digest, revision
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import POLICY_FOR_ANNOTATION
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.revision import digest, revision
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import POLICY_FOR_ANNOTATION
 
 INTENT = {"name": "shop", "namespace": "shop", "network": "corp-lan",
           "workloads": {"web": {"ips": ["10.44.0.10"]}, "db": {"ips": ["10.44.0.12"]}},

@@ -1,5 +1,5 @@
 """--diff without the API server's bookkeeping."""
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.server_fields import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.server_fields import (
     diff_without_server_fields, without_server_fields)
 
 STORED = {"apiVersion": "operator.openshift.io/v1", "kind": "Network",

@@ -1,8 +1,8 @@
 """The shared vocabulary: the '<ns>/<nad>' and '<proto>/<port>[-<end>]' formats and name rules."""
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import (
     PortRange,
     dns1123_label_problem,
     dns1123_subdomain_problem,
@@ -91,3 +91,19 @@ def test_name_rules():
     assert "DNS-1123 label" in dns1123_label_problem("llm.demo")
     assert dns1123_subdomain_problem("llm.demo") is None
     assert "at most 63" in dns1123_label_problem("a" * 64)
+
+
+def test_the_labels_are_spelled_once():
+    """The managed-by and intent label keys are written only in the vocabulary; every other file of
+    module_utils, the modules and the filters import them."""
+    import pathlib
+
+    from ansible_collections.ocpvirt.multinet.plugins.module_utils.model import vocabulary
+
+    plugins = pathlib.Path(vocabulary.__file__).resolve().parents[2]
+    words = ('"' + vocabulary.MANAGED_BY_LABEL + '"', '"' + vocabulary.INTENT_LABEL + '"')
+    spelled = sorted("{0}: {1}".format(path.relative_to(plugins), word)
+                     for folder in ("module_utils", "modules", "filter")
+                     for path in (plugins / folder).rglob("*.py") if path.name != "vocabulary.py"
+                     for word in words if word in path.read_text(encoding="utf-8"))
+    assert spelled == []

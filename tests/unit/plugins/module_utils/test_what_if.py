@@ -5,12 +5,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.compiler import compile_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.reconcile import compute_plan
-from ansible_collections.ocpvirt.multinet.plugins.module_utils import what_if
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.what_if import ClosedFlowsError, flow_check
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.intent import parse_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.reconcile import compute_plan
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy import what_if
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.what_if import ClosedFlowsError, flow_check
 
 SEED_INTENT = yaml.safe_load((Path(__file__).parents[2] / "fixtures" / "seed_intent.yml").read_text())
 CHANGED = copy.deepcopy(SEED_INTENT)

@@ -2,7 +2,7 @@
 failed, and a VM without a MAC gets a stable one."""
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.workload_inventory import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.workload_inventory import (
     InventoryError,
     bare_address,
     check_inventory,

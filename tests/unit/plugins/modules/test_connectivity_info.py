@@ -5,13 +5,14 @@ import pytest
 import yaml
 from ansible_collections.kubernetes.core.plugins.doc_fragments.k8s_auth_options import ModuleDocFragment
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.intent import parse_intent
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.revision import revision
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.vocabulary import (
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.intent import parse_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.revision import revision
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import (
     NETWORKS_ANNOTATION,
     POLICY_FOR_ANNOTATION,
 )
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify import run as vr
 from ansible_collections.ocpvirt.multinet.plugins.modules import connectivity_info as ci
 
 NS = "llm-demo"
@@ -55,8 +56,8 @@ def params(**overrides):
 
 def run(ports, snap=None, intent=None, **overrides):
     p = params(ports=ports, **overrides)
-    network, _namespaces, ipam, source = ci.resolve_scope(p, intent)
-    return ci.connectivity(snap or snapshot(), p, intent, network, ipam, source)
+    network, _namespaces, ipam, source = vr.resolve_scope(p, intent)
+    return vr.connectivity(snap or snapshot(), p, intent, network, ipam, source)
 
 
 def allowed(entry):
@@ -104,8 +105,8 @@ def test_without_ports_an_intent_gives_its_own_traffic_and_expected_rows():
 
 def test_a_bad_port_names_the_field_and_value():
     with pytest.raises(MultinetError, match="ports.*tcp/http"):
-        ci.traffic_list(["icmp", "tcp/http"], None)
-    assert ci.traffic_list(None, None) == ["icmp"]
+        vr.traffic_list(["icmp", "tcp/http"], None)
+    assert vr.traffic_list(None, None) == ["icmp"]
 
 
 def test_the_result_names_what_was_compared_by_digest():
@@ -114,10 +115,10 @@ def test_the_result_names_what_was_compared_by_digest():
                          "b": {"selector": {"app": "b"}, "ips": ["192.168.77.20"]}},
            "allow": [{"from": "a", "to": "b", "ports": ["udp/53"]}]}
     p = params(network=None, intent=raw)
-    network, _namespaces, ipam, source = ci.resolve_scope(p, parse_intent(raw))
-    result = ci.connectivity(snapshot(), p, parse_intent(raw), network, ipam, source)
+    network, _namespaces, ipam, source = vr.resolve_scope(p, parse_intent(raw))
+    result = vr.connectivity(snapshot(), p, parse_intent(raw), network, ipam, source)
     assert result["revision"] == revision(raw, [POLICY])
     assert result["revision"]["policy_count"] == 1 and result["revision"]["intent"].startswith("sha256:")
     # A policy of another network is not part of what this run compared.
-    elsewhere = ci.connectivity(snapshot(other_network="another"), p, parse_intent(raw), network, ipam, source)
+    elsewhere = vr.connectivity(snapshot(other_network="another"), p, parse_intent(raw), network, ipam, source)
     assert elsewhere["revision"]["policy_count"] == 0 and elsewhere["revision"]["intent"] == result["revision"]["intent"]

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import ovsdb
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn_reader import Reader
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.ovn_reader import Reader
 from ansible_collections.ocpvirt.multinet.plugins.modules import ovn_policy_info, ovn_trace
 
 REPO = Path(__file__).resolve().parents[4]

@@ -2,7 +2,7 @@
 sandbox with no lookups and no Ansible filters; nothing else of the file is rendered."""
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.plan_vars import MAX_PRODUCT, plan_intents
 
 VARS = {

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 import pytest
 
 from ansible_collections.ocpvirt.multinet.plugins.plugin_utils import retrying_k8s
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.retry import MAX_ATTEMPTS
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.retry import MAX_ATTEMPTS
 
 CREATED = {"changed": True, "method": "create"}
 

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import inspection_report, policy_map
 
 from ovn_fixtures import NAD, cluster, log_lines, nodes

@@ -1,6 +1,6 @@
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import policy_map
 
 from ovn_fixtures import NAD, cluster, log_lines, nodes

@@ -5,7 +5,7 @@ import shlex
 
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import policy_map, trace_plan
 
 from ovn_fixtures import nodes, text
