@@ -342,7 +342,7 @@ def markdown(results, profile_findings=""):
         "`PYTHONPATH` (`bench/probe/sitecustomize.py`) counts every urllib3 request, the transport under the "
         "kubernetes client; for kubectl, its `-v=6` request log. A LIST is a GET; *writes* are all other verbs. "
         "Each tool does one warm-up run first, so API discovery is cached as on a user's machine.",
-        "- **The intent's Lease** (`plugins/module_utils/intent_lease.py`): a "
+        "- **The intent's Lease** (`plugins/module_utils/k8s/intent_lease.py`): a "
         "run that writes takes it before its first write and releases it at the end, 4 requests (the "
         "discovery of `coordination.k8s.io/v1`, the Lease's GET, 404 when free, its POST and its DELETE), and "
         "reads the intent's state again under it (the policies' LIST, the NAD and the pods: 3 GETs): 7 "
