@@ -152,9 +152,9 @@ def merging_intents(draw):
         taken += len(mine)
         ips = sorted({str(_address(draw(st.sampled_from([4, 4, 6])), offset)) for offset in mine})
         workloads["tier-{0}".format(index)] = {"selector": {"tier": str(index)}, "ips": ips}
+    blocks = draw(st.lists(st.one_of(ip_blocks(4), ip_blocks(6)), max_size=3))
     endpoints = {"outside-{0}".format(index): {"cidr": cidr, "except": list(excepts)}
-                 for index, (cidr, excepts) in enumerate(draw(st.lists(st.one_of(ip_blocks(4), ip_blocks(6)),
-                                                                      max_size=3)))}
+                 for index, (cidr, excepts) in enumerate(blocks)}
     names = sorted(workloads)
     peers = names + sorted(endpoints)
     allow = []
@@ -270,8 +270,8 @@ def test_the_cover_is_the_cheapest_of_every_possible_one_on_eight_addresses():
     size = 8
     subsets = sorted((frozenset(a for a in range(size) if mask >> a & 1) for mask in range(1 << size)), key=len)
     blocks = [frozenset(range(start, start + width)) for width in (1, 2, 4, 8) for start in range(0, size, width)]
-    choices = [(frozenset(covered), 1 + len(_addresses([("{0}/32".format(_address(4, a)), ())
-                                                      for a in block - set(covered)])))
+    choices = [(frozenset(covered),
+                1 + len(_addresses([("{0}/32".format(_address(4, a)), ()) for a in block - set(covered)])))
                for block in blocks for r in range(1, len(block) + 1) for covered in combinations(sorted(block), r)]
     cheapest = {frozenset(): (0, 0)}
     for wanted in subsets[1:]:
