@@ -30,6 +30,9 @@ SERVICE_ACCOUNT_NAME_ANNOTATION = "kubernetes.io/service-account.name"
 # Records of what happened, not content: never a reason to keep a namespace.
 IGNORED_RESOURCES = {("", "events"), ("events.k8s.io", "events")}
 POLICY_KIND = "MultiNetworkPolicy"
+# An intent's Lease (k8s/intent_lease.py), left behind when a run died holding it: the intent's,
+# as its policies are.
+INTENT_KINDS = (POLICY_KIND, "Lease")
 
 
 def namespace_manifest(name, labels=None):
@@ -81,14 +84,14 @@ def is_ours(obj, owned, intents):
     """Made by this automation for this inventory: our label and our record, never the label alone.
 
     ``owned`` is the 'Kind/name' of every object the inventory has us create in the namespace,
-    ``intents`` the names of its intents there: a policy is ours only when its intent label names
-    one of them (another intent's policies carry the same managed-by label). A Role, RoleBinding
+    ``intents`` the names of its intents there: a policy (or an intent's Lease) is ours only when
+    its intent label names one of them (another intent's policies carry the same managed-by label). A Role, RoleBinding
     or ServiceAccount that playbooks/rbac.yml made carries our label too, and is in no record.
     """
     labels = (obj.get("metadata") or {}).get("labels") or {}
     if labels.get(MANAGED_BY_LABEL) != MANAGED_BY_VALUE:
         return False
-    if obj.get("kind") == POLICY_KIND:
+    if obj.get("kind") in INTENT_KINDS:
         return labels.get(INTENT_LABEL) in intents
     return object_name(obj) in owned
 
@@ -147,7 +150,7 @@ class Judge:
         labels = meta.get("labels") or {}
         if meta.get("ownerReferences"):
             return "{0} (owned by {1})".format(object_name(obj), ", ".join(self.foreign_owners(obj)))
-        if labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE and obj.get("kind") == POLICY_KIND:
+        if labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE and obj.get("kind") in INTENT_KINDS:
             return "{0} (of intent {1})".format(object_name(obj), labels.get(INTENT_LABEL) or "none")
         if labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE:
             return "{0} (our label, but not made by site.yml for this inventory)".format(object_name(obj))

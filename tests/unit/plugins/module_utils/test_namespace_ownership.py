@@ -44,6 +44,8 @@ RECORD = {"owned": ["NetworkAttachmentDefinition/net", "VirtualMachine/vm"], "in
 @pytest.mark.parametrize("item", [
     obj("NetworkAttachmentDefinition", "net", labels=OURS),
     obj("MultiNetworkPolicy", "web-default-deny", labels={**OURS, "multinet.ocpvirt.io/intent": "web"}),
+    # The intent's Lease, left by a run that died holding it.
+    obj("Lease", "multinet-intent-web", labels={**OURS, "multinet.ocpvirt.io/intent": "web"}),
     # Owned by our VM, deleted just before (gone from the listing, named by the record).
     obj("DataVolume", "vm-rootdisk", ownerReferences=[{"kind": "VirtualMachine", "name": "vm", "uid": "u-vm"}]),
     obj("ConfigMap", "team-settings", deletionTimestamp="2026-11-30T00:00:00Z"),
@@ -75,6 +77,9 @@ def test_anything_else_is_someone_elses(item):
     (obj("MultiNetworkPolicy", "other-allow-db", labels={**OURS, "multinet.ocpvirt.io/intent": "other-team"}),
      "MultiNetworkPolicy/other-allow-db (of intent other-team)"),
     (obj("MultiNetworkPolicy", "unlabelled", labels=OURS), "MultiNetworkPolicy/unlabelled (of intent none)"),
+    # Another intent's run may still hold its Lease.
+    (obj("Lease", "multinet-intent-other-team", labels={**OURS, "multinet.ocpvirt.io/intent": "other-team"}),
+     "Lease/multinet-intent-other-team (of intent other-team)"),
     (obj("Role", "automation", labels=OURS), "Role/automation (our label, but not made by site.yml for this inventory)"),
     (obj("RoleBinding", "automation", labels=OURS),
      "RoleBinding/automation (our label, but not made by site.yml for this inventory)"),
