@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -27,6 +28,10 @@ CLUSTER_MANAGER_NODE = "master-0"
 CLUSTER_MANAGER = "ovnkube-cluster-manager"
 # Offline: every dependency is in the tarball's vendor/; the proxy and toolchain downloads are off.
 BUILD_ENV = {"GOFLAGS": "-mod=vendor", "GOPROXY": "off", "GOTOOLCHAIN": "local"}
+# The ovnkube-node pod's `ovnkube-controller` container log in the node's directory (the file the
+# simulator names in the pod's exec target, lab/simulator/ovnk_log.py) and its writer.
+CONTAINER_LOG = "ovnkube-controller.log"
+CONMON = Path(__file__).with_name("conmon.py")
 
 
 class OvnkubeError(RuntimeError):
@@ -131,11 +136,12 @@ def controller_component(node):
 
 
 def controller_argv(binary, node, node_dir, kubeconfig, flags):
-    """One zone's ovnkube-controller against the node's NB and SB. It logs (klog) to labctl's
-    log of the component; the ovnkube-node pod's container log wants the CRI format, which
-    nothing converts to yet."""
+    """One zone's ovnkube-controller against the node's NB and SB, run under conmon.py as the
+    container runtime runs ovnkube-node's `ovnkube-controller` container: its klog lines go to the
+    pod's container log (CRI format, served by the kubelet stand-in) and to labctl's log."""
     d = Path(node_dir)
-    return [str(binary), f"--init-ovnkube-controller={node}", f"--zone={node}",
+    return [sys.executable, str(CONMON), str(d / CONTAINER_LOG), "--",
+            str(binary), f"--init-ovnkube-controller={node}", f"--zone={node}",
             f"--nb-address=unix:{d / 'ovnnb_db.sock'}", f"--sb-address=unix:{d / 'ovnsb_db.sock'}",
             f"--k8s-kubeconfig={kubeconfig}", *flags]
 

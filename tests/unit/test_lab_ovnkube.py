@@ -1,10 +1,12 @@
 """The lab's real-OVN-Kubernetes mode without a lab (lab/controlplane/ovnkube.py and the
 simulator's stand-in parts): the build's cache and its one-line errors, the NB schema with
-ACL.tier, ovnkube's flags from the Network spec, and the CNI/Multus stand-in taking ovnkube's
+ACL.tier, ovnkube's flags from the Network spec, the container log writer (conmon.py), and the CNI/Multus stand-in taking ovnkube's
 pod-networks. Names and addresses share nothing with the seed."""
 import json
+import re
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ import yaml
 REPO_DIR = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_DIR / "lab"))
 
-from controlplane import ovnkube  # noqa: E402  pylint: disable=wrong-import-position
+from controlplane import conmon, ovnkube  # noqa: E402  pylint: disable=wrong-import-position
 from simulator import controllers, kubelet  # noqa: E402  pylint: disable=wrong-import-position
 
 NB_SCHEMA = Path("/usr/share/ovn/ovn-nb.ovsschema")
@@ -129,8 +131,34 @@ def test_each_zone_controller_talks_to_its_own_nodes_databases(tmp_path):
     assert f"--nb-address=unix:{tmp_path / 'worker-7' / 'ovnnb_db.sock'}" in argv
     assert f"--sb-address=unix:{tmp_path / 'worker-7' / 'ovnsb_db.sock'}" in argv
     assert "--k8s-kubeconfig=/k" in argv and argv[-1] == "--x"
+    # run by the runtime stand-in, which writes its output into the pod's container log
+    assert argv[:5] == [sys.executable, str(REPO_DIR / "lab" / "controlplane" / "conmon.py"),
+                        str(tmp_path / "worker-7" / "ovnkube-controller.log"), "--", "/c/ovnkube"]
     env = ovnkube.controller_env(tmp_path / "worker-7", {"OVN_RUNDIR": "r"})
     assert env["OVN_NB_DB"] == f"unix:{tmp_path / 'worker-7' / 'ovnnb_db.sock'}" and env["OVN_RUNDIR"] == "r"
+
+
+def test_conmon_writes_each_line_of_the_child_as_a_cri_record_and_echoes_it(tmp_path):
+    log = tmp_path / "orchard-controller.log"
+    log.write_text("2030-01-02T03:04:05.000000001Z stdout F earlier\n")  # appended to, as a runtime does
+    child = "import sys; print('to out'); print('E0101 to err', file=sys.stderr); sys.exit(3)"
+    done = subprocess.run([sys.executable, str(ovnkube.CONMON), str(log), "--", sys.executable, "-c", child],
+                          capture_output=True, check=False)
+    assert done.returncode == 3  # the child's exit code: labctl sees the process end as the child's
+    assert sorted(done.stdout.decode().splitlines()) == ["E0101 to err", "to out"]
+    lines = log.read_text().splitlines()
+    assert lines[0].endswith(" earlier") and len(lines) == 3
+    records = sorted(line.split(" ", 1)[1] for line in lines[1:])
+    assert records == ["stderr F E0101 to err", "stdout F to out"]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z", line.split(" ")[0]) for line in lines)
+
+
+def test_conmon_splits_a_line_longer_than_the_runtimes_maximum_into_partial_records():
+    when = datetime(2031, 5, 6, 7, 8, 9, 123456, tzinfo=timezone.utc)
+    assert conmon.cri_lines(when, "stderr", b"abcdefg", max_line=3) == [
+        b"2031-05-06T07:08:09.123456000Z stderr P abc\n", b"2031-05-06T07:08:09.123456000Z stderr P def\n",
+        b"2031-05-06T07:08:09.123456000Z stderr F g\n"]
+    assert conmon.cri_lines(when, "stdout", b"") == [b"2031-05-06T07:08:09.123456000Z stdout F \n"]
 
 
 # --- the simulator's stand-in parts -------------------------------------------------------------
