@@ -146,15 +146,13 @@ findings:
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import nad_ref, parse_nad_ref
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.client import run_read_only_module
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import ovsdb, policy_map
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.snapshot import NAD, POD, POLICY
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.ovn_reader import (
     Reader,
     check_access_names,
     ovn_access_argspec,
 )
 
-NAD = ("NetworkAttachmentDefinition", "k8s.cni.cncf.io/v1")
-POLICY = ("MultiNetworkPolicy", "k8s.cni.cncf.io/v1beta1")
-POD = ("Pod", "v1")
 NETWORK_CONFIG = ("Network", "operator.openshift.io/v1")
 
 

@@ -141,9 +141,8 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.ovn_reader im
     check_access_names,
     ovn_access_argspec,
 )
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.snapshot import NAD
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import parse_nad_ref
-
-NAD = ("NetworkAttachmentDefinition", "k8s.cni.cncf.io/v1")
 
 
 def argspec():
