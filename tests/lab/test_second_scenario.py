@@ -42,6 +42,7 @@ POD = "probe"
 NNCP = ("nmstate.io", "v1", "nodenetworkconfigurationpolicies", "corp-lan-br-ex")
 NMSTATE = ("nmstate.io", "v1", "nmstates", "nmstate")
 HCO_NAMESPACE = "openshift-cnv"
+CREATED_RECORD = "multinet.ocpvirt.io/created"  # roles/created_record/vars/main.yml
 HCO = ("hco.kubevirt.io", "v1beta1", HCO_NAMESPACE, "hyperconvergeds", "kubevirt-hyperconverged")
 NADS = ("k8s.cni.cncf.io", "v1", NAMESPACE, "network-attachment-definitions")
 MNPS = ("k8s.cni.cncf.io", "v1beta1", NAMESPACE, "multi-networkpolicies")
@@ -86,6 +87,13 @@ def owners_cluster(core, custom, lab_kubeconfig):
     back what they set up here (operators and instances found already there are left alone)."""
     if exists(lambda: core.read_namespace(NAMESPACE)):
         pytest.fail(f"namespace {NAMESPACE} exists before the test: left over from an earlier run")
+    # Instances already there must be someone else's: one our create marked (an earlier site.yml or
+    # make demo on this lab) is rightly deleted by teardown, and the test would prove nothing.
+    for kind, read in (("NMState", lambda: custom.get_cluster_custom_object(*NMSTATE)),
+                       ("HyperConverged", lambda: custom.get_namespaced_custom_object(*HCO))):
+        if exists(read) and CREATED_RECORD in (read()["metadata"].get("annotations") or {}):
+            pytest.fail(f"the lab's {kind} was created by ocpvirt.multinet (an earlier site.yml or make demo): "
+                        "run make lab-down and make lab-up, or teardown.yml, first")
     created = []
     state = {"torn_down": False}
     try:
