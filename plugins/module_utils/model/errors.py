@@ -17,3 +17,10 @@ class MultinetError(Exception):
         if field is not None:
             message = "{0}: {1} (got {2!r})".format(field, message, value)
         super().__init__(message)
+
+
+def problems_message(problems, header):
+    """One problem's own message, or ``header`` and then one line per problem."""
+    if len(problems) == 1:
+        return str(problems[0])
+    return "{0}:\n{1}".format(header, "\n".join("- {0}".format(problem) for problem in problems))

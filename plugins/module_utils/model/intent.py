@@ -19,7 +19,7 @@ try:
 except ImportError:  # pragma: no cover
     yaml = None
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError, problems_message
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import (
     DIRECTIONS,
     VM_NAME_LABEL,
@@ -54,12 +54,7 @@ class IntentError(MultinetError):
 
     def __init__(self, errors):
         self.errors = list(errors)
-        if len(self.errors) == 1:
-            message = str(self.errors[0])
-        else:
-            lines = "\n".join("- {0}".format(error) for error in self.errors)
-            message = "intent has {0} problems:\n{1}".format(len(self.errors), lines)
-        super().__init__(message)
+        super().__init__(problems_message(self.errors, "intent has {0} problems".format(len(self.errors))))
         self.field = self.errors[0].field
         self.value = self.errors[0].value
 

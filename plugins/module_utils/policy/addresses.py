@@ -18,7 +18,7 @@ naming the workload, the intent's address and the other one.
 """
 import ipaddress
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError, problems_message
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import VM_NAME_LABEL
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.workload_inventory import (
     PODS,
@@ -34,12 +34,7 @@ class AddressError(MultinetError):
 
     def __init__(self, problems):
         self.problems = list(problems)
-        if len(self.problems) == 1:
-            message = str(self.problems[0])
-        else:
-            message = "{0} address problems:\n{1}".format(
-                len(self.problems), "\n".join("- {0}".format(problem) for problem in self.problems))
-        super().__init__(message)
+        super().__init__(problems_message(self.problems, "{0} address problems".format(len(self.problems))))
 
 
 def inventory_workloads(inventory):
