@@ -7,8 +7,18 @@ Objects are chosen by the `k8s.ovn.org/*` external_ids OVN-Kubernetes writes (ne
 scraped from `ovn-nbctl show`), as ovn-org/ovn-kubernetes `go-controller/` writes them:
 - the switch: `k8s.ovn.org/network=<net>`, `k8s.ovn.org/topology=localnet`
   (pkg/ovn/base_secondary_layer2_network_controller.go initializeLogicalSwitch);
-- port groups: `k8s.ovn.org/network=<net>`, `name=<ns>_<policy>` for a policy, `name=<pg name>`
-  for a namespace's default deny (pkg/ovn/base_network_controller_policy.go);
+- port groups, in either of two namings (both read, whichever the cluster writes):
+  - OpenShift 4.15 (ovn-kubernetes dad2fde5a, pkg/ovn/base_network_controller.go:710-715):
+    `k8s.ovn.org/network=<net>`, `name=<ns>_<policy>` for a policy, `name=<pg name>` ending in
+    `_ingressDefaultDeny`/`_egressDefaultDeny` for a namespace's default deny
+    (pkg/ovn/base_network_controller_policy.go:315-316);
+  - OpenShift 4.16+ (ovn-kubernetes 6c366bb49, 4.18's): no `k8s.ovn.org/network`, but
+    `k8s.ovn.org/owner-controller=<net>-network-controller` (pkg/ovn/base_network_controller.go:199-200),
+    `k8s.ovn.org/owner-type=NetworkPolicy`, `k8s.ovn.org/name=<ns>:<policy>` for a policy, and
+    `owner-type=NetpolNamespace`, `name=<ns>`, `direction=Ingress|Egress` for a default deny
+    (pkg/libovsdb/ops/db_object_types.go:278-288, db_object_ids.go:54-58,70,225-240;
+    pkg/ovn/base_network_controller_policy.go:364-371,903-907); the group's name is a hash of its
+    `k8s.ovn.org/id` (pkg/libovsdb/util/port_group.go:13-16), never re-derived here;
 - ACLs: `k8s.ovn.org/id=<net>-network-controller:NetworkPolicy:<ns>:<policy>:<dir>:<rule>:
   <protocol>:<ip block>` and `...:NetpolNamespace:<ns>:<dir>:<type>` for default deny
   (pkg/ovn/gress_policy.go, pkg/libovsdb/ops/db_object_types.go);
@@ -31,6 +41,8 @@ NETWORK_KEY = PREFIX + "network"
 TOPOLOGY_KEY = PREFIX + "topology"
 ID_KEY = PREFIX + "id"
 OWNER_KEY = PREFIX + "owner-controller"
+OWNER_TYPE_KEY = PREFIX + "owner-type"
+NAME_KEY = PREFIX + "name"
 DENY_SUFFIXES = {"ingressDefaultDeny": "Ingress", "egressDefaultDeny": "Egress"}
 PEERS = {"Ingress": ("ingress", "from", "src"), "Egress": ("egress", "to", "dst")}
 _CIDR = r"ip[46]\.{side} == ([0-9a-fA-F.:/]+)"
@@ -77,15 +89,41 @@ def zone_objects(nb, network_name):
     lsps = {row["_uuid"]: row for row in nb["Logical_Switch_Port"]}
     acls = {row["_uuid"]: row for row in nb["ACL"]}
     ports = {lsps[uuid]["name"]: lsps[uuid] for switch in switches for uuid in switch["ports"] if uuid in lsps}
+    controller = network_name + "-network-controller"
     groups = {}
     for row in nb["Port_Group"]:
-        if row["external_ids"].get(NETWORK_KEY) == network_name:
-            groups[row["name"]] = {"name": row["name"], "readable": row["external_ids"].get("name"),
-                                   "ports": sorted(lsps[u]["name"] for u in row["ports"] if u in lsps),
-                                   "acls": [acls[u] for u in row["acls"] if u in acls]}
-    controller = network_name + "-network-controller"
+        owner = group_owner(row["external_ids"], network_name, controller)
+        if owner:
+            groups[row["name"]] = dict(owner, name=row["name"],
+                                       ports=sorted(lsps[u]["name"] for u in row["ports"] if u in lsps),
+                                       acls=[acls[u] for u in row["acls"] if u in acls])
     return {"switch": switches[0]["name"] if switches else None, "ports": ports, "port_groups": groups,
             "address_sets": [row for row in nb["Address_Set"] if row["external_ids"].get(OWNER_KEY) == controller]}
+
+
+def group_owner(ids, network_name, controller):
+    """What a port group of the network is for, from its external_ids in either naming:
+    `policy` "<ns>/<name>" for a policy's group; `direction` for a namespace's default deny and
+    `deny` its namespace (None on 4.15, which names it only in the group's ACLs); None for a group
+    of another network or owner."""
+    if ids.get(NETWORK_KEY) == network_name:
+        readable = ids.get("name") or ""
+        direction = DENY_SUFFIXES.get(readable.rpartition("_")[2])
+        if direction:
+            return _owner(direction=direction)
+        namespace, _, name = readable.partition("_")  # a namespace (DNS label) has no "_"
+        return _owner(policy="{0}/{1}".format(namespace, name))
+    if ids.get(OWNER_KEY) != controller:
+        return None
+    if ids.get(OWNER_TYPE_KEY) == "NetworkPolicy":
+        return _owner(policy="/".join(ids.get(NAME_KEY, "").partition(":")[::2]))
+    if ids.get(OWNER_TYPE_KEY) == "NetpolNamespace" and ids.get("direction") in PEERS:
+        return _owner(deny=ids.get(NAME_KEY), direction=ids["direction"])
+    return None
+
+
+def _owner(policy=None, deny=None, direction=None):
+    return {"policy": policy, "deny": deny, "direction": direction}
 
 
 # --- ports -> workloads ----------------------------------------------------------------------
@@ -234,18 +272,20 @@ def refusal_reason(policy, network, multi_network_policy, log_lines):
 
 
 def _policy_groups(zones, namespace, name):
-    readable = "{0}_{1}".format(namespace, name)
+    key = "{0}/{1}".format(namespace, name)
     return {node: group for node, objects in zones.items() for group in objects["port_groups"].values()
-            if group["readable"] == readable}
+            if group["policy"] == key}
 
 
 def _deny_groups(zones, namespace, direction):
-    """{node: default deny port group} of a namespace and direction, found by its ACLs' ids."""
+    """{node: default deny port group} of a namespace and direction, found by the group's own
+    ids (4.16+) or else its ACLs' ids (4.15)."""
     found = {}
     for node, objects in zones.items():
         for group in objects["port_groups"].values():
-            suffix = group["name"].rpartition("_")[2]
-            if DENY_SUFFIXES.get(suffix) == direction and any(
+            if group["direction"] != direction or group["policy"]:
+                continue
+            if group["deny"] == namespace or group["deny"] is None and any(
                     (acl_origin(acl) or {}).get("namespace") == namespace for acl in group["acls"]):
                 found[node] = group
     return found
