@@ -19,7 +19,10 @@ description:
   - Checks the entry first and fails naming the field and value, namely unknown keys, names that are not
     DNS-1123, a localnet no declared bridge mapping knows, C(vlan_id) outside 1-4094, C(mtu)
     outside 576-65535, invalid or host-bit CIDRs, C(exclude_subnets) without C(subnets) or outside
-    them, and NADs of the same network that disagree on subnets, VLAN or MTU.
+    them, NADs of the same network that disagree on subnets, VLAN or MTU, and a
+    C(physicalNetworkName) (a C(network_name) other than the localnet) for a cluster older than
+    OpenShift 4.18 or of unknown version, whose OVN-Kubernetes would ignore it and map the
+    network by its name.
 positional: _input
 options:
   _input:
@@ -39,6 +42,12 @@ options:
     type: list
     elements: dict
     default: []
+  cluster_version:
+    description:
+      - The target cluster's ClusterVersion C(version) object (as C(k8s_info) returns it) or its
+        OpenShift version string such as C(4.18.3). Only a C(network_name) other than the
+        localnet needs it; unset means unknown, and such an entry is refused.
+    type: raw
 notes:
   - Pure Python, runs on the controller; it does not contact any cluster.
 """
@@ -69,9 +78,11 @@ from ansible_collections.ocpvirt.multinet.plugins.plugin_utils.filter_args impor
 
 def nad_config(*args, **kwargs):
     """Validate the filter arguments, then build the config string."""
-    params = filter_params("nad_config", DOCUMENTATION, ["_input", "known_localnets", "networks"], args, kwargs)
+    params = filter_params("nad_config", DOCUMENTATION, ["_input", "known_localnets", "networks", "cluster_version"],
+                           args, kwargs)
     with domain_errors("nad_config"):
-        return nad.nad_config(params["_input"], params["known_localnets"], params["networks"])
+        return nad.nad_config(params["_input"], params["known_localnets"], params["networks"],
+                              params["cluster_version"])
 
 
 class FilterModule(object):

@@ -12,6 +12,7 @@ import ipaddress
 import json
 import re
 
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.cluster_version import openshift_version, release
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import (
     dns1123_label_problem,
@@ -33,19 +34,29 @@ ENTRY_KEYS = frozenset(
 # Fields NADs of one network (same config "name") must agree on, as OVN-K requires.
 SHARED_FIELDS = ("physicalNetworkName", "subnets", "excludeSubnets", "vlanID", "mtu")
 
+# The first OpenShift whose OVN-Kubernetes reads physicalNetworkName. It came with
+# ovn-org/ovn-kubernetes PR #4320 ("localnet alias", OCPBUGS-31679), still under review on
+# 2024-10-02 (then named localnetPortAlias), so after 4.16 and 4.17 branched; 6c366bb49 (December
+# 2024, 4.18's code) has it in go-controller/pkg/cni/types/types.go:53-59, 4.15's dad2fde5a has no
+# such field and names the localnet port's network_name after the config's name. OpenShift
+# announces it in the 4.18 release notes (openshift/openshift-docs #87995, OSDOCS-12356).
+PHYSICAL_NETWORK_NAME_SINCE = (4, 18)
+
 # ovn-bridge-mappings is "localnet:bridge,..." on the node, so these characters cannot appear.
 _LOCALNET = re.compile(r"^[^:,\s]+$")
 # A CNI spec version (0.3.1, 0.4.0, 1.0.0): it goes into the config Multus hands to the plugin.
 _CNI_VERSION = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\Z")
 
 
-def nad_config(entry, known_localnets=None, networks=None):
+def nad_config(entry, known_localnets=None, networks=None, cluster_version=None):
     """Return the spec.config JSON string for one NAD entry, after checking it.
 
     known_localnets: localnet names of the declared bridge mappings; empty means unknown.
     networks: all NAD entries of the run, checked for agreement with this one.
+    cluster_version: the target's ClusterVersion object or its version string; None: unknown.
     """
     config = build_config(entry, known_localnets or ())
+    _check_physical_network_name(config, entry, openshift_version(cluster_version))
     for other in networks or ():
         if _key(other) != _key(entry):
             _check_same_network(config, build_config(other, ()), other)
@@ -70,6 +81,27 @@ def build_config(entry, known_localnets):
     config.update(_ranged(entry, "mtu", "mtu", MTU_RANGE))
     config["netAttachDefName"] = nad_ref(entry["namespace"], entry["name"])
     return config
+
+
+def _check_physical_network_name(config, entry, version):
+    """A physicalNetworkName other than the network's name where OVN-Kubernetes would ignore it
+    maps the network by its name instead: a silently mis-mapped network, so refused."""
+    physical = config.get("physicalNetworkName")
+    if physical is None or physical == config["name"]:
+        return
+    found = release(version)
+    if found and found >= PHYSICAL_NETWORK_NAME_SINCE:
+        return
+    where = "OpenShift {0}'s OVN-Kubernetes ignores it".format(version) if found else (
+        "the cluster's OpenShift version is unknown ({0}), and an older OVN-Kubernetes ignores it".format(
+            "unreadable version {0!r}".format(version) if version else "no ClusterVersion 'version' was read"))
+    raise MultinetError(
+        "physicalNetworkName {0!r} (the localnet, written because network_name {1!r} differs from it) is "
+        "honoured from OpenShift {2}.{3} on; {4} and would connect the network to a bridge mapping named "
+        "{1!r} instead. Leave out network_name (the network is then named after its localnet), or target "
+        "a {2}.{3}+ cluster".format(physical, config["name"], PHYSICAL_NETWORK_NAME_SINCE[0],
+                                    PHYSICAL_NETWORK_NAME_SINCE[1], where),
+        _field(entry, "network_name"), entry.get("network_name"))
 
 
 def _check_entry(entry):

@@ -118,6 +118,9 @@ def cluster_rules(scope):
     ]
     # network_attachment reads every NNCP for the localnet names they declare.
     rules.append(rule("nmstate.io", ["nodenetworkconfigurationpolicies"], ["list"]))
+    if scope.get("cluster_version"):
+        # network_attachment: the OpenShift version, for a NAD whose network_name needs 4.18+.
+        rules.append(rule("config.openshift.io", ["clusterversions"], ["get"], ["version"]))
     if mapping:
         rules += [
             rule("nmstate.io", ["nodenetworkconfigurationpolicies"], ["get", "create", "patch", "delete"], [mapping]),
@@ -401,5 +404,7 @@ def scope_from_settings(settings, name="ocpvirt-multinet-automation", account_na
         "datasource": {"namespace": settings["workloads_vm_datasource_namespace"],
                        "name": settings["workloads_vm_datasource_name"]} if vms else None,
         "bridge_mapping": settings.get("bridge_mapping_name") or None,
+        "cluster_version": any(isinstance(nad, dict) and nad.get("network_name")
+                               for nad in settings.get("network_attachment_networks") or []),
         "ovn_namespace": ovn_namespace,
     }

@@ -23,3 +23,10 @@ def test_domain_errors_become_filter_errors():
 def test_bad_filter_arguments_are_reported():
     with pytest.raises(AnsibleFilterError, match="nad_config: .*known_localnets"):
         nad_config(SEED, known_localnets={"a": 1})
+
+
+def test_cluster_version_reaches_the_physical_network_name_check():
+    entry = {"name": "orchid-net", "namespace": "greenhouse", "localnet": "uplink-west", "network_name": "orchid"}
+    assert json.loads(nad_config(entry, cluster_version="4.18.2"))["physicalNetworkName"] == "uplink-west"
+    with pytest.raises(AnsibleFilterError, match="network_name: physicalNetworkName .*OpenShift 4.15.3's"):
+        nad_config(entry, cluster_version={"status": {"history": [{"state": "Completed", "version": "4.15.3"}]}})

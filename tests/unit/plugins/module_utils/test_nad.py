@@ -38,8 +38,49 @@ def test_optional_fields_are_written_as_ovn_k_reads_them():
 
 
 def test_network_name_moves_the_localnet_to_physical_network_name():
-    config = json.loads(nad_config(dict(SEED, network_name="tenant-blue")))
+    config = json.loads(nad_config(dict(SEED, network_name="tenant-blue"), cluster_version="4.18.3"))
     assert (config["name"], config["physicalNetworkName"]) == ("tenant-blue", "localnet-cnv")
+
+
+# A second network sharing nothing with the seed: its localnet is "uplink-west".
+SHARED = {"name": "orchid-net", "namespace": "greenhouse", "localnet": "uplink-west", "network_name": "orchid"}
+
+
+def cluster_version(*history, desired=None):
+    return {"apiVersion": "config.openshift.io/v1", "kind": "ClusterVersion", "metadata": {"name": "version"},
+            "status": {"desired": {"version": desired}, "history": [
+                {"state": state, "version": version} for state, version in history]}}
+
+
+@pytest.mark.parametrize("target", ["4.18.0", "4.19.2", "5.0.1", cluster_version(("Completed", "4.18.7"))])
+def test_physical_network_name_is_written_for_a_cluster_that_honours_it(target):
+    config = json.loads(nad_config(SHARED, cluster_version=target))
+    assert (config["name"], config["physicalNetworkName"]) == ("orchid", "uplink-west")
+
+
+@pytest.mark.parametrize("target, says", [
+    ("4.15.21", "OpenShift 4.15.21's OVN-Kubernetes ignores it"),
+    ("4.17.9", "OpenShift 4.17.9's OVN-Kubernetes ignores it"),
+    (cluster_version(("Completed", "4.16.4")), "OpenShift 4.16.4's OVN-Kubernetes ignores it"),
+    # An update to 4.18 still running: the nodes run 4.17's OVN-Kubernetes.
+    (cluster_version(("Partial", "4.18.1"), ("Completed", "4.17.3"), desired="4.18.1"),
+     "OpenShift 4.17.3's OVN-Kubernetes ignores it"),
+    (None, "version is unknown (no ClusterVersion 'version' was read)"),
+    ("", "version is unknown (no ClusterVersion 'version' was read)"),
+    ("latest", "version is unknown (unreadable version 'latest')"),
+])
+def test_physical_network_name_is_refused_where_it_would_be_ignored(target, says):
+    with pytest.raises(MultinetError) as error:
+        nad_config(SHARED, cluster_version=target)
+    message = str(error.value)
+    assert message.startswith("network greenhouse/orchid-net network_name: physicalNetworkName 'uplink-west'")
+    assert says in message and "honoured from OpenShift 4.18 on" in message
+    assert "bridge mapping named 'orchid'" in message and message.endswith("(got 'orchid')")
+
+
+def test_network_name_equal_to_the_localnet_needs_no_version():
+    config = json.loads(nad_config(dict(SHARED, network_name="uplink-west")))
+    assert config["name"] == config["physicalNetworkName"] == "uplink-west"
 
 
 @pytest.mark.parametrize("key, value, words, shown", [
@@ -85,3 +126,4 @@ def test_nads_of_one_network_must_agree_on_vlan():
 def test_nads_of_different_networks_may_differ():
     other = dict(SEED, namespace="team-b", vlan_id=20, network_name="other")
     assert nad_config(SEED, networks=[SEED, other])
+    assert nad_config(other, networks=[SEED, other], cluster_version="4.18.1")

@@ -228,3 +228,11 @@ def test_admission_policies_hold_only_the_identity_to_its_fields():
     assert "k == 'useMultiNetworkPolicy'" in spared[0] and "previous-use-multi-network-policy" in spared[1]
     namespace = policies["ocpvirt-multinet-automation-namespace-labels-only"]["spec"]
     assert {"name": "owned", "expression": "{'app.kubernetes.io/managed-by': 'ocpvirt.multinet'}"} in namespace["variables"]
+
+
+def test_the_cluster_version_is_read_by_name_only_for_a_nad_with_network_name():
+    assert not rules_on(cluster_rules(build()), "clusterversions")
+    rules = cluster_rules(build(network_attachment_networks=[
+        {"name": "orchid-net", "namespace": "greenhouse", "localnet": "uplink-west", "network_name": "orchid"}]))
+    assert rules_on(rules, "clusterversions") == [{"apiGroups": ["config.openshift.io"], "resources": ["clusterversions"],
+                                                   "verbs": ["get"], "resourceNames": ["version"]}]
