@@ -64,6 +64,9 @@ options:
       - Whether the cluster's OVN-Kubernetes honours C(endPort). None does up to at least
         OpenShift 4.18 (its MultiNetworkPolicy API has no C(endPort)), so by default a port with
         C(endPort) opens only its C(port), and the reasons say so.
+      - OpenShift 4.15 and 4.18 ship the same MultiNetworkPolicy CRD, without C(endPort) (the API
+        server drops it); 4.19's CRD has it, but whether 4.19's OVN-Kubernetes enforces it is not
+        tested by this collection.
     type: bool
     default: false
 notes:

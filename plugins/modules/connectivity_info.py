@@ -101,7 +101,8 @@ options:
     description:
       - Whether the cluster's OVN-Kubernetes honours C(endPort) in MultiNetworkPolicy ports.
         None does up to at least OpenShift 4.18 (its MultiNetworkPolicy API has no C(endPort)),
-        so a port with C(endPort) opens only its C(port), and the reasons say so.
+        so a port with C(endPort) opens only its C(port), and the reasons say so. OpenShift 4.15
+        and 4.18 ship the same CRD, without C(endPort); 4.19's has it, untested here.
       - When unset, taken from the intent's C(target_honours_end_port) if given, else V(false).
     type: bool
   endpoints:

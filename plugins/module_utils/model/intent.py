@@ -37,8 +37,9 @@ TOP_LEVEL_KEYS = ("name", "namespace", "network", "ipam", "target_honours_end_po
                   "endpoints", "allow")
 # The MultiNetworkPolicy API OVN-Kubernetes vendors (through its December 2024 code, so OpenShift
 # 4.15-4.18) has no endPort: go-controller/vendor/github.com/k8snetworkplumbingwg/
-# multi-networkpolicy/pkg/apis/k8s.cni.cncf.io/v1beta1/types.go, MultiNetworkPolicyPort. So a
-# range is compiled into single ports, at most this many per range as written.
+# multi-networkpolicy/pkg/apis/k8s.cni.cncf.io/v1beta1/types.go, MultiNetworkPolicyPort; nor does
+# the CRD, byte-identical in 4.15 and 4.18 (endPort arrives in 4.19's CRD). So a range is
+# compiled into single ports, at most this many per range as written.
 MAX_EXPANDED_RANGE = 32
 WORKLOAD_KEYS = ("selector", "vm", "ips")
 ENDPOINT_KEYS = ("cidr", "except")

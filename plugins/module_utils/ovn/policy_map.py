@@ -12,7 +12,7 @@ scraped from `ovn-nbctl show`), as ovn-org/ovn-kubernetes `go-controller/` write
     `k8s.ovn.org/network=<net>`, `name=<ns>_<policy>` for a policy, `name=<pg name>` ending in
     `_ingressDefaultDeny`/`_egressDefaultDeny` for a namespace's default deny
     (pkg/ovn/base_network_controller_policy.go:315-316);
-  - OpenShift 4.16+ (ovn-kubernetes 6c366bb49, 4.18's): no `k8s.ovn.org/network`, but
+  - OpenShift 4.18 (ovn-kubernetes 6c366bb49; 4.16 and 4.17 not checked): no `k8s.ovn.org/network`, but
     `k8s.ovn.org/owner-controller=<net>-network-controller` (pkg/ovn/base_network_controller.go:199-200),
     `k8s.ovn.org/owner-type=NetworkPolicy`, `k8s.ovn.org/name=<ns>:<policy>` for a policy, and
     `owner-type=NetpolNamespace`, `name=<ns>`, `direction=Ingress|Egress` for a default deny
@@ -279,7 +279,7 @@ def _policy_groups(zones, namespace, name):
 
 def _deny_groups(zones, namespace, direction):
     """{node: default deny port group} of a namespace and direction, found by the group's own
-    ids (4.16+) or else its ACLs' ids (4.15)."""
+    ids (4.18) or else its ACLs' ids (4.15)."""
     found = {}
     for node, objects in zones.items():
         for group in objects["port_groups"].values():
