@@ -4,12 +4,14 @@ The 4.18 Northbound is the lab's real 4.15 fixture rewritten as ovn-kubernetes 6
 (ovn_fixtures.to_418); a second scenario, sharing nothing with the seed, is built in both namings.
 """
 import copy
+import json
+import re
 
 import pytest
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import inspection_report, policy_map
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import inspection_report, policy_map, trace_plan
 
-from ovn_fixtures import NAD, cluster, group_ids_418, hash_for_ovn, log_lines, nodes, nodes_418
+from ovn_fixtures import NAD, cluster, group_ids_418, hash_for_ovn, log_lines, nodes, nodes_418, text
 
 # Measured on real ovnkube 6c366bb49 with the seed's CNV stage applied (issue 24).
 ALLOW_IPBLOCK_418 = "a13901755108022752288"
@@ -96,6 +98,35 @@ def test_a_group_of_another_controller_or_owner_is_not_taken():
             if row["name"] == ALLOW_IPBLOCK_418:
                 row["external_ids"]["k8s.ovn.org/owner-controller"] = "default-network-controller"
     assert by_name(inspect(zones))["allow-ipblock"]["port_groups"] == []
+
+
+def traced(zones, rewrite):
+    """ovn_trace's rows for the seed's CNV stage from the real traces, their group names rewritten."""
+    endpoints = json.loads(text("trace-endpoints.json"))
+    steps = trace_plan.plan(endpoints["endpoints"], {
+        node: policy_map.zone_objects(data["nb"], "localnet-cnv") for node, data in zones.items()}, endpoints["ports"])
+    outputs = {node: trace_plan.parse_batch(rewrite(node, text(node, "trace-batch.txt"))) for node in zones}
+    return trace_plan.verdicts(steps, outputs, {node: data["nb"]["ACL"] for node, data in zones.items()})
+
+
+def test_418_traces_give_the_same_verdicts_and_name_the_same_acls():
+    old, new = nodes(), nodes_418()
+    renames = {node: {before["name"]: after["name"] for before, after in
+                      zip(old[node]["nb"]["Port_Group"], new[node]["nb"]["Port_Group"]) if before["name"] != after["name"]}
+               for node in old}
+
+    def rewrite_418(node, output):
+        return re.sub(r"@(\w+)", lambda found: "@" + renames[node].get(found.group(1), found.group(1)), output)
+
+    before, after = traced(old, lambda node, output: output), traced(new, rewrite_418)
+    text_before = repr(before)
+    for name, renamed in renames["worker-0"].items():
+        assert renames["worker-1"].get(name, renamed) == renamed
+        text_before = text_before.replace(name, renamed)
+    assert text_before == repr(after)
+    rows = [row for result in after for row in result["rows"]]
+    assert sum(row["allowed"] is True for row in rows) and sum(row["allowed"] is False for row in rows)
+    assert any("@" + ALLOW_IPBLOCK_418 in name for row in rows for name in row["acls"])
 
 
 # --- a scenario that shares nothing with the seed, in both namings --------------------------------
