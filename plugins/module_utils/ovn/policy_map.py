@@ -111,8 +111,7 @@ def group_owner(ids, network_name, controller):
         direction = DENY_SUFFIXES.get(readable.rpartition("_")[2])
         if direction:
             return _owner(direction=direction)
-        namespace, _, name = readable.partition("_")  # a namespace (DNS label) has no "_"
-        return _owner(policy="{0}/{1}".format(namespace, name))
+        return _owner(policy="/".join(readable.partition("_")[::2]))  # a namespace (DNS label) has no "_"
     if ids.get(OWNER_KEY) != controller:
         return None
     if ids.get(OWNER_TYPE_KEY) == "NetworkPolicy":
