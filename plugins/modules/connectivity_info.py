@@ -389,10 +389,11 @@ def run(module):
     check_scope_names(params)
     intent = parse_intent(params["intent"]) if params["intent"] is not None else None
     network_ref, namespaces, ipam, ipam_source = resolve_scope(params, intent)
-    traffic_list(params["ports"], intent)  # a bad port fails before the cluster is read
+    traffic = traffic_list(params["ports"], intent)  # a bad port fails before the cluster is read
     reader = ClusterReader(module)
     snapshot = read_snapshot(reader, network_ref, namespaces, params["read_secrets"])
-    return dict(connectivity(snapshot, params, intent, network_ref, ipam, ipam_source), server=public_url(reader.server))
+    return dict(connectivity(snapshot, params, intent, traffic, network_ref, ipam, ipam_source),
+                server=public_url(reader.server))
 
 
 def main():

@@ -392,24 +392,13 @@ from ansible_collections.kubernetes.core.plugins.module_utils.args_common import
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.apply import (
-    RETURN_POLICIES,
-    ApplyError,
-    PolicyStore,
-    reconcile,
-)
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.intent_lease import (
-    LeaseApi,
-    LeaseLock,
-    NamespaceMissing,
-    check_lease_options,
-)
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.preflight import check_before_writes
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.apply import RETURN_POLICIES
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.intent_lease import check_lease_options
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.intent_run import apply_intent
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.intent import parse_intent, parse_intent_identity
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import selector_for
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.intent_file import read_intent_file
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.reconcile import compute_plan, write_phases
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.run_result import invocation_args
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.what_if import flow_check
 
 
@@ -440,88 +429,20 @@ def main():
                               mutually_exclusive=[("intent", "src")], required_one_of=[("intent", "src")])
     params = module.params
     try:
-        judge = desired = live = None
         raw = params["intent"] if params["src"] is None else read_intent_file(params["src"])
         # The pure checks first: a bad option fails before connecting. One parse per run.
         if params["state"] == "present":
             model = parse_intent(raw)
             judge = flow_check(model, params["max_closed_flows"])
         else:
-            model = parse_intent_identity(raw)
+            model, judge = parse_intent_identity(raw), None
         check_lease_options(params["lease_wait"], params["lease_duration"])
-        store = PolicyStore(module, params["request_timeout"])
-        desired, live = read_state(store, module, params, raw, model)
-        lease = None
-        if not store.check_mode and writes_needed(desired, live, params):
-            lease = take_lease(store, module, params, model)
-        try:
-            if lease is not None:  # read again under the lease: another run may have written meanwhile
-                desired, live = read_state(store, module, params, raw, model)
-            result = reconcile(store, model, state=params["state"], prune=params["prune"], want_diff=module._diff,
-                               return_policies=params["return_policies"], before_write=judge,
-                               desired=desired, live=live)
-        finally:
-            problem = lease.release() if lease is not None else None
-        if problem is not None:
-            raise ApplyError(problem, result)
-        if store.namespace_assumed:
-            result["assumed"] = assumed_note(model, store.unsent)
+        result = apply_intent(module, params, raw, model, judge)
     except MultinetError as error:
         module.fail_json(msg=str(error), **dict(getattr(error, "result", {}), changed=False))
     except CoreException as error:
         module.fail_json(msg=str(error), **getattr(error, "result", {}))
     module.exit_json(invocation={"module_args": invocation_args(params, raw, model)}, **result)
-
-
-def read_state(store, module, params, raw, model):
-    """(compiled policies, this intent's live policies) after the preflight checks."""
-    if params["state"] == "present":
-        return check_before_writes(store, module, params, raw, model)
-    return [], store.list(model.namespace, selector_for(model.name))
-
-
-def writes_needed(desired, live, params):
-    return bool(write_phases(compute_plan(desired, live, prune=params["prune"] or params["state"] == "absent")))
-
-
-def take_lease(store, module, params, model):
-    """The intent's Lease, held (see intent_lease), or None when its namespace does not exist
-    (nothing can be written there: the dry run names the namespace)."""
-    lock = LeaseLock(LeaseApi(store, module, model.namespace), model.namespace, model.name,
-                     params["lease_wait"], params["lease_duration"])
-    try:
-        lock.acquire()
-    except NamespaceMissing:
-        return None
-    for note in lock.notes():
-        module.warn(note)
-    return lock
-
-
-def invocation_args(params, raw, model):
-    """The module's arguments as the result's `invocation` shows them (verbose output): the
-    intent by its identity and size, not echoed whole.
-
-    A result is kept by every callback and stored with each AAP job event, and the controller
-    decodes and copies it; an intent of 1,000 workloads echoed there (twice through the policies
-    role's `applied_with`) is a quarter of a megabyte more per run, which the playbook holds anyway.
-    """
-    intent = {"name": model.name, "namespace": model.namespace, "network": model.network}
-    intent.update(("{0}_count".format(key), len(raw[key])) for key in ("workloads", "endpoints", "allow")
-                  if isinstance(raw.get(key), (dict, list)))
-    shown = {key: value for key, value in params.items() if key != "applied_with"}
-    return dict(shown, intent=intent, applied_with_count=len(params["applied_with"]))
-
-
-def assumed_note(model, unsent):
-    """What a check-mode run took as given for RV(assumed)."""
-    note = ("NetworkAttachmentDefinition {0} does not exist yet; taken as present (assume_present: an earlier "
-            "stage of this run creates it)".format(model.network))
-    if unsent:
-        note += ("; namespace {0} does not exist yet either, so {1} {2} not sent to the API server as dry runs "
-                 "(the real run checks them)".format(model.namespace, len(unsent),
-                                                     "policy was" if len(unsent) == 1 else "policies were"))
-    return note
 
 
 if __name__ == "__main__":

@@ -145,13 +145,10 @@ findings:
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import nad_ref, parse_nad_ref
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.client import run_read_only_module
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import ovsdb, policy_map
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import policy_map
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn.access import check_access_names, policy_zone, unreadable
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.snapshot import NAD, POD, POLICY
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.ovn_reader import (
-    Reader,
-    check_access_names,
-    ovn_access_argspec,
-)
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.ovn_reader import Reader, ovn_access_argspec
 
 NETWORK_CONFIG = ("Network", "operator.openshift.io/v1")
 
@@ -160,19 +157,10 @@ def argspec():
     return ovn_access_argspec(log_container=dict(type="str", default="ovnkube-controller"))
 
 
-def unreadable(errors):
-    """The findings of the nodes whose OVN databases could not be read, from {node: why}."""
-    return ["node {0}: its OVN databases could not be read: {1}".format(node, why) for node, why in errors.items()]
-
-
 def read_zones(reader, params):
     """{node: {"nb", "bridge_mappings"}} from each running ovnkube-node pod, {node: pod name}, and
     findings for the nodes that could not be read."""
-    def zone(run):
-        return {"nb": ovsdb.parse_nb_output(run(ovsdb.NB_COMMAND)),
-                "bridge_mappings": ovsdb.bridge_mappings(run(ovsdb.OVS_COMMAND))}
-
-    zones, pods, errors = reader.read_nodes(params, zone, lambda errors: "; ".join(unreadable(errors)))
+    zones, pods, errors = reader.read_nodes(params, policy_zone, lambda errors: "; ".join(unreadable(errors)))
     return zones, pods, unreadable(errors)
 
 

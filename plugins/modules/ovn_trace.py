@@ -135,12 +135,9 @@ results:
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.client import run_read_only_module
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import ovsdb, policy_map, trace_plan
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.ovn_reader import (
-    Reader,
-    check_access_names,
-    ovn_access_argspec,
-)
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import policy_map, trace_plan
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn.access import check_access_names, none_readable, trace_zone
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.ovn_reader import Reader, ovn_access_argspec
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.snapshot import NAD
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import parse_nad_ref
 
@@ -154,12 +151,7 @@ def argspec():
 
 def read_zones(reader, params, network_name):
     """{node: the network's objects in its NB}, {node: ovnkube-node pod}, {node: why unreadable}."""
-    def zone(run):
-        nb = ovsdb.parse_nb_output(run(ovsdb.NB_COMMAND))
-        return dict(policy_map.zone_objects(nb, network_name), acls=nb["ACL"])
-
-    return reader.read_nodes(params, zone, lambda errors: "no ovnkube-node pod could be read: " + "; ".join(
-        "{0}: {1}".format(node, why) for node, why in sorted(errors.items())))
+    return reader.read_nodes(params, trace_zone(network_name), none_readable)
 
 
 def run_traces(reader, params, pods, steps, errors):

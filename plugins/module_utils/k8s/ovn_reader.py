@@ -7,7 +7,8 @@ run inside the ovnkube-node pods over the exec websocket on that same client.
 The exec follows kubernetes.core's own `plugins/modules/k8s_exec.py` (`kubernetes.stream.stream`
 on `connect_get_namespaced_pod_exec`, stdout and stderr read until the stream closes, the exit
 code from the status on channel 3); that module exits instead of returning, so its steps are
-repeated here, not imported. What is read is parsed by the pure `ovn/` package.
+repeated here, not imported. What is read is parsed by the pure `ovn/` package (`ovn/access.py`
+says what to read from each node and checks the names of the options).
 
 It also holds what the modules reading OVN this way share: the argspec of the options of the
 doc fragment ocpvirt.multinet.ovn_access, and the reading of every node's zone.
@@ -21,7 +22,6 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.retrying import connect, exec_error, exec_stream, retried
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.names import check_names, network_checks
 
 try:
     import yaml
@@ -46,15 +46,6 @@ def ovn_access_argspec(**options):
         **options
     )
     return spec
-
-
-def check_access_names(params, *containers):
-    """The names of ovn_access_argspec (and the module's ``containers`` options, when set) go into
-    API paths: each is checked by its kind's rule before the first request."""
-    check_names(network_checks("network", params["network"])
-                + [("ovn_namespace", params["ovn_namespace"], "namespace"),
-                   ("container", params["container"], "container")]
-                + [(option, params[option], "container") for option in containers if params[option]])
 
 
 def exit_code(status_text):

@@ -13,6 +13,7 @@ here; nothing here imports them.
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 
@@ -162,8 +163,21 @@ def parse_port_text(text):
     return PortRange(protocol, start, end), None
 
 
+class Traffic(NamedTuple):
+    """One kind of traffic with a port, parsed once at the edge: Traffic('TCP', 22). ICMP-like
+    traffic (no protocol and port a rule's ``ports`` could name) is ``None`` everywhere."""
+
+    protocol: str
+    port: int
+
+
+def traffic_name(traffic):
+    """Traffic('TCP', 22) -> 'tcp/22'; None -> 'icmp': the text parse_traffic reads back."""
+    return ICMP if traffic is None else format_port(traffic.protocol, traffic.port)
+
+
 def parse_traffic(port, field="port"):
-    """One kind of traffic: 'tcp/22' -> ('TCP', 22); None or 'icmp' -> None (ICMP-like traffic)."""
+    """One kind of traffic: 'tcp/22' -> Traffic('TCP', 22); None or 'icmp' -> None (ICMP-like traffic)."""
     if port is None or (isinstance(port, str) and port.strip().lower() == ICMP):
         return None
     parsed, reason = parse_port_text(port) if isinstance(port, str) else (None, "must be a string")
@@ -171,7 +185,7 @@ def parse_traffic(port, field="port"):
         reason = "one port, not a range"
     if reason:
         raise MultinetError("must be '<tcp|udp|sctp>/<1-65535>', or 'icmp' or null for ICMP: " + reason, field, port)
-    return parsed.protocol, parsed.start
+    return Traffic(parsed.protocol, parsed.start)
 
 
 def format_port(protocol, start, end=None):

@@ -13,11 +13,15 @@ rules that allow it or the policies that isolate it.
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.cluster_endpoints import representative_ip
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_policies
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.connectivity import parse_endpoints, simulate
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.connectivity import (
+    matrix,
+    parse_endpoints,
+    parse_network,
+    parse_policies,
+)
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.intent import parse_intent, parse_intent_identity
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.policy_model import parse_policy
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import ICMP, format_port, parse_traffic
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import Traffic, parse_traffic, traffic_name
 
 CHANGES = ("opened", "closed", "reason_changed")
 ALL_TRAFFIC = "all"
@@ -37,21 +41,31 @@ def connectivity_diff(before, after, network, endpoints, ipam=False, target_hono
     change is one of all its traffic), and the reasons of ICMP; otherwise each kind is a flow,
     ICMP's with traffic ``icmp and other ports`` (OTHER_TRAFFIC). Flows come in the simulator's pair order, then by traffic.
     The other arguments are ``connectivity.simulate``'s.
+
+    The filter's entry: everything is parsed once here, then ``diff`` compares the models.
     """
-    traffic = judged_traffic((before, after), target_honours_end_port, ports)
-    only = touched_endpoints(before, after, endpoints, target_honours_end_port)
+    sides = [parse_policies(policies, target_honours_end_port) for policies in (before, after)]
+    traffic = judged_traffic(sides, parse_ports(ports))
+    eps = parse_endpoints(endpoints)
+    return diff(sides[0], sides[1], parse_network(network), eps, ipam, traffic)
+
+
+def diff(before, after, network, endpoints, ipam, traffic):
+    """``connectivity_diff`` over models: the [Policy] of each side, the Network, the Endpoints
+    and the kinds of traffic to judge (``judged_traffic``)."""
+    only = touched_endpoints(before, after, endpoints)
     by_pair = {}  # row -> [(change, flow)] in traffic order
     for kind in traffic:
-        port = None if kind == ICMP else kind
-        was = simulate(before, network, endpoints, port, ipam, target_honours_end_port, only)
-        now = simulate(after, network, endpoints, port, ipam, target_honours_end_port, only)
+        was = matrix(before, network, endpoints, kind, ipam, only)
+        now = matrix(after, network, endpoints, kind, ipam, only)
         for row, (old, new) in enumerate(zip(was, now)):
             change = _change(old, new)
             if change:
                 by_pair.setdefault(row, []).append((change, {
-                    "from": old["from"], "to": old["to"], "traffic": OTHER_TRAFFIC if kind == ICMP else kind,
+                    "from": old["from"], "to": old["to"],
+                    "traffic": OTHER_TRAFFIC if kind is None else traffic_name(kind),
                     "before": old["reason"], "after": new["reason"]}))
-    result = {"traffic": traffic}
+    result = {"traffic": [traffic_name(kind) for kind in traffic]}
     result.update((key, []) for key in CHANGES)
     for row in sorted(by_pair):
         for change, flow in _grouped(by_pair[row], len(traffic)):
@@ -75,53 +89,46 @@ def _change(old, new):
     return "reason_changed" if old["allowed"] and old["reason"] != new["reason"] else None
 
 
-def touched_endpoints(before, after, endpoints, honours_end_port=False):
-    """Names of the endpoints a policy that differs between the two lists selects (either version).
+def touched_endpoints(before, after, endpoints):
+    """Names of the endpoints a policy that differs between the two lists of [Policy] selects
+    (either version).
 
     A pair's verdict reads only the policies that select its source (egress) or its
-    destination (ingress), as ``connectivity.simulate`` builds it, so only pairs with a touched
+    destination (ingress), as ``connectivity.matrix`` builds it, so only pairs with a touched
     endpoint on one side can change.
     """
-    versions = [_policies_by_key(policies, honours_end_port) for policies in (before, after)]
+    versions = [{policy.key: policy for policy in policies} for policies in (before, after)]
     changed = [policy for key in set(versions[0]) | set(versions[1])
                if versions[0].get(key) != versions[1].get(key)
                for policy in (versions[0].get(key), versions[1].get(key)) if policy is not None]
-    return frozenset(endpoint.name for endpoint in parse_endpoints(endpoints)
+    return frozenset(endpoint.name for endpoint in endpoints
                      if any(endpoint.namespace == policy.namespace and policy.pod_selector.matches(endpoint.labels)
                             for policy in changed))
 
 
-def _policies_by_key(policies, honours_end_port):
-    if not isinstance(policies, list):
-        raise MultinetError("must be a list of MultiNetworkPolicy manifests", "policies", policies)
-    parsed = [parse_policy(manifest, "policies[{0}]".format(index), honours_end_port)
-              for index, manifest in enumerate(policies)]
-    return {policy.key: policy for policy in parsed}
+def parse_ports(ports):
+    """Extra 'tcp/22'-style traffic to judge -> [Traffic or None]; a bad one names its index."""
+    if not isinstance(ports, (list, tuple)):
+        raise MultinetError("must be a list of '<protocol>/<port>'", "ports", ports)
+    return [parse_traffic(text, "ports[{0}]".format(index)) for index, text in enumerate(ports)]
 
 
-def judged_traffic(policy_lists, honours_end_port=False, extra=()):
-    """['icmp', 'tcp/22', ...]: ICMP, then every port a rule of any list names, sorted.
+def judged_traffic(policy_lists, extra=()):
+    """[None, Traffic('TCP', 22), ...]: ICMP, then every port a rule of any list of [Policy]
+    names, with the ``extra`` Traffic, sorted.
 
-    A range contributes its first port, and its last one when ``honours_end_port`` (without
-    it the simulator, like OVN-K, opens the first port only). A named port stands for every
-    port of its protocol and names no number, so it adds nothing here.
+    A range contributes its first port, and its last one when the policies were parsed with
+    ``honours_end_port`` (without it the simulator, like OVN-K, opens the first port only). A
+    named port stands for every port of its protocol and names no number, so it adds nothing here.
     """
-    found = set()
-    for which, policies in enumerate(policy_lists):
-        if not isinstance(policies, list):
-            raise MultinetError("must be a list of MultiNetworkPolicy manifests", "policies", policies)
-        for index, manifest in enumerate(policies):
-            policy = parse_policy(manifest, "policies[{0}]".format(index), honours_end_port)
+    found = {traffic for traffic in extra if traffic is not None}
+    for policies in policy_lists:
+        for policy in policies:
             for rule in policy.rules:
                 for port in rule.ports or ():
-                    found.update((port.protocol, number) for number in (port.start, port.end) if number is not None)
-    if not isinstance(extra, (list, tuple)):
-        raise MultinetError("must be a list of '<protocol>/<port>'", "ports", extra)
-    for index, text in enumerate(extra):
-        parsed = parse_traffic(text, "ports[{0}]".format(index))
-        if parsed is not None:
-            found.add(parsed)
-    return [ICMP] + [format_port(protocol, number) for protocol, number in sorted(found)]
+                    found.update(Traffic(port.protocol, number) for number in (port.start, port.end)
+                                 if number is not None)
+    return [None] + sorted(found)
 
 
 def intent_endpoints(*models):
@@ -172,9 +179,10 @@ def intent_diff(before_intent, after_intent, ports=()):
         raise MultinetError("the two intents must be of one network", "network", networks)
     latest = present[-1]
     endpoints, warnings = intent_endpoints(*present)
-    policies = [[] if model is None else compile_policies(model) for model in models]
-    result = connectivity_diff(policies[0], policies[1], latest.network, endpoints, latest.ipam,
-                               latest.target_honours_end_port, ports)
+    sides = [parse_policies([] if model is None else compile_policies(model), latest.target_honours_end_port)
+             for model in models]
+    result = diff(sides[0], sides[1], parse_network(latest.network), parse_endpoints(endpoints), latest.ipam,
+                  judged_traffic(sides, parse_ports(ports)))
     result.update(network=latest.network, warnings=warnings)
     return result
 

@@ -11,14 +11,20 @@ policy diffs, and raises ``ClosedFlowsError`` when the run would close more flow
 """
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import traffic_name
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.flow_diff import (
-    connectivity_diff,
+    diff,
     intent_endpoints,
     judged_traffic,
     touched_endpoints,
     unjudged_workloads,
 )
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.flow_report import flow_name, render_text, summary_lines
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.connectivity import (
+    parse_endpoints,
+    parse_network,
+    parse_policies,
+)
 
 # Simulation steps (policies matched against endpoints, plus the pairs with an endpoint under a
 # changed policy, per kind of traffic and side) a run takes without being asked to: about a
@@ -74,19 +80,22 @@ def _flows(model, plan, existing, desired, budget):
     matching = max(len(existing), len(desired)) * len(endpoints) * 2
     if budget is not None and matching > budget:
         return _skipped([], endpoints, existing, desired, "at least {0}".format(matching), budget)
-    traffic = judged_traffic((existing, desired), model.target_honours_end_port)
+    # Each manifest, the endpoints and the network are parsed once, here, for the whole what-if.
+    sides = [parse_policies(policies, model.target_honours_end_port) for policies in (existing, desired)]
+    traffic = judged_traffic(sides)
+    names = [traffic_name(kind) for kind in traffic]
     matching *= len(traffic)
     if budget is not None and matching > budget:
         # Over budget whatever the pairs cost: finding the touched endpoints would itself match
         # every changed policy against every endpoint (seconds at 1,000 workloads).
-        return _skipped(traffic, endpoints, existing, desired, "at least {0}".format(matching), budget)
-    touched = len(touched_endpoints(existing, desired, endpoints, model.target_honours_end_port))
+        return _skipped(names, endpoints, existing, desired, "at least {0}".format(matching), budget)
+    eps = parse_endpoints(endpoints)
+    touched = len(touched_endpoints(sides[0], sides[1], eps))
     pairs = touched * (len(endpoints) - 1) * 2 - touched * (touched - 1)
     cost = matching + pairs * len(traffic) * 2
     if budget is not None and cost > budget:
-        return _skipped(traffic, endpoints, existing, desired, cost, budget)
-    return _listed(traffic, connectivity_diff(existing, desired, model.network, endpoints, model.ipam,
-                                              model.target_honours_end_port))
+        return _skipped(names, endpoints, existing, desired, cost, budget)
+    return _listed(names, diff(sides[0], sides[1], parse_network(model.network), eps, model.ipam, traffic))
 
 
 def _skipped(traffic, endpoints, existing, desired, cost, budget):

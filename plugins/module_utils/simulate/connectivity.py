@@ -61,26 +61,38 @@ def simulate(policies, network, endpoints, port=None, ipam=False, target_honours
     least OpenShift 4.18: a range then opens its first port only). Rows follow the order
     of ``endpoints``: every destination of the first endpoint, then of the second, and so on.
     ``only`` (endpoint names) keeps the pairs with one of them on either side.
+
+    The filter's entry: it parses its arguments once, then ``matrix`` judges the models.
     """
     network = parse_network(network)
     eps = parse_endpoints(endpoints)
     traffic = parse_traffic(port)
+    return matrix(parse_policies(policies, target_honours_end_port), network, eps, traffic, ipam, only)
+
+
+def parse_policies(policies, honours_end_port=False):
+    """A list of MultiNetworkPolicy manifests -> [Policy]; a malformed one is named by its index."""
     if not isinstance(policies, list):
         raise MultinetError("must be a list of MultiNetworkPolicy manifests", "policies", policies)
-    parsed = [parse_policy(p, "policies[{0}]".format(i), target_honours_end_port) for i, p in enumerate(policies)]
-    applicable = [p for p in parsed if p.applies_to(network)]
+    return [parse_policy(p, "policies[{0}]".format(i), honours_end_port) for i, p in enumerate(policies)]
+
+
+def matrix(policies, network, endpoints, traffic=None, ipam=False, only=None):
+    """``simulate`` over models: [Policy] (parsed with the target's endPort reading), a Network,
+    the Endpoints (``parse_endpoints``) and a Traffic, or None for ICMP-like traffic."""
+    applicable = [p for p in policies if p.applies_to(network)]
     rejected = [p for p in applicable if not ipam and p.selector_peer() is not None]
-    index = _Index(eps, traffic, ipam)
+    index = _Index(endpoints, traffic, ipam)
     for policy in applicable:
         if policy not in rejected:
             index.add(policy)
-    notes = _notes(applicable, rejected, eps)
+    notes = _notes(applicable, rejected, endpoints)
     return [
         _row(index, notes, src, dst, traffic)
-        for src in range(len(eps))
-        for dst in range(len(eps))
-        if src != dst and (eps[src].is_workload or eps[dst].is_workload)
-        and (only is None or eps[src].name in only or eps[dst].name in only)
+        for src in range(len(endpoints))
+        for dst in range(len(endpoints))
+        if src != dst and (endpoints[src].is_workload or endpoints[dst].is_workload)
+        and (only is None or endpoints[src].name in only or endpoints[dst].name in only)
     ]
 
 

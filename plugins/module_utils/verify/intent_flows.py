@@ -22,8 +22,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.intent impo
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import (
     EGRESS,
     INGRESS,
-    format_port,
-    parse_traffic,
+    traffic_name,
 )
 
 _OWN_SIDE = {EGRESS: "sources", INGRESS: "destinations"}
@@ -31,14 +30,14 @@ _OTHER_SIDE = {EGRESS: "destinations", INGRESS: "sources"}
 _TOWARDS = {EGRESS: "to", INGRESS: "from"}
 
 
-def expected_flows(intent, endpoints, port=None):
+def expected_flows(intent, endpoints, traffic=None):
     """One row {from, to, allowed, reason} per ordered pair with a pod or VM on one side.
 
     ``intent`` is the parsed ``intent.Intent``; ``endpoints`` are aligned endpoints ({name, ip,
-    kind, namespace, workload}); ``port`` is 'tcp/22'-style, or None/'icmp'. Rows come in the
+    kind, namespace, workload}); ``traffic`` is a Traffic, or None for ICMP. Rows come in the
     order ``connectivity.simulate`` gives them for the same endpoints.
     """
-    flows = _Flows(intent, parse_traffic(port))
+    flows = _Flows(intent, traffic)
     return [flows.row(src, dst) for src in endpoints for dst in endpoints
             if src is not dst and (_governed_kind(src) or _governed_kind(dst))]
 
@@ -51,7 +50,7 @@ class _Flows:
     def __init__(self, intent, traffic):
         self.intent = intent
         self.traffic = traffic
-        self.suffix = " on {0}".format(format_port(*traffic)) if traffic else ""
+        self.suffix = " on {0}".format(traffic_name(traffic)) if traffic else ""
         self.named = {direction: {peer.name for entry in intent.allow for peer in getattr(entry, _OWN_SIDE[direction])
                                   if isinstance(peer, WorkloadRef)}
                       for direction in (EGRESS, INGRESS)}

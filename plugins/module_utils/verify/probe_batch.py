@@ -33,10 +33,10 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.probes imp
     GUEST_KINDS,
     pair_skip,
     probe_command,
+    step_traffic,
     traffic_skip,
     with_servers,
 )
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import parse_traffic
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 
 MARKER = "ocpvirt-probe"
@@ -79,10 +79,10 @@ def guest_probes(plan, endpoints, guest_command="", timeout=2, udp=False, tcp=Fa
     """
     check_guest_command(guest_command)
     by_name = {e.get("name"): e for e in endpoints or []}
-    found = []
+    found, kinds = [], step_traffic(plan or [])
     for step in plan or []:
         source, target = by_name.get(step.get("from")), by_name.get(step.get("to"))
-        traffic = parse_traffic(step.get("port"))
+        traffic = kinds[step.get("port")]
         if source and source.get("kind") in GUEST_KINDS:
             skip = _guest_skip(source, target, traffic, guest_command, udp)
             step = dict(step, via="guest", vm=source.get("object"), ip=source.get("ip"), skip=skip,
@@ -98,7 +98,7 @@ def guest_probes(plan, endpoints, guest_command="", timeout=2, udp=False, tcp=Fa
     if not (udp or tcp):
         return found
     return [dict(step, server=_in_guest(step["server"], guest_command)) if step.get("server") else step
-            for step in with_servers(found, endpoints or [], timeout, tcp, guests=bool(guest_command))]
+            for step in with_servers(found, endpoints or [], timeout, tcp, guests=bool(guest_command), kinds=kinds)]
 
 
 def _in_guest(server, guest_command):

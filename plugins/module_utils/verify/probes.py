@@ -36,9 +36,8 @@ import ipaddress
 import shlex
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import (
-    ICMP,
-    format_port,
     parse_traffic,
+    traffic_name,
 )
 
 # A TCP connect that says what happened (nc -v, when it has -z: busybox' has not; bash's
@@ -101,8 +100,9 @@ UDP_TOKEN = "ocpvirt-multinet-probe"
 GUEST_KINDS = ("vm", "vmi")
 
 
-def probe_plan(endpoints, port=None, timeout=2, udp_servers=False, tcp_servers=False):
-    """What to run, from which pod, to probe each ordered pair for one kind of traffic.
+def probe_plan(endpoints, traffic=None, timeout=2, udp_servers=False, tcp_servers=False):
+    """What to run, from which pod, to probe each ordered pair for one kind of ``traffic`` (a
+    Traffic, or None for ICMP).
 
     Returns [{from, to, target_ip, port, namespace, pod, command, server, skip}] where ``skip`` says why a
     pair cannot be probed (then ``command`` is None): only pods can be exec'ed into (a VM's
@@ -116,7 +116,7 @@ def probe_plan(endpoints, port=None, timeout=2, udp_servers=False, tcp_servers=F
     way (a TCP pair is probed with or without one). SCTP is never probed (no common client in
     pod images).
     """
-    traffic = parse_traffic(port)
+    port = traffic_name(traffic)
     plan = []
     for source in endpoints:
         if source.get("kind") == "outside":
@@ -125,39 +125,49 @@ def probe_plan(endpoints, port=None, timeout=2, udp_servers=False, tcp_servers=F
             if target is not source:
                 skip = pair_skip(source, target, traffic, udp_servers)
                 plan.append({"from": source["name"], "to": target["name"], "target_ip": target.get("ip"),
-                             "port": format_port(*traffic) if traffic else ICMP,
+                             "port": port,
                              "namespace": source.get("namespace"), "pod": source.get("pod"), "skip": skip,
                              "command": None if skip else probe_command(source, target, traffic, timeout,
                                                                         tcp_servers)})
-    return with_servers(plan, endpoints, timeout, tcp_servers)
+    return with_servers(plan, endpoints, timeout, tcp_servers, kinds={port: traffic})
 
 
-def with_servers(plan, endpoints, timeout=2, tcp=False, guests=False):
+def step_traffic(plan):
+    """{port text: Traffic or None} of a plan's steps, each text parsed once."""
+    kinds = {}
+    for step in plan:
+        port = step.get("port")
+        if not (isinstance(port, str) and port in kinds):
+            kinds[port if isinstance(port, str) else None] = parse_traffic(port)
+    return kinds
+
+
+def with_servers(plan, endpoints, timeout=2, tcp=False, guests=False, kinds=None):
     """The plan with ``server`` set on every runnable UDP step (else None), and with ``tcp`` on
     every runnable TCP step whose target can listen (a running pod; a running VM guest with
     ``guests``, a way in): one listener per target and port, the same mapping for every step to
     it, counting as ``clients`` the source addresses of those steps. A pod's listener runs
     through pods/exec (``via: pod``); a VM's in its guest (``via: guest``, with ``vm`` and
-    ``ip`` for the way in)."""
+    ``ip`` for the way in). ``kinds``: the plan's ``step_traffic``, when the caller has it."""
     by_name = {e["name"]: e for e in endpoints}
+    kinds = kinds if kinds is not None else step_traffic(plan)
 
     def listens(step):
-        return _needs_listener(step, by_name[step["to"]], tcp, guests)
+        return _needs_listener(step, kinds[step.get("port")], by_name[step["to"]], tcp, guests)
 
     senders = {}
     for step in plan:
         if listens(step):
             source = by_name[step["from"]]
             senders.setdefault((step["to"], step["port"]), set()).add(source.get("ip") or source["name"])
-    return [dict(step, server=_server(by_name[step["to"]], parse_traffic(step["port"]), timeout,
+    return [dict(step, server=_server(by_name[step["to"]], kinds[step.get("port")], timeout,
                                       len(senders[(step["to"], step["port"])]))
                  if listens(step) else None) for step in plan]
 
 
-def _needs_listener(step, target, tcp, guests):
+def _needs_listener(step, traffic, target, tcp, guests):
     if not step.get("command") or step.get("skip"):
         return False
-    traffic = parse_traffic(step["port"])
     if _is_udp(traffic):
         return True
     if not (tcp and traffic and traffic[0] == "TCP" and target.get("pod") and target.get("running")):

@@ -10,16 +10,16 @@ traffic the simulated matrix, the probe plan and (with an intent) the expected f
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.policy_model import Network, parse_policy
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import (
-    ICMP,
-    format_port,
+    Traffic,
     nad_ref,
     parse_nad_ref,
     parse_traffic,
+    traffic_name,
 )
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_policies
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate import cluster_endpoints as ce
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.attachments import nad_has_ipam, nad_network_name
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.connectivity import simulate
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.connectivity import matrix, parse_endpoints
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.intent_flows import expected_flows
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.probes import probe_plan
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.revision import revision
@@ -42,8 +42,9 @@ def resolve_scope(params, intent):
     return network, sorted(set(namespaces)), None, None
 
 
-def applicable_policies(manifests, network):
-    """Live policies reduced to what the simulator reads; a malformed one is named in the error."""
+def applicable_policies(manifests, network, honours_end_port=False):
+    """Live policies that apply to ``network``, each parsed once: [(manifest reduced to what the
+    simulator reads, Policy)]; a malformed one is named in the error."""
     result = []
     for manifest in manifests:
         meta = manifest["metadata"]
@@ -51,27 +52,29 @@ def applicable_policies(manifests, network):
                 "metadata": {k: meta.get(k) for k in ("name", "namespace", "labels", "annotations")},
                 "spec": manifest.get("spec") or {}}
         where = "MultiNetworkPolicy {0}/{1}".format(meta["namespace"], meta["name"])
-        if parse_policy(slim, where).applies_to(network):
-            result.append(slim)
+        policy = parse_policy(slim, where, honours_end_port)
+        if policy.applies_to(network):
+            result.append((slim, policy))
     return result
 
 
 def intent_traffic(intent):
-    """ICMP, then each port the intent names: both ends of a range, so a dropped endPort shows."""
+    """ICMP (None), then each port the intent names as Traffic: both ends of a range, so a dropped
+    endPort shows."""
     ports = sorted({(p.protocol, number) for a in intent.allow for p in a.ports or () for number in (p.start, p.end)})
-    return [ICMP] + [format_port(protocol, number) for protocol, number in ports]
+    return [None] + [Traffic(protocol, number) for protocol, number in ports]
 
 
 def traffic_list(ports, intent):
-    """The kinds of traffic to simulate, each once and normalised ('icmp' or 'tcp/22'): the ones
-    given, else the intent's (RV(intent_traffic)), else ICMP alone. A bad one names the field."""
-    chosen, seen = [], set()
-    for text in ports or (intent_traffic(intent) if intent else [ICMP]):
+    """The kinds of traffic to simulate, each once, parsed (None for ICMP, else Traffic): the
+    ones given, else the intent's (RV(intent_traffic)), else ICMP alone. A bad one names the field."""
+    if not ports:
+        return intent_traffic(intent) if intent else [None]
+    chosen = []
+    for text in ports:
         traffic = parse_traffic(str(text).strip(), field="ports")
-        name = format_port(*traffic) if traffic else ICMP
-        if name not in seen:
-            seen.add(name)
-            chosen.append(name)
+        if traffic not in chosen:
+            chosen.append(traffic)
     return chosen
 
 
@@ -86,8 +89,9 @@ def network_of(snapshot, network):
     return Network(name=name or network, nads=frozenset(nads))
 
 
-def connectivity(snapshot, params, intent, network_ref, ipam, ipam_source):
-    """The module's result from one snapshot of the cluster: pure, one entry of ``results`` per port."""
+def connectivity(snapshot, params, intent, traffic, network_ref, ipam, ipam_source):
+    """The module's result from one snapshot of the cluster: pure, one entry of ``results`` per
+    kind of ``traffic`` (``traffic_list``)."""
     if ipam is None:
         ipam = nad_has_ipam(snapshot["nad"])
         ipam_source = "default" if ipam is None else "nad"
@@ -100,27 +104,28 @@ def connectivity(snapshot, params, intent, network_ref, ipam, ipam_source):
     if intent:
         aligned = ce.align_with_intent(endpoints, intent, params["endpoints"])
         endpoints, warnings = aligned["endpoints"], warnings + aligned["warnings"]
-    live = applicable_policies(snapshot["policies"], network)
-    sim_endpoints = ce.simulation_endpoints(endpoints)
     end_port = params["target_honours_end_port"]
     if end_port is None:
         end_port = intent.target_honours_end_port if intent else False
+    live = applicable_policies(snapshot["policies"], network, end_port)
+    policies = [policy for _manifest, policy in live]
+    sim_endpoints = parse_endpoints(ce.simulation_endpoints(endpoints))
     results = []
-    for port in traffic_list(params["ports"], intent):
-        traffic = None if port == ICMP else port
-        entry = dict(port=port, matrix=simulate(live, network, sim_endpoints, traffic, ipam, end_port),
-                     probes=probe_plan(endpoints, traffic, params["probe_timeout"], params["probe_udp"],
+    for kind in traffic:
+        entry = dict(port=traffic_name(kind), matrix=matrix(policies, network, sim_endpoints, kind, ipam),
+                     probes=probe_plan(endpoints, kind, params["probe_timeout"], params["probe_udp"],
                                        params["probe_tcp_listeners"]))
         if intent:
-            entry["expected"] = expected_flows(intent, endpoints, traffic)
+            entry["expected"] = expected_flows(intent, endpoints, kind)
         results.append(entry)
+    manifests = [manifest for manifest, _policy in live]
     result = dict(
         changed=False, network=network_ref, nads=sorted(network.nads), ipam=ipam, ipam_source=ipam_source,
         endpoints=endpoints, unresolved=collected["unresolved"], warnings_list=warnings,
-        policies=["{0}/{1}".format(p["metadata"]["namespace"], p["metadata"]["name"]) for p in live],
-        results=results, revision=revision(params["intent"], live),
+        policies=["{0}/{1}".format(p["metadata"]["namespace"], p["metadata"]["name"]) for p in manifests],
+        results=results, revision=revision(params["intent"], manifests),
     )
     if intent:
         result.update(expected_policies=[p["metadata"]["name"] for p in compile_policies(intent)],
-                      intent_traffic=intent_traffic(intent))
+                      intent_traffic=[traffic_name(kind) for kind in intent_traffic(intent)])
     return result

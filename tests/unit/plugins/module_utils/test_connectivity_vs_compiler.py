@@ -155,7 +155,7 @@ def test_expected_flows_read_by_name_equal_the_oracle_when_addresses_are_right(i
     it must agree with the oracle, which reads it by address like the compiled ipBlocks."""
     endpoints = [dict(e, kind="pod", workload=e["name"]) if "namespace" in e else dict(e, kind="outside")
                  for e in simulation_endpoints(intent)]
-    rows = expected_flows(parse_intent(intent), endpoints, traffic)
+    rows = expected_flows(parse_intent(intent), endpoints, parse_traffic(traffic))
     oracle = Oracle(intent, traffic)
     assert [r for r in rows if oracle.allowed(r["from"], r["to"]) != r["allowed"]] == []
 

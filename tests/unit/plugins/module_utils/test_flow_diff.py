@@ -13,9 +13,15 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.flow_diff 
     intent_diff,
     intent_endpoints,
     judged_traffic,
+    parse_ports,
     touched_endpoints,
 )
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.intent import parse_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import traffic_name
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.connectivity import (
+    parse_endpoints,
+    parse_policies,
+)
 
 SEED_INTENT = yaml.safe_load((Path(__file__).parents[2] / "fixtures" / "seed_intent.yml").read_text())
 ADDED = {"from": "tinypod-02", "to": "gold-rabbit", "ports": ["tcp/22"]}
@@ -131,11 +137,15 @@ def test_judged_traffic_reads_every_rule_of_both_sides():
               "spec": {"podSelector": {}, "ingress": [{"ports": [{"protocol": "UDP", "port": 53},
                                                                  {"protocol": "TCP", "port": 8000, "endPort": 8002},
                                                                  {"protocol": "TCP", "port": "http"}]}]}}
-    assert judged_traffic(([], [policy])) == ["icmp", "tcp/8000", "udp/53"]
-    assert judged_traffic(([policy], []), honours_end_port=True, extra=["sctp/9"]) == [
+
+    def names(traffic):
+        return [traffic_name(kind) for kind in traffic]
+
+    assert names(judged_traffic(([], parse_policies([policy])))) == ["icmp", "tcp/8000", "udp/53"]
+    assert names(judged_traffic((parse_policies([policy], honours_end_port=True), []), parse_ports(["sctp/9"]))) == [
         "icmp", "sctp/9", "tcp/8000", "tcp/8002", "udp/53"]
     with pytest.raises(MultinetError, match="ports\\[0\\]"):
-        judged_traffic(([], []), extra=["tcp/http"])
+        parse_ports(["tcp/http"])
 
 
 def test_intent_endpoints_use_the_intent_names_and_skip_workloads_without_addresses():
@@ -154,8 +164,9 @@ def test_only_pairs_under_changed_policies_are_judged():
     after = compile_intent(changed_intent(add=[ADDED], remove=[REMOVED]))
     endpoints, _warnings = intent_endpoints(parse_intent(SEED_INTENT))
     # allow-tinypod-02 is new; allow-gold-rabbit and allow-green-ferret change; the rest stay.
+    before, after, endpoints = parse_policies(before), parse_policies(after), parse_endpoints(endpoints)
     assert touched_endpoints(before, after, endpoints) == {"tinypod-02", "gold-rabbit", "green-ferret"}
-    assert touched_endpoints(before, copy.deepcopy(before), endpoints) == frozenset()
+    assert touched_endpoints(before, parse_policies(compile_intent(SEED_INTENT)), endpoints) == frozenset()
 
 
 @pytest.mark.parametrize("change", [

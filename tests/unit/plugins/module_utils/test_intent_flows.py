@@ -8,6 +8,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate import c
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_policies
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.connectivity import simulate
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.intent import parse_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import parse_traffic
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.intent_flows import expected_flows
 
 SEED_INTENT = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "seed_intent.yml")
@@ -34,7 +35,7 @@ def allowed(rows):
 def test_a_correct_intent_expects_what_its_compiled_policies_allow(port):
     intent = seed_intent()
     endpoints = ce.align_with_intent([], intent, extra=[{"name": "internet", "ip": "8.8.8.8"}])["endpoints"]
-    expected = expected_flows(intent, endpoints, port)
+    expected = expected_flows(intent, endpoints, parse_traffic(port))
     simulated = simulate(compile_policies(intent), NETWORK, ce.simulation_endpoints(endpoints), port, intent.ipam)
     assert [(r["from"], r["to"]) for r in expected] == [(r["from"], r["to"]) for r in simulated]
     assert allowed(expected) == allowed(simulated)
@@ -66,7 +67,7 @@ def test_denials_name_the_direction_and_the_traffic():
     intent = seed_intent()
     endpoints = [live_pod("tinypod", "192.168.77.91"), live_pod("stray", "192.168.77.50")]
     endpoints = ce.align_with_intent(endpoints, intent)["endpoints"]
-    rows = {(r["from"], r["to"]): r for r in expected_flows(intent, endpoints, "tcp/22")}
+    rows = {(r["from"], r["to"]): r for r in expected_flows(intent, endpoints, parse_traffic("tcp/22"))}
     assert rows[("stray", "tinypod")]["reason"] == (
         "egress denied: the intent allows stray no egress to tinypod on tcp/22; "
         "ingress denied: the intent allows tinypod no ingress from stray on tcp/22")

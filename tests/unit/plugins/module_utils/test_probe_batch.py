@@ -11,6 +11,7 @@ import pytest
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.probe_batch import (
     batches, guest_probes, runs, servers)
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import parse_traffic
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.probes import probe_plan
 
 
@@ -173,7 +174,7 @@ UDP_ENDPOINTS = [
 
 def udp_plan(guest_command, udp=True, endpoints=None, port="udp/53"):
     endpoints = endpoints or UDP_ENDPOINTS
-    plan = probe_plan(endpoints, port, 1, udp_servers=udp)
+    plan = probe_plan(endpoints, parse_traffic(port), 1, udp_servers=udp)
     return {(s["from"], s["to"]): s for s in guest_probes(plan, endpoints, guest_command, 1, udp=udp)}
 
 
@@ -242,7 +243,7 @@ def test_a_guests_listener_that_did_not_run_leaves_its_pairs_without_a_verdict()
 
 
 def test_tcp_pairs_to_running_guests_get_a_listener_through_the_way_in():
-    plan = probe_plan(UDP_ENDPOINTS, "tcp/5432", 1, tcp_servers=True)
+    plan = probe_plan(UDP_ENDPOINTS, parse_traffic("tcp/5432"), 1, tcp_servers=True)
     found = {(s["from"], s["to"]): s
              for s in guest_probes(plan, UDP_ENDPOINTS, "ssh root@{ip} {command}", 1, tcp=True)}
     listener = found[("pod-a", "vm-b")]["server"]

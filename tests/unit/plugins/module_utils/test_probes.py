@@ -4,6 +4,7 @@ import socket
 import subprocess
 import time
 
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import parse_traffic
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.verify.probes import probe_plan
 
 PROBE_EPS = [
@@ -18,7 +19,7 @@ PROBE_EPS = [
 
 
 def plan_by_pair(port=None):
-    return {(p["from"], p["to"]): p for p in probe_plan(PROBE_EPS, port)}
+    return {(p["from"], p["to"]): p for p in probe_plan(PROBE_EPS, parse_traffic(port))}
 
 
 def test_probe_plan_pings_on_subnet_targets_through_the_network_interface():
@@ -51,7 +52,7 @@ def test_udp_pairs_are_skipped_unless_a_listener_can_be_started_on_the_target():
     assert off["skip"] == ("UDP has no handshake: without a listener started on gold, no answer would not "
                            "mean blocked (UDP probes are off)")
     peer = dict(PROBE_EPS[0], name="peer", pod="peer", ip="192.168.77.92")
-    on = {(p["from"], p["to"]): p for p in probe_plan(PROBE_EPS + [peer], "udp/53", udp_servers=True)}
+    on = {(p["from"], p["to"]): p for p in probe_plan(PROBE_EPS + [peer], parse_traffic("udp/53"), udp_servers=True)}
     assert on[("tinypod", "gold")]["skip"].endswith(
         "(no way into the guest of vm gold to start one: set verify_guest_command)")
     assert on[("tinypod", "gateway")]["skip"].endswith("(no listener can be started in outside gateway)")
@@ -66,7 +67,7 @@ def test_udp_pairs_are_skipped_unless_a_listener_can_be_started_on_the_target():
 def _udp_pair(port, timeout=1):
     endpoints = [{"name": name, "kind": "pod", "namespace": "t", "pod": name, "running": True, "ip": "127.0.0.1"}
                  for name in ("client", "server")]
-    return next(p for p in probe_plan(endpoints, "udp/{0}".format(port), timeout, udp_servers=True)
+    return next(p for p in probe_plan(endpoints, parse_traffic("udp/{0}".format(port)), timeout, udp_servers=True)
                 if p["to"] == "server")
 
 
@@ -98,7 +99,7 @@ def test_udp_probe_succeeds_only_against_its_echo_server_on_loopback():
 def test_every_udp_pair_to_a_pod_shares_one_listener_counting_its_senders():
     pods = [dict(PROBE_EPS[0], name=name, pod=name, ip=ip)
             for name, ip in (("a", "192.168.77.91"), ("b", "192.168.77.92"), ("c", "192.168.77.93"))]
-    plan = {(p["from"], p["to"]): p for p in probe_plan(pods + PROBE_EPS[1:], "udp/53", 3, udp_servers=True)}
+    plan = {(p["from"], p["to"]): p for p in probe_plan(pods + PROBE_EPS[1:], parse_traffic("udp/53"), 3, udp_servers=True)}
     to_a = [p["server"] for (_src, dst), p in plan.items() if dst == "a" and not p["skip"]]
     assert len(to_a) == 2 and to_a[0] == to_a[1]
     assert to_a[0]["clients"] == 2 and to_a[0]["lifetime"] == 30 and "192.168.77.91" in to_a[0]["command"]
@@ -133,7 +134,7 @@ def test_udp_listener_answers_every_sender_then_stops_on_its_own():
 def _tcp_pair(port, tcp_servers=True):
     endpoints = [{"name": name, "kind": "pod", "namespace": "t", "pod": name, "running": True, "ip": "127.0.0.1"}
                  for name in ("client", "server")]
-    return next(p for p in probe_plan(endpoints, "tcp/{0}".format(port), 1, tcp_servers=tcp_servers)
+    return next(p for p in probe_plan(endpoints, parse_traffic("tcp/{0}".format(port)), 1, tcp_servers=tcp_servers)
                 if p["to"] == "server")
 
 
@@ -150,14 +151,14 @@ def _run(command, timeout=60):
 def test_tcp_pairs_to_running_pods_get_one_listener_only_when_asked():
     pods = [dict(PROBE_EPS[0], name=name, pod=name, ip=ip)
             for name, ip in (("a", "192.168.77.91"), ("b", "192.168.77.92"), ("c", "192.168.77.93"))]
-    plan = {(p["from"], p["to"]): p for p in probe_plan(pods + PROBE_EPS[1:], "tcp/5432", 3, tcp_servers=True)}
+    plan = {(p["from"], p["to"]): p for p in probe_plan(pods + PROBE_EPS[1:], parse_traffic("tcp/5432"), 3, tcp_servers=True)}
     server = plan[("b", "a")]["server"]
     assert server == plan[("c", "a")]["server"] and server["protocol"] == "tcp" and server["clients"] == 2
     assert server["via"] == "pod" and server["pod"] == "a" and "192.168.77.91" in server["command"]
     assert plan[("a", "gateway")]["server"] is None and plan[("a", "gateway")]["skip"] is None  # probed without one
     assert plan[("a", "gold")]["server"] is None  # no way into the guest here
     assert plan[("a", "idle")]["server"] is None
-    off = {(p["from"], p["to"]): p for p in probe_plan(pods, "tcp/5432", 3)}
+    off = {(p["from"], p["to"]): p for p in probe_plan(pods, parse_traffic("tcp/5432"), 3)}
     assert all(step["server"] is None for step in off.values())
 
 

@@ -57,7 +57,7 @@ def params(**overrides):
 def run(ports, snap=None, intent=None, **overrides):
     p = params(ports=ports, **overrides)
     network, _namespaces, ipam, source = vr.resolve_scope(p, intent)
-    return vr.connectivity(snap or snapshot(), p, intent, network, ipam, source)
+    return vr.connectivity(snap or snapshot(), p, intent, vr.traffic_list(ports, intent), network, ipam, source)
 
 
 def allowed(entry):
@@ -106,7 +106,7 @@ def test_without_ports_an_intent_gives_its_own_traffic_and_expected_rows():
 def test_a_bad_port_names_the_field_and_value():
     with pytest.raises(MultinetError, match="ports.*tcp/http"):
         vr.traffic_list(["icmp", "tcp/http"], None)
-    assert vr.traffic_list(None, None) == ["icmp"]
+    assert vr.traffic_list(None, None) == [None]  # ICMP
 
 
 def test_the_result_names_what_was_compared_by_digest():
@@ -116,9 +116,10 @@ def test_the_result_names_what_was_compared_by_digest():
            "allow": [{"from": "a", "to": "b", "ports": ["udp/53"]}]}
     p = params(network=None, intent=raw)
     network, _namespaces, ipam, source = vr.resolve_scope(p, parse_intent(raw))
-    result = vr.connectivity(snapshot(), p, parse_intent(raw), network, ipam, source)
+    icmp = [None]
+    result = vr.connectivity(snapshot(), p, parse_intent(raw), icmp, network, ipam, source)
     assert result["revision"] == revision(raw, [POLICY])
     assert result["revision"]["policy_count"] == 1 and result["revision"]["intent"].startswith("sha256:")
     # A policy of another network is not part of what this run compared.
-    elsewhere = vr.connectivity(snapshot(other_network="another"), p, parse_intent(raw), network, ipam, source)
+    elsewhere = vr.connectivity(snapshot(other_network="another"), p, parse_intent(raw), icmp, network, ipam, source)
     assert elsewhere["revision"]["policy_count"] == 0 and elsewhere["revision"]["intent"] == result["revision"]["intent"]

@@ -7,6 +7,8 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.kubernetes.core.plugins.doc_fragments.k8s_auth_options import ModuleDocFragment
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.intent import parse_intent
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.run_result import assumed_note
 from ansible_collections.ocpvirt.multinet.plugins.modules import multinetwork_policy
 
 DOC = yaml.safe_load(multinetwork_policy.DOCUMENTATION)
@@ -79,11 +81,11 @@ def test_a_malformed_assume_present_entry_fails_naming_it_before_any_connection(
 
 
 def test_the_assumed_note_names_the_nad_and_what_was_not_sent():
-    model = multinetwork_policy.parse_intent({"namespace": "ledger", "network": "branch-lan"})
-    assert multinetwork_policy.assumed_note(model, []) == (
+    model = parse_intent({"namespace": "ledger", "network": "branch-lan"})
+    assert assumed_note(model, []) == (
         "NetworkAttachmentDefinition ledger/branch-lan does not exist yet; taken as present (assume_present: "
         "an earlier stage of this run creates it)")
-    assert multinetwork_policy.assumed_note(model, ["a", "b"]).endswith(
+    assert assumed_note(model, ["a", "b"]).endswith(
         "namespace ledger does not exist yet either, so 2 policies were not sent to the API server as dry runs "
         "(the real run checks them)")
 

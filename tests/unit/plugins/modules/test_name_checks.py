@@ -3,7 +3,7 @@ import pytest
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.names import check_names
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.ovn_reader import check_access_names
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn.access import check_access_names
 from ansible_collections.ocpvirt.multinet.plugins.modules import connectivity_info, pod_exec
 
 OVN = {"network": "corp/lan", "ovn_namespace": "openshift-ovn-kubernetes", "container": "ovn-controller",
