@@ -164,8 +164,7 @@ def wait_for_chassis(reader, params, nodes, ovnkube_pods, deadline, started):
                     namespace, ovnkube_pods[node], container, CFG_COMMAND).split()))
             except (MultinetError, ValueError) as why:
                 stage = "NB_Global could not be read ({0})".format(why)
-            pending.append("zone {0}: {1} (ovn-nbctl --wait=hv sync: {2})".format(node, stage or "no stage behind",
-                                                                                  error))
+            pending.append("zone {0}: {1}".format(node, stage or "ovn-nbctl --wait=hv sync failed: {0}".format(error)))
     if pending:
         raise MultinetError("OVN has not caught up with the policies after {0} s; still pending: {1}".format(
             params["timeout"], "; ".join(pending)), "timeout", params["timeout"])

@@ -6,9 +6,11 @@ play, runs the verify role: no wait, no re-try in the test. The role waits until
 live policies (ovn_converged: every zone's NB, then `ovn-nbctl --wait=hv sync`), then probes and
 traces; its first report must agree with the intent on every pair. Then the same with an intent
 that changes the policies: the flow it closes (quince -> medlar) and the one it opens
-(sloe -> medlar) are probed as the new intent says.
+(sloe -> medlar) are probed as the new intent says. And with worker-1's ovn-controller stopped,
+the wait times out naming that zone and stage.
 """
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +19,10 @@ import pytest
 import yaml
 
 from lab_helpers import wait_for
-from test_seed_stages import multi_network_policy  # noqa: F401  (a fixture)
+from test_seed_stages import LABCTL, STATE_DIR, multi_network_policy  # noqa: F401  (a fixture)
 from test_verify_udp import junit_details, pings, pods_on_a_new_localnet
+
+import dataplane  # noqa: E402  (lab/ is on sys.path once test_seed_stages is imported)
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
@@ -85,3 +89,22 @@ def test_verify_right_after_an_apply_agrees_with_the_intent_on_its_first_report(
             if source != target:
                 want = "allow" if (source, target) in allows else "deny"
                 assert probed(details, (source, target)) == want, (source, target, details)
+
+
+def test_a_chassis_that_does_not_catch_up_is_named_when_the_wait_times_out(orchard, lab_kubeconfig, tmp_path):
+    # pylint: disable=redefined-outer-name
+    pidfile = dataplane.node_dir(STATE_DIR, "worker-1") / "ovn-controller.pid"
+    os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)
+    try:
+        env = {"ANSIBLE_COLLECTIONS_PATH": str(REPO_DIR / ".venv" / "collections"), "ANSIBLE_FORCE_COLOR": "0"}
+        done = subprocess.run([str(Path(ANSIBLE_PLAYBOOK).parent / "ansible"), "localhost", "-c", "local", "-e",
+                               "ansible_python_interpreter=" + sys.executable, "-m", "ocpvirt.multinet.ovn_converged",
+                               "-a", f"network={orchard}/{NAD} kubeconfig={lab_kubeconfig} timeout=5"],
+                              cwd=tmp_path, env=dict(os.environ, **env), capture_output=True, text=True, timeout=300,
+                              check=False)
+    finally:
+        subprocess.run([sys.executable, str(LABCTL), "up"], check=True, capture_output=True)  # restarts it
+    assert done.returncode != 0, done.stdout
+    text = " ".join(done.stdout.split())
+    assert "still pending: zone worker-1: ovn-controller (hv_cfg" in text, text
+    assert "zone worker-0" not in text, text
