@@ -24,7 +24,7 @@ description:
     --wait) does; nothing else is written.
   - Fails after O(timeout) seconds naming what is still pending, per policy and zone, or the stage
     (ovn-northd, ovn-controller) a zone waits for.
-  - With C(useMultiNetworkPolicy) off OVN-Kubernetes applies no policy: the first step is skipped
+  - With C(useMultiNetworkPolicy) off OVN-Kubernetes applies no policy, so the first step is skipped
     (RV(skipped_policies) says why).
 author:
   - ocpvirt.multinet maintainers (!UNKNOWN)
@@ -141,9 +141,8 @@ def wait_for_nb(reader, params, network, policies, pods, deadline, started):
         if not pending:
             return done, ovnkube_pods, errors
         if time.monotonic() > deadline:
-            raise MultinetError("OVN-Kubernetes has not written every policy into the zones after {0} s; still "
-                                "pending: {1}".format(params["timeout"], "; ".join(pending)), "timeout",
-                                params["timeout"])
+            raise MultinetError("OVN-Kubernetes has not written every policy into the zones within the timeout "
+                                "of {0} s; still pending: {1}".format(params["timeout"], "; ".join(pending)))
         time.sleep(params["interval"])
 
 
@@ -166,8 +165,8 @@ def wait_for_chassis(reader, params, nodes, ovnkube_pods, deadline, started):
                 stage = "NB_Global could not be read ({0})".format(why)
             pending.append("zone {0}: {1}".format(node, stage or "ovn-nbctl --wait=hv sync failed: {0}".format(error)))
     if pending:
-        raise MultinetError("OVN has not caught up with the policies after {0} s; still pending: {1}".format(
-            params["timeout"], "; ".join(pending)), "timeout", params["timeout"])
+        raise MultinetError("OVN has not caught up with the policies within the timeout of {0} s; still pending: "
+                            "{1}".format(params["timeout"], "; ".join(pending)))
 
 
 def run(module):
