@@ -73,7 +73,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 nodes:
-  description: Per node whose zone was read, the seconds from the module's start until its Northbound database held the policies (C(nb)) and until C(ovn-nbctl --wait=hv sync) returned (C(hv)).
+  description:
+    - Per node whose zone was read, the seconds from the module's start until its Northbound
+      database held the policies (C(nb)) and until C(ovn-nbctl --wait=hv sync) returned (C(hv)).
   returned: always
   type: dict
   sample: {worker-0: {nb: 0.4, hv: 0.6}}
@@ -193,9 +195,9 @@ def run(module):
     for warning in reader.warnings + ["node {0}: not waited for, its zone could not be read: {1}".format(node, why)
                                       for node, why in errors.items()]:
         module.warn(warning)
+    keys = sorted("{0}/{1}".format(p["metadata"]["namespace"], p["metadata"]["name"]) for p in policies)
     return dict(changed=False, nodes=nodes, seconds=round(time.monotonic() - started, 2), unreadable=errors,
-                skipped_policies=skipped, policies=sorted("{0}/{1}".format(p["metadata"]["namespace"],
-                                                                             p["metadata"]["name"]) for p in policies))
+                skipped_policies=skipped, policies=keys)
 
 
 def main():

@@ -73,7 +73,8 @@ def port_findings(policy, acls):
         for index, rule in enumerate((policy.get("spec") or {}).get(section) or []):
             for protocol in _expected_ports(rule):
                 if (direction, index, protocol) not in seen:
-                    findings.append("spec.{0}[{1}] has no ACL for {2}".format(section, index, protocol or "all traffic"))
+                    findings.append("spec.{0}[{1}] has no ACL for {2}".format(
+                        section, index, protocol or "all traffic"))
     return findings
 
 
@@ -131,9 +132,8 @@ def zone_pending(network, node, nb, policies, pods):
             pending.append("policy {0}: zone {1}: port group {2} still holds {3}".format(
                 key, node, group["name"], ", ".join(sorted(ports - members))))
     for readable, group in sorted(groups.items()):
-        namespace, _, name = readable.partition("_")
-        pending.append("policy {0}/{1} (no longer in the cluster): zone {2}: port group {3} still there".format(
-            namespace, name, node, group["name"]))
+        pending.append("policy {0} (no longer in the cluster): zone {1}: port group {2} still there".format(
+            readable.replace("_", "/", 1), node, group["name"]))
     return pending
 
 
