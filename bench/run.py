@@ -200,8 +200,8 @@ def main(argv=None):
     log(f"wrote {args.json} and {args.markdown} in {results['total_seconds']:.0f}s")
     verdicts = results["targets"] + results["dataplane"]["targets"]
     for target in verdicts:
-        log("{0}: {1}".format(target["name"], "met" if target["met"] else "MISSED" if target["met"] is False
-                              else "not measured"))
+        log("{0}: {1} ({2})".format(target["name"], "met" if target["met"] else "MISSED" if target["met"] is False
+                                    else "not measured", target["detail"]))
     return 1 if any(target["met"] is False for target in verdicts) else 0
 
 

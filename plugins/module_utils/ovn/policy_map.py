@@ -243,7 +243,7 @@ def cidr_findings(policy, acls):
 
 # --- policies -------------------------------------------------------------------------------
 
-def _selector_peer(policy):
+def selector_peer(policy):
     for direction in PEERS:
         section, peers_key = PEERS[direction][:2]
         for index, rule in enumerate((policy.get("spec") or {}).get(section) or []):
@@ -258,10 +258,10 @@ def refusal_reason(policy, network, multi_network_policy, log_lines):
     meta = policy["metadata"]
     if not multi_network_policy:
         reason = "useMultiNetworkPolicy is off in the Network operator config, so ovnkube applies no policy"
-    elif not network["ipam"] and _selector_peer(policy):
+    elif not network["ipam"] and selector_peer(policy):
         reason = ("refused by OVN-Kubernetes: {0} is a podSelector/namespaceSelector peer, and {1} is "
                   "IPAM-less (no subnets), where only ipBlock peers are allowed").format(
-                      _selector_peer(policy), network["name"])
+                      selector_peer(policy), network["name"])
     else:
         reason = "OVN-Kubernetes has not applied it (not processed yet, or refused: see ovnkube-controller's log)"
     key = "MultiNetworkPolicy {0}/{1}".format(meta["namespace"], meta["name"])
