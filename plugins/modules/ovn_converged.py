@@ -101,15 +101,12 @@ unreadable:
 import time
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.client import run_read_only_module
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.ovn_reader import (
-    Reader,
-    check_access_names,
-    ovn_access_argspec,
-)
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.ovn_reader import Reader, ovn_access_argspec
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.snapshot import NAD, POD, POLICY
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import nad_ref, parse_nad_ref
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import convergence, ovsdb, policy_map
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn.access import check_access_names
 
 NETWORK_CONFIG = ("Network", "operator.openshift.io/v1")
 CFG_COMMAND = ["ovn-nbctl", "get", "NB_Global", ".", "nb_cfg", "sb_cfg", "hv_cfg"]

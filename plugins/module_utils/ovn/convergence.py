@@ -94,24 +94,20 @@ def _members(zone, policy, pods_by_key):
     return members
 
 
-def _is_policy_group(group):
-    return group["readable"] and group["readable"].rpartition("_")[2] not in policy_map.DENY_SUFFIXES
-
-
 def zone_pending(network, node, nb, policies, pods):
     """What zone `node`'s NB (ovsdb.parse_nb) still lacks or still holds against `policies` (the
     live MultiNetworkPolicies; those not for `network` are ignored) and `pods` (their labels pick
     the port group members), one sentence each naming the policy and the zone."""
     zone = policy_map.zone_objects(nb, network["name"])
     pods_by_key = {"{0}/{1}".format(p["metadata"]["namespace"], p["metadata"]["name"]): p for p in pods}
-    groups = {group["readable"]: group for group in zone["port_groups"].values() if _is_policy_group(group)}
+    groups = {group["policy"]: group for group in zone["port_groups"].values() if group["policy"]}
     mine = sorted((p for p in policies if policy_map.applies(p, network)),
                   key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"]))
     pending = []
     for policy in mine:
         meta = policy["metadata"]
         key = "{0}/{1}".format(meta["namespace"], meta["name"])
-        group = groups.pop("{0}_{1}".format(meta["namespace"], meta["name"]), None)
+        group = groups.pop(key, None)
         if not network["ipam"] and policy_map.selector_peer(policy):
             # OVN-K refuses it on an IPAM-less network and removes what an older version made
             if group is not None:
@@ -131,9 +127,9 @@ def zone_pending(network, node, nb, policies, pods):
         if ports - members:
             pending.append("policy {0}: zone {1}: port group {2} still holds {3}".format(
                 key, node, group["name"], ", ".join(sorted(ports - members))))
-    for readable, group in sorted(groups.items()):
+    for gone, group in sorted(groups.items()):
         pending.append("policy {0} (no longer in the cluster): zone {1}: port group {2} still there".format(
-            readable.replace("_", "/", 1), node, group["name"]))
+            gone, node, group["name"]))
     return pending
 
 

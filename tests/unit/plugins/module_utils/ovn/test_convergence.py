@@ -12,7 +12,7 @@ import pytest
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import convergence, policy_map
 
-from ovn_fixtures import NAD as SEED_NAD, cluster, nodes
+from ovn_fixtures import NAD as SEED_NAD, cluster, nodes, to_418
 
 NAMESPACE, NAD_NAME, NET = "orchard", "orchard-nad", "orchard-net"
 NETWORK = {"name": NET, "physical": NET, "ipam": False, "nad": f"{NAMESPACE}/{NAD_NAME}",
@@ -164,6 +164,19 @@ def test_the_seeds_real_nb_is_pending_when_a_policy_changed():
                      "spec.ingress[0].from[0] says ipBlock 10.99.0.0/24".format(
                          target["metadata"]["namespace"], target["metadata"]["name"],
                          data_cidr)], found
+
+
+def test_the_seeds_nb_in_418_naming_is_converged_and_a_deleted_policy_still_pending():
+    data = cluster()
+    network = policy_map.network_of(SEED_NAD, data["nads"])
+    for node, zone_data in nodes().items():
+        nb = to_418(zone_data["nb"])
+        assert convergence.zone_pending(network, node, nb, data["policies"], data["pods"]) == []
+    gone = next(p for p in data["policies"] if (p["spec"].get("ingress") or [{}])[0].get("from"))
+    rest = [p for p in data["policies"] if p is not gone]
+    found = convergence.zone_pending(network, "worker-0", to_418(nodes()["worker-0"]["nb"]), rest, data["pods"])
+    assert len(found) == 1 and found[0].startswith("policy {0}/{1} (no longer in the cluster): zone worker-0".format(
+        gone["metadata"]["namespace"], gone["metadata"]["name"])), found
 
 
 @pytest.mark.parametrize("cfg, stage", [((5, 4, 4), "ovn-northd"), ((5, 5, 4), "ovn-controller"), ((5, 5, 5), None),
