@@ -93,8 +93,8 @@ def test_an_acl_with_the_old_ports_is_pending():
 
 
 def test_a_rule_whose_protocol_changed_is_pending_until_its_acl_follows():
-    udp = policy(ingress=[{"from": [{"ipBlock": {"cidr": "10.44.0.11/32"}}], "ports": [{"protocol": "UDP",
-                                                                                          "port": 8443}]}])
+    udp = policy(ingress=[{"from": [{"ipBlock": {"cidr": "10.44.0.11/32"}}],
+                           "ports": [{"protocol": "UDP", "port": 8443}]}])
     found = pending(zone("worker-0"), [udp])
     assert any("is for tcp, but spec.ingress[0] opens udp" in line for line in found), found
     assert any("spec.ingress[0] has no ACL for udp" in line for line in found), found
