@@ -116,8 +116,15 @@ bench: venv
 build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path dist .
 
+# np-guard's netpolicy for tests/crosscheck, built from a checkout of its public source (the Go
+# module proxy refuses github.com/np-guard/netpol-analyzer itself; its dependencies come through it).
+NP_GUARD_SRC ?=
+NP_GUARD_BIN := $${XDG_CACHE_HOME:-$(HOME)/.cache}/ocpvirt-multinet-lab/np-guard/netpolicy
 crosscheck-tools:
-	GOBIN=$(HOME)/.cache/ocpvirt-multinet-tools/bin nice -n 19 go install github.com/np-guard/netpol-analyzer/cmd/netpolicy@latest
+	@test -n "$(NP_GUARD_SRC)" || { echo "crosscheck-tools: set NP_GUARD_SRC to a checkout of" \
+	  "https://github.com/np-guard/netpol-analyzer (git clone it first)" >&2; exit 2; }
+	cd "$(NP_GUARD_SRC)" && nice -n 19 go build -trimpath -o "$(NP_GUARD_BIN)" ./cmd/netpolicy
+	@echo "built $(NP_GUARD_BIN)"
 
 crosscheck: venv
 	$(BIN)/python -m pytest -q tests/crosscheck
