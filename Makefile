@@ -12,7 +12,7 @@ INVENTORY ?= inventory/seed_lab
 KUBECONFIG_FILE ?=
 
 .PHONY: venv system-deps test unit lint sanity lab-test demo render verify inspect teardown \
-	lab-build lab-up lab-down lab-purge lab-status bench build crosscheck-tools crosscheck molecule
+	lab-build lab-up lab-down lab-purge lab-status bench build crosscheck-tools crosscheck molecule soak
 
 venv: $(VENV)/.installed $(COLLECTION_LINK)
 
@@ -60,6 +60,14 @@ MOLECULE_IN_TEST := full,bridge_mapping_failure,multinetwork_policy_switch,netwo
 lab-test: venv system-deps
 	MULTINET_MOLECULE_SCENARIOS=$${MULTINET_MOLECULE_SCENARIOS-$(MOLECULE_IN_TEST)} \
 		$(BIN)/python -m pytest -q --durations=15 tests/lab
+
+# Generated MultiNetworkPolicy sets traced through the real ovnkube's OVN and compared with the
+# simulator (tests/lab/test_generated_policies.py): make test runs 4 cases, soak runs
+# MULTINET_SOAK_CASES (with two more kinds of traffic); MULTINET_GEN_SEED picks another seed.
+MULTINET_SOAK_CASES ?= 60
+soak: venv system-deps
+	MULTINET_GEN_CASES=$(MULTINET_SOAK_CASES) MULTINET_GEN_SOAK=1 \
+		$(BIN)/python -m pytest -q tests/lab/test_generated_policies.py
 
 molecule: venv system-deps
 	MULTINET_MOLECULE_SCENARIOS= $(BIN)/python -m pytest -q tests/lab/test_molecule.py

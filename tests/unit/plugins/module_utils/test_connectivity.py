@@ -523,7 +523,8 @@ def orchard(elm_node, oak_node="node-a"):
                   "node": elm_node},
                  {"name": "router", "ip": "10.44.0.1"}]
     policies = [orchard_policy("deny-in", {"podSelector": {}, "policyTypes": ["Ingress"]}),
-                orchard_policy("elm-to-oak", {"podSelector": {"matchLabels": {"app": "oak"}}, "policyTypes": ["Ingress"],
+                orchard_policy("elm-to-oak", {"podSelector": {"matchLabels": {"app": "oak"}},
+                                              "policyTypes": ["Ingress"],
                                               "ingress": [{"from": [{"ipBlock": {"cidr": "10.44.0.42/32"}}]}]})]
     return policies, endpoints
 
