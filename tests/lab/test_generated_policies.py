@@ -49,9 +49,13 @@ sys.path.insert(0, str(REPO_DIR / "lab"))
 from controlplane import ovnkube  # noqa: E402
 import dataplane  # noqa: E402
 
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.policy_model import parse_policy  # noqa: E402
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import parse_traffic  # noqa: E402
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import ovsdb, policy_map, trace_plan  # noqa: E402
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.connectivity import simulate  # noqa: E402
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.connectivity import (  # noqa: E402
+    parse_network,
+    simulate,
+)
 
 LAB_STATE_DIR = Path(os.environ.get("OCPVIRT_LAB_DIR") or REPO_DIR / ".lab").resolve()
 SEED = int(os.environ.get("MULTINET_GEN_SEED", "4217"))
@@ -71,6 +75,7 @@ PODS = [("a", "kestrel", "worker-0", {"app": "kestrel", "role": "web"}, 11),
         ("b", "wren", "worker-0", {"app": "wren"}, 22)]
 NAMESPACE_LABELS = {"a": {"district": "north", "gen": "yes"}, "b": {"district": "south"}}
 PORTS = ["icmp", "tcp/80", "udp/53"]
+REPLY_BATCH = 100  # reply traces per script: 100 lines of under 600 characters stay under 128 KiB
 SOAK_PORTS = PORTS + ["sctp/9000", "tcp/8080"]
 
 
@@ -398,7 +403,9 @@ def traced_replies(endpoints, zones, requests):
                 lines.setdefault(leg["node"], []).append(
                     f"echo {trace_plan.MARK} {leg['id']}; {command} 2>&1; echo {trace_plan.MARK}-rc {leg['id']} $?")
             legs[(port, source, target)] = found
-    outputs = run_batches({node: [["sh", "-c", "\n".join(part)]] for node, part in lines.items()})
+    # scripts of REPLY_BATCH traces each, as trace_plan.batches keeps under the argument size limit
+    outputs = run_batches({node: [["sh", "-c", "\n".join(part[i:i + REPLY_BATCH])]
+                                  for i in range(0, len(part), REPLY_BATCH)] for node, part in lines.items()})
     replies = {}
     for key, found in legs.items():
         outcomes = [trace_plan.leg_outcome(leg, outputs[leg["node"]].get(leg["id"]), zones[leg["node"]]["acls"])
@@ -410,8 +417,6 @@ def traced_replies(endpoints, zones, requests):
 def enforced(policies, network):
     """`<ns>_<name>` of the policies ovnkube should turn into port groups on the network, as the
     model reads them (a refused one, or one for another network, has none)."""
-    from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.policy_model import parse_policy
-    from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.connectivity import parse_network
     parsed = parse_network({"name": network["name"], "nads": sorted(network["nads"].values())})
     return {f"{p.namespace}_{p.name}" for p in map(parse_policy, policies)
             if p.applies_to(parsed) and (network["ipam"] or p.selector_peer() is None)}

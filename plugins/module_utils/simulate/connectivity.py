@@ -247,7 +247,6 @@ class _Index:
             direction, ep.name, ", ".join(isolating), self.descriptions[there], suffix,
         )
 
-
     def reply_verdict(self, src, dst):
         """(passes, explanation) for the replies of an allowed src -> dst connection.
 
