@@ -345,6 +345,12 @@ ANYONE = [{"ipBlock": {"cidr": "10.0.0.0/8"}}]
     ([{"protocol": "TCP", "port": 8000, "endPort": 8080}], "tcp/8080", False),  # endPort dropped by OVN-K
     ([{"port": "ssh"}], "tcp/443", True),  # OVN-K: a named port is every port
     ([{"port": "ssh"}], "udp/443", False),
+    # ... unless the rule numbers a port of the same protocol: OVN-K's match is then `tcp.dst==80`
+    # alone (found by tests/lab/test_generated_policies.py, seed 99 case 7, on the real ovnkube)
+    ([{"protocol": "TCP", "port": 80}, {"protocol": "TCP", "port": "http"}], "tcp/8080", False),
+    ([{"protocol": "TCP", "port": 80}, {"protocol": "TCP", "port": "http"}], "tcp/80", True),
+    ([{"protocol": "TCP"}, {"protocol": "TCP", "port": 80}], "tcp/8080", False),
+    ([{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": "http"}], "tcp/8080", True),
     ([{"port": 22}], None, False),  # a rule with ports never matches ICMP
     (None, None, True),  # no ports: all traffic, ICMP included
 ])
