@@ -12,7 +12,7 @@ INVENTORY ?= inventory/seed_lab
 KUBECONFIG_FILE ?=
 
 .PHONY: venv system-deps test unit lint sanity lab-test demo render verify inspect teardown \
-	lab-build lab-up lab-down lab-purge lab-status bench build crosscheck-tools crosscheck molecule
+	lab-build lab-up lab-down lab-purge lab-status bench build crosscheck-tools crosscheck molecule soak
 
 venv: $(VENV)/.installed $(COLLECTION_LINK)
 
@@ -60,6 +60,14 @@ MOLECULE_IN_TEST := full,bridge_mapping_failure,multinetwork_policy_switch,netwo
 lab-test: venv system-deps
 	MULTINET_MOLECULE_SCENARIOS=$${MULTINET_MOLECULE_SCENARIOS-$(MOLECULE_IN_TEST)} \
 		$(BIN)/python -m pytest -q --durations=15 tests/lab
+
+# Generated MultiNetworkPolicy sets traced through the real ovnkube's OVN and compared with the
+# simulator (tests/lab/test_generated_policies.py): make test runs 4 cases, soak runs
+# MULTINET_SOAK_CASES (with two more kinds of traffic); MULTINET_GEN_SEED picks another seed.
+MULTINET_SOAK_CASES ?= 60
+soak: venv system-deps
+	MULTINET_GEN_CASES=$(MULTINET_SOAK_CASES) MULTINET_GEN_SOAK=1 \
+		$(BIN)/python -m pytest -q tests/lab/test_generated_policies.py
 
 molecule: venv system-deps
 	MULTINET_MOLECULE_SCENARIOS= $(BIN)/python -m pytest -q tests/lab/test_molecule.py
@@ -116,8 +124,15 @@ bench: venv
 build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path dist .
 
+# np-guard's netpolicy for tests/crosscheck, built from a checkout of its public source (the Go
+# module proxy refuses github.com/np-guard/netpol-analyzer itself; its dependencies come through it).
+NP_GUARD_SRC ?=
+NP_GUARD_BIN := $${XDG_CACHE_HOME:-$(HOME)/.cache}/ocpvirt-multinet-lab/np-guard/netpolicy
 crosscheck-tools:
-	GOBIN=$(HOME)/.cache/ocpvirt-multinet-tools/bin nice -n 19 go install github.com/np-guard/netpol-analyzer/cmd/netpolicy@latest
+	@test -n "$(NP_GUARD_SRC)" || { echo "crosscheck-tools: set NP_GUARD_SRC to a checkout of" \
+	  "https://github.com/np-guard/netpol-analyzer (git clone it first)" >&2; exit 2; }
+	cd "$(NP_GUARD_SRC)" && nice -n 19 go build -trimpath -o "$(NP_GUARD_BIN)" ./cmd/netpolicy
+	@echo "built $(NP_GUARD_BIN)"
 
 crosscheck: venv
 	$(BIN)/python -m pytest -q tests/crosscheck

@@ -45,6 +45,10 @@ options:
       - Pods and VMs (virt-launcher pods) also give C(namespace) and C(labels) (a VM's pod has
         C(vm.kubevirt.io/name=<vm>)), and optionally C(namespace_labels) for C(namespaceSelector)
         peers (C(kubernetes.io/metadata.name) is always set).
+      - A pod or VM may give its C(node). When every pod and VM of the network is listed with
+        its node, a connection whose replies its node's switch drops is denied too (a node where
+        no policy with rules selects a pod has no stateful ACL, so a default deny drops the
+        replies); see docs/connectivity.md of this collection.
       - An endpoint without C(namespace) is an outside host (gateway, a machine on the LAN, the
         internet); no policy isolates it.
     type: list

@@ -19,7 +19,8 @@ NetworkPolicy (``convertMultiNetPolicyToNetPolicy``), not the NetworkPolicy API 
   ``name`` in the NAD config) can have NADs in several namespaces
   (``base_network_controller_multipolicy.go``, ``shouldApplyMultiPolicy``: ``HasNAD``).
 - A port with a protocol and no number, or with a named (string) port, matches every port of
-  that protocol; a rule with ports never matches ICMP. A port without protocol is simulated as
+  that protocol, unless the same rule numbers a port of that protocol: then only the numbered
+  ones match (``gress_policy.go`` ``getProtocolPortsMap``); a rule with ports never matches ICMP. A port without protocol is simulated as
   TCP with a note: the NetworkPolicy API server defaults it, the MultiNetworkPolicy CRD does not,
   and OVN-K's ``gressPolicy.addPortPolicy`` dereferences it without a nil check.
 - ``endPort`` is dropped unless the caller says the target honours it: the MultiNetworkPolicy
@@ -121,7 +122,13 @@ class Rule:
             return True
         if traffic is None:
             return False
-        return any(port.matches(*traffic) for port in self.ports)
+        same = [port for port in self.ports if port.protocol == traffic[0]]
+        # A port without number (none, or a named one) opens every port of its protocol only when
+        # no port of the rule numbers that protocol: OVN-K lists the numbered ones and matches the
+        # protocol alone only when that list is empty (go-controller/pkg/ovn/gress_policy.go
+        # getProtocolPortsMap `else if pp.port != 0`, and getL4Match).
+        numbered = [port for port in same if port.start is not None]
+        return any(port.matches(*traffic) for port in numbered or same)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,10 @@ replies to an allowed connection always pass (OVN-K's ACLs are ``allow-related``
 Endpoints are ``{name, ip}`` plus, for pods and VMs (virt-launcher pods), ``namespace`` and
 ``labels``. An endpoint without ``namespace`` is an outside host: no policy isolates it; it only
 matters as a peer of pods and VMs.
+
+Replies pass only where OVN tracks connections: on a node's switch (one OVN zone per node) with
+at least one stateful ACL. When pods and VMs carry their ``node``, a connection whose replies that
+node's switch drops is denied too (``_Index.reply_verdict``).
 """
 
 import ipaddress
@@ -29,7 +33,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary 
     split_nad_ref,
 )
 
-_ENDPOINT_KEYS = frozenset(("name", "ip", "namespace", "labels", "namespace_labels"))
+_ENDPOINT_KEYS = frozenset(("name", "ip", "namespace", "labels", "namespace_labels", "node"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,6 +43,7 @@ class Endpoint:
     namespace: str = None  # None: an outside host
     labels: dict = field(default_factory=dict)
     namespace_labels: dict = field(default_factory=dict)
+    node: str = None  # where a pod or VM runs, when known
 
     @property
     def is_workload(self):
@@ -150,6 +155,10 @@ def _endpoint(data, where):
         raise MultinetError("labels need a namespace (an endpoint without one is an outside host)", where, data)
     if namespace is not None and (not isinstance(namespace, str) or not namespace):
         raise MultinetError("must be a non-empty string", where + ".namespace", namespace)
+    node = data.get("node")
+    if node is not None and (namespace is None or not isinstance(node, str) or not node):
+        raise MultinetError("must be a non-empty string, on a pod or VM (an endpoint with a namespace)",
+                            where + ".node", node)
     namespace_labels = dict(_labels(data.get("namespace_labels"), where + ".namespace_labels"))
     if namespace is not None:
         # Every namespace carries this label; namespaceSelectors commonly match on it.
@@ -160,6 +169,7 @@ def _endpoint(data, where):
         namespace=namespace,
         labels=dict(_labels(data.get("labels"), where + ".labels")),
         namespace_labels=namespace_labels,
+        node=node,
     )
 
 
@@ -197,11 +207,17 @@ class _Index:
         self.peer = {d: {} for d in DIRECTIONS}  # direction -> ep -> peer -> [rule labels]
         self.descriptions = [ep.description for ep in eps]
         self.suffix = _traffic_suffix(traffic)
+        self.stateful_nodes = set()  # nodes whose switch holds an allow-related ACL
 
     def add(self, policy):
         """policyTypes decide isolation; the rules of both directions allow regardless of them
         (OVN-K ``base_network_controller_policy.go``, "regardless of this policy type")."""
         selected = _selected(policy, self.eps)
+        if policy.rules:
+            # Every rule becomes allow-related ACLs (gress_policy.go:337, action :=
+            # nbdb.ACLActionAllowRelated) on the policy's port group, which holds the selected
+            # pods of each zone: the switch of every node where it selects one is stateful.
+            self.stateful_nodes.update(self.eps[i].node for i in selected)
         for direction in DIRECTIONS:
             if direction in policy.isolates:
                 for i in selected:
@@ -243,6 +259,27 @@ class _Index:
             direction, ep.name, ", ".join(isolating), self.descriptions[there], suffix,
         )
 
+    def reply_verdict(self, src, dst):
+        """(passes, explanation) for the replies of an allowed src -> dst connection.
+
+        A default deny is a `drop` ACL (base_network_controller_policy.go buildDenyACLs). Only on
+        a switch with an allow-related ACL does OVN let replies of tracked connections pass ahead
+        of every ACL (ovn-org/ovn northd/northd.c build_acls: `has_stateful`, then the priority
+        65532 flow `ct.est && !ct.rel && !ct.new && ct.rpl && ct_mark.blocked == 0`). Elsewhere a
+        reply meets the isolated end's default deny: dst's for egress as it leaves, src's for
+        ingress as it arrives. Unknown when a pod's or VM's node is not given."""
+        for here, direction in ((dst, "egress"), (src, "ingress")):
+            ep = self.eps[here]
+            if ep.node is None or ep.node in self.stateful_nodes:
+                continue
+            isolating = self.isolated_by[direction].get(here)
+            if isolating:
+                return False, ("replies dropped: {0} is isolated for {1} by {2}, and no policy with rules selects a "
+                               "pod or VM on its node {3}, so that node's switch has no stateful ACL to let replies "
+                               "of {4} -> {5} pass".format(ep.name, direction, ", ".join(isolating), ep.node,
+                                                           self.eps[src].name, self.eps[dst].name))
+        return True, None
+
 
 def _selected(policy, eps):
     """Indexes of the pods and VMs the policy's podSelector picks in its namespace."""
@@ -279,7 +316,10 @@ def _notes(applicable, rejected, eps):
 def _row(index, notes, src, dst, traffic):
     egress_ok, egress = index.verdict("egress", src, dst)
     ingress_ok, ingress = index.verdict("ingress", dst, src)
-    if egress_ok and ingress_ok:
+    reply_ok, reply = index.reply_verdict(src, dst) if egress_ok and ingress_ok else (True, None)
+    if not reply_ok:
+        reason = reply
+    elif egress_ok and ingress_ok:
         reason = "allowed{0}: {1}; {2}".format(_traffic_suffix(traffic), egress, ingress)
     else:
         reason = "; ".join(text for ok, text in ((egress_ok, egress), (ingress_ok, ingress)) if not ok)
@@ -289,7 +329,7 @@ def _row(index, notes, src, dst, traffic):
     return {
         "from": index.eps[src].name,
         "to": index.eps[dst].name,
-        "allowed": egress_ok and ingress_ok,
+        "allowed": egress_ok and ingress_ok and reply_ok,
         "reason": reason,
     }
 
