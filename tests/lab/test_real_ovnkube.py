@@ -79,7 +79,7 @@ def real_lab(tmp_path_factory):
     """(state dir, env, API client) of a lab of its own running the real ovnkube, with
     useMultiNetworkPolicy on (rolled out into ovnkube's flags by the network operator stand-in)."""
     state_dir = tmp_path_factory.mktemp("real-ovnk")
-    env = dict(os.environ, OCPVIRT_LAB_DIR=str(state_dir), **{ovnkube.MODE_ENV: "real"})
+    env = dict(os.environ, OCPVIRT_LAB_DIR=str(state_dir))
     try:
         kubeconfig = labctl(env, "up").stdout.strip().splitlines()[-1]
         api = config.new_client_from_config(config_file=kubeconfig)
@@ -110,7 +110,7 @@ def test_status_names_the_ovnkube_processes_and_up_restarts_a_dead_one(real_lab)
 def test_simulator_runs_no_emulation(real_lab):
     state_dir, _, _ = real_lab
     text = (state_dir / "simulator.log").read_text()
-    assert "(OVN-Kubernetes: real)" in text
+    assert "(OVN-Kubernetes: labctl runs the real ovnkube)" in text
     assert "simulator.ovn-kubernetes" not in text  # the emulation's logger
 
 
