@@ -35,7 +35,7 @@ HAND_EDIT_MANAGER = "bench-hand-edit"
 KUBECTL_FIELD_MANAGER = "kubectl-bench"
 BENCH_RUN_LABEL = "multinet.ocpvirt.io/bench-run"
 # The lab's control-plane processes (lab/labctl.py's pid files), whose CPU a run costs the
-# machine beside the client's own; the simulator's includes the ovn-nbctl runs it waited for.
+# machine beside the client's own.
 CONTROL_PLANE = ("kube-apiserver", "etcd", "kube-controller-manager", "simulator")
 
 

@@ -179,7 +179,7 @@ def main(argv=None):
     log("compile: " + ", ".join(map(str, args.compile_sizes)) + " workloads")
     results["compile"] = compile_bench.run(args.compile_sizes)
     log("data plane: " + ", ".join(map(str, args.dataplane_sizes)) + " workloads, three tiers")
-    results["dataplane"] = dataplane_bench.run(args.dataplane_sizes)
+    results["dataplane"] = dataplane_bench.run(args.dataplane_sizes, lab)
     workdir = Path(tempfile.mkdtemp(prefix="ocpvirt-bench-"))
     try:
         tools = make_tools(args.tools, lab, workdir, kubectl)

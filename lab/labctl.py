@@ -3,9 +3,9 @@
 and the data plane (lab/dataplane/): real OVS/OVN per simulated node in network namespaces.
 
 Commands (progress goes to stderr; results to stdout):
-  build                                  build and cache the binaries only
-  build-ovnkube                          build and cache ovnkube from the upstream source tarball
-  roll-ovnkube                           real mode: restart ovnkube whose flags the Network changed
+  build                                  build and cache the binaries only (ovnkube included)
+  build-ovnkube                          build and cache ovnkube from the upstream source tarball only
+  roll-ovnkube                           restart the ovnkube processes whose flags the Network changed
   up                                     start everything (idempotent); prints the kubeconfig path
   down [--purge]                         stop everything; --purge also deletes etcd data and PKI
   status                                 exit 0 healthy, 1 degraded (names what), 3 not running
@@ -16,8 +16,8 @@ Commands (progress goes to stderr; results to stdout):
 State lives in $OCPVIRT_LAB_DIR (default <repo>/.lab/); binaries are cached per pinned
 version under ${XDG_CACHE_HOME:-~/.cache}/ocpvirt-multinet-lab/.
 
-OCPVIRT_LAB_OVNK=real makes `up` run the real OVN-Kubernetes (controlplane/ovnkube.py) instead of
-the simulator's emulation of it; the default is `emulated`.
+`up` runs the real OVN-Kubernetes (controlplane/ovnkube.py): ovnkube built once from the upstream
+source tarball and cached like the Kubernetes binaries.
 """
 
 import argparse
@@ -40,8 +40,8 @@ from controlplane.binaries import build, build_ovnkube, file_lock, kubelet_binar
 from controlplane.pki import ensure_kubelet_pki, ensure_pki, write_cert_kubeconfig, write_kubeconfig
 from controlplane.ports import add_missing_ports, apiserver_url, choose_ports, settings
 from controlplane.processes import ensure_running, log_file, running_pid, start, stop
-from controlplane.state import (CRD_SET_FILE, ETCD_DATA_DIR, EXEC_TARGETS_DIR, KUBECONFIG, LAB_DIR, OVNK_MODE_FILE,
-                                PKI_DIR, REPO_DIR, SERVICE_ACCOUNT_ISSUER, SERVICE_CIDR, SETTINGS_FILE, STATE_DIR)
+from controlplane.state import (CRD_SET_FILE, ETCD_DATA_DIR, EXEC_TARGETS_DIR, KUBECONFIG, LAB_DIR, PKI_DIR,
+                                REPO_DIR, SERVICE_ACCOUNT_ISSUER, SERVICE_CIDR, SETTINGS_FILE, STATE_DIR)
 from simulator import crdsets, ovn_node_pods
 
 FIELD_MANAGER = "ocpvirt-labctl"
@@ -122,16 +122,14 @@ def kubelet_argv(binaries, ports):
             f"--client-ca-file={PKI_DIR / 'ca.crt'}", f"--exec-targets={EXEC_TARGETS_DIR}"]
 
 
-def simulator_argv(upstream_crds, ovnk_mode):
+def simulator_argv(upstream_crds):
     argv = [sys.executable, "-m", "simulator", "--kubeconfig", str(KUBECONFIG), "--state-dir", str(STATE_DIR),
             "--rejected-writes-log", str(log_file("simulator-rejected"))]
-    # Only in real mode, so the default command line (and a running lab's simulator) stays as it was.
-    return argv + (["--upstream-crds", str(upstream_crds)] if upstream_crds else []) + \
-        (["--ovnkube", ovnk_mode] if ovnk_mode != "emulated" else [])
+    return argv + (["--upstream-crds", str(upstream_crds)] if upstream_crds else [])
 
 
 def ovnkube_components():
-    """The ovnkube processes real mode runs, in stop order (controllers, then cluster-manager)."""
+    """The ovnkube processes, in stop order (controllers, then cluster-manager)."""
     return [ovnkube.controller_component(node) for node in dataplane.data_plane_nodes()] + \
         [ovnkube.CLUSTER_MANAGER]
 
@@ -269,8 +267,7 @@ def state_lock():
 
 def up():
     binaries = build()
-    ovnk_mode = ovnkube.mode()
-    ovnkube_binary = build_ovnkube() if ovnk_mode == "real" else None
+    ovnkube_binary = build_ovnkube()
     with state_lock():
         ensure_pki()
         ensure_kubelet_pki()
@@ -296,30 +293,21 @@ def up():
         wait_until("kubelet stand-in /healthz", lambda: kubelet_healthy(ports), "kubelet")
         # Before the simulator: its kubelet plugs pods into the nodes' br-int.
         dataplane.up(STATE_DIR, log)
-        if ovnk_mode == "emulated":
-            for component in ovnkube_components():  # a lab that ran the real one before
-                stop(component)
-        OVNK_MODE_FILE.write_text(ovnk_mode + "\n")
         if (LAB_DIR / "simulator" / "__main__.py").exists():
-            start("simulator", simulator_argv(upstream, ovnk_mode), cwd=LAB_DIR)
+            start("simulator", simulator_argv(upstream), cwd=LAB_DIR)
             # `up` returns a settled lab: what the simulator creates at startup (the ovnkube-node
             # namespace and one running pod per node) is there before anyone looks at the cluster.
             wait_until("the simulated ovnkube-node pods to run", ovnkube_node_pods_running, "simulator")
-        if ovnkube_binary:
-            start_ovnkube(ovnkube_binary)
+        start_ovnkube(ovnkube_binary)
     print(KUBECONFIG)
-
-
-def real_ovnkube_running():
-    return OVNK_MODE_FILE.exists() and OVNK_MODE_FILE.read_text().strip() == "real"
 
 
 def roll_ovnkube():
     """What the Cluster Network Operator does when the Network changes: ovnkube with the flags
     rendered anew (start() restarts a process only when its command line changed). The
-    simulator's OvnkubeRollout runs it in real mode; a lab not in real mode is left alone."""
+    simulator's OvnkubeRollout runs it; a lab whose ovnkube `down` stopped is left alone."""
     with state_lock():
-        if real_ovnkube_running():
+        if running_pid(ovnkube.CLUSTER_MANAGER):
             start_ovnkube(build_ovnkube())
 
 
@@ -352,8 +340,7 @@ def down(purge):
 
 def expected_components():
     has_simulator = (LAB_DIR / "simulator" / "__main__.py").exists()
-    return (ovnkube_components() if real_ovnkube_running() else []) + \
-        [c for c in COMPONENTS if c != "simulator" or has_simulator]
+    return ovnkube_components() + [c for c in COMPONENTS if c != "simulator" or has_simulator]
 
 
 def status():
@@ -370,8 +357,7 @@ def status():
     print(f"{'kubeconfig':26} {KUBECONFIG}")
     if CRD_SET_FILE.exists():
         print(f"{'CRDs':26} {CRD_SET_FILE.read_text().strip()}")
-    if OVNK_MODE_FILE.exists():
-        print(f"{'OVN-Kubernetes':26} {OVNK_MODE_FILE.read_text().strip()}")
+    print(f"{'OVN-Kubernetes':26} ovnkube {ovnkube.COMMIT}")
     broken = [c for c, pid in running.items() if not pid] + [f"{c}: {p}" for c, _, p in data_plane if p]
     if broken:
         log(f"degraded: {'; '.join(broken)}")
@@ -417,9 +403,9 @@ def exec_host(host, command):
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("build", help="build and cache the control-plane binaries")
+    commands.add_parser("build", help="build and cache the control-plane binaries and ovnkube")
     commands.add_parser("build-ovnkube", help="build and cache ovnkube from the upstream source tarball")
-    commands.add_parser("roll-ovnkube", help="real mode: restart the ovnkube processes whose flags changed")
+    commands.add_parser("roll-ovnkube", help="restart the ovnkube processes whose flags the Network changed")
     commands.add_parser("up", help="start the lab (idempotent); prints the kubeconfig path")
     down_parser = commands.add_parser("down", help="stop the lab (idempotent)")
     down_parser.add_argument("--purge", action="store_true", help="also delete etcd data and PKI")
@@ -445,6 +431,7 @@ def main(argv=None):
 def run_command(args):
     if args.command == "build":
         print(build())
+        print(build_ovnkube())
     elif args.command == "build-ovnkube":
         print(build_ovnkube())
     elif args.command == "roll-ovnkube":

@@ -2,8 +2,7 @@
 
 state.py: paths and fixed settings; binaries.py: Go builds and their cache; pki.py: the CA,
 certificates and kubeconfigs; ports.py: loopback ports and settings.json; processes.py: starting,
-checking and stopping components; ovnkube.py: the real OVN-Kubernetes, opt-in with
-OCPVIRT_LAB_OVNK=real (lab/README.md).
+checking and stopping components; ovnkube.py: the real OVN-Kubernetes (lab/README.md).
 """
 import sys
 

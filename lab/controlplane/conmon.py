@@ -1,5 +1,5 @@
-"""The container runtime's log writer for a lab process that plays a container (real mode's
-ovnkube-controller): `python conmon.py <container log> -- <argv...>` runs argv and appends each
+"""The container runtime's log writer for a lab process that plays a container (the
+ovnkube-controllers): `python conmon.py <container log> -- <argv...>` runs argv and appends each
 line it writes to the container log in the CRI log format, as CRI-O's conmon / containerd's CRI
 logger do for /var/log/pods/...; the kubelet stand-in serves that file as the container's log
 (pods/log). Each line also goes unchanged to our own stdout (labctl's log of the component).

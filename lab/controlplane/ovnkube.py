@@ -1,4 +1,4 @@
-"""The real OVN-Kubernetes in the lab (issue 21; opt-in with OCPVIRT_LAB_OVNK=real).
+"""The real OVN-Kubernetes in the lab (issue 21).
 
 `build` makes `ovnkube` from the upstream source tarball (ovn-org/ovn-kubernetes at dad2fde5a,
 the code OpenShift 4.15 was cut from; ../shared/upstream-src/SOURCES.md), offline from its
@@ -17,8 +17,6 @@ import sys
 import time
 from pathlib import Path
 
-MODE_ENV = "OCPVIRT_LAB_OVNK"
-MODES = ("emulated", "real")
 SOURCE_ENV = "OCPVIRT_UPSTREAM_SRC"
 COMMIT = "dad2fde5a"
 TARBALL = f"ovn-kubernetes-{COMMIT}.tar.gz"
@@ -29,21 +27,13 @@ CLUSTER_MANAGER = "ovnkube-cluster-manager"
 # Offline: every dependency is in the tarball's vendor/; the proxy and toolchain downloads are off.
 BUILD_ENV = {"GOFLAGS": "-mod=vendor", "GOPROXY": "off", "GOTOOLCHAIN": "local"}
 # The ovnkube-node pod's `ovnkube-controller` container log in the node's directory (the file the
-# simulator names in the pod's exec target, lab/simulator/ovnk_log.py) and its writer.
+# simulator names in the pod's exec target, lab/simulator/ovn_node_pods.py) and its writer.
 CONTAINER_LOG = "ovnkube-controller.log"
 CONMON = Path(__file__).with_name("conmon.py")
 
 
 class OvnkubeError(RuntimeError):
     """One line for the user: the path concerned and what to do."""
-
-
-def mode(environ=None):
-    environ = os.environ if environ is None else environ
-    value = environ.get(MODE_ENV) or "emulated"
-    if value not in MODES:
-        raise OvnkubeError(f"{MODE_ENV}={value!r}: expected one of {', '.join(MODES)}")
-    return value
 
 
 def tarball(environ=None, repo_dir=None):

@@ -11,7 +11,6 @@ KUBECONFIG = STATE_DIR / "kubeconfig"
 SETTINGS_FILE = STATE_DIR / "settings.json"
 EXEC_TARGETS_DIR = STATE_DIR / "exec-targets"  # written by the data plane and the simulator (DATAPLANE.md)
 CRD_SET_FILE = STATE_DIR / "crd-set.txt"  # which CRD set `up` installed, for `status`
-OVNK_MODE_FILE = STATE_DIR / "ovnkube-mode.txt"  # which OVN-Kubernetes `up` ran, for `status`
 
 CLUSTER_NAME = "ocpvirt-lab"
 SERVICE_CIDR = "10.96.0.0/24"

@@ -18,8 +18,6 @@ def main(argv=None):
     parser.add_argument("--state-dir", help="the lab's state directory (default: the kubeconfig's)")
     parser.add_argument("--upstream-crds", help="folder of the upstream CRDs (default: the lab's own)")
     parser.add_argument("--rejected-writes-log", help="append every write the API server rejects here")
-    parser.add_argument("--ovnkube", choices=("emulated", "real"), default="emulated",
-                        help="real: labctl runs the real ovnkube; the OVN-Kubernetes emulation stays off")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stdout, level=args.log_level,
@@ -27,10 +25,9 @@ def main(argv=None):
     logging.getLogger("urllib3").setLevel(logging.ERROR)
     kube = Kube(args.kubeconfig, args.rejected_writes_log)
     controllers.UPSTREAM_CRDS = args.upstream_crds
-    controllers.REAL_OVNKUBE = args.ovnkube == "real"
-    running = controllers.controllers_for(controllers.REAL_OVNKUBE)
-    logging.getLogger("simulator").info("lab simulator starting %d simulated controllers (OVN-Kubernetes: %s)",
-                                        len(running), args.ovnkube)
+    running = controllers.ALL_CONTROLLERS
+    logging.getLogger("simulator").info("lab simulator starting %d simulated controllers "
+                                        "(OVN-Kubernetes: labctl runs the real ovnkube)", len(running))
     state_dir = Path(args.state_dir or Path(args.kubeconfig).parent).resolve()
     run_forever([controller(kube, state_dir) for controller in running])
 

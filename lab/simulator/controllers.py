@@ -8,21 +8,19 @@ import random
 import string
 import subprocess
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 import dataplane
 
 from . import crdsets
 from . import kube as k
-from . import kubelet, kubevirt, nmstate, nodes, olm, openshift, ovn_node_pods, ovnk, ovnk_log, ovnk_sync, ovs
+from . import kubelet, kubevirt, nmstate, nodes, olm, openshift, ovn_node_pods, ovs
 from .conditions import is_true, now_iso, status_differs
 from .runtime import Controller
 
 UPSTREAM_CRDS = None  # the upstream CRD folder labctl passes (--upstream-crds); None: the lab's own
-# --ovnkube real: labctl runs the real ovnkube; the simulator then plays only ovnkube-node's,
-# the CNI's and Multus' parts for it (OvnkubeNodeStandIn, PodController, SandboxController).
-REAL_OVNKUBE = False
+# labctl runs the real ovnkube; the simulator plays only ovnkube-node's, the CNI's, Multus' and the
+# network operator's parts for it (OvnkubeNodeStandIn, PodController, SandboxController, OvnkubeRollout).
 
 
 def kubelet_port(state_dir):
@@ -503,13 +501,12 @@ class PodController(Controller):
                 if self._write_pod_status(pod, kubelet.waiting_status(pod, message, now, previous)):
                     self.log.info("pod %s/%s waits: %s", metadata["namespace"], metadata["name"], message)
                 return
-        networks = kubelet.pod_networks(pod) if REAL_OVNKUBE else {}
-        if REAL_OVNKUBE:
-            waiting = kubelet.unannotated(requests, kubelet.localnet_networks(self.kube.items(k.NADS)), networks)
-            if waiting:
-                message = f"waiting for OVN-Kubernetes' {kubelet.POD_NETWORKS_ANNOTATION} for {', '.join(waiting)}"
-                self._write_pod_status(pod, kubelet.waiting_status(pod, message, now, previous))
-                return
+        networks = kubelet.pod_networks(pod)
+        waiting = kubelet.unannotated(requests, kubelet.localnet_networks(self.kube.items(k.NADS)), networks)
+        if waiting:
+            message = f"waiting for OVN-Kubernetes' {kubelet.POD_NETWORKS_ANNOTATION} for {', '.join(waiting)}"
+            self._write_pod_status(pod, kubelet.waiting_status(pod, message, now, previous))
+            return
         used = {p["status"].get("podIP") for p in self.kube.items(
             k.PODS, field_selector=f"spec.nodeName={node_spec['name']}") if p.get("status")}
         pod_ip = previous.get("podIP") or kubelet.default_pod_ip(networks) or \
@@ -530,42 +527,8 @@ class PodController(Controller):
 
 # --- OVN-Kubernetes (secondary localnet networks) -----------------------------------------------------
 
-class OVNKubernetesController(Controller):
-    """ovnkube-controller of every data-plane node (one OVN zone per node): writes the node's NB
-    from NADs, pods, MultiNetworkPolicies and useMultiNetworkPolicy (ovnk.py, ovnk_sync.py), and
-    what it refuses into its container log (ovnk_log.py).
-    Nodes without a data plane (no STATE_DIR/ovn/<node>/ovnnb_db.sock) are skipped."""
-    name = "ovn-kubernetes"
-    primary = k.NODES
-    triggers = (k.NADS, k.PODS, k.MULTI_NETWORK_POLICIES, k.NETWORKS)
-
-    def __init__(self, kube, state_dir=None):
-        super().__init__(kube, state_dir)
-        self.logged = {}  # node -> messages already logged, so a resync does not repeat them
-
-    def reconcile(self, node):
-        name = node["metadata"]["name"]
-        directory = dataplane.node_dir(self.state_dir, name) if self.state_dir else None
-        if directory is None or not (directory / "ovnnb_db.sock").exists():
-            return
-        snapshot = ovnk.Snapshot(self.kube.items(k.NADS), self.kube.items(k.PODS),
-                                 self.kube.items(k.MULTI_NETWORK_POLICIES),
-                                 ovnk.multi_network_policy_enabled(self.kube.get(k.NETWORKS, "cluster")))
-        desired = ovnk.desired_nb(snapshot, name)
-        new = [message for message in desired.messages if message not in self.logged.get(name, ())]
-        for message in new:
-            self.log.info("%s: %s", name, message)
-        ovnk_log.append(ovnk_log.log_path(self.state_dir, name),
-                        ovnk_log.controller_lines(new, datetime.now(timezone.utc), os.getpid()))
-        self.logged[name] = set(desired.messages)
-        written = ovnk_sync.sync(ovnk_sync.nbctl_runner(directory), desired)
-        if written:
-            self.log.info("%s: NB updated (%d ovn-nbctl commands): %d switches, %d port groups", name,
-                          len(written), len(desired.switches), len(desired.port_groups))
-
-
 class OvnkubeNodeStandIn(Controller):
-    """Real mode only: the node annotations ovnkube-node writes that the real ovnkube-controller
+    """The node annotations ovnkube-node writes that the real ovnkube-controller
     needs from a data-plane node: its zone (go-controller/pkg/node/default_node_network_controller.go
     Start, util.SetNodeZone; one zone per node) and its chassis, the node's OVS system-id
     (pkg/util/node_annotations.go SetL3GatewayConfig via util.GetNodeChassisID; without it the
@@ -588,7 +551,7 @@ class OvnkubeNodeStandIn(Controller):
 
 
 class OvnkubeRollout(Controller):
-    """Real mode only: the Cluster Network Operator's rollout of ovnkube when the Network's
+    """The Cluster Network Operator's rollout of ovnkube when the Network's
     useMultiNetworkPolicy changes (openshift/cluster-network-operator pkg/network/ovn_kubernetes.go
     renderOVNKubernetes: UseMultiNetworkPolicy -> OVN_MULTI_NETWORK_POLICY_ENABLE, and a hash of the
     rendered config in the ovnkube pods' template, so they restart). labctl owns the processes:
@@ -607,7 +570,7 @@ class OvnkubeRollout(Controller):
         if switch == self.rolled:
             return
         labctl = Path(__file__).resolve().parents[1] / "labctl.py"
-        env = {**os.environ, "OCPVIRT_LAB_DIR": str(self.state_dir), "OCPVIRT_LAB_OVNK": "real"}
+        env = {**os.environ, "OCPVIRT_LAB_DIR": str(self.state_dir)}
         subprocess.run([sys.executable, str(labctl), "roll-ovnkube"], env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.rolled = switch
@@ -639,8 +602,7 @@ class SandboxController(Controller):
             vmi = self.kube.get(k.VMIS, name, namespace)
             if vmi:
                 nics[(namespace, name)] = kubevirt.guest_nics(vmi, network_data(self.kube, vmi))
-        desired = kubelet.sandboxes(pods, kubelet.localnet_networks(self.kube.items(k.NADS)), nics,
-                                    iface_id_ver=REAL_OVNKUBE)
+        desired = kubelet.sandboxes(pods, kubelet.localnet_networks(self.kube.items(k.NADS)), nics)
         for key, target in self._existing(node_name).items():
             if desired.get(key) != target.get("sandbox") or not dataplane.shell.netns_exists(target["netns"]):
                 dataplane.unplug(self.state_dir, node_name, target["netns"])
@@ -682,7 +644,7 @@ class SandboxController(Controller):
         for iface in sandbox["interfaces"]:
             dataplane.plug(self.state_dir, sandbox["node"], netns, ifname=iface["ifname"], mac=iface["mac"],
                            addresses=iface["addresses"], routes=iface["routes"], iface_id=iface["iface_id"],
-                           iface_id_ver=iface.get("iface_id_ver"))
+                           iface_id_ver=iface["iface_id_ver"])
         path = self._target_file(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"netns": netns, "env": {}, "sandbox": sandbox}, indent=2))
@@ -695,12 +657,7 @@ ALL_CONTROLLERS = [
     SubscriptionController, InstallPlanController, CSVController,
     NMStateController, NNCPController,
     HyperConvergedController, DataSourceController, DataVolumeController,
-    VirtualMachineController, VirtualMachineInstanceController, PodController, OVNKubernetesController, SandboxController,
+    VirtualMachineController, VirtualMachineInstanceController, PodController, SandboxController,
+    OvnkubeNodeStandIn, OvnkubeRollout,
 ]
 
-
-def controllers_for(real_ovnkube):
-    """With the real ovnkube the emulation must not run (both would write the nodes' NB)."""
-    if not real_ovnkube:
-        return ALL_CONTROLLERS
-    return [c for c in ALL_CONTROLLERS if c is not OVNKubernetesController] + [OvnkubeNodeStandIn, OvnkubeRollout]

@@ -10,11 +10,9 @@ import hashlib
 import ipaddress
 import json
 
-from .ovnk import logical_port_name
-
 NETWORKS_ANNOTATION = "k8s.v1.cni.cncf.io/networks"
 NETWORK_STATUS_ANNOTATION = "k8s.v1.cni.cncf.io/network-status"
-POD_NETWORKS_ANNOTATION = "k8s.ovn.org/pod-networks"  # written by the real ovnkube (lab real mode)
+POD_NETWORKS_ANNOTATION = "k8s.ovn.org/pod-networks"  # written by the real ovnkube
 FIRST_HOST_INDEX = 10
 
 
@@ -89,6 +87,15 @@ def secondary_mac(seed):
     """A stable locally administered MAC for a secondary interface that did not ask for one."""
     digest = hashlib.sha256(seed.encode()).hexdigest()
     return "0a:58:" + ":".join(digest[i:i + 2] for i in range(0, 8, 2))
+
+
+def iface_id(pod_namespace, pod_name, nad):
+    """The OVS iface-id the CNI gives a pod's interface on the NAD `ns/name` (also the name of the
+    logical switch port ovnkube made for it): go-controller/pkg/cni/helper_linux.go ConfigureOVS
+    calls util.GetSecondaryNetworkIfaceId (pkg/util/util.go:325), the NAD name with `-` and `/`
+    turned into `.` plus `_` (GetSecondaryNetworkPrefix, pkg/util/multi_network.go:369), then
+    `<pod namespace>_<pod name>` (composePortName, pkg/util/util.go:339)."""
+    return nad.replace("-", ".").replace("/", ".") + "_" + f"{pod_namespace}_{pod_name}"
 
 
 def pod_networks(pod):
@@ -207,14 +214,15 @@ def _prefixed(ip, requested):
     return f"{ip}/32"
 
 
-def sandboxes(pods, localnet, guest_nics_by_vm, iface_id_ver=False):
+def sandboxes(pods, localnet, guest_nics_by_vm):
     """What the kubelet's CNI call would set up on a data-plane node, keyed by
     (kind, namespace, name): kind `pods` for a pod, `guests` for the guest of a VM whose
     virt-launcher pod it is. Each has the interfaces on localnet networks: ifname, mac,
-    addresses (CIDR), routes and the iface_id of the pod's logical switch port (and with
-    `iface_id_ver`, the pod's UID, which the real ovnkube puts in the port's options and
-    ovn-controller then requires on the OVS interface: go-controller/pkg/cni/helper_linux.go
-    ConfigureOVS sets both in one add-port). A VM's guest
+    addresses (CIDR), routes, the iface_id of the pod's logical switch port and iface_id_ver, the
+    pod's UID, which ovnkube puts in the port's options and ovn-controller then requires on the
+    OVS interface (go-controller/pkg/cni/helper_linux.go ConfigureOVS sets both in one add-port).
+    MAC and addresses are the network-status entry's, which Multus wrote from the CNI result, i.e.
+    from ovnkube's pod-networks (network_status above). A VM's guest
     carries the VM's MAC (the pod's interface is only a bridge to it) and its cloud-init
     addresses; `guest_nics_by_vm` maps (namespace, vm) to kubevirt.guest_nics()."""
     result = {}
@@ -233,10 +241,8 @@ def sandboxes(pods, localnet, guest_nics_by_vm, iface_id_ver=False):
         for entry in entries:
             if entry.get("default") or entry.get("name") not in localnet:
                 continue
-            nad_namespace, _, nad_name = entry["name"].partition("/")
-            iface = {"mac": entry["mac"],
-                     "iface_id": logical_port_name(nad_namespace, nad_name, namespace, metadata["name"]),
-                     **({"iface_id_ver": metadata["uid"]} if iface_id_ver else {})}
+            iface = {"mac": entry["mac"], "iface_id": iface_id(namespace, metadata["name"], entry["name"]),
+                     "iface_id_ver": metadata["uid"]}
             if vm:
                 nic = (guest_nics_by_vm.get((namespace, vm)) or {}).get(entry["interface"])
                 if nic:

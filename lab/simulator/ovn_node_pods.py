@@ -11,18 +11,21 @@ names) in openshift/cluster-network-operator.
 In the lab such a pod's exec target (DATAPLANE.md) is the node's network namespace with
 OVS_RUNDIR/OVN_RUNDIR pointing at the node's directory STATE_DIR/ovn/<node>/, which the data plane
 (lab/dataplane/) fills with the node's sockets, and the `ovnkube-controller` container's log file
-(ovnk_log.py), which the kubelet stand-in serves as the container's log.
+(everything that node's real ovnkube-controller writes, through lab/controlplane/conmon.py), which
+the kubelet stand-in serves as the container's log.
 """
 import json
 from pathlib import Path
 
-from dataplane import node_env, node_netns
-
-from . import ovnk_log
+from dataplane import node_dir, node_env, node_netns
 
 NAMESPACE = "openshift-ovn-kubernetes"
 APP = "ovnkube-node"
-CONTAINERS = ("ovn-controller", "nbdb", "northd", ovnk_log.CONTAINER)
+CONTROLLER_CONTAINER = "ovnkube-controller"
+CONTAINERS = ("ovn-controller", "nbdb", "northd", CONTROLLER_CONTAINER)
+# The controller container's log in the node's directory; labctl's conmon writes it
+# (lab/controlplane/ovnkube.py CONTAINER_LOG names the same file).
+CONTROLLER_LOG = "ovnkube-controller.log"
 
 
 def namespace_manifest():
@@ -61,7 +64,7 @@ def exec_target(state_dir, node):
     """The exec-target document (DATAPLANE.md) of the node's ovnkube-node pod, with the log file of
     its `ovnkube-controller` container (`logs`, read by the kubelet stand-in's /containerLogs)."""
     return {"netns": node_netns(state_dir, node), "env": node_env(state_dir, node),
-            "logs": {ovnk_log.CONTAINER: str(ovnk_log.log_path(state_dir, node))}}
+            "logs": {CONTROLLER_CONTAINER: str(Path(node_dir(state_dir, node)) / CONTROLLER_LOG)}}
 
 
 def exec_target_path(state_dir, namespace, pod):

@@ -1,5 +1,8 @@
-"""Helpers shared by the lab tests: polling the API and driving the simulated OLM."""
+"""Helpers shared by the lab tests: polling the API, driving the simulated OLM, a private ovsdb-server."""
 import json
+import os
+import signal
+import subprocess
 import time
 
 import pytest
@@ -65,3 +68,22 @@ def create_localnet_nad(custom, namespace, name):
     custom.create_namespaced_custom_object("k8s.cni.cncf.io", "v1", namespace, "network-attachment-definitions", {
         "apiVersion": "k8s.cni.cncf.io/v1", "kind": "NetworkAttachmentDefinition",
         "metadata": {"name": name}, "spec": {"config": json.dumps(config)}})
+
+
+def start_ovsdb(directory, schema, db_name, socket_name):
+    """An ovsdb-server serving a fresh database from `schema` on `directory/socket_name`; its pid."""
+    db = directory / db_name
+    subprocess.run(["ovsdb-tool", "create", str(db), schema], check=True)
+    pidfile = directory / f"{db_name}.pid"
+    subprocess.run(["ovsdb-server", "--detach", "--no-chdir", f"--pidfile={pidfile}",
+                    f"--log-file={directory / (db_name + '.log')}", f"--unixctl={directory / (db_name + '.ctl')}",
+                    f"--remote=punix:{directory / socket_name}", str(db)], check=True)
+    for _ in range(50):
+        if (directory / socket_name).exists():
+            break
+        time.sleep(0.1)
+    return int(pidfile.read_text())
+
+
+def stop_daemon(pid):
+    os.kill(pid, signal.SIGTERM)

@@ -1,6 +1,8 @@
-"""The seed lab's CNV stage rebuilt from its manifests, and its real ovn-nbctl output parsed.
+"""The seed lab's CNV stage rebuilt from its manifests, its real ovn-nbctl output parsed, and the
+pings the seed observed in that stage.
 
-Shared by test_ovnk_logic.py (pure emulation) and test_ovnk_sync.py (real NB database).
+Shared by the lab tests that apply the seed's stage to the lab's real ovnkube and compare what it
+wrote with the seed's output (test_ovnk_controller.py, test_ovn_policy_info.py, test_ovn_trace.py).
 Manifests: tests/unit/fixtures/seed_policies/ (verbatim seed policies and pods); the NAD and the
 two VMs' launcher pods are written here from the seed's text (lines 91-115, 1615-1650).
 Expected output: tests/lab/fixtures/seed_ovn_nb.txt (verbatim seed lines).
@@ -15,7 +17,7 @@ import yaml
 REPO_DIR = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_DIR / "lab"))
 
-from simulator import kubelet, ovnk  # noqa: E402
+from simulator import kubelet  # noqa: E402
 
 SEED_POLICIES = REPO_DIR / "tests" / "unit" / "fixtures" / "seed_policies"
 SEED_NB = Path(__file__).resolve().parent / "fixtures" / "seed_ovn_nb.txt"
@@ -44,18 +46,6 @@ def nad():
     return {"metadata": {"name": NAD_NAME, "namespace": NAMESPACE}, "spec": {"config": json.dumps(config)}}
 
 
-def running(pod, node=NODE):
-    """The pod as the lab's kubelet/Multus stand-in reports it on `node`."""
-    pod = json.loads(json.dumps(pod))
-    pod["metadata"].setdefault("uid", f"uid-{pod['metadata']['name']}")
-    pod["metadata"]["namespace"] = NAMESPACE
-    pod["spec"]["nodeName"] = node
-    status = kubelet.network_status(pod, "10.132.0.53", kubelet.parse_networks(pod))
-    pod["metadata"]["annotations"][kubelet.NETWORK_STATUS_ANNOTATION] = status
-    pod["status"] = {"phase": "Running"}
-    return pod
-
-
 def launcher(name, vm, mac, namespace=NAMESPACE):
     """A VM's launcher pod as the KubeVirt simulator writes it: label and MAC, no IP."""
     networks = json.dumps([{"name": NAD_NAME, "namespace": namespace, "mac": mac, "interface": "podffec3d98bf3"}])
@@ -65,12 +55,20 @@ def launcher(name, vm, mac, namespace=NAMESPACE):
             "spec": {"containers": [{"name": "compute"}]}}
 
 
-def pods(node=NODE):
-    return [running(p, node) for p in load("pod.yaml")] + [running(launcher(*spec), node) for spec in LAUNCHERS]
-
-
-def snapshot(policy_files=CNV_STAGE, multi_network_policy=True, node=NODE):
-    return ovnk.Snapshot([nad()], pods(node), load(*policy_files), multi_network_policy)
+SEED_PINGS = [  # (source, destination, reached) as the seed observed them in the CNV stage
+    ("192.168.77.92", "192.168.77.91", True),
+    ("192.168.77.71", "192.168.77.1", True),
+    ("192.168.77.71", "192.168.77.92", True),
+    ("192.168.77.71", "203.0.113.10", True),
+    ("192.168.77.71", "192.168.77.10", False),
+    ("192.168.77.71", "192.168.77.93", False),
+    ("192.168.77.92", "192.168.77.71", False),
+    ("192.168.77.72", "192.168.77.1", True),
+    ("192.168.77.72", "192.168.77.71", False),
+    ("192.168.77.10", "192.168.77.71", False),
+    ("192.168.77.91", "192.168.77.92", False),
+    ("192.168.77.93", "192.168.77.91", False),
+]
 
 
 # --- the seed's text ----------------------------------------------------------------------------

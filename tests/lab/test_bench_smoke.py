@@ -90,7 +90,7 @@ def test_the_data_plane_counts_come_from_real_ovn_for_each_compilation(smoke):
             # every ipBlock is an ACL besides the default deny's; northd and ovn-controller wrote flows
             assert counts["acls"] >= run["ipblocks"] and counts["logical_flows"] > counts["acl_logical_flows"] > 0
             assert counts["openflow_rules"] > 0
-            assert counts["enforced_seconds"] > 0  # from the policies' NB write until --wait=hv returned
+            assert counts["enforced_seconds"] > 0  # from the last policy create until --wait=hv returned
     assert runs["merged"]["ipblocks"] < runs["per-workload"]["ipblocks"]
     merged_acls, separate_acls = (max(counts["acls"] for counts in runs[name]["nodes"].values())
                                   for name in ("merged", "per-workload"))

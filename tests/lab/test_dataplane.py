@@ -117,7 +117,7 @@ def nbctl(state_dir, node, *args):
 
 def add_localnet_switch(state_dir, node, switch, *ports):
     """A localnet switch on `physnet` in the node's NB, with logical ports (name, addresses), as
-    OVN-Kubernetes creates it in each zone (the ovnk emulation's job; written here by hand)."""
+    OVN-Kubernetes creates it in each zone (the lab's ovnkube's job; written here by hand)."""
     localnet = switch.replace("_switch", "_port")
     args = ["--may-exist", "ls-add", switch,
             "--", "--may-exist", "lsp-add", switch, localnet, "--", "lsp-set-type", localnet, "localnet",
@@ -352,7 +352,7 @@ def test_a_pod_on_a_localnet_nad_gets_a_plugged_namespace_until_deleted(state_di
                if not e.get("default")]
     assert only_netns_address(target["netns"], entry["interface"]) == (entry["mac"], ["192.168.77.243/24"])
     with localnet_cnv_mapped(state_dir, pod.spec.node_name):
-        # the logical port is the OVN-Kubernetes emulation's (lab/simulator/ovnk.py)
+        # the logical port is the lab's real ovnkube's
         assert eventually_pings(target["netns"], "192.168.77.1"), "pod -> gateway once its logical port exists"
         core.delete_namespaced_pod("tinypod", lab_namespace)
         wait_for("the pod's namespace to go", lambda: not shell.netns_exists(target["netns"])

@@ -1,5 +1,5 @@
 """ocpvirt.multinet.ovn_policy_info against the lab: the seed's CNV stage applied through the API
-server, the lab's OVN-Kubernetes emulation writing each data-plane node's NB, and the module
+server, the lab's real ovnkube writing each data-plane node's NB, and the module
 reading those NBs back by exec into the ovnkube-node pods (the kubelet stand-in runs the command
 in the node's network namespace against that node's databases).
 
@@ -23,12 +23,13 @@ from kubernetes.stream import stream
 
 import ovnk_seed as seed
 from lab_helpers import wait_for
-from simulator import ovnk
+from ovn_names import policy_port_group_name, switch_name
 from test_ovnk_controller import multi_network_policy_on, nad, pod_manifests, policy_manifests  # noqa: F401
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 ANSIBLE = str(Path(sys.executable).parent / "ansible")
 OVN_NAMESPACE = "openshift-ovn-kubernetes"
+POLICY_FOR = "k8s.v1.cni.cncf.io/policy-for"  # the NAD(s) a MultiNetworkPolicy applies to
 ACL_LINE = re.compile(r"^\s*(\S+)\s+(\d+) \((.*)\) (\S+)")
 VMS = {name: vm for name, vm, _ in seed.LAUNCHERS}
 EXPECTED_PODS = {"allow-ipblock": ["tinypod"], "allow-ipblock-01": ["tinypod-01"],
@@ -76,8 +77,8 @@ def mapped_on_worker_0(core, ovnkube_nodes):
 
 def seed_acls(namespace, network, policy):
     """(direction, priority, match, action) of the seed's acl-list of the policy's port group."""
-    seed_name, _ = ovnk.policy_port_group_name("localnet-cnv", seed.NAMESPACE, policy)
-    name, _ = ovnk.policy_port_group_name(network, namespace, policy)
+    seed_name, _ = policy_port_group_name("localnet-cnv", seed.NAMESPACE, policy)
+    name, _ = policy_port_group_name(network, namespace, policy)
     return sorted((d, int(p), m.replace(seed_name, name), a) for d, p, m, a in (
         ACL_LINE.match(line).groups() for line in seed.seed_port_groups()[seed_name]["acl_list"]))
 
@@ -102,8 +103,8 @@ def apply_seed_cnv_stage(custom, core, namespace, map_network):
     for policy in policy_manifests(namespace) + refused:
         policy["metadata"]["namespace"] = namespace
         annotations = policy["metadata"]["annotations"]
-        if "/" in annotations[ovnk.POLICY_FOR_ANNOTATION]:  # deny-by-default names llm-demo/<nad>
-            annotations[ovnk.POLICY_FOR_ANNOTATION] = f"{namespace}/{seed.NAD_NAME}"
+        if "/" in annotations[POLICY_FOR]:  # deny-by-default names llm-demo/<nad>
+            annotations[POLICY_FOR] = f"{namespace}/{seed.NAD_NAME}"
         custom.create_namespaced_custom_object("k8s.cni.cncf.io", "v1beta1", namespace, "multi-networkpolicies",
                                                policy)
     map_network(network)
@@ -153,7 +154,7 @@ def test_seed_cnv_stage_mapped_back(no_bridge_mapping_policies, lab_kubeconfig, 
     unmapped = sorted(node for node in result["nodes"] if node != "worker-0")
     reported = sorted(f.split(":")[0] for f in result["findings"] if f"has no entry for {network}," in f)
     assert reported == [f"node {node}" for node in unmapped]
-    assert result["switches"]["worker-0"] == ovnk.switch_name(network)
+    assert result["switches"]["worker-0"] == switch_name(network)
 
     checked = run_module(lab_kubeconfig, "--check", network=target)
     assert checked["policies"] == result["policies"] and checked["changed"] is False

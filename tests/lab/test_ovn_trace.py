@@ -18,7 +18,6 @@ import pytest
 import yaml
 
 import ovnk_seed as seed
-from test_ovnk_trace import SEED_PINGS
 from test_seed_stages import PODS, VMS, multi_network_policy, seed_lab  # noqa: F401  (fixtures)
 
 REPO_DIR = Path(__file__).resolve().parents[2]
@@ -54,7 +53,7 @@ def run_verify(tmp_path, kubeconfig, network, **extra):
 
 def test_traced_verdicts_equal_the_real_probes_and_every_vm_pair_is_traced(no_bridge_mapping_policies, seed_lab,
                                                                             lab_kubeconfig, tmp_path):
-    seed_lab.replay(list(seed.CNV_STAGE), SEED_PINGS)
+    seed_lab.replay(list(seed.CNV_STAGE), seed.SEED_PINGS)
     report, summary = run_verify(tmp_path, lab_kubeconfig, f"{seed_lab.namespace}/{seed.NAD_NAME}")
     rows = [row for section in report["sections"] for check in section["checks"] for row in check["rows"]]
     names = [PODS[ip] for ip in sorted(PODS)] + [VMS[ip][1] for ip in sorted(VMS)]
@@ -71,7 +70,7 @@ def test_traced_verdicts_equal_the_real_probes_and_every_vm_pair_is_traced(no_br
     # the seed's observations once more, now from OVN's trace, with the ACL that decided
     by_pair = {(r["from"], r["to"]): r for r in rows}
     names_by_ip = {**PODS, **{ip: vm for ip, (_, vm, _) in VMS.items()}, **{h["ip"]: h["name"] for h in OUTSIDE}}
-    for source, target, reached in SEED_PINGS:
+    for source, target, reached in seed.SEED_PINGS:
         row = by_pair[(names_by_ip[source], names_by_ip[target])]
         assert row["traced"] is reached, row["traced_reason"]
         assert (":allow-ipblock" in row["traced_reason"]) if reached else (" dropped by NP:" in row["traced_reason"])

@@ -10,11 +10,10 @@ import uuid
 import pytest
 
 import ovnk_seed  # noqa: F401  (puts lab/ on sys.path)
-from lab_helpers import wait_for
+from lab_helpers import start_ovsdb, stop_daemon, wait_for
 import dataplane
 from simulator import nmstate, nodes, ovs
 from test_ovnk_controller import STATE_DIR
-from test_ovnk_sync import start_ovsdb, stop_daemon
 
 VSWITCH_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
 SEED_MAPPING = {"ovn": {"bridge-mappings": [{"localnet": "localnet-cnv", "bridge": "br-ex", "state": "present"}]}}

@@ -1,6 +1,7 @@
 """pods/log against the lab: the ovnkube-node pods' `ovnkube-controller` log, read through the real
 kube-apiserver's pods/log proxy from the kubelet stand-in's /containerLogs (lab/kubelet/logs.go),
-holds the line the OVN-Kubernetes emulation writes when it refuses a policy (lab/simulator/ovnk_log.py);
+holds the line the lab's real ovnkube-controller writes when it refuses a policy (its klog output, which
+lab/controlplane/conmon.py appends to the container log);
 and ocpvirt.multinet.ovn_policy_info quotes that line, read the same way, for the refused policy.
 
 The refused policy is the seed's allow-specific-pods (a podSelector peer on an IPAM-less localnet

@@ -1,18 +1,18 @@
-"""The lab with the real OVN-Kubernetes (OCPVIRT_LAB_OVNK=real, issue 21): ovnkube built from the
-upstream source at dad2fde5a runs as cluster-manager plus one ovnkube-controller per node zone,
-and writes the nodes' Northbound databases itself; the simulator's emulation stays off.
+"""The lab's real OVN-Kubernetes (issue 21): ovnkube built from the upstream source at dad2fde5a
+runs as cluster-manager plus one ovnkube-controller per node zone, supervised like the other
+daemons, and writes the nodes' Northbound databases itself.
 
-A lab of its own (its own OCPVIRT_LAB_DIR, so its own ports and network namespaces) is brought up
-in real mode and down again at the end. Skipped unless ovnkube is built and cached
-(`labctl build-ovnkube`): `make test` never builds it.
+A lab of its own (its own OCPVIRT_LAB_DIR, so its own ports and network namespaces; this test
+rewrites the nodes' bridge mappings and kills a controller) is brought up and down again at the
+end. `labctl up` builds ovnkube when it is not cached.
 
-- The seed's CNV-stage policies, applied in a fresh namespace on a fresh network name, give the
-  seed's `acl-list` lines in worker-0's NB (port group names differ only by the hash of those
-  names), as with the emulation (test_ovnk_controller.py).
+- `status` names the ovnkube processes; `up` restarts a dead one.
 - A scenario sharing nothing with the seed (namespace `grove-*`, 172.16.50.0/24): a default deny
-  plus one ipBlock allow; what real ovnkube wrote is what the emulation would write for the same
-  objects, and pings obey it. With useMultiNetworkPolicy switched off, ovnkube is rolled out
-  without its flag and the policies stop holding.
+  plus one ipBlock allow; real ovnkube's logical switch ports carry the MAC and addresses of its
+  own pod-networks annotation, its port groups and ACLs have the names and lines upstream's
+  formulas give, and pings obey them. With useMultiNetworkPolicy switched off, ovnkube is rolled
+  out without its flag and the policies stop holding.
+(The seed's CNV stage on real ovnkube, line by line: test_ovnk_controller.py.)
 """
 import json
 import os
@@ -24,13 +24,12 @@ from pathlib import Path
 import pytest
 from kubernetes import client, config
 
-import ovnk_seed as seed
+import ovnk_seed  # noqa: F401  (puts lab/ on sys.path)
 from lab_helpers import wait_for
-from test_ovnk_controller import acl_lists, expected_acl_lists, nad, pod_manifests, policy_manifests
+from ovn_names import default_deny_port_group_name, localnet_port_name, logical_port_name, nbctl_runner, \
+    policy_port_group_name, switch_name
 
-from controlplane import ovnkube  # noqa: E402  (lab/ is on sys.path once ovnk_seed is imported)
 import dataplane  # noqa: E402
-from simulator import ovnk, ovnk_sync  # noqa: E402
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 LABCTL = REPO_DIR / "lab" / "labctl.py"
@@ -43,20 +42,6 @@ NODE = "worker-0"
 GROVE_PODS = {"oak": ("172.16.50.41", "worker-0"), "elm": ("172.16.50.42", "worker-0"),
               "ash": ("172.16.50.43", "worker-0"), "birch": ("172.16.50.44", "worker-1")}
 GATEWAY_NETNS_HOST = "gateway"
-
-
-def cached_ovnkube():
-    source = ovnkube.tarball(repo_dir=REPO_DIR)
-    if not source.is_file():
-        return None
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ocpvirt-multinet-lab"
-    binary = ovnkube.binary_path(cache, ovnkube.sha256_file(source))
-    return binary if binary.exists() else None
-
-
-pytestmark = pytest.mark.skipif(cached_ovnkube() is None,
-                                reason="ovnkube is not built: run `lab/labctl.py build-ovnkube` first "
-                                       "(make test does not build it)")
 
 
 def ovnkube_components():
@@ -79,7 +64,7 @@ def real_lab(tmp_path_factory):
     """(state dir, env, API client) of a lab of its own running the real ovnkube, with
     useMultiNetworkPolicy on (rolled out into ovnkube's flags by the network operator stand-in)."""
     state_dir = tmp_path_factory.mktemp("real-ovnk")
-    env = dict(os.environ, OCPVIRT_LAB_DIR=str(state_dir), **{ovnkube.MODE_ENV: "real"})
+    env = dict(os.environ, OCPVIRT_LAB_DIR=str(state_dir))
     try:
         kubeconfig = labctl(env, "up").stdout.strip().splitlines()[-1]
         api = config.new_client_from_config(config_file=kubeconfig)
@@ -105,37 +90,6 @@ def test_status_names_the_ovnkube_processes_and_up_restarts_a_dead_one(real_lab)
     assert degraded.returncode == 1 and f"{'ovnkube-controller-worker-1':26} not running" in degraded.stdout
     labctl(env, "up")
     assert labctl(env, "status").returncode == 0
-
-
-def test_simulator_runs_no_emulation(real_lab):
-    state_dir, _, _ = real_lab
-    text = (state_dir / "simulator.log").read_text()
-    assert "(OVN-Kubernetes: real)" in text
-    assert "simulator.ovn-kubernetes" not in text  # the emulation's logger
-
-
-def test_seed_cnv_stage_gives_the_seeds_acls_from_real_ovnkube(real_lab):
-    state_dir, _, api = real_lab
-    core, custom = client.CoreV1Api(api), client.CustomObjectsApi(api)
-    namespace, network = f"realseed-{uuid.uuid4().hex[:6]}", f"net-{uuid.uuid4().hex[:6]}"
-    core.create_namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
-    custom.create_namespaced_custom_object(*NAD_API[:2], namespace, NAD_API[2], nad(namespace, network))
-    for manifest in pod_manifests(namespace):
-        core.create_namespaced_pod(namespace, manifest)
-    for policy in policy_manifests(namespace):
-        custom.create_namespaced_custom_object(*MNP[:2], namespace, MNP[2], policy)
-    worker_nb = dataplane.node_dir(state_dir, NODE)
-    expected = expected_acl_lists(namespace, network)
-    wait_for("the seed's ACLs in worker-0's NB, written by ovnkube", lambda: acl_lists(worker_nb, expected) == expected,
-             timeout=180)
-    # ovnkube's own LSP for tinypod: the seed's MAC for .91, and the pod's UID as iface-id-ver
-    port = ovnk.logical_port_name(namespace, seed.NAD_NAME, namespace, "tinypod")
-    run = ovnk_sync.nbctl_runner(worker_nb)
-    wait_for("tinypod's port", lambda: port in run(["--bare", "--columns=name", "list", "Logical_Switch_Port"]))
-    uid = core.read_namespaced_pod("tinypod", namespace).metadata.uid
-    assert run(["get", "Logical_Switch_Port", port, "addresses"]).strip() == '["0a:58:c0:a8:4d:5b 192.168.77.91"]'
-    assert run(["get", "Logical_Switch_Port", port, "options:iface-id-ver"]).strip().strip('"') == uid
-    core.delete_namespace(namespace)
 
 
 def set_bridge_mappings(state_dir, node, value):
@@ -164,11 +118,31 @@ def grove_policies(namespace, nad_name):
                       "ingress": [{"from": [{"ipBlock": {"cidr": f"{GROVE_PODS['elm'][0]}/32"}}]}]}}]
 
 
-def plain(api, objects):
-    return [api.sanitize_for_serialization(o) if not isinstance(o, dict) else o for o in objects]
+def lsp_addresses(run, switch):
+    """{port name: addresses column} of the switch's ports."""
+    ports = {}
+    for line in run(["--bare", "--columns=ports", "find", "Logical_Switch", f"name={switch}"]).split():
+        name = run(["get", "Logical_Switch_Port", line, "name"]).strip().strip('"')
+        ports[name] = run(["get", "Logical_Switch_Port", line, "addresses"]).strip()
+    return ports
 
 
-def test_own_scenario_matches_the_emulation_and_pings_obey_it(real_lab):
+def pod_network(core, namespace, pod, nad_name):
+    """`<mac> <ip>` of the pod on the NAD, as ovnkube annotated it (k8s.ovn.org/pod-networks)."""
+    annotations = core.read_namespaced_pod(pod, namespace).metadata.annotations
+    chosen = json.loads(annotations["k8s.ovn.org/pod-networks"])[f"{namespace}/{nad_name}"]
+    return " ".join([chosen["mac_address"], *(ip.split("/")[0] for ip in chosen["ip_addresses"])])
+
+
+def port_names(run, group):
+    """Names of the logical switch ports in port group `group` (None if there is no such group)."""
+    if group not in run(["--bare", "--columns=name", "list", "Port_Group"]).split():
+        return None
+    uuids = run(["--bare", "--columns=ports", "find", "Port_Group", f"name={group}"]).split()
+    return sorted(run(["get", "Logical_Switch_Port", u, "name"]).strip().strip('"') for u in uuids)
+
+
+def test_own_scenario_is_written_by_upstreams_rules_and_pings_obey_it(real_lab):
     state_dir, _, api = real_lab
     core, custom = client.CoreV1Api(api), client.CustomObjectsApi(api)
     namespace, network, nad_name = f"grove-{uuid.uuid4().hex[:6]}", f"grove-{uuid.uuid4().hex[:6]}", "grove-net"
@@ -202,25 +176,23 @@ def test_own_scenario_matches_the_emulation_and_pings_obey_it(real_lab):
     assert not pings(gateway, oak), "the gateway is not in the allowed ipBlock"
     assert not pings(netns_of(state_dir, namespace, "birch"), oak), "birch is not in the allowed ipBlock"
 
-    # What real ovnkube wrote into each zone's NB is what the emulation writes for these objects.
-    snapshot = ovnk.Snapshot(
-        plain(api, custom.list_namespaced_custom_object(*NAD_API[:2], namespace, NAD_API[2])["items"]),
-        plain(api, core.list_namespaced_pod(namespace).items),
-        plain(api, custom.list_namespaced_custom_object(*MNP[:2], namespace, MNP[2])["items"]), True)
+    # Each zone has its own pods' ports, with the MAC and address ovnkube annotated (and the CNI
+    # stand-in plugged), the localnet port, and the policy port groups of upstream's names.
+    allow, _ = policy_port_group_name(network, namespace, "grove-elm-to-oak")
+    deny = default_deny_port_group_name(network, namespace, "ingressDefaultDeny")
     for node in nodes:
-        desired = ovnk.desired_nb(snapshot, node)
-        current, columns = ovnk_sync.current_nb(ovnk_sync.nbctl_runner(dataplane.node_dir(state_dir, node)))
-        assert desired.port_groups, "the emulation expects port groups for this scenario"
-        for name, group in desired.port_groups.items():
-            real = current.port_groups.get(name)
-            assert real is not None, f"{node}: real ovnkube wrote no port group {name} ({group['external_ids']})"
-            assert (real["ports"], real["external_ids"]) == (group["ports"], group["external_ids"]), f"{node} {name}"
-            wanted = {key: {c: acl.get(c) for c in columns} for key, acl in group["acls"].items()}
-            written = {key: {c: acl.get(c) for c in columns} for key, acl in real["acls"].items()}
-            assert written == wanted, f"{node} {name}"
-        switch = ovnk.switch_name(network)
-        assert {p: lsp["addresses"] for p, lsp in current.switches[switch]["ports"].items()} == \
-            {p: lsp["addresses"] for p, lsp in desired.switches[switch]["ports"].items()}, node
+        run = nbctl_runner(dataplane.node_dir(state_dir, node))
+        expected = {logical_port_name(namespace, nad_name, namespace, pod): f'["{pod_network(core, namespace, pod, nad_name)}"]'
+                    for pod, (_, pod_node) in GROVE_PODS.items() if pod_node == node}
+        local = sorted(expected)
+        expected[localnet_port_name(network)] = "[unknown]"
+        assert lsp_addresses(run, switch_name(network)) == expected, node
+        assert port_names(run, deny) == local, node  # grove-deny selects every pod
+        oak_port = logical_port_name(namespace, nad_name, namespace, "oak")
+        assert port_names(run, allow) == [p for p in local if p == oak_port], node
+    run = nbctl_runner(dataplane.node_dir(state_dir, NODE))
+    assert run(["--type=port-group", "acl-list", allow]).splitlines() == [
+        f"  to-lport  1001 (ip4.src == {GROVE_PODS['elm'][0]}/32 && outport == @{allow}) allow-related"]
 
     # The switch off: the network operator stand-in rolls ovnkube out without the flag, and the
     # policies no longer hold (ovnkube leaves their port groups in NB, emptied).
@@ -229,7 +201,5 @@ def test_own_scenario_matches_the_emulation_and_pings_obey_it(real_lab):
     wait_for("ovnkube rolled out without the flag",
              lambda: not any(multi_network_policy_flag(state_dir, c) for c in ovnkube_components()), timeout=120)
     wait_for("ash's ping to oak through again", lambda: pings(netns_of(state_dir, namespace, "ash"), oak), timeout=180)
-    left = ovnk_sync.current_nb(ovnk_sync.nbctl_runner(dataplane.node_dir(state_dir, NODE)))[0].port_groups
-    policy_groups = ovnk.desired_nb(snapshot, NODE).port_groups
-    assert all(not left[name]["ports"] for name in policy_groups if name in left)
+    assert all(not port_names(run, group) for group in (allow, deny))
     core.delete_namespace(namespace)

@@ -38,9 +38,11 @@ def vmi():
                               "multus": {"networkName": "llm-demo/llm-demo-localnet-network"}}]}}
 
 
-def test_logical_port_name_is_the_seeds():
-    assert kubelet.logical_port_name("llm-demo", "llm-demo-localnet-network", "llm-demo", "tinypod") == \
+def test_iface_id_is_the_seeds_logical_port_name():
+    assert kubelet.iface_id("llm-demo", "tinypod", "llm-demo/llm-demo-localnet-network") == \
         "llm.demo.llm.demo.localnet.network_llm-demo_tinypod"
+    # another namespace's NAD, dashes in the pod's name kept (composePortName does not replace them)
+    assert kubelet.iface_id("orchard-a", "pear-2", "shared-nets/lan-b") == "shared.nets.lan.b_orchard-a_pear-2"
 
 
 def test_only_localnet_nads_count():
@@ -53,7 +55,7 @@ def test_a_pod_gets_its_network_status_mac_and_the_requested_prefix():
     assert kubelet.sandboxes([TINYPOD], {"llm-demo/llm-demo-localnet-network"}, {}) == {
         ("pods", "llm-demo", "tinypod"): {"node": "worker-0", "interfaces": [{
             "ifname": "net1", "mac": "0a:58:11:22:33:44", "addresses": ["192.168.77.91/24"], "routes": [],
-            "iface_id": "llm.demo.llm.demo.localnet.network_llm-demo_tinypod"}]}}
+            "iface_id": "llm.demo.llm.demo.localnet.network_llm-demo_tinypod", "iface_id_ver": "tinypod-uid"}]}}
 
 
 def test_pending_deleting_and_non_localnet_pods_get_nothing():
@@ -92,6 +94,7 @@ def test_a_launcher_pod_plugs_the_vm_guest_with_the_vm_mac_and_cloud_init_addres
         ("guests", "llm-demo", "vm-71"): {"node": "worker-1", "interfaces": [{
             "ifname": "eth0", "mac": "02:00:a3:00:00:01", "addresses": ["192.168.77.71/24"],
             "routes": [{"to": "default", "via": "192.168.77.1"}],
-            "iface_id": "llm.demo.llm.demo.localnet.network_llm-demo_virt-launcher-vm-71-abcde"}]}}
+            "iface_id": "llm.demo.llm.demo.localnet.network_llm-demo_virt-launcher-vm-71-abcde",
+            "iface_id_ver": "virt-launcher-vm-71-abcde-uid"}]}}
     # Without its VMI's networkData yet, the guest waits.
     assert kubelet.sandboxes([launcher], {"llm-demo/llm-demo-localnet-network"}, {}) == {}

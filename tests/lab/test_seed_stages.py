@@ -10,7 +10,7 @@ addresses are the seed's, so nothing else on the lab's LAN may hold them (`make 
 removes the demo's workloads).
 
 Seed text: deny-all lines 394-470, allow-ipblock/-01 545-660 (the ingress-only deny at 595),
-the CNV stage 770-936 (tests/lab/test_ovnk_trace.py SEED_PINGS, 8.8.8.8 -> 203.0.113.10),
+the CNV stage 770-936 (tests/lab/ovnk_seed.py SEED_PINGS, 8.8.8.8 -> 203.0.113.10),
 the refused selector peer 502-519 and 698.
 """
 import json
@@ -30,7 +30,6 @@ import ovnk_seed as seed
 from lab_helpers import wait_for
 from test_exec import python_exec
 from test_ovnk_controller import expected_acl_lists
-from test_ovnk_trace import SEED_PINGS
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_DIR / "lab"))
@@ -242,7 +241,7 @@ def test_selector_peer_is_refused_on_the_ipam_less_network(seed_lab):
 
 
 def test_cnv_stage_pings_as_the_seed_saw_them(seed_lab):
-    seed_lab.replay(list(seed.CNV_STAGE), SEED_PINGS)
+    seed_lab.replay(list(seed.CNV_STAGE), seed.SEED_PINGS)
 
 
 def test_cnv_stage_acl_list_from_an_ovnkube_node_pod_is_the_seeds(seed_lab, core):
@@ -267,7 +266,7 @@ def test_cnv_stage_acl_list_from_an_ovnkube_node_pod_is_the_seeds(seed_lab, core
 def test_with_multi_network_policy_off_every_seed_ping_passes(seed_lab, multi_network_policy):
     multi_network_policy(False)
     try:
-        seed_lab.replay(list(seed.CNV_STAGE), [(s, d, True) for s, d, _ in SEED_PINGS])
+        seed_lab.replay(list(seed.CNV_STAGE), [(s, d, True) for s, d, _ in seed.SEED_PINGS])
     finally:
         multi_network_policy(True)
 

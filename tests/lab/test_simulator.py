@@ -4,6 +4,7 @@ Uses the `lab_kubeconfig`/`lab_api`/`lab_namespace` fixtures (tests/lab/conftest
 start the lab through `lab/labctl.py up`; labctl starts the simulator. Operator installs are
 cluster-wide (CRDs), so the tests tolerate operators already installed by earlier runs.
 """
+import ipaddress
 import json
 import subprocess
 import sys
@@ -269,7 +270,11 @@ def test_pod_with_static_secondary_ip_runs_and_deletes(custom, core, lab_namespa
     pod = wait_for("pod Running", lambda: (p := core.read_namespaced_pod("tinypod", lab_namespace))
                    .status.phase == "Running" and p)
     assert pod.spec.node_name in ("worker-0", "worker-1")
-    assert pod.status.pod_ip.startswith("10.128.")
+    # the pod IP is the one ovnkube allocated on the default network, inside the Network's
+    # clusterNetwork 10.128.0.0/14 (lab/crds/base-objects/10-cluster-config.yaml)
+    chosen = json.loads(pod.metadata.annotations["k8s.ovn.org/pod-networks"])["default"]["ip_addresses"]
+    assert [pod.status.pod_ip] == [ip.split("/")[0] for ip in chosen]
+    assert ipaddress.ip_address(pod.status.pod_ip) in ipaddress.ip_network("10.128.0.0/14")
     assert any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions)
     status = json.loads(pod.metadata.annotations["k8s.v1.cni.cncf.io/network-status"])
     assert status[1]["ips"] == ["192.168.77.91"]

@@ -1,4 +1,4 @@
-"""The lab's real-OVN-Kubernetes mode without a lab (lab/controlplane/ovnkube.py and the
+"""The lab's real OVN-Kubernetes without a lab (lab/controlplane/ovnkube.py and the
 simulator's stand-in parts): the build's cache and its one-line errors, the NB schema with
 ACL.tier, ovnkube's flags from the Network spec, the container log writer (conmon.py), and the CNI/Multus stand-in taking ovnkube's
 pod-networks. Names and addresses share nothing with the seed."""
@@ -31,14 +31,7 @@ def make_tarball(tmp_path, files):
     return tarball
 
 
-# --- mode and source ------------------------------------------------------------------------
-
-def test_mode_defaults_to_the_emulation_and_refuses_unknown_values():
-    assert ovnkube.mode({}) == "emulated"
-    assert ovnkube.mode({ovnkube.MODE_ENV: "real"}) == "real"
-    with pytest.raises(ovnkube.OvnkubeError, match=r"OCPVIRT_LAB_OVNK='genuine': expected one of emulated, real"):
-        ovnkube.mode({ovnkube.MODE_ENV: "genuine"})
-
+# --- source -------------------------------------------------------------------------------
 
 def test_tarball_is_looked_for_beside_the_clone_unless_the_variable_says_where(tmp_path):
     assert ovnkube.tarball({}, repo_dir=tmp_path / "repo") == (tmp_path / "shared" / "upstream-src" /
@@ -200,26 +193,19 @@ def test_network_status_carries_what_ovnkube_chose():
                          "ips": ["172.16.50.61"], "dns": {}}
 
 
-def test_sandboxes_carry_the_pod_uid_as_iface_id_ver_only_in_real_mode():
+def test_sandboxes_carry_the_pod_uid_as_iface_id_ver():
     pod = pear(PEAR_NETWORKS)
     networks = kubelet.pod_networks(pod)
     pod["metadata"]["annotations"][kubelet.NETWORK_STATUS_ANNOTATION] = kubelet.network_status(
         pod, "10.129.2.5", kubelet.parse_networks(pod), networks)
     localnet = kubelet.localnet_networks([ORCHARD_NAD])
-    [real] = kubelet.sandboxes([pod], localnet, {}, iface_id_ver=True)[("pods", "orchard", "pear")]["interfaces"]
-    assert real["iface_id"] == "orchard.orchard.net_orchard_pear"  # util.GetSecondaryNetworkLogicalPortName
+    [real] = kubelet.sandboxes([pod], localnet, {})[("pods", "orchard", "pear")]["interfaces"]
+    assert real["iface_id"] == "orchard.orchard.net_orchard_pear"  # util.GetSecondaryNetworkIfaceId
     assert real["iface_id_ver"] == "5e1f-pear" and real["mac"] == "0a:58:ac:10:32:3d"
     assert real["addresses"] == ["172.16.50.61/24"]
-    [emulated] = kubelet.sandboxes([pod], localnet, {})[("pods", "orchard", "pear")]["interfaces"]
-    assert "iface_id_ver" not in emulated
 
 
-def test_real_mode_runs_no_emulation_and_the_node_stand_in_instead():
-    real = controllers.controllers_for(True)
-    assert controllers.OVNKubernetesController not in real
-    assert controllers.OvnkubeNodeStandIn in real and controllers.OvnkubeRollout in real
-    assert controllers.controllers_for(False) == controllers.ALL_CONTROLLERS
-    assert controllers.OvnkubeNodeStandIn not in controllers.ALL_CONTROLLERS
-    assert controllers.OvnkubeRollout not in controllers.ALL_CONTROLLERS
-    assert set(real) - {controllers.OvnkubeNodeStandIn, controllers.OvnkubeRollout} == \
-        set(controllers.ALL_CONTROLLERS) - {controllers.OVNKubernetesController}
+def test_the_simulator_runs_the_node_stand_in_and_no_emulation():
+    names = {c.name for c in controllers.ALL_CONTROLLERS}
+    assert {"ovnkube-node-standin", "ovnkube-rollout"} <= names
+    assert not hasattr(controllers, "OVNKubernetesController")

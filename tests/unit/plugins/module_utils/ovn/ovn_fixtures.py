@@ -1,4 +1,6 @@
-"""Load tests/unit/fixtures/ovn/ (made from real NB/OVS databases by tests/lab/make_ovn_fixtures.py)."""
+"""Load tests/unit/fixtures/ovn/ (made from real NB/OVS databases by tests/lab/make_ovn_fixtures.py,
+whose NB content came from the lab's OVN-Kubernetes emulation; the generator went with it:
+git show e67d02e:tests/lab/make_ovn_fixtures.py)."""
 import copy
 import json
 import re

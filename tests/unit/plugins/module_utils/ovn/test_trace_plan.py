@@ -1,4 +1,5 @@
-"""trace_plan against real ovn-trace output: the batches tests/lab/make_trace_fixtures.py ran in
+"""trace_plan against real ovn-trace output: the batches tests/lab/make_trace_fixtures.py (removed with
+the lab's OVN-Kubernetes emulation; git show e67d02e:tests/lab/make_trace_fixtures.py) ran in
 each node's zone (the seed's CNV stage, test pods on worker-0, the VMs on worker-1)."""
 import json
 import shlex
@@ -14,7 +15,7 @@ SEED = json.loads(text("trace-endpoints.json"))
 BY_IP = {endpoint["ip"]: endpoint["name"] for endpoint in SEED["endpoints"]}
 TINYPOD = "llm.demo.llm.demo.localnet.network_llm-demo_tinypod"
 LOCALNET = "localnet.cnv_ovn_localnet_port"
-# What the seed saw in its CNV stage (tests/lab/test_ovnk_trace.py SEED_PINGS; 8.8.8.8 -> the lab's internet host)
+# What the seed saw in its CNV stage (tests/lab/ovnk_seed.py SEED_PINGS; 8.8.8.8 -> the lab's internet host)
 SEED_PINGS = [
     ("192.168.77.92", "192.168.77.91", True), ("192.168.77.71", "192.168.77.1", True),
     ("192.168.77.71", "192.168.77.92", True), ("192.168.77.71", "203.0.113.10", True),
