@@ -1,6 +1,6 @@
 """Where the time goes between an apply of MultiNetworkPolicies and every ping agreeing (issue 23, item 4).
 
-On the running lab with the real OVN-Kubernetes (`OCPVIRT_LAB_OVNK=real labctl up`): four pods
+On the running lab, which runs the real OVN-Kubernetes (`labctl up`): four pods
 on a new localnet network (172.16.50.81-.84, two per node), and intents that alternate between
 two allow lists (v1: a -> b, c -> d; v2: c -> b, a -> d), so each change closes a flow that was
 open (a -> b, pinged without a pause across the change, one ICMP id: a conntrack entry) and opens
@@ -16,7 +16,7 @@ times per zone (node):
 - pings: fresh `ping -c1 -W1` of all twelve pairs, in rounds, until all agree with the intent;
 - conntrack: when the continuous ping of the closed flow stops getting replies.
 
-Usage: OCPVIRT_LAB_OVNK=real python bench/enforcement_lag.py [ROUNDS]   (prints JSON, one line per round)
+Usage: python bench/enforcement_lag.py [ROUNDS]   (prints JSON, one line per round)
 """
 import json
 import os
