@@ -60,8 +60,8 @@ def parsers(monkeypatch):
     return {
         "traffic": counted(monkeypatch, vocabulary, "parse_traffic", lambda port, *a, **k: port),
         "policy": counted(monkeypatch, policy_model, "parse_policy", lambda manifest, *a, **k: id(manifest)),
-        "intent": counted(monkeypatch, intent_module, "parse_intent", lambda raw: id(raw)),
-        "endpoints": counted(monkeypatch, simulator, "parse_endpoints", lambda endpoints: id(endpoints)),
+        "intent": counted(monkeypatch, intent_module, "parse_intent", id),
+        "endpoints": counted(monkeypatch, simulator, "parse_endpoints", id),
     }
 
 

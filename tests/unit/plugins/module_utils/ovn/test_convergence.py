@@ -49,7 +49,7 @@ def acl(uuid, name, index, protocol, block, match):
 def zone(node, members=("plum",), match="ip4.src == 10.44.0.11/32 && tcp && tcp.dst=={8443,8444}", groups=None):
     """The NB of `node` as OVN-K writes it for policy(): the switch with the node's pods, the policy's
     port group with `members` (those on this node) and its ACL."""
-    local = [name for name, (_, where) in PODS.items() if where == node]
+    local = [name for name, (_address, where) in PODS.items() if where == node]
     lsps = [{"_uuid": f"lsp-{name}", "name": port_name(name), "type": "", "addresses": [],
              "external_ids": {"namespace": NAMESPACE}} for name in local]
     acls = [acl("acl-1", "orchard-allow-pear", 0, "tcp", 0, f"{match} && outport == @a1")]
