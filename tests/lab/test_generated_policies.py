@@ -319,9 +319,10 @@ def fingerprint(zones):
 
 
 def policy_groups(zones):
-    """The `<ns>_<policy>` names of the policy port groups (a default deny's is `<hash>_<type>`)."""
-    return {group["readable"] for zone in zones.values() for group in zone["port_groups"].values()
-            if not (group["readable"] or "").endswith(tuple(policy_map.DENY_SUFFIXES))}
+    """The `<ns>_<policy>` names of the policy port groups (policy_map gives a policy's group its
+    `<ns>/<policy>` and a default deny's none)."""
+    return {group["policy"].replace("/", "_", 1) for zone in zones.values() for group in zone["port_groups"].values()
+            if group["policy"]}
 
 
 def settled(network, wanted, quiet=3.0, timeout=120):
