@@ -5,6 +5,7 @@ and the data plane (lab/dataplane/): real OVS/OVN per simulated node in network 
 Commands (progress goes to stderr; results to stdout):
   build                                  build and cache the binaries only (ovnkube included)
   build-ovnkube                          build and cache ovnkube from the upstream source tarball only
+  build-ovn                              build and cache OVN 24.09 and OVS from the upstream source tarballs
   roll-ovnkube                           restart the ovnkube processes whose flags the Network changed
   up                                     start everything (idempotent); prints the kubeconfig path
   down [--purge]                         stop everything; --purge also deletes etcd data and PKI
@@ -35,8 +36,8 @@ from kubernetes import client, config
 from kubernetes.dynamic import DynamicClient
 
 import dataplane  # lab/dataplane/ (this script's directory is on sys.path)
-from controlplane import log, ovnkube
-from controlplane.binaries import build, build_ovnkube, file_lock, kubelet_binary_name
+from controlplane import log, ovn, ovnkube
+from controlplane.binaries import build, build_ovn, build_ovnkube, file_lock, kubelet_binary_name
 from controlplane.pki import ensure_kubelet_pki, ensure_pki, write_cert_kubeconfig, write_kubeconfig
 from controlplane.ports import add_missing_ports, apiserver_url, choose_ports, settings
 from controlplane.processes import ensure_running, log_file, running_pid, start, stop
@@ -405,6 +406,7 @@ def parse_args(argv):
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("build", help="build and cache the control-plane binaries and ovnkube")
     commands.add_parser("build-ovnkube", help="build and cache ovnkube from the upstream source tarball")
+    commands.add_parser("build-ovn", help="build and cache OVN 24.09 and OVS from the upstream source tarballs")
     commands.add_parser("roll-ovnkube", help="restart the ovnkube processes whose flags the Network changed")
     commands.add_parser("up", help="start the lab (idempotent); prints the kubeconfig path")
     down_parser = commands.add_parser("down", help="stop the lab (idempotent)")
@@ -424,7 +426,7 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         return run_command(args)
-    except (dataplane.DataPlaneError, ovnkube.OvnkubeError) as error:
+    except (dataplane.DataPlaneError, ovnkube.OvnkubeError, ovn.OvnBuildError) as error:
         sys.exit(f"labctl: {error}")
 
 
@@ -434,6 +436,8 @@ def run_command(args):
         print(build_ovnkube())
     elif args.command == "build-ovnkube":
         print(build_ovnkube())
+    elif args.command == "build-ovn":
+        print(build_ovn())
     elif args.command == "roll-ovnkube":
         roll_ovnkube()
     elif args.command == "up":

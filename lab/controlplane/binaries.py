@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import log, ovnkube
+from . import log, ovn, ovnkube
 from .state import LAB_DIR, REPO_DIR
 
 
@@ -84,6 +84,12 @@ def build():
 def build_ovnkube():
     with file_lock(cache_root() / ".ovnkube-build.lock"):
         return ovnkube.build(ovnkube.tarball(repo_dir=REPO_DIR), cache_root(), go_tool(), log)
+
+
+def build_ovn():
+    """The prefix of OVN/OVS built from the upstream tarballs (controlplane/ovn.py)."""
+    with file_lock(cache_root() / ".ovn-build.lock"):
+        return ovn.build(*ovn.tarballs(repo_dir=REPO_DIR), cache_root(), log)
 
 
 def build_binary(binary, module_dir, package, ldflags):
