@@ -81,9 +81,10 @@ def build():
     return target_dir
 
 
-def build_ovnkube():
+def build_ovnkube(commit=ovnkube.COMMIT):
+    """ovnkube at `commit` (a profile's, controlplane/profiles.py), built from its tarball."""
     with file_lock(cache_root() / ".ovnkube-build.lock"):
-        return ovnkube.build(ovnkube.tarball(repo_dir=REPO_DIR), cache_root(), go_tool(), log)
+        return ovnkube.build(ovnkube.tarball(repo_dir=REPO_DIR, commit=commit), cache_root(), go_tool(), log)
 
 
 def build_ovn():
