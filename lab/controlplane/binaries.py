@@ -93,6 +93,15 @@ def build_ovn():
         return ovn.build(*ovn.tarballs(repo_dir=REPO_DIR), cache_root(), log)
 
 
+def cached_ovn():
+    """The prefix of the OVN/OVS build if it is complete, else None (never builds)."""
+    sources = ovn.tarballs(repo_dir=REPO_DIR)
+    if not all(source.is_file() for source in sources):
+        return None
+    prefix = ovn.prefix_path(cache_root(), ovn.combined_digest(*(ovnkube.sha256_file(s) for s in sources)))
+    return prefix if ovn.is_complete(prefix) else None
+
+
 def build_binary(binary, module_dir, package, ldflags):
     if binary.exists():
         return
