@@ -3,8 +3,9 @@
 and the data plane (lab/dataplane/): real OVS/OVN per simulated node in network namespaces.
 
 Commands (progress goes to stderr; results to stdout):
-  build                                  build and cache the binaries only (ovnkube included)
-  build-ovnkube                          build and cache ovnkube from the upstream source tarball only
+  build                                  build and cache the binaries only (ovnkube and, for 4.18, OVN included)
+  build-ovnkube                          build and cache the profile's ovnkube from its upstream source tarball only
+  build-ovn                              build and cache OVN 24.09 and OVS from the upstream source tarballs
   roll-ovnkube                           restart the ovnkube processes whose flags the Network changed
   up                                     start everything (idempotent); prints the kubeconfig path
   down [--purge]                         stop everything; --purge also deletes etcd data and PKI
@@ -18,10 +19,16 @@ version under ${XDG_CACHE_HOME:-~/.cache}/ocpvirt-multinet-lab/.
 
 `up` runs the real OVN-Kubernetes (controlplane/ovnkube.py): ovnkube built once from the upstream
 source tarball and cached like the Kubernetes binaries.
+
+$OCPVIRT_LAB_PROFILE (controlplane/profiles.py) picks the OpenShift era: 4.15 (default: the 4.15
+CRDs, ovnkube dad2fde5a, Debian's OVN/OVS) or 4.18 (the 4.18 CRDs, ovnkube 6c366bb49, OVN 24.09.3
+and OVS 3.4 built from source, controlplane/ovn.py). `up` refuses another profile than the one the
+lab's data was made with, naming the command that clears it.
 """
 
 import argparse
 import json
+import os
 import shutil
 import ssl
 import subprocess
@@ -35,16 +42,19 @@ from kubernetes import client, config
 from kubernetes.dynamic import DynamicClient
 
 import dataplane  # lab/dataplane/ (this script's directory is on sys.path)
-from controlplane import log, ovnkube
-from controlplane.binaries import build, build_ovnkube, file_lock, kubelet_binary_name
+from controlplane import log, ovn, ovnkube, profiles
+from controlplane.binaries import (build, build_ovn, build_ovnkube, cached_ovn, etcd_version, file_lock,
+                                   kubelet_binary_name, kubernetes_version)
 from controlplane.pki import ensure_kubelet_pki, ensure_pki, write_cert_kubeconfig, write_kubeconfig
 from controlplane.ports import add_missing_ports, apiserver_url, choose_ports, settings
 from controlplane.processes import ensure_running, log_file, running_pid, start, stop
 from controlplane.state import (CRD_SET_FILE, ETCD_DATA_DIR, EXEC_TARGETS_DIR, KUBECONFIG, LAB_DIR, PKI_DIR,
-                                REPO_DIR, SERVICE_ACCOUNT_ISSUER, SERVICE_CIDR, SETTINGS_FILE, STATE_DIR)
+                                PROFILE_FILE, REPO_DIR, SERVICE_ACCOUNT_ISSUER, SERVICE_CIDR, SETTINGS_FILE,
+                                STATE_DIR)
 from simulator import crdsets, ovn_node_pods
 
 FIELD_MANAGER = "ocpvirt-labctl"
+LABCTL = ".venv/bin/python lab/labctl.py"  # how the docs run this script, for messages
 
 # Controllers a cluster without kubelets still needs so that namespaced deletion, ownerReference
 # garbage collection, ServiceAccounts and aggregated RBAC roles behave as on a real cluster.
@@ -122,9 +132,9 @@ def kubelet_argv(binaries, ports):
             f"--client-ca-file={PKI_DIR / 'ca.crt'}", f"--exec-targets={EXEC_TARGETS_DIR}"]
 
 
-def simulator_argv(upstream_crds):
+def simulator_argv(upstream_crds, profile):
     argv = [sys.executable, "-m", "simulator", "--kubeconfig", str(KUBECONFIG), "--state-dir", str(STATE_DIR),
-            "--rejected-writes-log", str(log_file("simulator-rejected"))]
+            "--rejected-writes-log", str(log_file("simulator-rejected")), "--profile", profile.name]
     return argv + (["--upstream-crds", str(upstream_crds)] if upstream_crds else [])
 
 
@@ -241,7 +251,7 @@ def crds_established(dynamic, names):
     return True
 
 
-def apply_lab_manifests(upstream):
+def apply_lab_manifests(upstream, profile):
     """The base CRDs (upstream where there are, see simulator/crdsets.py), then the base objects."""
     crds, kept = crdsets.base_crds(upstream)
     dynamic = DynamicClient(api_client())
@@ -255,7 +265,53 @@ def apply_lab_manifests(upstream):
     dynamic = DynamicClient(api_client())
     for path, document in yaml_documents(objects):
         apply_documents(dynamic, [document], path.relative_to(REPO_DIR))
-    return crdsets.describe(upstream, kept, crdsets.upstream_location())
+    return crdsets.describe(upstream, kept, crdsets.upstream_location(folder=profile.crds), profile.name)
+
+
+# --- profile ------------------------------------------------------------------------------
+
+def recorded_profile():
+    """The profile the lab's etcd data was made with; None for a lab without data. Data from
+    before profiles existed is 4.15's."""
+    if not ETCD_DATA_DIR.exists():
+        return None
+    return PROFILE_FILE.read_text().strip() if PROFILE_FILE.exists() else profiles.DEFAULT
+
+
+def running_profile():
+    """The profile of the lab as it is (for down, status, roll-ovnkube), else the selected one."""
+    recorded = recorded_profile()
+    return profiles.PROFILES.get(recorded) or profiles.selected(os.environ)
+
+
+def use_ovn(profile, build_it):
+    """The profile's OVN/OVS first on PATH for this process and all it starts; its prefix, or None
+    for Debian's. Without `build_it` a missing build is left missing (nothing runs from it)."""
+    if profile.ovn != profiles.BUILT:
+        return None
+    prefix = build_ovn() if build_it else cached_ovn()
+    if prefix is not None:
+        os.environ["PATH"] = profiles.path_with_ovn(prefix, os.environ.get("PATH", ""))
+    return prefix
+
+
+def program_version(program):
+    """The first line of `program --version` and where it is, e.g. "ovn-northd 24.09.3 (/usr/bin/...)"."""
+    path = shutil.which(program) or shutil.which(program, path="/usr/sbin:/sbin")
+    if not path:
+        return f"{program}: not found"
+    done = subprocess.run([path, "--version"], capture_output=True, text=True, check=False, timeout=10)
+    return f"{(done.stdout.splitlines() or ['?'])[0]} ({path})"
+
+
+def reported_cluster_version():
+    try:
+        dynamic = DynamicClient(api_client())
+        versions = dynamic.resources.get(api_version="config.openshift.io/v1", kind="ClusterVersion")
+        desired = (versions.get(name="version").to_dict().get("status") or {}).get("desired") or {}
+    except Exception as error:  # pylint: disable=broad-except  # status reports, never fails on it
+        return f"not readable ({error.__class__.__name__})"
+    return f"{desired.get('version', 'none yet')} (channels {', '.join(desired.get('channels') or []) or 'none'})"
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -266,9 +322,18 @@ def state_lock():
 
 
 def up():
+    profile = profiles.selected(os.environ)
+    refusal = profiles.switch_refusal(recorded_profile(), profile, LABCTL)
+    if refusal:
+        sys.exit(f"labctl: {refusal}")
+    use_ovn(profile, build_it=True)
     binaries = build()
-    ovnkube_binary = build_ovnkube()
+    ovnkube_binary = build_ovnkube(profile.ovnkube_commit)
     with state_lock():
+        log(f"lab profile {profile.name}: CRDs {profile.crds}, ovnkube {profile.ovnkube_commit}, "
+            f"OVN/OVS {profile.ovn}, OpenShift {profile.openshift_version}")
+        PROFILE_FILE.parent.mkdir(parents=True, exist_ok=True)
+        PROFILE_FILE.write_text(profile.name + "\n")
         ensure_pki()
         ensure_kubelet_pki()
         # Components still running hold their ports; only a fully stopped lab may move.
@@ -282,8 +347,8 @@ def up():
                               user_name="system:kube-controller-manager")
         start("kube-controller-manager", controller_manager_argv(binaries, ports))
         wait_until("kube-controller-manager /healthz", controller_manager_healthy, "kube-controller-manager")
-        upstream = crdsets.upstream_dir()
-        crd_set = apply_lab_manifests(upstream)
+        upstream = crdsets.upstream_dir(folder=profile.crds)
+        crd_set = apply_lab_manifests(upstream, profile)
         previous = CRD_SET_FILE.read_text().strip() if CRD_SET_FILE.exists() else None
         if previous != crd_set:  # a running simulator installs the operators' CRDs of the old set
             stop("simulator")
@@ -294,7 +359,7 @@ def up():
         # Before the simulator: its kubelet plugs pods into the nodes' br-int.
         dataplane.up(STATE_DIR, log)
         if (LAB_DIR / "simulator" / "__main__.py").exists():
-            start("simulator", simulator_argv(upstream), cwd=LAB_DIR)
+            start("simulator", simulator_argv(upstream, profile), cwd=LAB_DIR)
             # `up` returns a settled lab: what the simulator creates at startup (the ovnkube-node
             # namespace and one running pod per node) is there before anyone looks at the cluster.
             wait_until("the simulated ovnkube-node pods to run", ovnkube_node_pods_running, "simulator")
@@ -308,7 +373,9 @@ def roll_ovnkube():
     simulator's OvnkubeRollout runs it; a lab whose ovnkube `down` stopped is left alone."""
     with state_lock():
         if running_pid(ovnkube.CLUSTER_MANAGER):
-            start_ovnkube(build_ovnkube())
+            profile = running_profile()
+            use_ovn(profile, build_it=False)
+            start_ovnkube(build_ovnkube(profile.ovnkube_commit))
 
 
 def ovnkube_node_pods_running():
@@ -336,6 +403,7 @@ def down(purge):
             shutil.rmtree(PKI_DIR, ignore_errors=True)
             shutil.rmtree(STATE_DIR / "ovn", ignore_errors=True)  # the data plane's logs
             SETTINGS_FILE.unlink(missing_ok=True)
+            PROFILE_FILE.unlink(missing_ok=True)
 
 
 def expected_components():
@@ -355,13 +423,26 @@ def status():
     ready = apiserver_ready()
     print(f"{'kube-apiserver /readyz':26} {'ok' if ready else 'failing'}")
     print(f"{'kubeconfig':26} {KUBECONFIG}")
-    if CRD_SET_FILE.exists():
-        print(f"{'CRDs':26} {CRD_SET_FILE.read_text().strip()}")
-    print(f"{'OVN-Kubernetes':26} ovnkube {ovnkube.COMMIT}")
+    print_versions(running_profile(), ready)
     broken = [c for c, pid in running.items() if not pid] + [f"{c}: {p}" for c, _, p in data_plane if p]
     if broken:
         log(f"degraded: {'; '.join(broken)}")
     return 0 if ready and not broken else 1
+
+
+def print_versions(profile, apiserver_up):
+    """The profile and every version the lab runs, from the binaries and the API where they tell."""
+    selected = os.environ.get(profiles.ENV) or profiles.DEFAULT
+    note = "" if selected == profile.name else f"; {profiles.ENV} selects {selected}: `{LABCTL} down --purge` first"
+    print(f"{'lab profile':26} {profile.name}{note}")
+    print(f"{'OpenShift (ClusterVersion)':26} "
+          f"{reported_cluster_version() if apiserver_up else 'API not ready'}")
+    print(f"{'Kubernetes':26} {kubernetes_version()} (etcd {etcd_version()})")
+    if CRD_SET_FILE.exists():
+        print(f"{'CRDs':26} {CRD_SET_FILE.read_text().strip()}")
+    print(f"{'OVN-Kubernetes':26} ovnkube {profile.ovnkube_commit}")
+    print(f"{'OVN':26} {program_version('ovn-northd')}")
+    print(f"{'Open vSwitch':26} {program_version('ovs-vswitchd')}")
 
 
 def kubeconfig_for_serviceaccount(namespace, name, expiration_seconds):
@@ -405,6 +486,7 @@ def parse_args(argv):
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("build", help="build and cache the control-plane binaries and ovnkube")
     commands.add_parser("build-ovnkube", help="build and cache ovnkube from the upstream source tarball")
+    commands.add_parser("build-ovn", help="build and cache OVN 24.09 and OVS from the upstream source tarballs")
     commands.add_parser("roll-ovnkube", help="restart the ovnkube processes whose flags the Network changed")
     commands.add_parser("up", help="start the lab (idempotent); prints the kubeconfig path")
     down_parser = commands.add_parser("down", help="stop the lab (idempotent)")
@@ -424,23 +506,30 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         return run_command(args)
-    except (dataplane.DataPlaneError, ovnkube.OvnkubeError) as error:
+    except (dataplane.DataPlaneError, ovnkube.OvnkubeError, ovn.OvnBuildError, profiles.ProfileError) as error:
         sys.exit(f"labctl: {error}")
 
 
 def run_command(args):
     if args.command == "build":
+        profile = profiles.selected(os.environ)
         print(build())
-        print(build_ovnkube())
+        print(build_ovnkube(profile.ovnkube_commit))
+        if profile.ovn == profiles.BUILT:
+            print(build_ovn())
     elif args.command == "build-ovnkube":
-        print(build_ovnkube())
+        print(build_ovnkube(profiles.selected(os.environ).ovnkube_commit))
+    elif args.command == "build-ovn":
+        print(build_ovn())
     elif args.command == "roll-ovnkube":
         roll_ovnkube()
     elif args.command == "up":
         up()
     elif args.command == "down":
+        use_ovn(running_profile(), build_it=False)
         down(args.purge)
     elif args.command == "status":
+        use_ovn(running_profile(), build_it=False)
         return status()
     elif args.command == "kubeconfig-for-serviceaccount":
         kubeconfig_for_serviceaccount(args.namespace, args.name, args.expiration_seconds)

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import log, ovnkube
+from . import log, ovn, ovnkube
 from .state import LAB_DIR, REPO_DIR
 
 
@@ -81,9 +81,25 @@ def build():
     return target_dir
 
 
-def build_ovnkube():
+def build_ovnkube(commit=ovnkube.COMMIT):
+    """ovnkube at `commit` (a profile's, controlplane/profiles.py), built from its tarball."""
     with file_lock(cache_root() / ".ovnkube-build.lock"):
-        return ovnkube.build(ovnkube.tarball(repo_dir=REPO_DIR), cache_root(), go_tool(), log)
+        return ovnkube.build(ovnkube.tarball(repo_dir=REPO_DIR, commit=commit), cache_root(), go_tool(), log)
+
+
+def build_ovn():
+    """The prefix of OVN/OVS built from the upstream tarballs (controlplane/ovn.py)."""
+    with file_lock(cache_root() / ".ovn-build.lock"):
+        return ovn.build(*ovn.tarballs(repo_dir=REPO_DIR), cache_root(), log)
+
+
+def cached_ovn():
+    """The prefix of the OVN/OVS build if it is complete, else None (never builds)."""
+    sources = ovn.tarballs(repo_dir=REPO_DIR)
+    if not all(source.is_file() for source in sources):
+        return None
+    prefix = ovn.prefix_path(cache_root(), ovn.combined_digest(*(ovnkube.sha256_file(s) for s in sources)))
+    return prefix if ovn.is_complete(prefix) else None
 
 
 def build_binary(binary, module_dir, package, ldflags):

@@ -1,8 +1,8 @@
 """The real OVN-Kubernetes in the lab (issue 21).
 
-`build` makes `ovnkube` from the upstream source tarball (ovn-org/ovn-kubernetes at dad2fde5a,
-the code OpenShift 4.15 was cut from; ../shared/upstream-src/SOURCES.md), offline from its
-`vendor/`, cached by the tarball's sha256. The rest is what labctl needs to run it as
+`build` makes `ovnkube` from an upstream source tarball (ovn-org/ovn-kubernetes at dad2fde5a, the
+code OpenShift 4.15 was cut from, or 6c366bb49 for 4.18; ../shared/upstream-src/SOURCES.md),
+offline from its `vendor/`, cached by the tarball's sha256. The rest is what labctl needs to run it as
 cluster-manager plus one ovnkube-controller per data-plane node (each node its own OVN zone), and
 the parts of ovnkube-node's nbdb container the lab plays: the NB schema with `ACL.tier` and
 NB_Global's name. Pure functions except `build` and `prepare_node`.
@@ -18,8 +18,9 @@ import time
 from pathlib import Path
 
 SOURCE_ENV = "OCPVIRT_UPSTREAM_SRC"
-COMMIT = "dad2fde5a"
-TARBALL = f"ovn-kubernetes-{COMMIT}.tar.gz"
+COMMIT = "dad2fde5a"  # the default (4.15) profile's; lab/controlplane/profiles.py names each profile's
+TARBALL_PREFIX, TARBALL_SUFFIX = "ovn-kubernetes-", ".tar.gz"
+TARBALL = f"{TARBALL_PREFIX}{COMMIT}{TARBALL_SUFFIX}"
 CONFIG_NAMESPACE = "openshift-ovn-kubernetes"
 # The node that hosts cluster-manager (ovnkube-control-plane runs on the masters).
 CLUSTER_MANAGER_NODE = "master-0"
@@ -36,11 +37,21 @@ class OvnkubeError(RuntimeError):
     """One line for the user: the path concerned and what to do."""
 
 
-def tarball(environ=None, repo_dir=None):
-    """$OCPVIRT_UPSTREAM_SRC/<TARBALL>, else <repo>/../shared/upstream-src/<TARBALL>."""
+def tarball(environ=None, repo_dir=None, commit=COMMIT):
+    """$OCPVIRT_UPSTREAM_SRC/ovn-kubernetes-<commit>.tar.gz, else the same in
+    <repo>/../shared/upstream-src/."""
     environ = os.environ if environ is None else environ
     folder = environ.get(SOURCE_ENV) or Path(repo_dir).parent / "shared" / "upstream-src"
-    return Path(folder).resolve() / TARBALL
+    return Path(folder).resolve() / f"{TARBALL_PREFIX}{commit}{TARBALL_SUFFIX}"
+
+
+def commit_of(source):
+    """The commit a tarball's name carries (ovn-kubernetes-<commit>.tar.gz), which names its cache."""
+    name = Path(source).name
+    if not (name.startswith(TARBALL_PREFIX) and name.endswith(TARBALL_SUFFIX)):
+        raise OvnkubeError(f"{source}: not named {TARBALL_PREFIX}<commit>{TARBALL_SUFFIX}; use the file name "
+                           f"../shared/upstream-src/SOURCES.md gives")
+    return name[len(TARBALL_PREFIX):-len(TARBALL_SUFFIX)]
 
 
 def sha256_file(path):
@@ -51,8 +62,8 @@ def sha256_file(path):
     return digest.hexdigest()
 
 
-def binary_path(cache_root, digest):
-    return Path(cache_root) / f"ovnkube-{COMMIT}-{digest[:16]}" / "ovnkube"
+def binary_path(cache_root, digest, commit=COMMIT):
+    return Path(cache_root) / f"ovnkube-{commit}-{digest[:16]}" / "ovnkube"
 
 
 def build_argv(go, output):
@@ -62,7 +73,7 @@ def build_argv(go, output):
 
 
 def missing_tarball_message(path):
-    return (f"{path}: not found; put {TARBALL} there (see ../shared/upstream-src/SOURCES.md) "
+    return (f"{path}: not found; put {Path(path).name} there (see ../shared/upstream-src/SOURCES.md) "
             f"or set {SOURCE_ENV} to the folder that holds it")
 
 
@@ -70,7 +81,7 @@ def build(source, cache_root, go, log):
     """The cached ovnkube built from `source` (the tarball); builds it first when absent."""
     if not Path(source).is_file():
         raise OvnkubeError(missing_tarball_message(source))
-    binary = binary_path(cache_root, sha256_file(source))
+    binary = binary_path(cache_root, sha256_file(source), commit_of(source))
     if binary.exists():
         return binary
     work, build_log = binary.parent / "src", binary.parent / "build.log"

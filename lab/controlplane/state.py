@@ -11,6 +11,7 @@ KUBECONFIG = STATE_DIR / "kubeconfig"
 SETTINGS_FILE = STATE_DIR / "settings.json"
 EXEC_TARGETS_DIR = STATE_DIR / "exec-targets"  # written by the data plane and the simulator (DATAPLANE.md)
 CRD_SET_FILE = STATE_DIR / "crd-set.txt"  # which CRD set `up` installed, for `status`
+PROFILE_FILE = STATE_DIR / "profile.txt"  # the lab profile `up` made the etcd data with (controlplane/profiles.py)
 
 CLUSTER_NAME = "ocpvirt-lab"
 SERVICE_CIDR = "10.96.0.0/24"

@@ -72,7 +72,7 @@ def up_node(state_dir, config, node, log):
     shell.ip(netns, "address", "replace", f"{config['nodes'][node]['encap_ip']}/32", "dev", "lo")
     attach_to_lan(state_dir, node, netns, topology.UPLINK)
     env = topology.node_env(state_dir, node)
-    for daemon in topology.daemons():
+    for daemon in topology.daemons(shell.share_dir()):
         if shell.pid_from_file(directory / daemon.pidfile, daemon.program):
             continue
         fresh = bool(daemon.database) and not (directory / daemon.database).exists()

@@ -21,6 +21,11 @@ def require(program):
     return path
 
 
+def share_dir():
+    """The share/ folder beside the ovsdb-server on PATH, which holds the schemas it serves."""
+    return Path(require("ovsdb-server")).resolve().parent.parent / "share"
+
+
 def run(argv, *, netns=None, env=None, check=True, timeout=60):
     """Run argv (inside `netns` if given); returns stdout. Errors name the command and stderr."""
     argv = [require(argv[0]), *argv[1:]]

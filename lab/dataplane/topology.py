@@ -14,11 +14,14 @@ IFNAME_MAX = 15  # IFNAMSIZ - 1
 LAN = "lan"
 LAN_BRIDGE = "lanbr"
 UPLINK = "enp1s0"  # the node-side end of a node's uplink, a port of br-ex (as on the seed's nodes)
+# Relative to the share/ folder beside the programs' (Debian's /usr/share, or an OVN build's
+# <prefix>/share): the schemas must be those of the ovsdb-server that serves them.
 SCHEMAS = {
-    "Open_vSwitch": "/usr/share/openvswitch/vswitch.ovsschema",
-    "OVN_Northbound": "/usr/share/ovn/ovn-nb.ovsschema",
-    "OVN_Southbound": "/usr/share/ovn/ovn-sb.ovsschema",
+    "Open_vSwitch": "openvswitch/vswitch.ovsschema",
+    "OVN_Northbound": "ovn/ovn-nb.ovsschema",
+    "OVN_Southbound": "ovn/ovn-sb.ovsschema",
 }
+DEBIAN_SHARE = Path("/usr/share")
 # Which Debian package brings each program (for the "not found: apt-get install" line).
 PACKAGES = {
     "ovsdb-server": "openvswitch-switch", "ovsdb-tool": "openvswitch-switch",
@@ -132,15 +135,16 @@ def plug_port(netns, ifname):
     return short_ifname("pl", hashlib.sha256(f"{netns}/{ifname}".encode()).hexdigest())
 
 
-def daemons():
+def daemons(share_dir=DEBIAN_SHARE):
     """Per-node daemons in start order (databases first). File names are the defaults of
     ovs-ctl/ovn-ctl, so OVS_RUNDIR/OVN_RUNDIR select the node for every client tool."""
+    schema = {database: str(Path(share_dir) / path) for database, path in SCHEMAS.items()}
     return [
-        Daemon("ovsdb-server", "ovsdb-server", "ovsdb-server.pid", None, "conf.db", SCHEMAS["Open_vSwitch"], False),
+        Daemon("ovsdb-server", "ovsdb-server", "ovsdb-server.pid", None, "conf.db", schema["Open_vSwitch"], False),
         Daemon("ovnnb_db", "ovsdb-server", "ovnnb_db.pid", "ovnnb_db.ctl", "ovnnb_db.db",
-               SCHEMAS["OVN_Northbound"], False),
+               schema["OVN_Northbound"], False),
         Daemon("ovnsb_db", "ovsdb-server", "ovnsb_db.pid", "ovnsb_db.ctl", "ovnsb_db.db",
-               SCHEMAS["OVN_Southbound"], False),
+               schema["OVN_Southbound"], False),
         Daemon("ovn-northd", "ovn-northd", "ovn-northd.pid", None, None, None, False),
         Daemon("ovs-vswitchd", "ovs-vswitchd", "ovs-vswitchd.pid", None, None, None, True),
         Daemon("ovn-controller", "ovn-controller", "ovn-controller.pid", None, None, None, True),

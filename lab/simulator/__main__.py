@@ -7,6 +7,8 @@ import logging
 import sys
 from pathlib import Path
 
+from controlplane import profiles
+
 from . import controllers
 from .kube import Kube
 from .runtime import run_forever
@@ -17,6 +19,8 @@ def main(argv=None):
     parser.add_argument("--kubeconfig", required=True, help="admin kubeconfig of the lab")
     parser.add_argument("--state-dir", help="the lab's state directory (default: the kubeconfig's)")
     parser.add_argument("--upstream-crds", help="folder of the upstream CRDs (default: the lab's own)")
+    parser.add_argument("--profile", default=profiles.DEFAULT, choices=sorted(profiles.PROFILES),
+                        help="the lab profile (controlplane/profiles.py): what ClusterVersion reports")
     parser.add_argument("--rejected-writes-log", help="append every write the API server rejects here")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
@@ -25,6 +29,7 @@ def main(argv=None):
     logging.getLogger("urllib3").setLevel(logging.ERROR)
     kube = Kube(args.kubeconfig, args.rejected_writes_log)
     controllers.UPSTREAM_CRDS = args.upstream_crds
+    controllers.PROFILE = profiles.PROFILES[args.profile]
     running = controllers.ALL_CONTROLLERS
     logging.getLogger("simulator").info("lab simulator starting %d simulated controllers "
                                         "(OVN-Kubernetes: labctl runs the real ovnkube)", len(running))

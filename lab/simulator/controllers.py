@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import dataplane
+from controlplane import profiles
 
 from . import crdsets
 from . import kube as k
@@ -19,6 +20,7 @@ from .conditions import is_true, now_iso, status_differs
 from .runtime import Controller
 
 UPSTREAM_CRDS = None  # the upstream CRD folder labctl passes (--upstream-crds); None: the lab's own
+PROFILE = profiles.PROFILES[profiles.DEFAULT]  # the lab profile labctl passes (--profile)
 # labctl runs the real ovnkube; the simulator plays only ovnkube-node's, the CNI's, Multus' and the
 # network operator's parts for it (OvnkubeNodeStandIn, PodController, SandboxController, OvnkubeRollout).
 
@@ -61,7 +63,8 @@ class ClusterVersionController(StatusWriter):
 
     def reconcile(self, obj):
         if obj["metadata"]["name"] == "version":
-            self.write_status(obj, openshift.cluster_version_status(obj, now_iso()))
+            self.write_status(obj, openshift.cluster_version_status(obj, now_iso(), PROFILE.openshift_version,
+                                                                    PROFILE.channel))
 
 
 class CatalogSourceController(StatusWriter):

@@ -20,15 +20,16 @@ LAB_CRDS_DIR = Path(__file__).resolve().parent.parent / "crds"
 REPO_DIR = LAB_CRDS_DIR.parent.parent
 
 
-def upstream_location(environ=None, repo_dir=REPO_DIR):
-    """Where the upstream CRDs are looked for: $OCPVIRT_UPSTREAM_CRDS or <repo>/../shared/upstream-crds."""
+def upstream_location(environ=None, repo_dir=REPO_DIR, folder="upstream-crds"):
+    """Where the upstream CRDs are looked for: $OCPVIRT_UPSTREAM_CRDS or <repo>/../shared/<folder>
+    (the lab profile's: upstream-crds for 4.15, upstream-crds-4.18)."""
     environ = os.environ if environ is None else environ
-    return Path(environ.get(UPSTREAM_ENV) or repo_dir.parent / "shared" / "upstream-crds").resolve()
+    return Path(environ.get(UPSTREAM_ENV) or repo_dir.parent / "shared" / folder).resolve()
 
 
-def upstream_dir(environ=None, repo_dir=REPO_DIR):
+def upstream_dir(environ=None, repo_dir=REPO_DIR, folder="upstream-crds"):
     """The upstream CRD folder, or None when it does not exist (the lab then uses its own)."""
-    location = upstream_location(environ, repo_dir)
+    location = upstream_location(environ, repo_dir, folder)
     return location if location.is_dir() else None
 
 
@@ -69,9 +70,9 @@ def operator_crds(package, upstream, lab_dir=LAB_CRDS_DIR):
     return [real.get(name, document) for name, document in own.items()]
 
 
-def describe(upstream, kept, looked_at):
+def describe(upstream, kept, looked_at, release="4.15"):
     """One line for `labctl status`: which CRD set is installed."""
     if upstream is None:
         return f"lab's own (lab/crds/): no upstream CRD folder at {looked_at}"
     own = f"; lab's own for {', '.join(kept)} (no CRD upstream)" if kept else ""
-    return f"upstream OpenShift 4.15 ({upstream}){own}"
+    return f"upstream OpenShift {release} ({upstream}){own}"

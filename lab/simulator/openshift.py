@@ -7,7 +7,6 @@ equals metadata.generation and the Available message names the new value.
 """
 from .conditions import condition, merge_conditions
 
-OPENSHIFT_VERSION = "4.15.21"
 RELEASE_IMAGE = ("quay.io/openshift-release-dev/ocp-release@sha256:"
                  "2a6f7b4f8bd7c5ef5ef2aa0b3d2bcd6a6d9e8c3f2f5a5fb0b2b7c5a9d8e7f6a1")
 
@@ -28,16 +27,18 @@ def network_status(network, now):
             "conditions": merge_conditions(previous, desired, now)}
 
 
-def cluster_version_status(cluster_version, now):
+def cluster_version_status(cluster_version, now, version, channel):
+    """What the cluster-version operator reports for a cluster installed at `version` (the lab
+    profile's, controlplane/profiles.py); valid for the 4.15 and the 4.18 ClusterVersion CRD."""
     previous = cluster_version.get("status") or {}
     history = previous.get("history") or [{
-        "state": "Completed", "version": OPENSHIFT_VERSION, "image": RELEASE_IMAGE, "verified": False,
+        "state": "Completed", "version": version, "image": RELEASE_IMAGE, "verified": False,
         "startedTime": now, "completionTime": now}]
-    desired = [condition("Available", "True", "", f"Done applying {OPENSHIFT_VERSION}"),
+    desired = [condition("Available", "True", "", f"Done applying {version}"),
                condition("Failing", "False", "", ""),
-               condition("Progressing", "False", "", f"Cluster version is {OPENSHIFT_VERSION}"),
+               condition("Progressing", "False", "", f"Cluster version is {version}"),
                condition("RetrievedUpdates", "False", "NoChannel", "The lab cluster has no update service")]
-    return {"desired": {"version": OPENSHIFT_VERSION, "image": RELEASE_IMAGE, "channels": ["stable-4.15"]},
+    return {"desired": {"version": version, "image": RELEASE_IMAGE, "channels": [channel]},
             "history": history, "observedGeneration": cluster_version["metadata"].get("generation", 1),
             "versionHash": "lab-simulated", "availableUpdates": None,
             "conditions": merge_conditions(previous.get("conditions"), desired, now)}

@@ -3,10 +3,12 @@ import json
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lab"))
 
+from controlplane import profiles  # noqa: E402
 from simulator import crdsets, kubelet, kubevirt, nmstate, nodes, olm, openshift  # noqa: E402
 from simulator.conditions import merge_conditions  # noqa: E402
 from simulator.kube import is_rejection  # noqa: E402
@@ -399,10 +401,32 @@ def test_network_operator_reports_the_multi_network_policy_switch():
     assert "useMultiNetworkPolicy=false" in openshift.network_status(network, NOW)["conditions"][0]["message"]
 
 
-def test_cluster_version_reports_4_15():
-    status = openshift.cluster_version_status({"metadata": {"name": "version", "generation": 1}}, NOW)
-    assert status["desired"]["version"].startswith("4.15.")
-    assert status["history"][0]["state"] == "Completed"
+def nullable_as_json_schema(schema):
+    """An OpenAPI v3 CRD schema as JSON Schema: `nullable: true` becomes a "null" type."""
+    if isinstance(schema, list):
+        return [nullable_as_json_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    result = {key: nullable_as_json_schema(value) for key, value in schema.items()}
+    if result.pop("nullable", False) and "type" in result:
+        result["type"] = [result["type"], "null"]
+    return result
+
+
+@pytest.mark.parametrize("name", sorted(profiles.PROFILES))
+def test_cluster_version_reports_the_profiles_release_valid_for_its_crd(name):
+    profile = profiles.PROFILES[name]
+    status = openshift.cluster_version_status({"metadata": {"name": "version", "generation": 1}}, NOW,
+                                              profile.openshift_version, profile.channel)
+    assert status["desired"]["version"].startswith(f"{name}.") and status["desired"]["channels"] == [profile.channel]
+    assert status["history"][0]["state"] == "Completed" and status["history"][0]["version"] == profile.openshift_version
+    upstream = crdsets.upstream_dir(folder=profile.crds)
+    if upstream is None:
+        pytest.skip(f"no upstream CRD folder at {crdsets.upstream_location(folder=profile.crds)}")
+    crd = crdsets.crds_in(upstream)["clusterversions.config.openshift.io"]
+    [served] = [v for v in crd["spec"]["versions"] if v["storage"]]
+    schema = served["schema"]["openAPIV3Schema"]["properties"]["status"]
+    jsonschema.validate(status, nullable_as_json_schema(schema))
 
 
 # --- runtime ----------------------------------------------------------------------------------------

@@ -40,6 +40,15 @@ def test_tarball_is_looked_for_beside_the_clone_unless_the_variable_says_where(t
         tmp_path / "elsewhere" / "ovn-kubernetes-dad2fde5a.tar.gz"
 
 
+def test_each_commit_has_its_tarball_and_the_tarballs_name_says_its_commit(tmp_path):
+    later = ovnkube.tarball({ovnkube.SOURCE_ENV: str(tmp_path)}, repo_dir=tmp_path / "repo", commit="0a1b2c3d4")
+    assert later == tmp_path / "ovn-kubernetes-0a1b2c3d4.tar.gz"
+    assert ovnkube.commit_of(later) == "0a1b2c3d4"
+    assert ovnkube.commit_of(ovnkube.tarball({}, repo_dir=tmp_path / "repo")) == ovnkube.COMMIT
+    with pytest.raises(ovnkube.OvnkubeError, match=r"^/x/go-controller.zip: not named ovn-kubernetes-<commit>"):
+        ovnkube.commit_of("/x/go-controller.zip")
+
+
 # --- build ------------------------------------------------------------------------------------
 
 def test_missing_tarball_is_one_line_naming_the_path_and_what_to_do(tmp_path):
@@ -81,6 +90,19 @@ def test_a_cached_binary_is_reused_by_the_tarballs_digest(tmp_path):
     assert ovnkube.build(tarball, tmp_path / "cache", str(tmp_path / "no-go"), print) == binary
     other = make_tarball(tmp_path / "other", {"go-controller/go.mod": "module example.com/y\n"})
     assert ovnkube.binary_path(tmp_path / "cache", ovnkube.sha256_file(other)) != binary
+
+
+def test_two_commits_are_cached_apart_and_the_default_commits_cache_path_is_unchanged(tmp_path):
+    digest = "f" * 64
+    assert ovnkube.binary_path(tmp_path, digest) == tmp_path / "ovnkube-dad2fde5a-ffffffffffffffff" / "ovnkube"
+    assert ovnkube.binary_path(tmp_path, digest, "6c366bb49") == \
+        tmp_path / "ovnkube-6c366bb49-ffffffffffffffff" / "ovnkube"
+    later = make_tarball(tmp_path / "later", {"go-controller/go.mod": "module example.com/z\n"})
+    renamed = later.rename(later.with_name("ovn-kubernetes-6c366bb49.tar.gz"))
+    built = ovnkube.binary_path(tmp_path / "cache", ovnkube.sha256_file(renamed), "6c366bb49")
+    built.parent.mkdir(parents=True)
+    built.write_text("built before\n")
+    assert ovnkube.build(renamed, tmp_path / "cache", str(tmp_path / "no-go"), print) == built
 
 
 def test_build_is_offline_and_niced():
