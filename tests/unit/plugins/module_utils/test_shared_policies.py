@@ -259,4 +259,3 @@ def test_sharing_compiles_byte_identical_output_for_any_workload_order(intent):
     assert all(policy["metadata"]["name"] != other["metadata"]["name"]
                for index, policy in enumerate(compile_intent(intent))
                for other in compile_intent(intent)[index + 1:])
-
