@@ -5,7 +5,8 @@ The intent: a gateway reaches `web` on tcp/443, `web` reaches `app` on tcp/8080,
 (IPAM-less, so every peer is an ipBlock). It is compiled three ways:
 
 - merged: the compiler's default (`merge_peers: true`);
-- per-workload: `merge_peers: false`, one ipBlock per address;
+- per-workload: `merge_peers: false` and `share_policies: false`, one ipBlock per address and one
+  policy per workload (the three tiers share no rules, so sharing changes neither column);
 - limit: each rule's addresses as their distinct CIDR blocks (`ipaddress.collapse_addresses`),
   the reference the issue's targets are measured against.
 
@@ -92,7 +93,7 @@ COMPILATIONS = ("merged", "per-workload", "limit")
 
 def compilations(size, namespace=NAMESPACE):
     intent = three_tier_intent(size, namespace)
-    per_workload = compile_intent(intent, merge_peers=False)
+    per_workload = compile_intent(intent, merge_peers=False, share_policies=False)
     return intent, dict(zip(COMPILATIONS, (compile_intent(intent), per_workload, limit_policies(per_workload))))
 
 

@@ -35,6 +35,13 @@ options:
         (V(true)), or one per workload address and endpoint as the intent lists them (V(false)).
     type: bool
     default: true
+  share_policies:
+    description:
+      - Give workloads whose rules are identical, and that select by one label of one key, one
+        policy named C(<intent>-shared-<digest>) whose C(podSelector) is C(<key> In [values])
+        (V(true)); or one policy per workload, C(<intent>-allow-<workload>) (V(false)).
+    type: bool
+    default: true
 notes:
   - Pure Python, runs on the controller; it does not contact any cluster.
   - Apply the result with M(ocpvirt.multinet.multinetwork_policy), which also prunes policies
@@ -93,7 +100,7 @@ def compile_mnp(*args, **kwargs):
     """Validate the filter arguments, then compile the intent."""
     params = filter_params("compile_mnp", DOCUMENTATION, ["_input"], args, kwargs)
     with domain_errors("compile_mnp"):
-        return compile_intent(params["_input"], params["merge_peers"])
+        return compile_intent(params["_input"], params["merge_peers"], params["share_policies"])
 
 
 class FilterModule(object):

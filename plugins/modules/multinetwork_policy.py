@@ -110,6 +110,19 @@ options:
       - Switching it rewrites the policies whose peers change, in one update each.
     type: bool
     default: true
+  share_policies:
+    description:
+      - Give workloads whose compiled rules are identical (the same directions, peers and ports)
+        and that select by one label of one key one policy, C(<intent>-shared-<digest>), whose
+        C(podSelector) is C(<key> In [their values]). It selects exactly their pods, so who may
+        reach whom is unchanged, and OVN-Kubernetes keeps one port group and one set of ACLs
+        instead of one per workload. The digest is of the rules and the label key, not of the
+        members, so a workload that joins or leaves such a group updates the policy's selector;
+        the annotation C(multinet.ocpvirt.io/workloads) lists the members. A workload whose
+        rules no other shares keeps C(<intent>-allow-<workload>).
+      - V(false) writes one policy per workload, to compare the two as C(make bench) does.
+    type: bool
+    default: true
   max_closed_flows:
     description:
       - Fail before writing anything when this run would close more flows than this, listing them
@@ -411,6 +424,7 @@ def argspec():
         prune={"type": "bool", "default": True},
         return_policies={"type": "str", "choices": list(RETURN_POLICIES), "default": "names"},
         merge_peers={"type": "bool", "default": True},
+        share_policies={"type": "bool", "default": True},
         max_closed_flows={"type": "int"},
         require_network={"type": "bool", "default": True},
         check_addresses={"type": "bool", "default": True},

@@ -47,9 +47,10 @@ HCO = ("hco.kubevirt.io", "v1beta1", HCO_NAMESPACE, "hyperconvergeds", "kubevirt
 NADS = ("k8s.cni.cncf.io", "v1", NAMESPACE, "network-attachment-definitions")
 MNPS = ("k8s.cni.cncf.io", "v1beta1", NAMESPACE, "multi-networkpolicies")
 VM_API = ("kubevirt.io", "v1", NAMESPACE, "virtualmachines")
-# The intent's policies: the deny-all and one per workload named in an allow entry.
-POLICY_NAMES = ["payments-allow-pay-db", "payments-allow-pay-web-1", "payments-allow-pay-web-2",
-                "payments-allow-probe", "payments-default-deny"]
+# The intent's policies: the deny-all and one per workload named in an allow entry, but one for
+# pay-web-1 and pay-web-2, whose rules are the same (named by the digest of those rules).
+POLICY_NAMES = ["payments-allow-pay-db", "payments-allow-probe", "payments-default-deny",
+                "payments-shared-7a8ad653d2"]
 
 
 def playbook(tmp_path, kubeconfig, name, *args):

@@ -146,6 +146,10 @@ class Intent:
     def policy_name(self, workload_name):
         return "{0}-allow-{1}".format(self.name, workload_name)
 
+    def shared_policy_name(self, digest):
+        """A policy several workloads share: no '-allow-', so never a workload policy's name."""
+        return "{0}-shared-{1}".format(self.name, digest)
+
 
 # ---------------------------------------------------------------------------------------------
 # Addresses

@@ -30,6 +30,8 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "ocpvirt.multinet"
 INTENT_LABEL = "multinet.ocpvirt.io/intent"
+# On a policy that several workloads share: their names, comma-separated (the name is a digest).
+WORKLOADS_ANNOTATION = "multinet.ocpvirt.io/workloads"
 
 # --- traffic ------------------------------------------------------------------------------------
 INGRESS = "ingress"

@@ -25,9 +25,20 @@ Shape of the output, and why:
 - every port carries its ``protocol``: OVN-K does not default a missing one to TCP;
 - a rule's ipBlock peers are written as the fewest ipBlocks matching exactly their addresses
   (``cidr_cover.exact_cover``), because OVN-K makes one ACL of each ipBlock; ``merge_peers=False``
-  keeps one ipBlock per address or endpoint, as written in the intent.
+  keeps one ipBlock per address or endpoint, as written in the intent;
+- workloads whose compiled rules are identical (same directions, peers and ports) and whose
+  selectors are one label of one key share one policy (``share_policies``): its podSelector is
+  ``<key> In [values]``, which selects exactly the pods the members' selectors select, so who may
+  reach whom is unchanged while OVN-K keeps one port group and one set of ACLs instead of one per
+  workload. Its name, ``<intent>-shared-<digest>``, is a digest of the rules and the label key,
+  not of the members, so a workload joining or leaving the group updates the policy's selector;
+  the members are listed in the ``WORKLOADS_ANNOTATION``. A workload with rules nobody shares
+  keeps its ``<intent>-allow-<workload>`` policy. ``share_policies=False`` writes one policy per
+  workload.
 """
 import gc
+import hashlib
+import json
 from contextlib import contextmanager
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.cidr_cover import exact_cover
@@ -44,6 +55,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary 
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
     POLICY_FOR_ANNOTATION,
+    WORKLOADS_ANNOTATION,
 )
 
 API_VERSION = "k8s.cni.cncf.io/v1beta1"
@@ -52,6 +64,7 @@ KIND = "MultiNetworkPolicy"
 _POLICY_TYPE = {INGRESS: "Ingress", EGRESS: "Egress"}
 _PEER_KEY = {INGRESS: "from", EGRESS: "to"}
 ALL_PORTS = None
+DIGEST_LENGTH = 10  # hex digits of a shared policy's name: 40 bits, no collision in practice
 
 
 def intent_name(intent):
@@ -69,21 +82,23 @@ def selector_for(name):
     return "{0}={1},{2}={3}".format(MANAGED_BY_LABEL, MANAGED_BY_VALUE, INTENT_LABEL, name)
 
 
-def compile_intent(intent, merge_peers=True):
+def compile_intent(intent, merge_peers=True, share_policies=True):
     """Intent dict -> list of MultiNetworkPolicy manifests sorted by name; MultinetError if invalid."""
     with _cyclic_gc_paused():
-        return compile_policies(parse_intent(intent), merge_peers)
+        return compile_policies(parse_intent(intent), merge_peers, share_policies)
 
 
-def compile_policies(model, merge_peers=True):
+def compile_policies(model, merge_peers=True, share_policies=True):
     """Intent model -> list of MultiNetworkPolicy manifests sorted by name.
 
-    ``merge_peers`` writes each rule's ipBlock peers as their smallest exact cover.
+    ``merge_peers`` writes each rule's ipBlock peers as their smallest exact cover;
+    ``share_policies`` gives workloads with identical rules one policy (see the module doc).
     """
     with _cyclic_gc_paused():
         rules = _collect_rules(model)
-        policies = [_workload_policy(model, workload, rules[workload.name], merge_peers)
-                    for workload in model.workloads if workload.name in rules]
+        with_rules = [workload for workload in model.workloads if workload.name in rules]
+        groups = _sharing_groups(with_rules, rules) if share_policies else [[workload] for workload in with_rules]
+        policies = [_group_policy(model, group, rules[group[0].name], merge_peers) for group in groups]
         if model.default_deny:
             policies.append(_deny_policy(model))
         return sorted(policies, key=lambda policy: policy["metadata"]["name"])
@@ -226,16 +241,51 @@ def _manifest(model, name, spec):
     return {"apiVersion": API_VERSION, "kind": KIND, "metadata": _metadata(model, name), "spec": spec}
 
 
-def _workload_policy(model, workload, rules_by_direction, merge_peers):
+# ---------------------------------------------------------------------------------------------
+# Sharing: workloads with identical rules, one policy
+# ---------------------------------------------------------------------------------------------
+def _sharing_groups(workloads, rules):
+    """Workloads (sorted by name) -> lists of workloads that can share one policy, in order of
+    their first member.
+
+    Two workloads share when their rules (direction -> peer -> ports) are equal and each selects
+    by one label of the same key: then one ``In`` expression over their values selects exactly
+    their pods, no other. A workload selecting by several labels keeps a policy of its own.
+    """
+    groups = {}
+    for workload in workloads:
+        label_key = workload.selector[0][0] if len(workload.selector) == 1 else workload.name
+        by_direction = rules[workload.name]
+        signature = frozenset((direction, frozenset(by_peer.items())) for direction, by_peer in by_direction.items())
+        groups.setdefault((len(workload.selector) == 1, label_key, signature), []).append(workload)
+    return list(groups.values())
+
+
+def _group_policy(model, members, rules_by_direction, merge_peers):
     directions = [direction for direction in (INGRESS, EGRESS) if direction in rules_by_direction]
     spec = {
-        "podSelector": {"matchLabels": dict(workload.selector)},
+        "podSelector": {"matchLabels": dict(members[0].selector)},
         "policyTypes": [_POLICY_TYPE[direction] for direction in directions],
     }
     for direction in directions:
         spec[direction] = _direction_rules(direction, rules_by_direction[direction], model.target_honours_end_port,
                                            merge_peers)
-    return _manifest(model, model.policy_name(workload.name), spec)
+    if len(members) == 1:
+        return _manifest(model, model.policy_name(members[0].name), spec)
+    label_key = members[0].selector[0][0]
+    spec["podSelector"] = {"matchExpressions": [
+        {"key": label_key, "operator": "In", "values": sorted({member.selector[0][1] for member in members})}]}
+    manifest = _manifest(model, model.shared_policy_name(_rules_digest(label_key, spec)), spec)
+    manifest["metadata"]["annotations"][WORKLOADS_ANNOTATION] = ",".join(member.name for member in members)
+    return manifest
+
+
+def _rules_digest(label_key, spec):
+    """What a shared policy allows, and by which label it selects, as DIGEST_LENGTH hex digits;
+    its members are left out, so they can change under one name."""
+    shape = {key: value for key, value in spec.items() if key != "podSelector"}
+    text = json.dumps([label_key, shape], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:DIGEST_LENGTH]
 
 
 def _deny_policy(model):

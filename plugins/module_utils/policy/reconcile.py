@@ -136,7 +136,9 @@ def write_phases(plan):
 
     A run can stop half-way (a refused write, a lost connection), so the order is chosen to
     never block, even for a moment, a flow that both the old and the new policies allow:
-    1. policies that allow something are created or updated;
+    1. policies that allow something are created or updated, but for 1b;
+    1b. then updates whose podSelector lets pods go (a workload leaving a shared policy): the
+       policy it joins, or its own, is written in 1 first, so the flows both allow stay open;
     2. then policies that allow nothing (the deny-all): applied before the allows, it would
        cut every flow of a workload whose allow policy is not written yet;
     3. stale policies that allow nothing are deleted (they only block);
@@ -144,11 +146,13 @@ def write_phases(plan):
        allowed, so it waits until every new allow is in place.
     Writes within one phase are independent of each other and may run concurrently.
     """
+    narrowing = {_name(update.desired) for update in plan.update if _selects_fewer(update)}
     applies = sorted([Write("create", obj) for obj in plan.create] +
                      [Write("update", update.desired) for update in plan.update], key=_write_name)
     deletes = sorted((Write("delete", obj) for obj in plan.delete), key=_write_name)
     phases = (
-        [write for write in applies if not allows_nothing(write.obj)],
+        [write for write in applies if not allows_nothing(write.obj) and write.name not in narrowing],
+        [write for write in applies if not allows_nothing(write.obj) and write.name in narrowing],
         [write for write in applies if allows_nothing(write.obj)],
         [write for write in deletes if allows_nothing(write.obj)],
         [write for write in deletes if not allows_nothing(write.obj)],
@@ -158,6 +162,25 @@ def write_phases(plan):
 
 def _write_name(write):
     return write.name
+
+
+def _selects_fewer(update):
+    """True unless the update's podSelector selects every pod the live one does: the same
+    selector, or a shared policy's ``In`` values widened (the compiler writes no other form)."""
+    before = (update.existing.get("spec") or {}).get("podSelector") or {}
+    after = update.desired["spec"]["podSelector"]
+    if before == after:
+        return False
+    values = [_in_values(selector) for selector in (before, after)]
+    return None in values or values[0][0] != values[1][0] or not values[0][1] <= values[1][1]
+
+
+def _in_values(selector):
+    """(key, set of values) of a selector that is one ``In`` expression and nothing else, or None."""
+    expressions = selector.get("matchExpressions") or []
+    if selector.get("matchLabels") or len(expressions) != 1 or expressions[0].get("operator") != "In":
+        return None
+    return expressions[0].get("key"), set(expressions[0].get("values") or ())
 
 
 def removal_view(existing, label_keys):

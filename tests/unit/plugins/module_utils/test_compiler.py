@@ -13,6 +13,7 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler i
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
     POLICY_FOR_ANNOTATION,
+    WORKLOADS_ANNOTATION,
     compile_intent,
     intent_name,
     intent_selector,
@@ -60,6 +61,19 @@ def semantics(policies):
 
 def by_name(policies):
     return {policy["metadata"]["name"]: policy for policy in policies}
+
+
+def by_workload(policies, intent_name):
+    """Workload name -> the allow policy that selects it: its own, or one it shares."""
+    found = {}
+    for policy in policies:
+        metadata = policy["metadata"]
+        shared = metadata["annotations"].get(WORKLOADS_ANNOTATION)
+        if shared is not None:
+            found.update((workload, policy) for workload in shared.split(","))
+        elif metadata["name"].startswith(intent_name + "-allow-"):
+            found[metadata["name"][len(intent_name + "-allow-"):]] = policy
+    return found
 
 
 def minimal(**extra):
@@ -417,7 +431,7 @@ def _rule_allows(rules, peers_key, peer, port, merged=False):
 @settings(max_examples=150, deadline=None)
 @given(intent=intents())
 def test_every_allowed_pair_appears_in_both_ends_rules(merged, intent):
-    policies = by_name(compile_intent(intent, merge_peers=merged))
+    policies = by_workload(compile_intent(intent, merge_peers=merged), "prop-net")
     workloads = intent["workloads"]
     for entry in intent["allow"]:
         ports = [_port_range(spec) for spec in entry.get("ports") or []] or [None]
@@ -429,7 +443,7 @@ def test_every_allowed_pair_appears_in_both_ends_rules(merged, intent):
                 if destination in workloads:
                     ends.append((destination, "Ingress", "ingress", "from", source))
                 for workload, policy_type, rules_key, peers_key, other in ends:
-                    spec = policies["prop-net-allow-" + workload]["spec"]
+                    spec = policies[workload]["spec"]
                     assert policy_type in spec["policyTypes"]
                     for peer in _peer_manifests(intent, other):
                         for port in ports:
@@ -441,11 +455,11 @@ def test_every_allowed_pair_appears_in_both_ends_rules(merged, intent):
 def test_policies_exist_only_for_workloads_named_in_allow_and_ipamless_uses_only_ip_blocks(intent):
     policies = compile_intent(intent)
     named = {ref for entry in intent["allow"] for side in ("from", "to") for ref in _as_list(entry[side])}
-    expected = {"prop-net-allow-" + name for name in named if name in intent["workloads"]}
-    if intent["default_deny"]:
-        expected.add("prop-net-default-deny")
+    expected = {name for name in named if name in intent["workloads"]}
 
-    assert set(by_name(policies)) == expected
+    assert set(by_workload(policies, "prop-net")) == expected
+    assert ("prop-net-default-deny" in by_name(policies)) == bool(intent["default_deny"])
+    assert len(policies) == len({canonical(policy["spec"]) for policy in policies})
     if not intent["ipam"]:
         assert "podSelector\": {\"matchLabels" not in json.dumps([policy["spec"].get("ingress", []) +
                                                                   policy["spec"].get("egress", [])
