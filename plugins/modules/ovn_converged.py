@@ -98,103 +98,23 @@ unreadable:
   type: dict
 """
 
-import time
-
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.client import run_read_only_module
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.convergence_run import wait_converged
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.ovn_reader import Reader, ovn_access_argspec
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s.snapshot import NAD, POD, POLICY
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import nad_ref, parse_nad_ref
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import convergence, ovsdb, policy_map
-from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn.access import check_access_names
-
-NETWORK_CONFIG = ("Network", "operator.openshift.io/v1")
-CFG_COMMAND = ["ovn-nbctl", "get", "NB_Global", ".", "nb_cfg", "sb_cfg", "hv_cfg"]
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn.access import check_access_names, unreadable
 
 
 def argspec():
     return ovn_access_argspec(timeout=dict(type="int", default=120), interval=dict(type="float", default=0.5))
 
 
-def unreadable_message(errors):
-    return "; ".join("node {0}: {1}".format(node, why) for node, why in errors.items())
-
-
-def read_zones(reader, params, read):
-    """read_nodes with the failure of a run where no zone can be read."""
-    return reader.read_nodes(params, read, lambda why: "no zone could be read: " + unreadable_message(why))
-
-
-def wait_for_nb(reader, params, network, policies, pods, deadline, started):
-    """({node: {"nb": seconds until its NB held the policies}}, {node: pod}, {node: why unreadable})."""
-    done = {}
-    while True:
-        zones, ovnkube_pods, errors = read_zones(reader, params, lambda run: ovsdb.parse_nb_output(
-            run(ovsdb.NB_COMMAND)))
-        pending = []
-        for node, nb in sorted(zones.items()):
-            found = convergence.zone_pending(network, node, nb, policies, pods)
-            pending += found
-            if not found:
-                done.setdefault(node, {"nb": round(time.monotonic() - started, 2)})
-        if not pending:
-            return done, ovnkube_pods, errors
-        if time.monotonic() > deadline:
-            raise MultinetError("OVN-Kubernetes has not written every policy into the zones within the timeout "
-                                "of {0} s; still pending: {1}".format(params["timeout"], "; ".join(pending)))
-        time.sleep(params["interval"])
-
-
-def wait_for_chassis(reader, params, nodes, ovnkube_pods, deadline, started):
-    """`ovn-nbctl --wait=hv sync` in each node's pod within the time left; nodes[node]["hv"] is
-    the second it returned."""
-    namespace, container = params["ovn_namespace"], params["container"]
-    pending = []
-    for node in sorted(nodes):
-        left = max(1, int(deadline - time.monotonic()))
-        try:
-            reader.exec(namespace, ovnkube_pods[node], container,
-                        ["ovn-nbctl", "--timeout={0}".format(left), "--wait=hv", "sync"])
-            nodes[node]["hv"] = round(time.monotonic() - started, 2)
-        except MultinetError as error:
-            try:
-                stage = convergence.sync_stage(*(int(value) for value in reader.exec(
-                    namespace, ovnkube_pods[node], container, CFG_COMMAND).split()))
-            except (MultinetError, ValueError) as why:
-                stage = "NB_Global could not be read ({0})".format(why)
-            pending.append("zone {0}: {1}".format(node, stage or "ovn-nbctl --wait=hv sync failed: {0}".format(error)))
-    if pending:
-        raise MultinetError("OVN has not caught up with the policies within the timeout of {0} s; still pending: "
-                            "{1}".format(params["timeout"], "; ".join(pending)))
-
-
 def run(module):
-    params = module.params
-    check_access_names(params)
-    started = time.monotonic()
-    deadline = started + params["timeout"]
-    nad_key = nad_ref(*parse_nad_ref(params["network"]))
+    check_access_names(module.params)
     reader = Reader(module)
-    network = policy_map.network_of(nad_key, reader.list(NAD))
-    policies = [p for p in reader.list(POLICY) if policy_map.applies(p, network)]
-    cluster = reader.get(NETWORK_CONFIG, "cluster")
-    skipped = "" if cluster is None or (cluster.get("spec") or {}).get("useMultiNetworkPolicy") else \
-        "useMultiNetworkPolicy is off (Network.operator.openshift.io cluster): OVN-Kubernetes applies no policy"
-    if skipped:
-        zones, ovnkube_pods, errors = read_zones(reader, params, lambda run: run(CFG_COMMAND))
-        nodes = {node: {} for node in zones}
-    else:
-        namespaces = sorted({parse_nad_ref(key)[0] for key in network["nads"]} |
-                            {p["metadata"]["namespace"] for p in policies})
-        pods = [pod for namespace in namespaces for pod in reader.list(POD, namespace)]
-        nodes, ovnkube_pods, errors = wait_for_nb(reader, params, network, policies, pods, deadline, started)
-    wait_for_chassis(reader, params, nodes, ovnkube_pods, deadline, started)
-    for warning in reader.warnings + ["node {0}: not waited for, its zone could not be read: {1}".format(node, why)
-                                      for node, why in errors.items()]:
+    result = wait_converged(reader, module.params)
+    for warning in reader.warnings + unreadable(result["unreadable"]):
         module.warn(warning)
-    keys = sorted("{0}/{1}".format(p["metadata"]["namespace"], p["metadata"]["name"]) for p in policies)
-    return dict(changed=False, nodes=nodes, seconds=round(time.monotonic() - started, 2), unreadable=errors,
-                skipped_policies=skipped, policies=keys)
+    return dict(result, changed=False)
 
 
 def main():

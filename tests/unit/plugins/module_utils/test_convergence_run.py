@@ -1,11 +1,11 @@
-"""ovn_converged's waiting, with a stand-in for the OVN reader: it reads the zones until none is
+"""ovn_converged's waiting (k8s/convergence_run.py), with a stand-in for the OVN reader: it reads the zones until none is
 pending, then runs `ovn-nbctl --wait=hv sync` per node; a timeout names what is pending."""
 import itertools
 
 import pytest
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.errors import MultinetError
-from ansible_collections.ocpvirt.multinet.plugins.modules import ovn_converged as oc
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.k8s import convergence_run as oc
 
 PARAMS = {"ovn_namespace": "ovn-ns", "container": "ovn-controller", "ovnkube_node_selector": "app=ovnkube-node",
           "timeout": 1, "interval": 0.01}
@@ -66,3 +66,54 @@ def test_a_chassis_behind_is_named_with_its_stage():
                                  "zone node-b: ovn-controller (hv_cfg 6 < nb_cfg 7: a chassis has not installed the "
                                  "OpenFlow rules yet)")
     assert "hv" in nodes["node-a"]
+
+
+class ClusterReader(FakeReader):
+    """FakeReader with one localnet NAD `radar/uplink`, a policy for it and the network switch
+    `switch_on`; read_nodes runs `read` on each node and fails as the real Reader does when no
+    node can be read (`broken`: {node: why})."""
+
+    def __init__(self, switch_on, broken=None):
+        super().__init__([{}])
+        self.switch_on, self.broken = switch_on, broken or {}
+
+    def list(self, kind, namespace=None):
+        if kind == oc.NAD:
+            return [{"metadata": {"namespace": "radar", "name": "uplink"},
+                     "spec": {"config": '{"name": "uplink-net", "topology": "localnet"}'}}]
+        if kind == oc.POLICY:
+            return [{"metadata": {"namespace": "radar", "name": "only-echo",
+                                  "annotations": {"k8s.v1.cni.cncf.io/policy-for": "uplink"}}}]
+        return []
+
+    def get(self, kind, name):
+        return {"spec": {"useMultiNetworkPolicy": self.switch_on}}
+
+    def read_nodes(self, params, read, failure):
+        values, errors = {}, {}
+        for node, pod in PODS.items():
+            if node in self.broken:
+                errors[node] = self.broken[node]
+            else:
+                values[node] = read(lambda argv, pod=pod: self.exec(params["ovn_namespace"], pod, "c", argv))
+        if not values:
+            raise MultinetError(failure(errors), "container", params["container"])
+        return values, dict(PODS), errors
+
+
+def test_with_the_switch_off_no_policy_is_waited_for_but_every_chassis_is():
+    reader = ClusterReader(switch_on=False, broken={"node-b": "exited 1: no database"})
+    result = oc.wait_converged(reader, dict(PARAMS, network="radar/uplink"))
+    assert result["skipped_policies"].startswith("useMultiNetworkPolicy is off")
+    assert result["policies"] == ["radar/only-echo"] and result["unreadable"] == {"node-b": "exited 1: no database"}
+    assert set(result["nodes"]) == {"node-a"} and "hv" in result["nodes"]["node-a"]
+    assert ("ovnkube-node-a", tuple(oc.CFG_COMMAND)) in reader.commands  # read, not waited for by NB
+    assert not any(command[1] == tuple(oc.ovsdb.NB_COMMAND) for command in reader.commands)
+
+
+def test_no_readable_zone_fails_naming_each_node_and_why():
+    reader = ClusterReader(switch_on=True, broken={"node-a": "cannot exec: 403", "node-b": "exited 1: gone"})
+    with pytest.raises(MultinetError) as raised:
+        oc.wait_converged(reader, dict(PARAMS, network="radar/uplink"))
+    assert str(raised.value) == "container: no ovnkube-node pod could be read: node-a: cannot exec: 403; " \
+                                "node-b: exited 1: gone (got 'ovn-controller')"
