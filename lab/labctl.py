@@ -51,7 +51,7 @@ from controlplane.processes import ensure_running, log_file, running_pid, start,
 from controlplane.state import (CRD_SET_FILE, ETCD_DATA_DIR, EXEC_TARGETS_DIR, KUBECONFIG, LAB_DIR, PKI_DIR,
                                 PROFILE_FILE, REPO_DIR, SERVICE_ACCOUNT_ISSUER, SERVICE_CIDR, SETTINGS_FILE,
                                 STATE_DIR)
-from simulator import crdsets, ovn_node_pods
+from simulator import crdsets, olm, ovn_node_pods
 
 FIELD_MANAGER = "ocpvirt-labctl"
 LABCTL = ".venv/bin/python lab/labctl.py"  # how the docs run this script, for messages
@@ -264,7 +264,7 @@ def apply_lab_manifests(upstream, profile):
     # A fresh client: discovery must see the resources the CRDs just added.
     dynamic = DynamicClient(api_client())
     for path, document in yaml_documents(objects):
-        apply_documents(dynamic, [document], path.relative_to(REPO_DIR))
+        apply_documents(dynamic, [olm.catalog_object(document, profile.era)], path.relative_to(REPO_DIR))
     return crdsets.describe(upstream, kept, crdsets.upstream_location(folder=profile.crds), profile.name)
 
 

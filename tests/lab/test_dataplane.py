@@ -20,6 +20,7 @@ REPO_DIR = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_DIR / "lab"))
 
 import dataplane  # noqa: E402
+from controlplane.state import STATE_DIR  # noqa: E402
 from lab_helpers import create_localnet_nad, wait_for  # noqa: E402
 from dataplane import shell, topology  # noqa: E402
 
@@ -90,7 +91,7 @@ def test_a_missing_program_names_its_debian_package(monkeypatch, tmp_path):
 
 @pytest.fixture(scope="module")
 def state_dir(lab_kubeconfig):
-    return Path(os.environ.get("OCPVIRT_LAB_DIR") or REPO_DIR / ".lab").resolve()
+    return STATE_DIR
 
 
 def netns_run(netns, *argv, timeout=10):
