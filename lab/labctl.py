@@ -14,16 +14,18 @@ Commands (progress goes to stderr; results to stdout):
   exec HOST -- CMD...                    run CMD in a LAN host's (HOST) or a VM guest's
                                          (NAMESPACE/VM) network namespace; exits with its code
 
-State lives in $OCPVIRT_LAB_DIR (default <repo>/.lab/); binaries are cached per pinned
-version under ${XDG_CACHE_HOME:-~/.cache}/ocpvirt-multinet-lab/.
+State lives in $OCPVIRT_LAB_DIR (default <repo>/.lab/, and <repo>/.lab-4.18/ for the 4.18 profile,
+so a lab of each profile can exist side by side); binaries are cached per pinned version or
+source digest under $OCPVIRT_LAB_CACHE (default ${XDG_CACHE_HOME:-~/.cache}/ocpvirt-multinet-lab/).
 
 `up` runs the real OVN-Kubernetes (controlplane/ovnkube.py): ovnkube built once from the upstream
 source tarball and cached like the Kubernetes binaries.
 
 $OCPVIRT_LAB_PROFILE (controlplane/profiles.py) picks the OpenShift era: 4.15 (default: the 4.15
 CRDs, ovnkube dad2fde5a, Debian's OVN/OVS) or 4.18 (the 4.18 CRDs, ovnkube 6c366bb49, OVN 24.09.3
-and OVS 3.4 built from source, controlplane/ovn.py). `up` refuses another profile than the one the
-lab's data was made with, naming the command that clears it.
+and OVS 3.4 built from source, controlplane/ovn.py). Each has its own state folder; a lab whose
+data (an explicit $OCPVIRT_LAB_DIR) was made with another profile is refused by `up`, naming the
+command that clears it.
 """
 
 import argparse
