@@ -43,10 +43,10 @@ class Profile:
     era: Era
 
 
-# The 4.15 values are a 4.15.21 cluster's. The 4.18 ones follow what 4.18 ships: Kubernetes 1.31
-# and CRI-O 1.31 (the 4.18 release notes), RHCOS 418.94 (on RHEL 9.4, kernel 5.14.0-427),
-# OpenShift Virtualization 4.18.0 (HCO release-1.14, ../shared/upstream-crds-4.18/SOURCES.md); the
-# build stamps and git hashes in them are in the real format but illustrative.
+# The 4.15 values are a 4.15.21 cluster's. The 4.18 ones follow what 4.18 is made of: Kubernetes
+# 1.31 and CRI-O of the same minor, RHCOS 418.94 (on RHEL 9.4, kernel 5.14.0-427), OpenShift
+# Virtualization 4.18.0 (HCO release-1.14, ../shared/upstream-crds-4.18/SOURCES.md); their build
+# stamps and git hashes have the real format but are illustrative, not read from a 4.18 cluster.
 ERA_415 = Era("v1.28.11+add48d0", "Red Hat Enterprise Linux CoreOS 415.92.202407091355-0 (Plow)",
               "5.14.0-284.73.1.el9_2.x86_64", "cri-o://1.28.8-5.rhaos4.15.git3c9ee4f.el9",
               "v4.15", "4.15.0-202407101936", "4.15.3")
