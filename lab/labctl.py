@@ -14,16 +14,18 @@ Commands (progress goes to stderr; results to stdout):
   exec HOST -- CMD...                    run CMD in a LAN host's (HOST) or a VM guest's
                                          (NAMESPACE/VM) network namespace; exits with its code
 
-State lives in $OCPVIRT_LAB_DIR (default <repo>/.lab/); binaries are cached per pinned
-version under ${XDG_CACHE_HOME:-~/.cache}/ocpvirt-multinet-lab/.
+State lives in $OCPVIRT_LAB_DIR (default <repo>/.lab/, and <repo>/.lab-4.18/ for the 4.18 profile,
+so a lab of each profile can exist side by side); binaries are cached per pinned version or
+source digest under $OCPVIRT_LAB_CACHE (default ${XDG_CACHE_HOME:-~/.cache}/ocpvirt-multinet-lab/).
 
 `up` runs the real OVN-Kubernetes (controlplane/ovnkube.py): ovnkube built once from the upstream
 source tarball and cached like the Kubernetes binaries.
 
 $OCPVIRT_LAB_PROFILE (controlplane/profiles.py) picks the OpenShift era: 4.15 (default: the 4.15
 CRDs, ovnkube dad2fde5a, Debian's OVN/OVS) or 4.18 (the 4.18 CRDs, ovnkube 6c366bb49, OVN 24.09.3
-and OVS 3.4 built from source, controlplane/ovn.py). `up` refuses another profile than the one the
-lab's data was made with, naming the command that clears it.
+and OVS 3.4 built from source, controlplane/ovn.py). Each has its own state folder; a lab whose
+data (an explicit $OCPVIRT_LAB_DIR) was made with another profile is refused by `up`, naming the
+command that clears it.
 """
 
 import argparse
@@ -51,7 +53,7 @@ from controlplane.processes import ensure_running, log_file, running_pid, start,
 from controlplane.state import (CRD_SET_FILE, ETCD_DATA_DIR, EXEC_TARGETS_DIR, KUBECONFIG, LAB_DIR, PKI_DIR,
                                 PROFILE_FILE, REPO_DIR, SERVICE_ACCOUNT_ISSUER, SERVICE_CIDR, SETTINGS_FILE,
                                 STATE_DIR)
-from simulator import crdsets, ovn_node_pods
+from simulator import crdsets, olm, ovn_node_pods
 
 FIELD_MANAGER = "ocpvirt-labctl"
 LABCTL = ".venv/bin/python lab/labctl.py"  # how the docs run this script, for messages
@@ -264,7 +266,7 @@ def apply_lab_manifests(upstream, profile):
     # A fresh client: discovery must see the resources the CRDs just added.
     dynamic = DynamicClient(api_client())
     for path, document in yaml_documents(objects):
-        apply_documents(dynamic, [document], path.relative_to(REPO_DIR))
+        apply_documents(dynamic, [olm.catalog_object(document, profile.era)], path.relative_to(REPO_DIR))
     return crdsets.describe(upstream, kept, crdsets.upstream_location(folder=profile.crds), profile.name)
 
 

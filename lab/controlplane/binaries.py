@@ -30,6 +30,11 @@ def etcd_version():
 
 
 def cache_root():
+    """$OCPVIRT_LAB_CACHE (e.g. a temporary folder, to time uncached builds), else
+    ${XDG_CACHE_HOME:-~/.cache}/ocpvirt-multinet-lab."""
+    explicit = os.environ.get("OCPVIRT_LAB_CACHE")
+    if explicit:
+        return Path(explicit)
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ocpvirt-multinet-lab"
 
 

@@ -20,6 +20,19 @@ class ProfileError(ValueError):
 
 
 @dataclass(frozen=True)
+class Era:
+    """What the simulator's stand-ins report for their era: the nodes' nodeInfo, the
+    redhat-operators catalog's tag and CSVs, KubeVirt's launcher image, HyperConverged's version."""
+    kubelet_version: str
+    os_image: str
+    kernel_version: str
+    container_runtime: str
+    catalog_tag: str  # redhat-operator-index:<tag>
+    nmstate_csv_version: str  # kubernetes-nmstate-operator.<version>
+    virtualization_version: str  # kubevirt-hyperconverged-operator.v<version>, virt-launcher:v<version>
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     crds: str  # folder name beside the clone: <repo>/../shared/<crds>
@@ -27,13 +40,25 @@ class Profile:
     ovn: str  # DEBIAN or BUILT
     openshift_version: str
     channel: str
+    era: Era
 
+
+# The 4.15 values are a 4.15.21 cluster's. The 4.18 ones follow what 4.18 is made of: Kubernetes
+# 1.31 and CRI-O of the same minor, RHCOS 418.94 (on RHEL 9.4, kernel 5.14.0-427), OpenShift
+# Virtualization 4.18.0 (HCO release-1.14, ../shared/upstream-crds-4.18/SOURCES.md); their build
+# stamps and git hashes have the real format but are illustrative, not read from a 4.18 cluster.
+ERA_415 = Era("v1.28.11+add48d0", "Red Hat Enterprise Linux CoreOS 415.92.202407091355-0 (Plow)",
+              "5.14.0-284.73.1.el9_2.x86_64", "cri-o://1.28.8-5.rhaos4.15.git3c9ee4f.el9",
+              "v4.15", "4.15.0-202407101936", "4.15.3")
+ERA_418 = Era("v1.31.5", "Red Hat Enterprise Linux CoreOS 418.94.202502100215-0",
+              "5.14.0-427.50.1.el9_4.x86_64", "cri-o://1.31.5-4.rhaos4.18.gitbd2e7d1.el9",
+              "v4.18", "4.18.0-202502101302", "4.18.0")
 
 PROFILES = {
     # Debian 12's OVN 23.03 / OVS 3.1 with ACL.tier added to the NB schema (controlplane/ovnkube.py).
-    "4.15": Profile("4.15", "upstream-crds", "dad2fde5a", DEBIAN, "4.15.21", "stable-4.15"),
+    "4.15": Profile("4.15", "upstream-crds", "dad2fde5a", DEBIAN, "4.15.21", "stable-4.15", ERA_415),
     # ovnkube at 6c366bb49 needs NB schema 7.6.0 / SB 20.37.0: OVN 24.09.
-    "4.18": Profile("4.18", "upstream-crds-4.18", "6c366bb49", BUILT, "4.18.1", "stable-4.18"),
+    "4.18": Profile("4.18", "upstream-crds-4.18", "6c366bb49", BUILT, "4.18.1", "stable-4.18", ERA_418),
 }
 
 

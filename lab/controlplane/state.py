@@ -1,10 +1,26 @@
-"""Where a lab's state lives ($OCPVIRT_LAB_DIR, default <repo>/.lab/) and its fixed settings."""
+"""Where a lab's state lives ($OCPVIRT_LAB_DIR, default <repo>/.lab/ for the default profile and
+<repo>/.lab-<profile>/ for another) and its fixed settings."""
 import os
 from pathlib import Path
 
+from . import profiles
+
 LAB_DIR = Path(__file__).resolve().parents[1]
 REPO_DIR = LAB_DIR.parent
-STATE_DIR = Path(os.environ.get("OCPVIRT_LAB_DIR") or REPO_DIR / ".lab").resolve()
+
+
+def state_dir(environ, repo_dir=REPO_DIR):
+    """$OCPVIRT_LAB_DIR, else the profile's own folder: a lab per profile (its own etcd data,
+    ports and network namespaces, dataplane/topology.py lab_id), so switching profiles is
+    setting $OCPVIRT_LAB_PROFILE, never a purge."""
+    explicit = environ.get("OCPVIRT_LAB_DIR")
+    if explicit:
+        return Path(explicit).resolve()
+    profile = environ.get(profiles.ENV) or profiles.DEFAULT
+    return (Path(repo_dir) / (".lab" if profile == profiles.DEFAULT else f".lab-{profile}")).resolve()
+
+
+STATE_DIR = state_dir(os.environ)
 PKI_DIR = STATE_DIR / "pki"
 ETCD_DATA_DIR = STATE_DIR / "etcd-data"
 KUBECONFIG = STATE_DIR / "kubeconfig"

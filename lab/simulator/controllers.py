@@ -107,7 +107,7 @@ class NodeController(Controller):
             self.kube.merge_patch(k.NODES, spec["name"], {"spec": {"taints": taints or None}})
         port = kubelet_port(self.state_dir)
         if not is_true(obj, "Ready"):
-            self.kube.patch_status(k.NODES, obj, nodes.node_status(spec, now_iso(), port))
+            self.kube.patch_status(k.NODES, obj, nodes.node_status(spec, now_iso(), port, PROFILE.era))
             self.log.info("node %s Ready", spec["name"])
         elif status_differs(obj.get("status"), endpoint := nodes.kubelet_endpoint(spec, port)):
             self.kube.patch_status(k.NODES, obj, endpoint)
@@ -328,7 +328,8 @@ class HyperConvergedController(StatusWriter):
         if hco["metadata"]["name"] != HCO_NAME:
             self.log.info("ignoring HyperConverged %s: HCO only reconciles %s", hco["metadata"]["name"], HCO_NAME)
             return
-        self.write_status(hco, kubevirt.hyperconverged_status(hco, now_iso()))
+        self.write_status(hco, kubevirt.hyperconverged_status(hco, now_iso(),
+                                                                   PROFILE.era.virtualization_version))
         for spec in nodes.NODES:  # virt-handler marks the nodes it runs on as schedulable
             node = self.kube.get(k.NODES, spec["name"])
             if spec["role"] == "worker" and node and \
@@ -421,7 +422,7 @@ class VirtualMachineInstanceController(StatusWriter):
         pod = pods[0] if pods else None
         phase = (vmi.get("status") or {}).get("phase")
         if pod is None and phase in (None, "", "Pending", "Scheduling"):
-            pod = self.kube.create(k.PODS, kubevirt.new_launcher_pod(vmi))
+            pod = self.kube.create(k.PODS, kubevirt.new_launcher_pod(vmi, PROFILE.era.virtualization_version))
             self.log.info("VMI %s/%s: launcher pod %s created", namespace, vmi["metadata"]["name"], pod["metadata"]["name"])
         if pod and (pod.get("status") or {}).get("phase") == "Running":
             node = pod["spec"].get("nodeName")
@@ -429,7 +430,8 @@ class VirtualMachineInstanceController(StatusWriter):
                 self.kube.merge_patch(k.PODS, pod["metadata"]["name"],
                                       {"metadata": {"labels": {"kubevirt.io/nodeName": node}}}, namespace)
         addresses = kubevirt.guest_addresses(vmi, network_data(self.kube, vmi))
-        self.write_status(vmi, kubevirt.vmi_status(vmi, pod, addresses, now_iso()))
+        self.write_status(vmi, kubevirt.vmi_status(vmi, pod, addresses, now_iso(),
+                                                       PROFILE.era.virtualization_version))
 
 
 def network_data(kube, vmi):
@@ -537,7 +539,13 @@ class OvnkubeNodeStandIn(Controller):
     (pkg/util/node_annotations.go SetL3GatewayConfig via util.GetNodeChassisID; without it the
     controller deletes the node's SB Chassis on every sync). The gateway, host-address and
     management-port annotations are not written: their absence only makes the default network's
-    node setup retry, which the secondary localnet network does not use."""
+    node setup retry, which the secondary localnet network does not use. Both keys are the same at
+    both profiles' commits (pkg/util/node_annotations.go: OvnNodeChassisID :66 and OvnNodeZoneName
+    :87 at dad2fde5a, :74 and :117 at 6c366bb49). What changed between the eras is written by the
+    real ovnkube itself, so each profile gets its era's shape: the gateway router's LRP address
+    (cluster manager; `node-gateway-router-lrp-ifaddr` at dad2fde5a node_annotations.go:72,
+    `...-ifaddrs` keyed by network at 6c366bb49 :92) and `k8s.ovn.org/pod-networks` (controller;
+    `role` added at 6c366bb49 pkg/util/pod_annotation.go:123), which the CNI stand-in only reads."""
     name = "ovnkube-node-standin"
     primary = k.NODES
 

@@ -1,8 +1,8 @@
 """Which CustomResourceDefinitions the lab installs (pure, apart from reading YAML files).
 
-The lab prefers the CRDs OpenShift 4.15 and OpenShift Virtualization 4.15 really install, kept
-outside the project in `<repo>/../shared/upstream-crds/` (provenance in its SOURCES.md;
-`$OCPVIRT_UPSTREAM_CRDS` points elsewhere). The lab's own CRDs in `lab/crds/` say *which* kinds
+The lab prefers the CRDs OpenShift and OpenShift Virtualization of the lab profile's release really
+install, kept outside the project in `<repo>/../shared/upstream-crds/` (4.15) or
+`upstream-crds-4.18/` (provenance in their SOURCES.md; `$OCPVIRT_UPSTREAM_CRDS` points elsewhere). The lab's own CRDs in `lab/crds/` say *which* kinds
 exist and when: `crds/base/` at `labctl up`, `crds/operators/<package>/` when the OLM simulator
 installs that package's CSV. For each of those kinds the upstream definition is used when the
 upstream folder has one; the lab's own is kept only for kinds with no CRD upstream

@@ -16,11 +16,14 @@ import json
 
 import yaml
 
+from controlplane import profiles
+
 from .conditions import condition, merge_conditions
 
 KUBEVIRT_API = "kubevirt.io/v1"
 CDI_API = "cdi.kubevirt.io/v1beta1"
-LAUNCHER_IMAGE = "registry.redhat.io/container-native-virtualization/virt-launcher-rhel9:v4.15.3"
+LAUNCHER_REPOSITORY = "registry.redhat.io/container-native-virtualization/virt-launcher-rhel9"
+DEFAULT_VERSION = profiles.ERA_415.virtualization_version  # the profile's era gives it (controllers.py)
 MAC_POOL_PREFIX = "02:5a:c3"
 KUBEMACPOOL_ANNOTATION = "kubemacpool.io/transaction-timestamp"
 NETWORKS_ANNOTATION = "k8s.v1.cni.cncf.io/networks"
@@ -163,7 +166,12 @@ def multus_networks(vmi):
     return requests
 
 
-def new_launcher_pod(vmi):
+def launcher_image(version):
+    """OpenShift Virtualization `version`'s virt-launcher image."""
+    return f"{LAUNCHER_REPOSITORY}:v{version}"
+
+
+def new_launcher_pod(vmi, version=DEFAULT_VERSION):
     name, namespace, uid = vmi["metadata"]["name"], vmi["metadata"]["namespace"], vmi["metadata"]["uid"]
     labels = dict(vmi["metadata"].get("labels") or {})
     labels.update({"kubevirt.io": "virt-launcher", "kubevirt.io/created-by": uid,
@@ -178,7 +186,7 @@ def new_launcher_pod(vmi):
             "metadata": {"generateName": f"virt-launcher-{name}-", "namespace": namespace,
                          "labels": labels, "annotations": annotations,
                          "ownerReferences": [owner(vmi)]},
-            "spec": {"containers": [{"name": "compute", "image": LAUNCHER_IMAGE,
+            "spec": {"containers": [{"name": "compute", "image": launcher_image(version),
                                      "command": ["/usr/bin/virt-launcher-monitor", "--name", name,
                                                  "--namespace", namespace, "--uid", uid]}],
                      "nodeSelector": {"kubevirt.io/schedulable": "true"},
@@ -268,7 +276,7 @@ def _strip(address):
     return str(ipaddress.ip_interface(address).ip)
 
 
-def vmi_status(vmi, pod, addresses, now):
+def vmi_status(vmi, pod, addresses, now, version=DEFAULT_VERSION):
     """VMI phase from its launcher pod; Running pods give a Ready VMI with guest interfaces."""
     previous = vmi.get("status") or {}
     if pod is None:
@@ -305,7 +313,7 @@ def vmi_status(vmi, pod, addresses, now):
     return {"phase": "Running", "nodeName": node, "interfaces": interfaces,
             "activePods": {pod["metadata"]["uid"]: node},
             "guestOSInfo": {"id": "centos", "name": "CentOS Stream", "version": "9"},
-            "launcherContainerImageVersion": LAUNCHER_IMAGE, "migrationMethod": "BlockMigration",
+            "launcherContainerImageVersion": launcher_image(version), "migrationMethod": "BlockMigration",
             "qosClass": "Burstable",
             "conditions": merge_conditions(previous.get("conditions"), conds, now, TIME_FIELDS)}
 
@@ -339,7 +347,7 @@ def vm_status(vm, vmi, volumes_ready, now):
             "conditions": merge_conditions(previous.get("conditions"), [ready_condition], now, TIME_FIELDS)}
 
 
-def hyperconverged_status(hco, now):
+def hyperconverged_status(hco, now, version=DEFAULT_VERSION):
     previous = (hco.get("status") or {}).get("conditions")
     conds = [condition("ReconcileComplete", "True", "ReconcileCompleted", "Reconcile completed successfully"),
              condition("Available", "True", "ReconcileCompleted", "Reconcile completed successfully"),
@@ -351,7 +359,7 @@ def hyperconverged_status(hco, now):
         cond["observedGeneration"] = generation
     return {"conditions": merge_conditions(previous, conds, now, ("lastTransitionTime",)),
             "observedGeneration": generation,
-            "versions": [{"name": "operator", "version": "4.15.3"}]}
+            "versions": [{"name": "operator", "version": version}]}
 
 
 def guest_nics(vmi, network_data):

@@ -15,9 +15,10 @@ Every node has the same NICs, as on the seed's bare-metal lab:
 - lo
 
 A policy naming any other NIC (for example enp10s0) fails on the node, as nmstate would.
+The versions in nodeInfo are the lab profile's era (controlplane/profiles.py).
 """
+from controlplane import profiles
 
-OPENSHIFT_KUBELET_VERSION = "v1.28.11+add48d0"
 KUBELET_ADDRESS = "127.0.0.1"
 
 NODES = [
@@ -51,7 +52,7 @@ def node_taints(spec):
     return []
 
 
-def node_status(spec, now, kubelet_port):
+def node_status(spec, now, kubelet_port, era=profiles.ERA_415):
     return {
         "conditions": [
             {"type": t, "status": s, "reason": r, "message": m,
@@ -65,11 +66,10 @@ def node_status(spec, now, kubelet_port):
         "capacity": {"cpu": "16", "memory": "65851456Ki", "pods": "250", "ephemeral-storage": "209124332Ki"},
         "allocatable": {"cpu": "15500m", "memory": "64700480Ki", "pods": "250",
                         "ephemeral-storage": "191655242229"},
-        "nodeInfo": {"kubeletVersion": OPENSHIFT_KUBELET_VERSION, "kubeProxyVersion": "",
+        "nodeInfo": {"kubeletVersion": era.kubelet_version, "kubeProxyVersion": "",
                      "operatingSystem": "linux", "architecture": "amd64",
-                     "osImage": "Red Hat Enterprise Linux CoreOS 415.92.202407091355-0 (Plow)",
-                     "containerRuntimeVersion": "cri-o://1.28.8-5.rhaos4.15.git3c9ee4f.el9",
-                     "kernelVersion": "5.14.0-284.73.1.el9_2.x86_64",
+                     "osImage": era.os_image, "containerRuntimeVersion": era.container_runtime,
+                     "kernelVersion": era.kernel_version,
                      "machineID": "", "systemUUID": "", "bootID": ""},
     }
 

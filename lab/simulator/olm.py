@@ -1,16 +1,36 @@
 """OLM simulator logic (pure): Subscription -> InstallPlan -> ClusterServiceVersion.
 
-Mirrors what OLM's catalog and OLM operators do on OpenShift 4.15, reduced to the lab's needs:
+Mirrors what OLM's catalog and OLM operators do on OpenShift (4.15 and 4.18 alike), reduced to the lab's needs:
 resolution against the PackageManifests (one CSV per channel, no upgrade graph), an InstallPlan
 that waits for approval when installPlanApproval is Manual, a CSV that reaches Succeeded once the
 CRDs it owns are Established, and the Subscription status fields roles wait on (state,
 currentCSV, installedCSV, installPlanRef, conditions). Messages follow OLM's wording.
 """
+import copy
 from dataclasses import dataclass, field
 
 from .conditions import condition, merge_conditions, stamp_updated
 
 OPERATORS_API = "operators.coreos.com/v1alpha1"
+# Package -> (its CSVs' name prefix, the Era field with their version): the catalog's current CSVs.
+CATALOG_CSVS = {"kubernetes-nmstate-operator": ("kubernetes-nmstate-operator.", "nmstate_csv_version"),
+                "kubevirt-hyperconverged": ("kubevirt-hyperconverged-operator.v", "virtualization_version")}
+
+
+def catalog_object(document, era):
+    """A redhat-operators object of lab/crds/base-objects/ as the lab profile's era (controlplane/
+    profiles.py Era) has it: the index image's tag and each package's current CSV and version."""
+    document = copy.deepcopy(document)
+    if document["kind"] == "CatalogSource" and document["metadata"]["name"] == "redhat-operators":
+        image = document["spec"]["image"]
+        document["spec"]["image"] = f"{image.rpartition(':')[0]}:{era.catalog_tag}"
+    elif document["kind"] == "PackageManifest" and document["metadata"]["name"] in CATALOG_CSVS:
+        prefix, field_name = CATALOG_CSVS[document["metadata"]["name"]]
+        version = getattr(era, field_name)
+        for channel in document["status"]["channels"]:
+            channel["currentCSV"] = f"{prefix}{version}"
+            channel["currentCSVDesc"]["version"] = version
+    return document
 
 
 @dataclass

@@ -18,7 +18,9 @@ from lab_helpers import condition, installed_csv, subscribe, wait_for
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 LABCTL = REPO_DIR / "lab" / "labctl.py"
-LAB_STATE_DIR = Path(os.environ.get("OCPVIRT_LAB_DIR") or REPO_DIR / ".lab").resolve()
+sys.path.insert(0, str(REPO_DIR / "lab"))
+# The lab labctl runs for this environment ($OCPVIRT_LAB_DIR, else the profile's folder).
+from controlplane.state import STATE_DIR as LAB_STATE_DIR  # noqa: E402
 # Every write of the simulator that the API server rejects lands here (lab/simulator/kube.py).
 REJECTED_WRITES = LAB_STATE_DIR / "simulator-rejected.log"
 

@@ -8,6 +8,7 @@ import contextlib
 import ipaddress
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -20,6 +21,8 @@ REPO_DIR = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_DIR / "lab"))
 
 import dataplane  # noqa: E402
+from controlplane import binaries, profiles  # noqa: E402
+from controlplane.state import STATE_DIR  # noqa: E402
 from lab_helpers import create_localnet_nad, wait_for  # noqa: E402
 from dataplane import shell, topology  # noqa: E402
 
@@ -90,7 +93,7 @@ def test_a_missing_program_names_its_debian_package(monkeypatch, tmp_path):
 
 @pytest.fixture(scope="module")
 def state_dir(lab_kubeconfig):
-    return Path(os.environ.get("OCPVIRT_LAB_DIR") or REPO_DIR / ".lab").resolve()
+    return STATE_DIR
 
 
 def netns_run(netns, *argv, timeout=10):
@@ -290,7 +293,13 @@ def root_links():
                                                                  capture_output=True, text=True).stdout)}
 
 
-def test_down_leaves_no_namespace_link_process_or_socket(tmp_path):
+@pytest.mark.parametrize("ovn", [profiles.DEBIAN, profiles.BUILT])
+def test_down_leaves_no_namespace_link_process_or_socket(tmp_path, monkeypatch, ovn):
+    """Debian's OVS/OVN (the 4.15 profile's) and the OVN 24.09 build the 4.18 profile's nodes run."""
+    programs = Path(shutil.which("ovsdb-server")).parent.parent
+    if ovn == profiles.BUILT:  # as labctl runs it: the build first on PATH (built once, cached)
+        programs = binaries.build_ovn()
+        monkeypatch.setenv("PATH", profiles.path_with_ovn(programs, os.environ.get("PATH", "")))
     second_lab = tmp_path / ".lab"
     links_before = root_links()
     dataplane.up(second_lab, print)
@@ -303,6 +312,7 @@ def test_down_leaves_no_namespace_link_process_or_socket(tmp_path):
         assert pings(dataplane.host_netns(second_lab, "gateway"), "203.0.113.10")
         pids = [p for n in NODES for p in shell.processes_using(dataplane.node_dir(second_lab, n))]
         assert len(pids) == len(NODES) * len(topology.daemons())
+        assert all(Path(f"/proc/{p}/exe").resolve().is_relative_to(programs) for p in pids)
         assert root_links() <= links_before, "the lab added a link to the root namespace"
     finally:
         dataplane.down(second_lab, print)

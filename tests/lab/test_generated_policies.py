@@ -48,6 +48,7 @@ REPO_DIR = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_DIR / "lab"))
 from controlplane import ovnkube  # noqa: E402
 import dataplane  # noqa: E402
+from controlplane.state import STATE_DIR as LAB_STATE_DIR  # noqa: E402
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.policy_model import parse_policy  # noqa: E402
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import parse_traffic  # noqa: E402
@@ -57,7 +58,6 @@ from ansible_collections.ocpvirt.multinet.plugins.module_utils.simulate.connecti
     simulate,
 )
 
-LAB_STATE_DIR = Path(os.environ.get("OCPVIRT_LAB_DIR") or REPO_DIR / ".lab").resolve()
 SEED = int(os.environ.get("MULTINET_GEN_SEED", "4217"))
 CASES = int(os.environ.get("MULTINET_GEN_CASES", "4"))
 MNP = ("k8s.cni.cncf.io", "v1beta1", "multi-networkpolicies")

@@ -35,10 +35,10 @@ REPO_DIR = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_DIR / "lab"))
 
 import dataplane  # noqa: E402
+from controlplane.state import STATE_DIR  # noqa: E402
 from simulator import ovn_node_pods  # noqa: E402
 
 LABCTL = REPO_DIR / "lab" / "labctl.py"
-STATE_DIR = Path(os.environ.get("OCPVIRT_LAB_DIR") or REPO_DIR / ".lab").resolve()
 PODS = {"192.168.77.91": "tinypod", "192.168.77.92": "tinypod-01", "192.168.77.93": "tinypod-02"}
 VMS = {"192.168.77.71": seed.LAUNCHERS[0], "192.168.77.72": seed.LAUNCHERS[1]}  # (launcher, vm, mac)
 HOSTS = {"192.168.77.1": "gateway", "192.168.77.10": "outside-vm"}

@@ -17,8 +17,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 # Development-only paths that must never ship (directories are matched with their contents).
-NEVER_SHIPPED = (".venv/", ".cache/", ".lab/", ".git/", ".ci/", "lab/", "bench/", "tests/output/", "tests/lab/",
-                 "molecule/", "scripts/",
+NEVER_SHIPPED = (".venv/", ".cache/", ".lab/", ".lab-4.18/", ".git/", ".ci/", "lab/", "bench/", "tests/output/",
+                 "tests/lab/", "molecule/", "scripts/",
                  ".pytest_cache/", ".hypothesis/", "reports/", "render/")
 NEVER_SHIPPED_PARTS = ("__pycache__",)
 

@@ -1,6 +1,7 @@
 """The lab profiles without a lab (lab/controlplane/profiles.py and what labctl takes from them):
 which profile the variable selects, what each names, the PATH that puts an OVN build first, the
-schemas the nodes' ovsdb-servers are created from, and the refusal to switch a lab's profile."""
+schemas the nodes' ovsdb-servers are created from, the refusal to switch a lab's profile, each
+profile's own state folder and cache override, and what the simulator's stand-ins report per era."""
 import sys
 from pathlib import Path
 
@@ -9,9 +10,9 @@ import pytest
 REPO_DIR = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_DIR / "lab"))
 
-from controlplane import ovnkube, profiles  # noqa: E402  pylint: disable=wrong-import-position
+from controlplane import binaries, ovnkube, profiles, state  # noqa: E402  pylint: disable=wrong-import-position
 from dataplane import topology  # noqa: E402  pylint: disable=wrong-import-position
-from simulator import crdsets  # noqa: E402  pylint: disable=wrong-import-position
+from simulator import crdsets, kubevirt, nodes, olm  # noqa: E402  pylint: disable=wrong-import-position
 
 LABCTL = ".venv/bin/python lab/labctl.py"
 
@@ -86,3 +87,60 @@ def test_switching_a_labs_profile_is_refused_in_one_line_saying_what_to_run():
     assert f"`{LABCTL} down --purge`" in message and f"`OCPVIRT_LAB_PROFILE=4.18 {LABCTL} up`" in message
     back = profiles.switch_refusal("4.18", profiles.PROFILES["4.15"], LABCTL)
     assert back.startswith("this lab is on profile 4.18, not 4.15") and "OCPVIRT_LAB_PROFILE=4.15 " in back
+
+
+def test_each_profile_has_its_own_state_folder_unless_ocpvirt_lab_dir_names_one(tmp_path):
+    repo = tmp_path / "repo"
+    assert state.state_dir({}, repo) == state.state_dir({profiles.ENV: ""}, repo) == repo / ".lab"
+    assert state.state_dir({profiles.ENV: "4.18"}, repo) == repo / ".lab-4.18"
+    explicit = {profiles.ENV: "4.18", "OCPVIRT_LAB_DIR": str(tmp_path / "mine")}
+    assert state.state_dir(explicit, repo) == tmp_path / "mine"
+    # Two folders, two labs: no network namespace name in common (dataplane/topology.py lab_id).
+    assert topology.netns_prefix(repo / ".lab") != topology.netns_prefix(repo / ".lab-4.18")
+
+
+def test_ocpvirt_lab_cache_moves_every_build_else_the_xdg_cache_holds_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("OCPVIRT_LAB_CACHE", raising=False)
+    assert binaries.cache_root() == tmp_path / "xdg" / "ocpvirt-multinet-lab"
+    monkeypatch.setenv("OCPVIRT_LAB_CACHE", str(tmp_path / "scratch"))
+    assert binaries.cache_root() == tmp_path / "scratch"
+    assert binaries.bin_dir().is_relative_to(tmp_path / "scratch")
+
+
+CATALOG = [
+    {"apiVersion": "operators.coreos.com/v1alpha1", "kind": "CatalogSource",
+     "metadata": {"name": "redhat-operators", "namespace": "openshift-marketplace"},
+     "spec": {"image": "registry.redhat.io/redhat/redhat-operator-index:v4.15"}},
+    *({"apiVersion": "packages.operators.coreos.com/v1", "kind": "PackageManifest",
+       "metadata": {"name": package, "namespace": "openshift-marketplace"},
+       "status": {"channels": [{"name": "stable", "currentCSV": "old", "currentCSVDesc": {"version": "old"}}]}}
+      for package in ("kubernetes-nmstate-operator", "kubevirt-hyperconverged")),
+]
+
+
+def test_the_catalog_offers_each_eras_index_and_csvs_and_leaves_other_objects_alone():
+    new = profiles.PROFILES["4.18"].era
+    source, nmstate, virtualization = (olm.catalog_object(document, new) for document in CATALOG)
+    assert source["spec"]["image"] == "registry.redhat.io/redhat/redhat-operator-index:v4.18"
+    assert nmstate["status"]["channels"][0]["currentCSV"] == f"kubernetes-nmstate-operator.{new.nmstate_csv_version}"
+    assert virtualization["status"]["channels"][0] == {
+        "name": "stable", "currentCSV": "kubevirt-hyperconverged-operator.v4.18.0",
+        "currentCSVDesc": {"version": "4.18.0"}}
+    assert CATALOG[1]["status"]["channels"][0]["currentCSV"] == "old", "the input is not changed"
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "openshift-marketplace"}}
+    assert olm.catalog_object(namespace, new) == namespace
+
+
+@pytest.mark.parametrize("name", sorted(profiles.PROFILES))
+def test_the_stand_ins_report_their_profiles_release(name):
+    era = profiles.PROFILES[name].era
+    info = nodes.node_status(nodes.NODES[1], "2026-01-01T00:00:00Z", 10250, era)["nodeInfo"]
+    assert f"rhaos{name}." in info["containerRuntimeVersion"]
+    assert info["osImage"].startswith(f"Red Hat Enterprise Linux CoreOS {name.replace('.', '')}.")
+    assert era.nmstate_csv_version.startswith(f"{name}.") and era.catalog_tag == f"v{name}"
+    hco = {"metadata": {"name": "kubevirt-hyperconverged", "generation": 1}}
+    version = kubevirt.hyperconverged_status(hco, "2026-01-01T00:00:00Z", era.virtualization_version)["versions"]
+    assert version == [{"name": "operator", "version": era.virtualization_version}]
+    assert era.virtualization_version.startswith(f"{name}.")
+    assert f"virt-launcher-rhel9:v{name}." in kubevirt.launcher_image(era.virtualization_version)
