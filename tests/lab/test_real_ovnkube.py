@@ -1,5 +1,5 @@
-"""The lab's real OVN-Kubernetes (issue 21): ovnkube built from the upstream source at dad2fde5a
-runs as cluster-manager plus one ovnkube-controller per node zone, supervised like the other
+"""The lab's real OVN-Kubernetes (issue 21): ovnkube built from the upstream source at the lab
+profile's commit (dad2fde5a for 4.15, 6c366bb49 for 4.18; the port group names of that era) runs as cluster-manager plus one ovnkube-controller per node zone, supervised like the other
 daemons, and writes the nodes' Northbound databases itself.
 
 A lab of its own (its own OCPVIRT_LAB_DIR, so its own ports and network namespaces; this test
