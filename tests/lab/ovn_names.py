@@ -1,8 +1,20 @@
 """Names OVN-Kubernetes gives the Northbound objects of a secondary localnet network, computed
-with its own formulas (ovn-org/ovn-kubernetes dad2fde5a, go-controller/pkg/), and a runner for
-ovn-nbctl against a lab node's NB. The tests read what the real ovnkube wrote under these names.
+with its own formulas (ovn-org/ovn-kubernetes dad2fde5a for 4.15, 6c366bb49 for 4.18,
+go-controller/pkg/), and a runner for ovn-nbctl against a lab node's NB. The tests read what the
+real ovnkube wrote under these names. Switch and port names are the same in both eras; the port
+groups' are not, so their functions take the era (`LAB_ERA`: the running lab's profile; the
+seed's output is 4.15's, `SEED_ERA`).
 """
+import os
 import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lab"))
+from controlplane import profiles  # noqa: E402
+
+SEED_ERA = "4.15"
+LAB_ERA = profiles.selected(os.environ).name
 
 
 def network_prefix(name):
@@ -36,17 +48,36 @@ def localnet_port_name(network):
     return network_prefix(network) + "ovn_localnet_port"
 
 
-def policy_port_group_name(network, namespace, policy):
-    """getNetworkPolicyPGName (pkg/ovn/base_network_controller_policy.go:839): the hashed
-    network-scoped `<ns>_<policy>`, and that readable name (the port group's external_ids:name)."""
-    readable = f"{namespace}_{policy}"
-    return hash_for_ovn(network_prefix(network) + readable), readable
+def controller_id(network, owner_type, *keys):
+    """The port group's k8s.ovn.org/id at 6c366bb49: DbObjectIDs.getUniqueID
+    (pkg/libovsdb/ops/db_object_ids.go:260), `<controller>:<owner type>:<key>...`, the controller
+    of a secondary network being `<network>-network-controller` (pkg/ovn/base_network_controller.go:199)."""
+    return ":".join([f"{network}-network-controller", owner_type, *keys])
 
 
-def default_deny_port_group_name(network, namespace, suffix):
-    """defaultDenyPortGroupName (pkg/ovn/base_network_controller_policy.go:315): the hashed
-    network-scoped namespace, `_`, and ingressDefaultDeny or egressDefaultDeny."""
-    return hash_for_ovn(network_prefix(network) + namespace) + "_" + suffix
+def policy_port_group_name(network, namespace, policy, era=LAB_ERA):
+    """(name, readable) of a policy's port group, readable being what its external_ids name it by.
+    4.15, getNetworkPolicyPGName (dad2fde5a pkg/ovn/base_network_controller_policy.go:839): the
+    hashed network-scoped `<ns>_<policy>`, readable that `<ns>_<policy>` (external_ids:name).
+    4.18 (6c366bb49 base_network_controller_policy.go:910, libovsdb/util/port_group.go:9): the
+    hash of its k8s.ovn.org/id, type PortGroupNetworkPolicy keyed by `<ns>:<policy>`
+    (BuildNamespaceNameKey), readable that key (external_ids:k8s.ovn.org/name)."""
+    if era == "4.15":
+        readable = f"{namespace}_{policy}"
+        return hash_for_ovn(network_prefix(network) + readable), readable
+    readable = f"{namespace}:{policy}"
+    return hash_for_ovn(controller_id(network, "NetworkPolicy", readable)), readable
+
+
+def default_deny_port_group_name(network, namespace, direction, era=LAB_ERA):
+    """A namespace's default-deny port group for `direction` (Ingress or Egress).
+    4.15, defaultDenyPortGroupName (dad2fde5a base_network_controller_policy.go:315): the hashed
+    network-scoped namespace, `_`, and ingressDefaultDeny or egressDefaultDeny.
+    4.18 (6c366bb49 base_network_controller_policy.go:364): the hash of its k8s.ovn.org/id, type
+    PortGroupNetpolNamespace keyed by the namespace and the direction."""
+    if era == "4.15":
+        return hash_for_ovn(network_prefix(network) + namespace) + "_" + direction.lower() + "DefaultDeny"
+    return hash_for_ovn(controller_id(network, "NetpolNamespace", namespace, direction))
 
 
 class NbctlError(RuntimeError):

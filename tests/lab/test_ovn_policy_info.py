@@ -23,7 +23,7 @@ from kubernetes.stream import stream
 
 import ovnk_seed as seed
 from lab_helpers import wait_for
-from ovn_names import policy_port_group_name, switch_name
+from ovn_names import SEED_ERA, policy_port_group_name, switch_name
 from test_ovnk_controller import multi_network_policy_on, nad, pod_manifests, policy_manifests  # noqa: F401
 
 REPO_DIR = Path(__file__).resolve().parents[2]
@@ -77,7 +77,7 @@ def mapped_on_worker_0(core, ovnkube_nodes):
 
 def seed_acls(namespace, network, policy):
     """(direction, priority, match, action) of the seed's acl-list of the policy's port group."""
-    seed_name, _ = policy_port_group_name("localnet-cnv", seed.NAMESPACE, policy)
+    seed_name, _ = policy_port_group_name("localnet-cnv", seed.NAMESPACE, policy, SEED_ERA)
     name, _ = policy_port_group_name(network, namespace, policy)
     return sorted((d, int(p), m.replace(seed_name, name), a) for d, p, m, a in (
         ACL_LINE.match(line).groups() for line in seed.seed_port_groups()[seed_name]["acl_list"]))
@@ -146,6 +146,10 @@ def test_seed_cnv_stage_mapped_back(no_bridge_mapping_policies, lab_kubeconfig, 
     assert len(deny["ports"]) == 5
     for name in EXPECTED_PODS:
         assert policies[name]["findings"] == [], name
+        # the port group of the lab's era (4.18: the hash of its k8s.ovn.org/id), on every rule's ACL
+        group, _ = policy_port_group_name(network, lab_namespace, name)
+        assert policies[name]["port_groups"] == [group], name
+        assert {acl["port_group"] for acl in policies[name]["acls"] if acl["rule_spec"]} == {group}, name
 
     finding, = policies["allow-specific-pods"]["findings"]
     assert "refused by OVN-Kubernetes: spec.ingress[0].from[0] is a podSelector/namespaceSelector peer" in finding

@@ -20,7 +20,7 @@ import pytest
 
 import ovnk_seed as seed
 from lab_helpers import wait_for
-from ovn_names import logical_port_name, nbctl_runner, policy_port_group_name, switch_name
+from ovn_names import SEED_ERA, logical_port_name, nbctl_runner, policy_port_group_name, switch_name
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 STATE_DIR = Path(os.environ.get("OCPVIRT_LAB_DIR") or REPO_DIR / ".lab").resolve()
@@ -81,7 +81,7 @@ def expected_acl_lists(namespace, network):
     """The seed's acl-list lines with its port group names replaced by this namespace's."""
     renamed = {}
     for policy in SEED_POLICY_NAMES:
-        seed_name, _ = policy_port_group_name("localnet-cnv", seed.NAMESPACE, policy)
+        seed_name, _ = policy_port_group_name("localnet-cnv", seed.NAMESPACE, policy, SEED_ERA)
         name, _ = policy_port_group_name(network, namespace, policy)
         renamed[name] = [line.replace(seed_name, name) for line in seed.seed_port_groups()[seed_name]["acl_list"]]
     return renamed
@@ -97,7 +97,7 @@ def acl_lists(directory, names):
 def renamed_text(text, namespace, network):
     """The seed's text with its port group names, network and namespace replaced by this test's."""
     for policy in SEED_POLICY_NAMES:
-        text = text.replace(policy_port_group_name("localnet-cnv", seed.NAMESPACE, policy)[0],
+        text = text.replace(policy_port_group_name("localnet-cnv", seed.NAMESPACE, policy, SEED_ERA)[0],
                             policy_port_group_name(network, namespace, policy)[0])
     return text.replace("localnet-cnv", network).replace(seed.NAMESPACE, namespace)
 

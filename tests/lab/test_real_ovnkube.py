@@ -1,5 +1,5 @@
-"""The lab's real OVN-Kubernetes (issue 21): ovnkube built from the upstream source at dad2fde5a
-runs as cluster-manager plus one ovnkube-controller per node zone, supervised like the other
+"""The lab's real OVN-Kubernetes (issue 21): ovnkube built from the upstream source at the lab
+profile's commit (dad2fde5a for 4.15, 6c366bb49 for 4.18; the port group names of that era) runs as cluster-manager plus one ovnkube-controller per node zone, supervised like the other
 daemons, and writes the nodes' Northbound databases itself.
 
 A lab of its own (its own OCPVIRT_LAB_DIR, so its own ports and network namespaces; this test
@@ -49,9 +49,19 @@ def ovnkube_components():
 
 
 def multi_network_policy_flag(state_dir, component):
-    """Whether the running process of `component` was started with the flag."""
-    record = json.loads((state_dir / f"{component}.pid").read_text())
+    """Whether the running process of `component` was started with the flag; None while it is
+    being restarted (no pid file between the stop and the start of a rollout)."""
+    pid_file = state_dir / f"{component}.pid"
+    try:
+        record = json.loads(pid_file.read_text())
+    except FileNotFoundError:
+        return None
     return Path(f"/proc/{record['pid']}").exists() and "--enable-multi-networkpolicy" in record["argv"]
+
+
+def rolled_out(state_dir, flag):
+    """Every ovnkube component runs, with (flag True) or without (False) the flag."""
+    return all(multi_network_policy_flag(state_dir, c) is flag for c in ovnkube_components())
 
 
 def labctl(env, *args, check=True):
@@ -68,11 +78,11 @@ def real_lab(tmp_path_factory):
     try:
         kubeconfig = labctl(env, "up").stdout.strip().splitlines()[-1]
         api = config.new_client_from_config(config_file=kubeconfig)
-        assert not any(multi_network_policy_flag(state_dir, c) for c in ovnkube_components())
+        assert rolled_out(state_dir, False)
         client.CustomObjectsApi(api).patch_cluster_custom_object(
             "operator.openshift.io", "v1", "networks", "cluster", {"spec": {"useMultiNetworkPolicy": True}})
         wait_for("ovnkube rolled out with --enable-multi-networkpolicy",
-                 lambda: all(multi_network_policy_flag(state_dir, c) for c in ovnkube_components()), timeout=120)
+                 lambda: rolled_out(state_dir, True), timeout=120)
         yield state_dir, env, api
     finally:
         labctl(env, "down", "--purge", check=False)
@@ -179,7 +189,7 @@ def test_own_scenario_is_written_by_upstreams_rules_and_pings_obey_it(real_lab):
     # Each zone has its own pods' ports, with the MAC and address ovnkube annotated (and the CNI
     # stand-in plugged), the localnet port, and the policy port groups of upstream's names.
     allow, _ = policy_port_group_name(network, namespace, "grove-elm-to-oak")
-    deny = default_deny_port_group_name(network, namespace, "ingressDefaultDeny")
+    deny = default_deny_port_group_name(network, namespace, "Ingress")
     for node in nodes:
         run = nbctl_runner(dataplane.node_dir(state_dir, node))
         expected = {logical_port_name(namespace, nad_name, namespace, pod): f'["{pod_network(core, namespace, pod, nad_name)}"]'
@@ -199,7 +209,7 @@ def test_own_scenario_is_written_by_upstreams_rules_and_pings_obey_it(real_lab):
     custom.patch_cluster_custom_object("operator.openshift.io", "v1", "networks", "cluster",
                                        {"spec": {"useMultiNetworkPolicy": False}})
     wait_for("ovnkube rolled out without the flag",
-             lambda: not any(multi_network_policy_flag(state_dir, c) for c in ovnkube_components()), timeout=120)
+             lambda: rolled_out(state_dir, False), timeout=120)
     wait_for("ash's ping to oak through again", lambda: pings(netns_of(state_dir, namespace, "ash"), oak), timeout=180)
     assert all(not port_names(run, group) for group in (allow, deny))
     core.delete_namespace(namespace)
