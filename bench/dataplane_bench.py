@@ -41,6 +41,7 @@ for path in (REPO / ".venv" / "collections", REPO / "lab"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
+from ansible_collections.ocpvirt.multinet.plugins.module_utils.ovn import policy_map  # noqa: E402
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_intent  # noqa: E402
 import dataplane  # noqa: E402  (lab/dataplane: the nodes' directories and environments)
 import reconcile_bench  # noqa: E402
@@ -150,11 +151,16 @@ class Zone:
         result = json.loads(self.tool(tool, "--format=json", f"--columns={','.join(columns)}", *command))
         return [dict(zip(result["headings"], row)) for row in result["data"]]
 
+    def port_groups(self, network):
+        """The owners (policy_map.group_owner: 4.15's and 4.18's naming) of the network's port groups."""
+        owners = (policy_map.group_owner(dict(row["external_ids"][1]), network, f"{network}-network-controller")
+                  for row in self.rows("ovn-nbctl", "Port_Group", ["external_ids"]))
+        return [owner for owner in owners if owner]
+
     def settled(self, network, namespace, policies, local_ports):
         """Every local port of the switch bound and every policy's port group written."""
-        groups = {dict(row["external_ids"][1]).get("name") for row in self.rows(
-            "ovn-nbctl", "Port_Group", ["external_ids"], f'external_ids:"k8s.ovn.org/network"="{network}"')}
-        if not {f"{namespace}_{p['metadata']['name']}" for p in policies} <= groups:
+        groups = {owner["policy"] for owner in self.port_groups(network)}
+        if not {f"{namespace}/{p['metadata']['name']}" for p in policies} <= groups:
             return False
         datapath = self.datapath(network)
         if datapath is None:
@@ -186,8 +192,7 @@ class Zone:
         return {
             "openflow_rules": sum(1 for line in dump.splitlines() if "cookie=" in line and metadata in line),
             "acls": len(self.rows("ovn-nbctl", "ACL", ["_uuid"], owner)),
-            "port_groups": len(self.rows("ovn-nbctl", "Port_Group", ["_uuid"],
-                                         f'external_ids:"k8s.ovn.org/network"="{network}"')),
+            "port_groups": len(self.port_groups(network)),
             "address_sets": len(self.rows("ovn-nbctl", "Address_Set", ["_uuid"], owner)),
             "logical_flows": len(stages),
             # Flows of the ACL stages: what the policies add (the rest is the switch's pipeline).

@@ -76,3 +76,48 @@ def test_the_markdown_section_has_a_row_per_compilation_and_the_verdicts():
 
     assert "| 1,000 | per-workload | 4 | 1 | 0 | 1,200 |" in section
     assert "| ACLs at 1,000 workloads: at least 10x fewer than per-workload | met |" in section
+
+
+class _Zone(dataplane_bench.Zone):
+    """A zone whose NB holds `groups` (external_ids of Port_Group rows) and whose switch has
+    `bound` ports bound to a chassis; no OVN needed."""
+
+    def __init__(self, groups, bound=0):  # pylint: disable=super-init-not-called
+        self.groups, self.bound = groups, bound
+
+    def rows(self, tool, table, columns, *conditions):
+        if table == "Datapath_Binding":
+            return [{"_uuid": ["uuid", "dp-1"], "tunnel_key": 5}]
+        if table == "Port_Binding":
+            return [{"type": "", "chassis": ["uuid", "ch-1"]}] * self.bound + [{"type": "", "chassis": ["set", []]}]
+        assert (tool, table, conditions) == ("ovn-nbctl", "Port_Group", ())
+        return [{"external_ids": ["map", sorted(ids.items())]} for ids in self.groups]
+
+
+def test_port_groups_are_found_in_both_namings_and_only_for_the_network():
+    network = "shop-7-limit"
+    controller = {"k8s.ovn.org/owner-controller": f"{network}-network-controller"}
+    era_415 = [{"k8s.ovn.org/network": network, "name": "shop-7_tiers-web"},
+               {"k8s.ovn.org/network": network, "name": "a1b2_ingressDefaultDeny"},
+               {"k8s.ovn.org/network": "other-net", "name": "shop-7_tiers-app"}]
+    era_418 = [dict(controller, **{"k8s.ovn.org/owner-type": "NetworkPolicy", "k8s.ovn.org/name": "shop-7:tiers-db"}),
+               dict(controller, **{"k8s.ovn.org/owner-type": "NetpolNamespace", "k8s.ovn.org/name": "shop-7",
+                                   "direction": "Egress"}),
+               {"k8s.ovn.org/owner-controller": "default-network-controller", "k8s.ovn.org/owner-type": "NetworkPolicy",
+                "k8s.ovn.org/name": "shop-7:tiers-gw"}]
+
+    assert sorted(o["policy"] or o["direction"] for o in _Zone(era_415).port_groups(network)) == [
+        "Ingress", "shop-7/tiers-web"]
+    assert sorted(o["policy"] or o["direction"] for o in _Zone(era_418).port_groups(network)) == [
+        "Egress", "shop-7/tiers-db"]
+
+
+def test_a_zone_is_settled_once_every_policy_has_its_group_in_418s_naming_and_every_port_is_bound():
+    network = "shop-7-merged"
+    group = {"k8s.ovn.org/owner-controller": f"{network}-network-controller", "k8s.ovn.org/owner-type": "NetworkPolicy"}
+    policies = [{"metadata": {"name": name}} for name in ("tiers-web", "tiers-app")]
+    both = [dict(group, **{"k8s.ovn.org/name": f"shop-7:{p['metadata']['name']}"}) for p in policies]
+
+    assert _Zone(both, bound=3).settled(network, "shop-7", policies, local_ports=3)
+    assert not _Zone(both[:1], bound=3).settled(network, "shop-7", policies, local_ports=3)
+    assert not _Zone(both, bound=2).settled(network, "shop-7", policies, local_ports=3)
