@@ -528,7 +528,9 @@ def markdown(dataplane, table):
         "with the intent (each rule's allowed pair, a port refused, tiers no rule joins; polled, so within one "
         "round of traces), after the zone held every policy's port group and `ovn-nbctl --wait=hv sync` "
         "returned (*settled*); then each pair is probed with a TCP connect between the pods' network "
-        "namespaces. *northd CPU*: ovn-northd's CPU seconds (/proc) over that time.",
+        "namespaces. *northd CPU*: ovn-northd's CPU seconds (/proc) over that time. To measure and rewrite this "
+        "section alone (not the rest of the page): `.venv/bin/python bench/dataplane_bench.py 100 1000 "
+        "--markdown docs/benchmarks.md`.",
         "",
         provenance(dataplane),
         "",
