@@ -90,7 +90,14 @@ def test_the_data_plane_counts_come_from_real_ovn_for_each_compilation(smoke):
             # every ipBlock is an ACL besides the default deny's; northd and ovn-controller wrote flows
             assert counts["acls"] >= run["ipblocks"] and counts["logical_flows"] > counts["acl_logical_flows"] > 0
             assert counts["openflow_rules"] > 0
-            assert counts["enforced_seconds"] > 0  # from the last policy create until --wait=hv returned
+            # from the last policy create until the port groups were there and --wait=hv returned, then
+            # until every sampled pair's traced verdict agreed with the intent
+            assert 0 < counts["settled_seconds"] <= counts["enforced_seconds"]
+            assert counts["northd_cpu_seconds"] >= 0
+            # each node: two allowed pairs and three refused ones, traced and probed with a TCP connect
+            for kind in ("traces", "probes"):
+                assert sorted(check["expected"] for check in counts[kind]) == ["delivered"] * 2 + ["dropped"] * 3
+                assert [check["verdict"] for check in counts[kind]] == [check["expected"] for check in counts[kind]]
     assert runs["merged"]["ipblocks"] < runs["per-workload"]["ipblocks"]
     merged_acls, separate_acls = (max(counts["acls"] for counts in runs[name]["nodes"].values())
                                   for name in ("merged", "per-workload"))
