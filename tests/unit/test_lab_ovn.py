@@ -72,9 +72,9 @@ def test_the_digest_changes_with_either_tarball_and_names_the_cache_folder(tmp_p
 def test_build_steps_build_ovs_first_then_ovn_against_it_niced_without_test_programs(tmp_path):
     steps = ovn.build_steps(tmp_path / "ovn-src", tmp_path / "prefix")
     ovs_dir = tmp_path / "ovn-src" / "ovs"
-    assert [directory for directory, _ in steps] == [ovs_dir] * 4 + [tmp_path / "ovn-src"] * 4
-    assert all(argv[:3] == ["nice", "-n", "19"] for _, argv in steps)
-    commands = [argv[3:] for _, argv in steps]
+    assert [step[0] for step in steps] == [ovs_dir] * 4 + [tmp_path / "ovn-src"] * 4
+    assert all(step[1][:3] == ["nice", "-n", "19"] for step in steps)
+    commands = [step[1][3:] for step in steps]
     assert [c[0] for c in commands] == ["./boot.sh", "./configure", "make", "make"] * 2
     assert commands[2] == commands[6] == ["make", "-j2", "noinst_PROGRAMS="]
     assert commands[3] == commands[7] == ["make", "install-strip", "noinst_PROGRAMS="]
@@ -98,7 +98,7 @@ def test_a_missing_tarball_is_one_line_naming_the_path_and_what_to_do(tmp_path, 
 
 
 def test_a_tarball_without_the_ovs_tree_is_refused_by_name(tmp_path):
-    ovn_tarball, _ = stand_in_tarballs(tmp_path)
+    ovn_tarball = stand_in_tarballs(tmp_path)[0]
     wrong = make_tarball(tmp_path / "wrong", ovn.OVS_TARBALL, "something", {"README.md": "not OVS\n"})
     with pytest.raises(ovn.OvnBuildError, match=rf"^{wrong}: holds no OVS tree") as error:
         ovn.build(ovn_tarball, wrong, tmp_path / "cache", print)
