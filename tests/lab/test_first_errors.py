@@ -110,6 +110,7 @@ def test_a_typo_under_nmstate_spec_fails_before_anything_is_created(tmp_path, la
     outcome = run_site(tmp_path, {"multinet_kubeconfig": lab_kubeconfig,
                                   "nmstate_spec": {"nodeSelectr": {"node-role.kubernetes.io/worker": ""}}},
                        "--tags", "nmstate")
-    assert_fails_saying(outcome, "Check the NMState instance with a server-side dry run", "field not declared in schema")
+    assert_fails_saying(outcome, "Check the NMState instance before anything is written",
+                        "Check the manifests with a server-side dry run", "field not declared in schema")
     assert ".spec.nodeSelectr: field not declared in schema" in outcome[1]
     assert _nmstate_footprint(custom, core) == before
