@@ -111,11 +111,17 @@ def pod_networks(pod):
 
 
 def unannotated(requests, localnet, networks):
-    """`ns/name` of the requested localnet NADs the real ovnkube has not annotated yet: its CNI
-    waits for each NAD's entry before it plugs anything (go-controller/pkg/cni/utils.go
-    GetPodWithAnnotations with isOvnReady)."""
+    """`ns/name` of the requested localnet NADs the real ovnkube has not annotated yet, and
+    `default` while a pod with any of them lacks its default network's entry: its CNI waits for
+    each NAD's entry before it plugs anything (go-controller/pkg/cni/utils.go
+    GetPodWithAnnotations with isOvnReady), the default network's first, as Multus calls it
+    first. ovnkube's default and secondary controllers annotate independently, so the localnet
+    entry can come first; the pod IP is then the default entry's, never one of our own."""
     keys = [f"{r['namespace']}/{r['name']}" for r in requests]
-    return [key for key in keys if key in localnet and key not in networks]
+    waiting = [key for key in keys if key in localnet and key not in networks]
+    if "default" not in networks and any(key in localnet for key in keys):
+        waiting.insert(0, "default")
+    return waiting
 
 
 def default_pod_ip(networks):

@@ -196,9 +196,12 @@ def pear(networks=None):
 def test_the_cni_waits_for_ovnkubes_annotation_of_each_localnet_network():
     localnet = kubelet.localnet_networks([ORCHARD_NAD])
     requests = kubelet.parse_networks(pear())
-    assert kubelet.unannotated(requests, localnet, kubelet.pod_networks(pear())) == ["orchard/orchard-net"]
+    assert kubelet.unannotated(requests, localnet, kubelet.pod_networks(pear())) == ["default", "orchard/orchard-net"]
     only_default = {"default": PEAR_NETWORKS["default"]}
     assert kubelet.unannotated(requests, localnet, kubelet.pod_networks(pear(only_default))) == ["orchard/orchard-net"]
+    # the secondary controller annotated first: the pod IP must still wait for the default's
+    only_localnet = {"orchard/orchard-net": PEAR_NETWORKS["orchard/orchard-net"]}
+    assert kubelet.unannotated(requests, localnet, kubelet.pod_networks(pear(only_localnet))) == ["default"]
     assert kubelet.unannotated(requests, localnet, kubelet.pod_networks(pear(PEAR_NETWORKS))) == []
     broken = pear()
     broken["metadata"]["annotations"][kubelet.POD_NETWORKS_ANNOTATION] = "{not json"
