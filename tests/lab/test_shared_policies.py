@@ -12,10 +12,9 @@ import json
 
 import pytest
 
-from lab_helpers import wait_for
 from test_seed_stages import multi_network_policy  # noqa: F401  (a fixture)
-from test_verify_after_apply import apply_then_verify, probed
-from test_verify_udp import junit_details, pings, pods_on_a_new_localnet
+from test_verify_after_apply import apply_then_verify, probed, wait_until_every_pod_pings
+from test_verify_udp import junit_details, pods_on_a_new_localnet
 
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.model.vocabulary import WORKLOADS_ANNOTATION
 from ansible_collections.ocpvirt.multinet.plugins.module_utils.policy.compiler import compile_intent
@@ -40,10 +39,7 @@ def intent(namespace, reaches):
 @pytest.fixture(scope="module")
 def grove(core, custom, multi_network_policy):  # noqa: F811  pylint: disable=redefined-outer-name,unused-argument
     with pods_on_a_new_localnet(core, custom, "grove", NAD, PODS) as namespace:
-        for source in PODS:
-            if source != "alder":
-                wait_for(f"{source} to ping alder", lambda s=source: pings(core, namespace, s, PODS["alder"][0]),
-                         timeout=120)
+        wait_until_every_pod_pings(core, namespace, PODS, "alder")
         yield namespace
 
 

@@ -60,13 +60,18 @@ def apply_then_verify(tmp_path, kubeconfig, the_intent):
                           check=False)
 
 
+def wait_until_every_pod_pings(core, namespace, pods, hub):
+    """Every pod of `pods` but `hub` pings `hub`: the network carries packets before any policy."""
+    for source in pods:
+        if source != hub:
+            wait_for(f"{source} to ping {hub}", lambda s=source: pings(core, namespace, s, pods[hub][0]),
+                     timeout=120)
+
+
 @pytest.fixture(scope="module")
 def orchard(core, custom, multi_network_policy):  # noqa: F811  pylint: disable=redefined-outer-name,unused-argument
     with pods_on_a_new_localnet(core, custom, "orchard", NAD, PODS) as namespace:
-        for source in PODS:
-            if source != "medlar":
-                wait_for(f"{source} to ping medlar", lambda s=source: pings(core, namespace, s, PODS["medlar"][0]),
-                         timeout=120)
+        wait_until_every_pod_pings(core, namespace, PODS, "medlar")
         yield namespace
 
 
