@@ -264,7 +264,7 @@ def _sharing_groups(workloads, rules):
 def _group_policy(model, members, rules_by_direction, merge_peers):
     directions = [direction for direction in (INGRESS, EGRESS) if direction in rules_by_direction]
     spec = {
-        "podSelector": {"matchLabels": dict(members[0].selector)},
+        "podSelector": _group_selector(members),
         "policyTypes": [_POLICY_TYPE[direction] for direction in directions],
     }
     for direction in directions:
@@ -272,12 +272,18 @@ def _group_policy(model, members, rules_by_direction, merge_peers):
                                            merge_peers)
     if len(members) == 1:
         return _manifest(model, model.policy_name(members[0].name), spec)
-    label_key = members[0].selector[0][0]
-    spec["podSelector"] = {"matchExpressions": [
-        {"key": label_key, "operator": "In", "values": sorted({member.selector[0][1] for member in members})}]}
-    manifest = _manifest(model, model.shared_policy_name(_rules_digest(label_key, spec)), spec)
+    manifest = _manifest(model, model.shared_policy_name(_rules_digest(members[0].selector[0][0], spec)), spec)
     manifest["metadata"]["annotations"][WORKLOADS_ANNOTATION] = ",".join(member.name for member in members)
     return manifest
+
+
+def _group_selector(members):
+    """A workload's own labels, or one ``In`` expression over the members' values of their key."""
+    if len(members) == 1:
+        return {"matchLabels": dict(members[0].selector)}
+    label_key = members[0].selector[0][0]
+    return {"matchExpressions": [
+        {"key": label_key, "operator": "In", "values": sorted({member.selector[0][1] for member in members})}]}
 
 
 def _rules_digest(label_key, spec):
