@@ -1,6 +1,11 @@
-"""Load tests/unit/fixtures/ovn/ (made from real NB/OVS databases by tests/lab/make_ovn_fixtures.py,
-whose NB content came from the lab's OVN-Kubernetes emulation; the generator went with it:
-git show e67d02e:tests/lab/make_ovn_fixtures.py)."""
+"""Load tests/unit/fixtures/ovn/: what the lab's real OVN-Kubernetes (ovnkube built from upstream
+dad2fde5a, the 4.15 profile) wrote in each data-plane node's zone for the seed's CNV stage, and
+real ovn-trace and ovs-vsctl output of those nodes (tests/lab/make_ovn_fixtures.py says what it
+creates and what differs from the emulation-made fixtures before it, git show e67d02e).
+
+Regenerate with the 4.15 lab up (`.venv/bin/python lab/labctl.py up`):
+    nice -n 19 .venv/bin/python tests/lab/make_ovn_fixtures.py
+The 4.18 naming below is derived from these 4.15 fixtures (to_418)."""
 import copy
 import json
 import re

@@ -28,7 +28,7 @@ def test_port_groups_from_a_real_nb():
     assert len(cnv01["acls"]) == 5
     assert cnv01["ports"] == []  # the VM's launcher pod runs on worker-1, not in this zone
     assert len(groups["a1333591772177041409"]["ports"]) == 1  # one port: a bare UUID cell, still a list
-    assert groups["clusterPortGroup"]["external_ids"] == {}
+    assert groups["clusterPortGroup"]["external_ids"] == {"name": "clusterPortGroup"}  # the default network's
 
 
 def test_acl_columns_are_plain_values():
@@ -42,8 +42,10 @@ def test_acl_columns_are_plain_values():
 
 def test_switch_port_addresses_are_lists():
     nb = ovsdb.parse_nb(listings("worker-1"))
-    port = next(row for row in nb["Logical_Switch_Port"] if row["name"].endswith("gold-rabbit-80-vjfdm"))
-    assert port["addresses"] == ["02:00:a3:00:00:01"]  # MAC only, as the seed's VM port
+    ports = {row["name"]: row for row in nb["Logical_Switch_Port"]}
+    launcher = "llm-demo_virt-launcher-centos-stream9-gold-rabbit-80-vjfdm"
+    assert ports["llm.demo.llm.demo.localnet.network_" + launcher]["addresses"] == ["02:00:a3:00:00:01"]  # MAC only
+    assert len(ports[launcher]["addresses"]) == 1 and " " in ports[launcher]["addresses"][0]  # default net: MAC IP
     localnet = next(row for row in nb["Logical_Switch_Port"] if row["name"] == "localnet.cnv_ovn_localnet_port")
     assert localnet["options"] == {"network_name": "localnet-cnv"}
     assert localnet["tag_request"] == []

@@ -93,7 +93,7 @@ def test_refused_selector_policy_says_why_with_the_log_line():
     finding, = by_name(inspect())["allow-specific-pods"]["findings"]
     assert "spec.ingress[0].from[0] is a podSelector/namespaceSelector peer" in finding
     assert "IPAM-less" in finding
-    assert "obj_retry.go:346] Retry add failed for *v1beta1.MultiNetworkPolicy llm-demo/allow-specific-pods" in finding
+    assert "obj_retry.go:370] Retry add failed for *v1beta1.MultiNetworkPolicy llm-demo/allow-specific-pods" in finding
     without_logs = by_name(inspect(logs=[]))["allow-specific-pods"]["findings"][0]
     assert "ovnkube-controller logged" not in without_logs
 
@@ -160,7 +160,8 @@ def test_multi_network_policy_off():
 
 def test_physical_network_name_is_what_the_mapping_needs():
     data = cluster()
-    data["nads"][0]["spec"]["config"] = data["nads"][0]["spec"]["config"].replace(
+    nad, = [n for n in data["nads"] if n["metadata"]["name"] == NAD.split("/")[1]]
+    nad["spec"]["config"] = nad["spec"]["config"].replace(
         '"name": "localnet-cnv"', '"name": "localnet-cnv", "physicalNetworkName": "physnet"')
     assert inspect(data)["findings"] == []
 
