@@ -37,7 +37,7 @@ sets and hairpin ACLs in the same NB (the emulation planted a join switch, a clu
 one address set instead), a namespace address set per namespace for the IPAM network
 localnet-lab and that network's own default-deny groups, `iface-id-ver` (the pod UID) in each
 port's options, and its refusal line comes from obj_retry.go:370, once per zone. Pod UIDs,
-default-network addresses and the labpod's allocated address (10.77.0.2) are the lab's.
+default-network addresses and the labpod's allocated address vary from run to run.
 worker-1's mappings are the lab's own (`physnet:br-ex`), which lack localnet-cnv as before.
 
 Run with the lab up (`.venv/bin/python lab/labctl.py up`):
@@ -298,6 +298,9 @@ def dump(out, listings, objects, log):
 def main(out=OUT):
     api = config.new_client_from_config(config_file=str(STATE_DIR / "kubeconfig"))
     core, custom = client.CoreV1Api(api), client.CustomObjectsApi(api)
+    if any(ns.metadata.name == NAMESPACE for ns in core.list_namespace().items):
+        raise SystemExit(f"namespace {NAMESPACE} exists (the demo's? `make teardown` removes it): "
+                         "the generator makes and deletes its own")
     offsets = {node: log_path(node).stat().st_size for node in NODES}
     mappings = bridge_mappings("worker-0")
     set_bridge_mappings("worker-0", f"localnet-cnv:br-ex,{mappings}")

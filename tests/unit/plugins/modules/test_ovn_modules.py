@@ -3,9 +3,8 @@ ocpvirt.multinet.ovn_access (with ovn_reader.ovn_access_argspec) and Reader.read
 reads every node's zone from its ovnkube-node pod.
 
 The options are checked as `ansible-doc` renders them. The zones are read from the Northbound and
-Open_vSwitch listings of tests/unit/fixtures/ovn/ (real databases, made by
-tests/lab/make_ovn_fixtures.py before the lab's OVN-Kubernetes emulation was replaced by the real
-ovnkube; git show e67d02e:tests/lab/make_ovn_fixtures.py), answered by a stand-in for the cluster's list and exec calls; the
+Open_vSwitch listings of tests/unit/fixtures/ovn/ (what the lab's real ovnkube wrote, dumped by
+tests/lab/make_ovn_fixtures.py), answered by a stand-in for the cluster's list and exec calls; the
 exec itself is run against the lab by tests/lab/test_ovn_policy_info.py and test_ovn_trace.py.
 """
 import json

@@ -1,6 +1,6 @@
-"""trace_plan against real ovn-trace output: the batches tests/lab/make_trace_fixtures.py (removed with
-the lab's OVN-Kubernetes emulation; git show e67d02e:tests/lab/make_trace_fixtures.py) ran in
-each node's zone (the seed's CNV stage, test pods on worker-0, the VMs on worker-1)."""
+"""trace_plan against real ovn-trace output: the batches tests/lab/make_ovn_fixtures.py ran in each
+node's zone as the lab's real ovnkube wrote it (the seed's CNV stage, test pods on worker-0, the
+VMs on worker-1)."""
 import json
 import shlex
 
