@@ -506,12 +506,21 @@ def stage_seconds(marks):
     return took
 
 
-def enforce(lab, node, network, namespace, policies, pairs, applied):
-    """`node`'s stages after an apply at `applied` (perf_counter): {marks, traces, probes}."""
-    zone, marks = Zone(lab.state_dir, node), {}
+def enforce(lab, node, network, namespace, policies, pairs, applied, own_before):
+    """`node`'s stages after an apply at `applied` (perf_counter): {marks, bench_cpu_marks (this
+    process's CPU since `own_before` at each mark, both nodes' work), trace_rounds, last_trace_round_seconds,
+    traces, probes}."""
+    zone, marks, cpu_marks, rounds = Zone(lab.state_dir, node), {}, {}, []
 
     def mark(stage):
         marks[stage] = round(time.perf_counter() - applied, 2)
+        cpu_marks[stage] = round(own_cpu() - own_before, 2)
+
+    def trace_round():
+        started = time.perf_counter()
+        verdicts = traced_verdicts(zone, network, namespace, pairs)
+        rounds.append(time.perf_counter() - started)
+        return verdicts
 
     wait_for(f"{node}: port groups of {network}'s policies missing",
              lambda: zone.missing_groups(network, namespace, policies) == 0, SETTLE_TIMEOUT,
@@ -520,11 +529,12 @@ def enforce(lab, node, network, namespace, policies, pairs, applied):
     for stage, wait in (("ovn-northd", "--wait=sb"), ("ovn-controller", "--wait=hv")):
         zone.tool("ovn-nbctl", f"--timeout={SETTLE_TIMEOUT}", wait, "sync")
         mark(stage)
-    traces = enforced(lambda: traced_verdicts(zone, network, namespace, pairs))
+    traces = enforced(trace_round)
     mark("traces")
     probes = enforced(lambda: probe(lab, namespace, pairs))
     mark("probes")
-    return {"marks": marks, "traces": traces, "probes": probes}
+    return {"marks": marks, "bench_cpu_marks": cpu_marks, "trace_rounds": len(rounds),
+            "last_trace_round_seconds": round(rounds[-1], 2), "traces": traces, "probes": probes}
 
 
 def measure(size, lab, shape=SHAPES["tiers"]):
@@ -574,7 +584,7 @@ def apply_and_count(lab, shape, size, name, policies, network, namespace, pairs,
     applied, own_before = time.perf_counter(), own_cpu()
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(NODES)) as pool:  # both zones work at once
         done = dict(zip(NODES, pool.map(
-            lambda node: enforce(lab, node, network, namespace, policies, pairs[node], applied), NODES)))
+            lambda node: enforce(lab, node, network, namespace, policies, pairs[node], applied, own_before), NODES)))
     bench_cpu = round(own_cpu() - own_before, 2)
     nodes = {}
     for node in NODES:
@@ -582,6 +592,8 @@ def apply_and_count(lab, shape, size, name, policies, network, namespace, pairs,
         marks = done[node]["marks"]
         nodes[node] = {"settled_seconds": marks["ovn-controller"], "enforced_seconds": marks["traces"],
                        "marks": marks, "stages": stage_seconds(marks),
+                       **{key: done[node][key] for key in ("bench_cpu_marks", "trace_rounds",
+                                                           "last_trace_round_seconds")},
                        "cpu_seconds": {p: round(cpu[p] - cpu_before[node][p], 2) for p in PROCESSES},
                        "northd_cpu_seconds": round(cpu["ovn-northd"] - cpu_before[node]["ovn-northd"], 2),
                        "traces": done[node]["traces"], "probes": done[node]["probes"]}
@@ -635,9 +647,11 @@ def slowest_stage(node):
     agreeing (the probes' time is mostly the refused pairs' connect timeouts)."""
     stages = {name: seconds for name, seconds in node["stages"].items() if name != "probes"}
     slowest = max(stages, key=stages.get)
-    return "slowest stage: {0} {1:.2f} s of {2:.2f} s ({3}); CPU from the apply to the probes: {4}".format(
+    rounds = (f"; {node['trace_rounds']} rounds of traces, the last {node['last_trace_round_seconds']:.2f} s"
+              if "trace_rounds" in node else "")
+    return "slowest stage: {0} {1:.2f} s of {2:.2f} s ({3}{4}); CPU from the apply to the probes: {5}".format(
         slowest, stages[slowest], node["enforced_seconds"],
-        ", ".join(f"{name} {seconds:.2f} s" for name, seconds in node["stages"].items()),
+        ", ".join(f"{name} {seconds:.2f} s" for name, seconds in node["stages"].items()), rounds,
         ", ".join(f"{name} {seconds:.2f} s" for name, seconds in node["cpu_seconds"].items()))
 
 
@@ -746,13 +760,17 @@ def _stage_row(r):
     node, counts = max(r["nodes"].items(), key=lambda item: item[1]["enforced_seconds"])
     return (SHAPES[r.get("intent", "tiers")].title, "{0:,}".format(r["workloads"]), r["compilation"], node,
             *("{0:.2f}".format(counts["stages"][name]) for name, _what in STAGES),
+            "{0} / {1:.2f}".format(counts["trace_rounds"], counts["last_trace_round_seconds"])
+            if "trace_rounds" in counts else "-",
             *("{0:.2f}".format(counts["cpu_seconds"][name]) for name in PROCESSES),
+            "{0:.2f}".format(counts["bench_cpu_marks"]["traces"]) if "bench_cpu_marks" in counts else "-",
             "{0:.2f}".format(r["bench_cpu_seconds"]) if "bench_cpu_seconds" in r else "-")
 
 
 STAGE_HEADER = ("intent", "workloads", "compilation", "slower node",
-                *(f"{name} s" for name, _what in STAGES), *(f"{name} CPU s" for name in PROCESSES),
-                "the bench's polling CPU s")
+                *(f"{name} s" for name, _what in STAGES), "trace rounds / last round s",
+                *(f"{name} CPU s" for name in PROCESSES), "the bench's CPU until traced s",
+                "the bench's CPU until probed s")
 
 
 def markdown(dataplane, table):
@@ -800,10 +818,12 @@ def markdown(dataplane, table):
         "**Where the time until enforced goes**, on the slower node, each stage's seconds from the end of the "
         "one before, the first from the last policy's create: " + "; ".join(
             f"*{name}*: {what}" for name, what in STAGES) + ". The traces' stage is at least one round of "
-        "`ovn-trace` (one process per pair, each reading the whole Southbound). CPU seconds from the apply to the "
-        "probes (/proc, with the processes' children): the node's ovnkube-controller, ovn-northd and "
-        "ovn-controller; *the bench's polling*: this process and the tools it ran meanwhile (both nodes' polls, "
-        "traces and probes), on the same two cores." + poll_note(dataplane["runs"]),
+        "`ovn-trace` (one process per pair, each reading the whole Southbound): *trace rounds / last round* "
+        "says how many rounds it took and how long the last one did, the measurement's own share. CPU seconds "
+        "from the apply to the probes (/proc, with the processes' children): the node's ovnkube-controller, "
+        "ovn-northd and ovn-controller; *the bench's CPU*: this process and the tools it ran (both nodes' polls, "
+        "traces and probes: the probes start a Python per connect), until the slower node's traces agreed and "
+        "until its probes did, on the same two cores as OVN." + poll_note(dataplane["runs"]),
         "",
         table(STAGE_HEADER, [_stage_row(r) for r in dataplane["runs"] if "stages" in next(iter(r["nodes"].values()))]),
         "",

@@ -101,6 +101,7 @@ def test_the_data_plane_counts_come_from_real_ovn_for_each_shape_and_compilation
             assert 0 < marks[0] and marks == sorted(marks)
             assert counts["settled_seconds"] == marks[2] and counts["enforced_seconds"] == marks[3]
             assert set(counts["cpu_seconds"]) == {"ovnkube-controller", "ovn-northd", "ovn-controller"}
+            assert counts["trace_rounds"] >= 1 and counts["last_trace_round_seconds"] > 0
             assert all(seconds >= 0 for seconds in counts["cpu_seconds"].values())
             for kind in ("traces", "probes"):
                 assert sorted(check["expected"] for check in counts[kind]) == expected[shape]

@@ -60,7 +60,9 @@ def _runs(merged, limit, separate, enforced=(1.0, 2.0), probed="delivered", inte
         took = seconds[name] / (2 if node == "worker-0" else 1)
         marks = {stage: round(end, 2) for stage, end in _marks(took).items()}
         return dict(counts, acls=value, acl_logical_flows=value, openflow_rules=value, enforced_seconds=took,
-                    settled_seconds=marks["ovn-controller"], marks=marks, stages=dataplane_bench.stage_seconds(marks))
+                    settled_seconds=marks["ovn-controller"], marks=marks, stages=dataplane_bench.stage_seconds(marks),
+                    trace_rounds=2, last_trace_round_seconds=0.25,
+                    bench_cpu_marks={stage: round(end / 4, 2) for stage, end in marks.items()})
     return [{"intent": intent, "workloads": 1000, "compilation": name, "policies": 4, "ipblocks": 1, "excepts": 0,
              "bench_cpu_seconds": 0.75,
              "poll_cpu_seconds": {"port_bindings_json": 0.02, "bound_ports_find": 0.01, "port_groups": 0.005},
@@ -83,7 +85,8 @@ def test_targets_are_met_or_missed_with_the_numbers_that_decided():
     assert missed[-1]["detail"].startswith(
         "slower node: 6.50 s from the last policy's create until every sampled pair's traced verdict agreed with "
         "the intent (per-workload: 9.00 s); worker-1's slowest stage: ovn-controller 3.25 s of 6.50 s (ovnkube "
-        "0.65 s, ovn-northd 0.65 s, ovn-controller 3.25 s, traces 1.95 s, probes 3.00 s); CPU from the apply to "
+        "0.65 s, ovn-northd 0.65 s, ovn-controller 3.25 s, traces 1.95 s, probes 3.00 s; 2 rounds of traces, the "
+        "last 0.25 s); CPU from the apply to "
         "the probes: ovnkube-controller 0.25 s, ovn-northd 0.50 s, ovn-controller 1.50 s; then ")
     assert met[-1]["detail"].startswith("slower node: 1.00 s ")
     assert met[-1]["detail"].endswith("then all 4 traced verdicts and probes as intended")
@@ -141,8 +144,8 @@ def test_the_markdown_section_has_a_row_per_compilation_and_the_verdicts():
     # merged, worker-1: settled, enforced, northd CPU; the traces and probes of both nodes
     assert "| 0.70 | 1.00 | 0.50 | 4/4 |" in section
     # merged, the slower node's stages (ovnkube, northd, ovn-controller, traces, probes), CPU and the bench's own
-    assert ("| three tiers | 1,000 | merged | worker-1 | 0.10 | 0.10 | 0.50 | 0.30 | 3.00 | 0.25 | 0.50 | 1.50 "
-            "| 0.75 |") in section
+    assert ("| three tiers | 1,000 | merged | worker-1 | 0.10 | 0.10 | 0.50 | 0.30 | 3.00 | 2 / 0.25 | 0.25 | 0.50 "
+            "| 1.50 | 0.25 | 0.75 |") in section
     assert "three tiers at 1,000: 20.0 / 10.0 / 5.0." in section
     assert "not recorded in this run" in section
     assert "| three tiers: ACLs at 1,000 workloads: at least 10x fewer than per-workload | target | met |" in section
