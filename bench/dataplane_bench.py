@@ -71,7 +71,8 @@ NAD = "bench-net"
 GATEWAY = "10.80.0.1"
 TIER_BASES = {"web": "10.81.0.1", "app": "10.82.0.1", "db": "10.83.0.1"}  # up to 65,535 addresses each
 TIER_PORTS = (("gateway", "web", "tcp/443"), ("web", "app", "tcp/8080"), ("app", "db", "tcp/5432"))
-# The seed's shape scaled up: cells of five workloads, each role with its own /16 (none of the seed's names or addresses).
+# The seed's shape scaled up: cells of five workloads, each role with its own /16 (none of the seed's
+# names or addresses).
 SEED_GATEWAY = "10.90.0.1"
 SEED_ROLE_BASES = {"server": "10.91.0.1", "client": "10.92.0.1", "idle": "10.93.0.1", "vm-a": "10.94.0.1",
                    "vm-b": "10.95.0.1"}
