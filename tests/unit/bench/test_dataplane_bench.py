@@ -125,9 +125,9 @@ def test_the_seed_shape_is_judged_by_the_same_ratios_as_checks_that_fail_no_run(
     assert not dataplane_bench.missed(verdicts)
     assert dataplane_bench.missed(dataplane_bench.targets(_runs(merged=13, limit=10, separate=1200)))
     assert dataplane_bench.verdict_line(cells[0]).startswith("check: the seed's shape ")
-    assert dataplane_bench.verdict_line(cells[0]).endswith(": does not hold (busiest node: merged 40, limit 10: "
-                                                          "4.00x; 0.040 merged and 0.100 per-workload for each "
-                                                          "workload)")
+    assert dataplane_bench.verdict_line(cells[0]).endswith(
+        ": does not hold (busiest node: merged 40, limit 10: 4.00x; 0.040 merged and 0.100 per-workload for each "
+        "workload)")
 
 
 def test_a_run_without_the_target_size_or_without_ovn_says_so():
