@@ -23,16 +23,16 @@ def find_run(results, tool, size, phase):
     return None
 
 
-def _ratio_target(name, results, phase, limit, size=TARGET_SIZE, extra=None):
-    """The module's wall time over kubectl's, side by side in one run; `extra(module run)` may
-    add a condition: (met, what it says)."""
+def _ratio_target(name, results, phase, limit, size=TARGET_SIZE, extra=None, under=False):
+    """The module's wall time over kubectl's, side by side in one run, at most `limit` (below it
+    when `under`); `extra(module run)` may add a condition: (met, what it says)."""
     module, kubectl = (find_run(results, tool, size, phase) for tool in ("module", "kubectl"))
     if not (module and kubectl):
         return {"name": name, "met": None, "detail": "not measured in this run"}
     ratio = module["seconds"] / kubectl["seconds"]
     met, said = extra(module) if extra else (True, "")
-    return {"name": name, "met": ratio <= limit and met, "ratio": round(ratio, 3), "limit": limit,
-            "detail": "module {0:.2f} s, kubectl {1:.2f} s: {2:.2f}x (limit {3}x){4}".format(
+    return {"name": name, "met": (ratio < limit if under else ratio <= limit) and met, "ratio": round(ratio, 3),
+            "limit": limit, "detail": "module {0:.2f} s, kubectl {1:.2f} s: {2:.2f}x (limit {3}x){4}".format(
                 module["seconds"], kubectl["seconds"], ratio, limit, said)}
 
 
@@ -70,22 +70,48 @@ def _rss_target(results):
 
 
 def targets(results):
+    """The API side's targets, each with the issue that set its value: issue 23 restated issue 16's
+    compile and memory targets and set new limits for the first apply and the no-op; the hand edit
+    and the fleet keep issue 16's."""
     compiled = next((row for row in results.get("compile", []) if row["workloads"] == COMPILE_TARGET_SIZE), None)
-    return [
-        _ratio_target("first apply of 1,000 workloads: at most 0.8x kubectl's", results, "first_apply", 0.8),
-        _ratio_target("first apply of 5,000 workloads: at most 0.8x kubectl's", results, "first_apply", 0.8,
-                      size=RSS_TARGET_SIZE),
-        _ratio_target("no-op re-run of 1,000 workloads: one LIST, no write, at most 0.3x kubectl's", results,
-                      "no_op", 0.3, extra=_one_list_no_write),
-        _ratio_target("re-run after one hand edit, 1,000 workloads: one write, at most 0.3x kubectl's", results,
-                      "after_hand_edit", 0.3, extra=_one_write),
-        _fleet_target(results),
-        {"name": "compile of 10,000 workloads under one second",
-         "met": None if compiled is None else compiled["within_target"],
-         "detail": "not measured in this run" if compiled is None else "{1:.3f} s CPU ({0:.3f} s wall), cold".format(
-             compiled["cold_wall_seconds"], compiled["cold_cpu_seconds"])},
-        _rss_target(results),
+    found = [
+        (23, _ratio_target("first apply of 1,000 workloads: within 1.2x kubectl's", results, "first_apply", 1.2)),
+        (23, _ratio_target("first apply of 5,000 workloads: within 1.0x kubectl's", results, "first_apply", 1.0,
+                           size=RSS_TARGET_SIZE)),
+        (23, _ratio_target("no-op re-run of 1,000 workloads: one LIST, no write, under 0.4x kubectl's", results,
+                           "no_op", 0.4, extra=_one_list_no_write, under=True)),
+        (16, _ratio_target("re-run after one hand edit, 1,000 workloads: one write, at most 0.3x kubectl's", results,
+                           "after_hand_edit", 0.3, extra=_one_write)),
+        (16, _fleet_target(results)),
+        (23, {"name": "compile of 10,000 workloads under one second",
+              "met": None if compiled is None else compiled["within_target"],
+              "detail": "not measured in this run" if compiled is None
+              else "{1:.3f} s CPU ({0:.3f} s wall), cold".format(compiled["cold_wall_seconds"],
+                                                                compiled["cold_cpu_seconds"])}),
+        (23, _rss_target(results)),
     ]
+    return [dict(target, issue=issue) for issue, target in found]
+
+
+def verdict_lines(results):
+    """Every target of the run, the API side's and the data plane's, met or missed with what was
+    measured and, when missed, why (what `make bench` prints)."""
+    lines = []
+    for target in results["targets"]:
+        why = _missed_reason(target, results)
+        lines.append("target (issue {0}): {1}: {2} ({3}{4})".format(
+            target["issue"], target["name"], {True: "met", False: "MISSED", None: "not measured"}[target["met"]],
+            target["detail"], "; why missed: " + why if why else ""))
+    dataplane = results.get("dataplane") or {"unavailable": "not run"}
+    if dataplane.get("unavailable"):
+        lines.append("data plane (issue 23): not measured: " + dataplane["unavailable"])
+    lines += ["(issue 23) " + dataplane_bench.verdict_line(target) for target in dataplane.get("targets", [])]
+    return lines
+
+
+def missed(results):
+    """Whether any target, API side or data plane, was missed (a data-plane check is no target)."""
+    return dataplane_bench.missed(results["targets"] + (results.get("dataplane") or {}).get("targets", []))
 
 
 def _verbs(requests):
@@ -297,8 +323,8 @@ def _cpu_bound_reason(module, kubectl, cores, limit):
 
 def markdown(results, profile_findings=""):
     sizes = ", ".join("{0:,}".format(size) for size in results["sizes"])
-    target_rows = [(target["name"], _verdict(target["met"]), target["detail"], _missed_reason(target, results) or "-")
-                   for target in results["targets"]]
+    target_rows = [(target["name"], target.get("issue", "-"), _verdict(target["met"]), target["detail"],
+                    _missed_reason(target, results) or "-") for target in results["targets"]]
     return "\n".join([
         "# Benchmarks: compile and reconcile at scale",
         "",
@@ -306,12 +332,16 @@ def markdown(results, profile_findings=""):
         "`bench/results.json`. Do not edit by hand: re-run `make bench`.".format(
             results["date"], results["total_seconds"]),
         "",
-        "## Targets (issue 16; 1,000 workloads unless said otherwise)",
+        "## Targets (1,000 workloads unless said otherwise)",
         "",
         "Judged on ratios measured side by side in this one run (same lab, same manifests, one after the other): "
-        "the machine is shared, so absolute wall seconds vary from run to run with its load (below).",
+        "the machine is shared, so absolute wall seconds vary from run to run with its load (below). *Issue* "
+        "is the issue that set the target's value: issue 23 restated issue 16's compile and memory targets and "
+        "set new limits for the first apply (1.2x kubectl at 1,000 workloads, 1.0x at 5,000; issue 16 asked "
+        "0.8x) and the no-op (under 0.4x; issue 16 asked 0.3x); the hand edit and the fleet keep issue 16's. "
+        "The data plane's targets (issue 23) are judged in the same run, in their section below.",
         "",
-        _table(("target", "result", "measured", "why missed"), target_rows),
+        _table(("target", "issue", "result", "measured", "why missed"), target_rows),
         "",
         "## What is measured",
         "",
@@ -365,7 +395,7 @@ def markdown(results, profile_findings=""):
         "",
         _compile_section(results),
         "",
-        "### Data plane: the three-tier intent in OVN, merged ipBlocks and one per workload",
+        dataplane_bench.SECTION,
         "",
         dataplane_bench.markdown(results["dataplane"], _table) if "dataplane" in results
         else "Not measured in this run.",

@@ -81,25 +81,34 @@ def test_the_lab_control_planes_cpu_and_ansibles_floor_are_measured(smoke):
     assert "lab control plane CPU s (API server)" in markdown
 
 
-def test_the_data_plane_counts_come_from_real_ovn_for_each_compilation(smoke):
+def test_the_data_plane_counts_come_from_real_ovn_for_each_shape_and_compilation(smoke):
     results, markdown = smoke
-    runs = {run["compilation"]: run for run in results["dataplane"]["runs"]}
-    assert set(runs) == {"merged", "per-workload", "limit"}
-    for run in runs.values():
+    runs = {(run["intent"], run["compilation"]): run for run in results["dataplane"]["runs"]}
+    assert set(runs) == {(shape, name) for shape in ("tiers", "cells") for name in ("merged", "per-workload", "limit")}
+    # each node's sampled pairs: the tiers' two allowed and three refused, a cell's two allowed and four refused
+    expected = {"tiers": ["delivered"] * 2 + ["dropped"] * 3, "cells": ["delivered"] * 2 + ["dropped"] * 4}
+    for (shape, _name), run in runs.items():
+        # br-int's rules of the switch with the pods and no policy, on both nodes, before the first compilation
+        assert all(count > 0 for count in run["openflow_baseline"].values())
         for counts in run["nodes"].values():
             # every ipBlock is an ACL besides the default deny's; northd and ovn-controller wrote flows
             assert counts["acls"] >= run["ipblocks"] and counts["logical_flows"] > counts["acl_logical_flows"] > 0
             assert counts["openflow_rules"] > 0
-            # from the last policy create until the port groups were there and --wait=hv returned, then
-            # until every sampled pair's traced verdict agreed with the intent
-            assert 0 < counts["settled_seconds"] <= counts["enforced_seconds"]
-            assert counts["northd_cpu_seconds"] >= 0
-            # each node: two allowed pairs and three refused ones, traced and probed with a TCP connect
+            # the stages end one after the other, from the last policy's create: port groups, --wait=sb,
+            # --wait=hv (settled), traces agreeing (enforced), probes agreeing
+            marks = list(counts["marks"].values())
+            assert list(counts["marks"]) == ["ovnkube", "ovn-northd", "ovn-controller", "traces", "probes"]
+            assert 0 < marks[0] and marks == sorted(marks)
+            assert counts["settled_seconds"] == marks[2] and counts["enforced_seconds"] == marks[3]
+            assert set(counts["cpu_seconds"]) == {"ovnkube-controller", "ovn-northd", "ovn-controller"}
+            assert counts["trace_rounds"] >= 1 and counts["last_trace_round_seconds"] > 0
+            assert all(seconds >= 0 for seconds in counts["cpu_seconds"].values())
             for kind in ("traces", "probes"):
-                assert sorted(check["expected"] for check in counts[kind]) == ["delivered"] * 2 + ["dropped"] * 3
+                assert sorted(check["expected"] for check in counts[kind]) == expected[shape]
                 assert [check["verdict"] for check in counts[kind]] == [check["expected"] for check in counts[kind]]
-    assert runs["merged"]["ipblocks"] < runs["per-workload"]["ipblocks"]
-    merged_acls, separate_acls = (max(counts["acls"] for counts in runs[name]["nodes"].values())
+    assert runs["tiers", "merged"]["ipblocks"] < runs["tiers", "per-workload"]["ipblocks"]
+    merged_acls, separate_acls = (max(counts["acls"] for counts in runs["tiers", name]["nodes"].values())
                                   for name in ("merged", "per-workload"))
     assert merged_acls < separate_acls
-    assert "| 30 | per-workload |" in markdown
+    assert "| three tiers | 30 | per-workload |" in markdown and "| the seed's shape | 30 | merged |" in markdown
+    assert "ovn-controller CPU s" in markdown
