@@ -95,11 +95,12 @@ def test_the_data_plane_counts_come_from_real_ovn_for_each_shape_and_compilation
             assert counts["acls"] >= run["ipblocks"] and counts["logical_flows"] > counts["acl_logical_flows"] > 0
             assert counts["openflow_rules"] > 0
             # the stages end one after the other, from the last policy's create: port groups, --wait=sb,
-            # --wait=hv (settled), traces agreeing (enforced), probes agreeing
+            # --wait=hv (settled), traces agreeing, probes agreeing; enforced when the agreeing round began
             marks = list(counts["marks"].values())
             assert list(counts["marks"]) == ["ovnkube", "ovn-northd", "ovn-controller", "traces", "probes"]
             assert 0 < marks[0] and marks == sorted(marks)
-            assert counts["settled_seconds"] == marks[2] and counts["enforced_seconds"] == marks[3]
+            assert counts["settled_seconds"] == marks[2] <= counts["enforced_seconds"] <= marks[4]
+            assert counts["probe_rounds"] >= 1
             assert set(counts["cpu_seconds"]) == {"ovnkube-controller", "ovn-northd", "ovn-controller"}
             assert counts["trace_rounds"] >= 1 and counts["last_trace_round_seconds"] > 0
             assert all(seconds >= 0 for seconds in counts["cpu_seconds"].values())
