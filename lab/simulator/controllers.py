@@ -2,12 +2,14 @@
 (olm, nmstate, kubevirt, kubelet, openshift, nodes) and write back only what differs.
 """
 import base64
+import concurrent.futures
 import json
 import os
 import random
 import string
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import dataplane
@@ -17,7 +19,7 @@ from . import crdsets
 from . import kube as k
 from . import kubelet, kubevirt, nmstate, nodes, olm, openshift, ovn_node_pods, ovs
 from .conditions import is_true, now_iso, status_differs
-from .runtime import Controller
+from .runtime import Controller, KeyLocks
 
 UPSTREAM_CRDS = None  # the upstream CRD folder labctl passes (--upstream-crds); None: the lab's own
 PROFILE = profiles.PROFILES[profiles.DEFAULT]  # the lab profile labctl passes (--profile)
@@ -593,10 +595,20 @@ class SandboxController(Controller):
     a localnet network a network namespace plugged into its node's br-int with the pod's MAC
     and IPs; for a VM's virt-launcher pod, the VM's guest instead (the VM's MAC, cloud-init's
     addresses and routes). Deleted pods and VMs lose their namespace. Each namespace gets an
-    exec target, STATE_DIR/exec-targets/{pods,guests}/<namespace>/<name>.json."""
+    exec target, STATE_DIR/exec-targets/{pods,guests}/<namespace>/<name>.json.
+    As kubelets do, the nodes work at once (one worker per node) and each node's sandboxes are
+    plugged and unplugged by a pool of threads, one sandbox's work at a time (self.sandbox_locks)."""
     name = "kubelet-sandboxes"
     primary = k.NODES
     triggers = (k.PODS, k.VMIS, k.NADS)
+    sandbox_threads = 6  # shared by the nodes: each plug is a few short processes
+
+    def __init__(self, kube, state_dir=None):
+        super().__init__(kube, state_dir)
+        self.workers = len(dataplane.data_plane_nodes())
+        self.pool = concurrent.futures.ThreadPoolExecutor(self.sandbox_threads, thread_name_prefix=self.name)
+        self.sandbox_locks = KeyLocks()
+        self.files_lock = threading.Lock()  # exec-target folders: made and removed by several threads
 
     def reconcile(self, node):
         node_name = node["metadata"]["name"]
@@ -614,18 +626,38 @@ class SandboxController(Controller):
             if vmi:
                 nics[(namespace, name)] = kubevirt.guest_nics(vmi, network_data(self.kube, vmi))
         desired = kubelet.sandboxes(pods, kubelet.localnet_networks(self.kube.items(k.NADS)), nics)
-        for key, target in self._existing(node_name).items():
-            if desired.get(key) != target.get("sandbox") or not dataplane.shell.netns_exists(target["netns"]):
+        existing = self._existing(node_name)
+        changed = [key for key in sorted(desired.keys() | existing.keys()) if self._stale(desired.get(key),
+                                                                                         existing.get(key))]
+        jobs = [self.pool.submit(self._converge, node_name, key, desired.get(key)) for key in changed]
+        errors = [job.exception() for job in jobs if job.exception()]
+        if errors:
+            raise RuntimeError(f"{len(errors)} of {len(jobs)} sandboxes on {node_name} failed, first: {errors[0]!r}")
+
+    @staticmethod
+    def _stale(wanted, target):
+        """Whether a sandbox needs work: wanted and not made, made and not wanted as it is, or gone."""
+        if target is None:
+            return wanted is not None
+        return wanted != target.get("sandbox") or not dataplane.shell.netns_exists(target["netns"])
+
+    def _converge(self, node_name, key, wanted):
+        """Key's sandbox on `node_name` made as `wanted` (None: removed). Read again under its lock:
+        the other node's worker may have moved it (a VM's launcher pod on another node)."""
+        with self.sandbox_locks.held(key):
+            target = self._existing_target(node_name, key)
+            if not self._stale(wanted, target):
+                return
+            if target is not None:
                 dataplane.unplug(self.state_dir, node_name, target["netns"])
                 path = self._target_file(key)
-                path.unlink()
-                if not any(path.parent.iterdir()):
-                    path.parent.rmdir()
+                with self.files_lock:
+                    path.unlink()
+                    if not any(path.parent.iterdir()):
+                        path.parent.rmdir()
                 self.log.info("%s %s/%s: sandbox %s removed", key[0], key[1], key[2], target["netns"])
-        existing = self._existing(node_name)
-        for key, sandbox in desired.items():
-            if key not in existing:
-                self._create(key, sandbox)
+            if wanted is not None:
+                self._create(key, wanted)
 
     def _netns(self, key):
         kind, namespace, name = key
@@ -637,15 +669,27 @@ class SandboxController(Controller):
 
     def _existing(self, node_name):
         """Sandboxes this controller made on the node: exec targets naming one of its namespaces."""
+        with self.files_lock:  # not while a folder goes
+            paths = [path for kind in ("pods", "guests")
+                     for path in Path(self.state_dir, "exec-targets", kind).glob("*/*.json")]
         found = {}
-        for kind in ("pods", "guests"):
-            for path in Path(self.state_dir, "exec-targets", kind).glob("*/*.json"):
-                key = (kind, path.parent.name, path.stem)
-                target = json.loads(path.read_text())
-                if target.get("netns") == self._netns(key) and \
-                        dataplane.plugged_node(self.state_dir, target["netns"]) == node_name:
-                    found[key] = target
+        for path in paths:
+            key = (path.parent.parent.name, path.parent.name, path.stem)
+            target = self._existing_target(node_name, key)
+            if target is not None:
+                found[key] = target
         return found
+
+    def _existing_target(self, node_name, key):
+        """Key's exec target if this controller made it on the node (None if gone meanwhile)."""
+        try:
+            target = json.loads(self._target_file(key).read_text())
+        except FileNotFoundError:
+            return None
+        if target.get("netns") == self._netns(key) and \
+                dataplane.plugged_node(self.state_dir, target["netns"]) == node_name:
+            return target
+        return None
 
     def _create(self, key, sandbox):
         netns = self._netns(key)
@@ -657,8 +701,9 @@ class SandboxController(Controller):
                            addresses=iface["addresses"], routes=iface["routes"], iface_id=iface["iface_id"],
                            iface_id_ver=iface["iface_id_ver"])
         path = self._target_file(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"netns": netns, "env": {}, "sandbox": sandbox}, indent=2))
+        with self.files_lock:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            dataplane.shell.replace_file(path, json.dumps({"netns": netns, "env": {}, "sandbox": sandbox}, indent=2))
         self.log.info("%s %s/%s: sandbox %s plugged into %s (%s)", key[0], key[1], key[2], netns, sandbox["node"],
                       ", ".join(f"{i['ifname']} {i['mac']} {' '.join(i['addresses'])}" for i in sandbox["interfaces"]))
 
