@@ -456,6 +456,11 @@ class PodController(Controller):
     name = "kubelet"
     primary = k.PODS
     triggers = (k.NADS,)
+    workers = 4  # pods start at once, as on nodes; a pod is never worked on twice at once (WorkQueue)
+
+    def __init__(self, kube, state_dir=None):
+        super().__init__(kube, state_dir)
+        self.allocation_lock = threading.Lock()  # two workers must not hand out one pod IP twice
 
     def reconcile(self, pod):
         metadata, spec = pod["metadata"], pod["spec"]
@@ -514,10 +519,19 @@ class PodController(Controller):
             message = f"waiting for OVN-Kubernetes' {kubelet.POD_NETWORKS_ANNOTATION} for {', '.join(waiting)}"
             self._write_pod_status(pod, kubelet.waiting_status(pod, message, now, previous))
             return
-        used = {p["status"].get("podIP") for p in self.kube.items(
-            k.PODS, field_selector=f"spec.nodeName={node_spec['name']}") if p.get("status")}
-        pod_ip = previous.get("podIP") or kubelet.default_pod_ip(networks) or \
-            kubelet.allocate_pod_ip(node_spec["pod_cidr"], used)
+        pod_ip = previous.get("podIP") or kubelet.default_pod_ip(networks)
+        if pod_ip:
+            self._start(pod, node_spec, pod_ip, requests, networks, now)
+            return
+        with self.allocation_lock:  # the node's pods listed only here: with hundreds, a long read
+            used = {p["status"].get("podIP") for p in self.kube.items(
+                k.PODS, field_selector=f"spec.nodeName={node_spec['name']}") if p.get("status")}
+            self._start(pod, node_spec, kubelet.allocate_pod_ip(node_spec["pod_cidr"], used), requests, networks,
+                        now)
+
+    def _start(self, pod, node_spec, pod_ip, requests, networks, now):
+        """The pod Running with `pod_ip` (and Multus' network-status when it asked for networks)."""
+        metadata, previous = pod["metadata"], pod.get("status") or {}
         if requests:
             annotation = kubelet.network_status(pod, pod_ip, requests, networks)
             self.kube.merge_patch(k.PODS, metadata["name"], {"metadata": {"annotations": {
@@ -629,10 +643,17 @@ class SandboxController(Controller):
         existing = self._existing(node_name)
         changed = [key for key in sorted(desired.keys() | existing.keys()) if self._stale(desired.get(key),
                                                                                          existing.get(key))]
-        jobs = [self.pool.submit(self._converge, node_name, key, desired.get(key)) for key in changed]
-        errors = [job.exception() for job in jobs if job.exception()]
+        # Removals first, as before: a new pod may get the MAC and IP a deleted one had.
+        removed = [key for key in changed if key not in desired]
+        errors = self._run_jobs(node_name, removed, desired) + \
+            self._run_jobs(node_name, [key for key in changed if key in desired], desired)
         if errors:
-            raise RuntimeError(f"{len(errors)} of {len(jobs)} sandboxes on {node_name} failed, first: {errors[0]!r}")
+            raise RuntimeError(f"{len(errors)} of {len(changed)} sandboxes on {node_name} failed, first: {errors[0]!r}")
+
+    def _run_jobs(self, node_name, keys, desired):
+        """Each key's sandbox converged by the pool; the errors, once every job has ended."""
+        jobs = [self.pool.submit(self._converge, node_name, key, desired.get(key)) for key in keys]
+        return [job.exception() for job in jobs if job.exception()]
 
     @staticmethod
     def _stale(wanted, target):
