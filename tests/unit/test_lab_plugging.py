@@ -15,7 +15,7 @@ NETNS, PORT = "ocpvl-0a1b2c-pod-orchard.pear-3", "pl5e0c9d1f2a3b4c"
 
 
 def test_the_veth_is_made_between_the_two_namespaces_and_its_br_int_end_set_up():
-    node, _ = topology.plug_batches(NETNS, PORT, "net1", mac=None, addresses=[], routes=[])
+    node = topology.plug_batches(NETNS, PORT, "net1", mac=None, addresses=[], routes=[])[0]
 
     assert node == [["link", "add", PORT, "type", "veth", "peer", "name", "net1", "netns", NETNS],
                     ["link", "set", PORT, "up"]]
@@ -23,8 +23,8 @@ def test_the_veth_is_made_between_the_two_namespaces_and_its_br_int_end_set_up()
 
 def test_the_plugged_end_gets_mac_and_addresses_before_it_is_up_and_routes_after():
     routes = [{"to": "default", "via": "172.19.40.1"}, {"to": "198.51.100.0/24", "via": "172.19.40.254"}]
-    _, plugged = topology.plug_batches(NETNS, PORT, "eth2", mac="0a:58:ac:13:28:07",
-                                       addresses=["172.19.40.7/24", "fd00:40::7/64"], routes=routes)
+    plugged = topology.plug_batches(NETNS, PORT, "eth2", mac="0a:58:ac:13:28:07",
+                                    addresses=["172.19.40.7/24", "fd00:40::7/64"], routes=routes)[1]
 
     assert plugged == [["link", "set", "lo", "up"],
                        ["link", "set", "eth2", "address", "0a:58:ac:13:28:07"],
@@ -36,8 +36,7 @@ def test_the_plugged_end_gets_mac_and_addresses_before_it_is_up_and_routes_after
 
 
 def test_without_mac_the_interface_keeps_the_one_the_kernel_gave():
-    _, plugged = topology.plug_batches(NETNS, PORT, "net1", mac=None, addresses=["10.77.3.4/16"],
-                                       routes=[])
+    plugged = topology.plug_batches(NETNS, PORT, "net1", mac=None, addresses=["10.77.3.4/16"], routes=[])[1]
 
     assert not any("address" in command and "link" in command for command in plugged)
 
