@@ -180,7 +180,9 @@ def plug(state_dir, node, netns, *, ifname, mac, addresses, routes, iface_id, if
     """Namespace `netns` (made if needed) gets `ifname`, a veth whose other end is a port of the
     node's br-int with external_ids:iface-id=<iface_id> (and iface-id-ver, in the same
     transaction: set later, OVN 23.03 binds the port but installs no flows until a recompute).
-    Plugging the same ifname again replaces it; each interface of a namespace has its own port."""
+    Plugging the same ifname again replaces it; each interface of a namespace has its own port.
+    A few processes in all (topology.plug_batches): plugging is what a lab with many pods waits on.
+    Safe to run for different namespaces at once."""
     node_ns = topology.node_netns(state_dir, node)
     port = topology.plug_port(netns, ifname)
     env = topology.node_env(state_dir, node)
@@ -188,21 +190,25 @@ def plug(state_dir, node, netns, *, ifname, mac, addresses, routes, iface_id, if
     record.parent.mkdir(parents=True, exist_ok=True)
     ports = json.loads(record.read_text())["ports"] if record.exists() else []
     # Recorded first: `down` must find the namespace even if a step below fails.
-    record.write_text(json.dumps({"node": node, "ports": sorted({*ports, port})}))
-    shell.ensure_netns(netns)
-    shell.ip(node_ns, "link", "delete", port, check=False)
-    shell.veth(node_ns, port, netns, ifname)
-    shell.configure_interface(netns, ifname, addresses=addresses, mac=mac)
-    shell.add_routes(netns, routes)
-    version = [f"external_ids:iface-id-ver={iface_id_ver}"] if iface_id_ver else []
-    shell.run(["ovs-vsctl", "--may-exist", "add-port", "br-int", port, "--",
-               "set", "Interface", port, f"external_ids:iface-id={iface_id}", *version], env=env)
+    shell.replace_file(record, json.dumps({"node": node, "ports": sorted({*ports, port})}))
+    if not shell.netns_exists(netns):
+        shell.run(["ip", "netns", "add", netns])
+    if port in ports:  # plugged before (a port is recorded before it is made): replaced
+        shell.ip(node_ns, "link", "delete", port, check=False)
+    node_commands, netns_commands = topology.plug_batches(netns, port, ifname, mac=mac, addresses=addresses,
+                                                          routes=routes)
+    shell.ip_batch(node_ns, node_commands)
+    shell.ip_batch(netns, netns_commands)
+    shell.isolate_interface(netns, ifname)
+    shell.run(["ovs-vsctl", *topology.plug_port_command(port, iface_id, iface_id_ver)], env=env)
 
 
 def plugged_node(state_dir, netns):
     """The node `netns` was plugged into, or None."""
-    record = plugged_dir(state_dir) / f"{netns}.json"
-    return json.loads(record.read_text())["node"] if record.exists() else None
+    try:
+        return json.loads((plugged_dir(state_dir) / f"{netns}.json").read_text())["node"]
+    except FileNotFoundError:  # never plugged, or unplugged (maybe by another thread just now)
+        return None
 
 
 def unplug(state_dir, node, netns):
@@ -214,8 +220,8 @@ def unplug(state_dir, node, netns):
     for port in ports:
         # Deleting one end of a veth removes both at once; a deleted namespace's links go later.
         shell.ip(node_ns, "link", "delete", port, check=False)
-        if ovs_up:
-            shell.run(["ovs-vsctl", "--if-exists", "del-port", "br-int", port],
-                      env=topology.node_env(state_dir, node))
+    if ovs_up and ports:
+        shell.run(["ovs-vsctl", "--no-wait", *topology.del_ports_arguments(ports)],
+                  env=topology.node_env(state_dir, node))
     shell.delete_netns(netns)
     record.unlink(missing_ok=True)

@@ -3,6 +3,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -26,16 +27,25 @@ def share_dir():
     return Path(require("ovsdb-server")).resolve().parent.parent / "share"
 
 
-def run(argv, *, netns=None, env=None, check=True, timeout=60):
-    """Run argv (inside `netns` if given); returns stdout. Errors name the command and stderr."""
+def run(argv, *, netns=None, env=None, check=True, timeout=60, stdin_text=None):
+    """Run argv (inside `netns` if given, with `stdin_text` on its stdin); returns stdout.
+    Errors name the command and stderr."""
     argv = [require(argv[0]), *argv[1:]]
     if netns:
         argv = [require("ip"), "netns", "exec", netns, *argv]
-    result = subprocess.run(argv, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
+    result = subprocess.run(argv, env={**os.environ, **(env or {})}, input=stdin_text,
+                            stdin=subprocess.DEVNULL if stdin_text is None else None,
                             capture_output=True, text=True, timeout=timeout)
     if check and result.returncode:
         raise DataPlaneError(f"{' '.join(argv)} failed ({result.returncode}): {result.stderr.strip()}")
     return result.stdout
+
+
+def ip_batch(netns, commands):
+    """`ip` commands (argument lists) run by one `ip -n <netns> -batch -`, in order; it stops at
+    the first that fails, and the error names it."""
+    if commands:
+        run(["ip", "-n", netns, "-batch", "-"], stdin_text="".join(" ".join(c) + "\n" for c in commands))
 
 
 def ip(netns, *args, check=True):
@@ -83,6 +93,20 @@ def configure_interface(netns, ifname, *, addresses=(), mac=None):
     for address in addresses:
         ip(netns, "address", "replace", address, "dev", ifname)
     ip(netns, "link", "set", ifname, "up")
+
+
+def isolate_interface(netns, ifname):
+    """What ensure_netns and configure_interface do by `ip netns exec` for a plugged interface,
+    in one: no IPv4 forwarding in the namespace, TX checksum offload off on `ifname`."""
+    run(["sh", "-ec", '"$1" -qw net.ipv4.ip_forward=0; "$2" -K "$3" tx off', "sh",
+         require("sysctl"), require("ethtool"), ifname], netns=netns)
+
+
+def replace_file(path, text):
+    """`path` holds `text` all at once: a reader in another thread never sees half of it."""
+    partial = Path(path).with_name(f".{Path(path).name}.{os.getpid()}.{threading.get_ident()}")
+    partial.write_text(text)
+    os.replace(partial, path)
 
 
 def add_routes(netns, routes):

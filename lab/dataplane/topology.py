@@ -135,6 +135,36 @@ def plug_port(netns, ifname):
     return short_ifname("pl", hashlib.sha256(f"{netns}/{ifname}".encode()).hexdigest())
 
 
+def plug_batches(netns, port, ifname, *, mac, addresses, routes):
+    """The `ip` commands that plug `ifname` of `netns` in, as two batches: the node namespace's
+    (the veth, made directly between the two namespaces, its br-int end up) and the plugged
+    namespace's (loopback up, MAC, addresses, the interface up, then the routes, which need it up)."""
+    node = [["link", "add", port, "type", "veth", "peer", "name", ifname, "netns", netns],
+            ["link", "set", port, "up"]]
+    plugged = [["link", "set", "lo", "up"],
+               *([["link", "set", ifname, "address", mac]] if mac else []),
+               *(["address", "replace", address, "dev", ifname] for address in addresses),
+               ["link", "set", ifname, "up"],
+               *(["route", "replace", route["to"], "via", route["via"]] for route in routes)]
+    return node, plugged
+
+
+def plug_port_command(port, iface_id, iface_id_ver=None):
+    """ovs-vsctl's arguments that put `port` on br-int with its iface-id (and iface-id-ver) in
+    one transaction. --no-wait: ovn-controller binds the port once ovs-vswitchd has given it an
+    ofport (controller/binding.c takes interfaces with an iface-id and ofport > 0, and watches
+    the column), so waiting for vswitchd's reconfiguration here only serialises the plugs."""
+    version = [f"external_ids:iface-id-ver={iface_id_ver}"] if iface_id_ver else []
+    return ["--no-wait", "--may-exist", "add-port", "br-int", port, "--",
+            "set", "Interface", port, f"external_ids:iface-id={iface_id}", *version]
+
+
+def del_ports_arguments(ports):
+    """ovs-vsctl's arguments that take every one of `ports` off br-int in one transaction."""
+    commands = [["--if-exists", "del-port", "br-int", port] for port in sorted(ports)]
+    return [argument for index, command in enumerate(commands) for argument in ([["--"], []][index == 0] + command)]
+
+
 def daemons(share_dir=DEBIAN_SHARE):
     """Per-node daemons in start order (databases first). File names are the defaults of
     ovs-ctl/ovn-ctl, so OVS_RUNDIR/OVN_RUNDIR select the node for every client tool."""

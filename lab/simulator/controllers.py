@@ -2,12 +2,14 @@
 (olm, nmstate, kubevirt, kubelet, openshift, nodes) and write back only what differs.
 """
 import base64
+import concurrent.futures
 import json
 import os
 import random
 import string
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import dataplane
@@ -17,7 +19,7 @@ from . import crdsets
 from . import kube as k
 from . import kubelet, kubevirt, nmstate, nodes, olm, openshift, ovn_node_pods, ovs
 from .conditions import is_true, now_iso, status_differs
-from .runtime import Controller
+from .runtime import Controller, KeyLocks
 
 UPSTREAM_CRDS = None  # the upstream CRD folder labctl passes (--upstream-crds); None: the lab's own
 PROFILE = profiles.PROFILES[profiles.DEFAULT]  # the lab profile labctl passes (--profile)
@@ -454,6 +456,11 @@ class PodController(Controller):
     name = "kubelet"
     primary = k.PODS
     triggers = (k.NADS,)
+    workers = 4  # pods start at once, as on nodes; a pod is never worked on twice at once (WorkQueue)
+
+    def __init__(self, kube, state_dir=None):
+        super().__init__(kube, state_dir)
+        self.allocation_lock = threading.Lock()  # two workers must not hand out one pod IP twice
 
     def reconcile(self, pod):
         metadata, spec = pod["metadata"], pod["spec"]
@@ -512,10 +519,19 @@ class PodController(Controller):
             message = f"waiting for OVN-Kubernetes' {kubelet.POD_NETWORKS_ANNOTATION} for {', '.join(waiting)}"
             self._write_pod_status(pod, kubelet.waiting_status(pod, message, now, previous))
             return
-        used = {p["status"].get("podIP") for p in self.kube.items(
-            k.PODS, field_selector=f"spec.nodeName={node_spec['name']}") if p.get("status")}
-        pod_ip = previous.get("podIP") or kubelet.default_pod_ip(networks) or \
-            kubelet.allocate_pod_ip(node_spec["pod_cidr"], used)
+        pod_ip = previous.get("podIP") or kubelet.default_pod_ip(networks)
+        if pod_ip:
+            self._start(pod, node_spec, pod_ip, requests, networks, now)
+            return
+        with self.allocation_lock:  # the node's pods listed only here: with hundreds, a long read
+            used = {p["status"].get("podIP") for p in self.kube.items(
+                k.PODS, field_selector=f"spec.nodeName={node_spec['name']}") if p.get("status")}
+            self._start(pod, node_spec, kubelet.allocate_pod_ip(node_spec["pod_cidr"], used), requests, networks,
+                        now)
+
+    def _start(self, pod, node_spec, pod_ip, requests, networks, now):
+        """The pod Running with `pod_ip` (and Multus' network-status when it asked for networks)."""
+        metadata, previous = pod["metadata"], pod.get("status") or {}
         if requests:
             annotation = kubelet.network_status(pod, pod_ip, requests, networks)
             self.kube.merge_patch(k.PODS, metadata["name"], {"metadata": {"annotations": {
@@ -593,10 +609,20 @@ class SandboxController(Controller):
     a localnet network a network namespace plugged into its node's br-int with the pod's MAC
     and IPs; for a VM's virt-launcher pod, the VM's guest instead (the VM's MAC, cloud-init's
     addresses and routes). Deleted pods and VMs lose their namespace. Each namespace gets an
-    exec target, STATE_DIR/exec-targets/{pods,guests}/<namespace>/<name>.json."""
+    exec target, STATE_DIR/exec-targets/{pods,guests}/<namespace>/<name>.json.
+    As kubelets do, the nodes work at once (one worker per node) and each node's sandboxes are
+    plugged and unplugged by a pool of threads, one sandbox's work at a time (self.sandbox_locks)."""
     name = "kubelet-sandboxes"
     primary = k.NODES
     triggers = (k.PODS, k.VMIS, k.NADS)
+    sandbox_threads = 6  # shared by the nodes: each plug is a few short processes
+
+    def __init__(self, kube, state_dir=None):
+        super().__init__(kube, state_dir)
+        self.workers = len(dataplane.data_plane_nodes())
+        self.pool = concurrent.futures.ThreadPoolExecutor(self.sandbox_threads, thread_name_prefix=self.name)
+        self.sandbox_locks = KeyLocks()
+        self.files_lock = threading.Lock()  # exec-target folders: made and removed by several threads
 
     def reconcile(self, node):
         node_name = node["metadata"]["name"]
@@ -614,18 +640,45 @@ class SandboxController(Controller):
             if vmi:
                 nics[(namespace, name)] = kubevirt.guest_nics(vmi, network_data(self.kube, vmi))
         desired = kubelet.sandboxes(pods, kubelet.localnet_networks(self.kube.items(k.NADS)), nics)
-        for key, target in self._existing(node_name).items():
-            if desired.get(key) != target.get("sandbox") or not dataplane.shell.netns_exists(target["netns"]):
+        existing = self._existing(node_name)
+        changed = [key for key in sorted(desired.keys() | existing.keys()) if self._stale(desired.get(key),
+                                                                                         existing.get(key))]
+        # Removals first, as before: a new pod may get the MAC and IP a deleted one had.
+        removed = [key for key in changed if key not in desired]
+        errors = self._run_jobs(node_name, removed, desired) + \
+            self._run_jobs(node_name, [key for key in changed if key in desired], desired)
+        if errors:
+            raise RuntimeError(f"{len(errors)} of {len(changed)} sandboxes on {node_name} failed, first: {errors[0]!r}")
+
+    def _run_jobs(self, node_name, keys, desired):
+        """Each key's sandbox converged by the pool; the errors, once every job has ended."""
+        jobs = [self.pool.submit(self._converge, node_name, key, desired.get(key)) for key in keys]
+        return [job.exception() for job in jobs if job.exception()]
+
+    @staticmethod
+    def _stale(wanted, target):
+        """Whether a sandbox needs work: wanted and not made, made and not wanted as it is, or gone."""
+        if target is None:
+            return wanted is not None
+        return wanted != target.get("sandbox") or not dataplane.shell.netns_exists(target["netns"])
+
+    def _converge(self, node_name, key, wanted):
+        """Key's sandbox on `node_name` made as `wanted` (None: removed). Read again under its lock:
+        the other node's worker may have moved it (a VM's launcher pod on another node)."""
+        with self.sandbox_locks.held(key):
+            target = self._existing_target(node_name, key)
+            if not self._stale(wanted, target):
+                return
+            if target is not None:
                 dataplane.unplug(self.state_dir, node_name, target["netns"])
                 path = self._target_file(key)
-                path.unlink()
-                if not any(path.parent.iterdir()):
-                    path.parent.rmdir()
+                with self.files_lock:
+                    path.unlink()
+                    if not any(path.parent.iterdir()):
+                        path.parent.rmdir()
                 self.log.info("%s %s/%s: sandbox %s removed", key[0], key[1], key[2], target["netns"])
-        existing = self._existing(node_name)
-        for key, sandbox in desired.items():
-            if key not in existing:
-                self._create(key, sandbox)
+            if wanted is not None:
+                self._create(key, wanted)
 
     def _netns(self, key):
         kind, namespace, name = key
@@ -637,15 +690,27 @@ class SandboxController(Controller):
 
     def _existing(self, node_name):
         """Sandboxes this controller made on the node: exec targets naming one of its namespaces."""
+        with self.files_lock:  # not while a folder goes
+            paths = [path for kind in ("pods", "guests")
+                     for path in Path(self.state_dir, "exec-targets", kind).glob("*/*.json")]
         found = {}
-        for kind in ("pods", "guests"):
-            for path in Path(self.state_dir, "exec-targets", kind).glob("*/*.json"):
-                key = (kind, path.parent.name, path.stem)
-                target = json.loads(path.read_text())
-                if target.get("netns") == self._netns(key) and \
-                        dataplane.plugged_node(self.state_dir, target["netns"]) == node_name:
-                    found[key] = target
+        for path in paths:
+            key = (path.parent.parent.name, path.parent.name, path.stem)
+            target = self._existing_target(node_name, key)
+            if target is not None:
+                found[key] = target
         return found
+
+    def _existing_target(self, node_name, key):
+        """Key's exec target if this controller made it on the node (None if gone meanwhile)."""
+        try:
+            target = json.loads(self._target_file(key).read_text())
+        except FileNotFoundError:
+            return None
+        if target.get("netns") == self._netns(key) and \
+                dataplane.plugged_node(self.state_dir, target["netns"]) == node_name:
+            return target
+        return None
 
     def _create(self, key, sandbox):
         netns = self._netns(key)
@@ -657,8 +722,9 @@ class SandboxController(Controller):
                            addresses=iface["addresses"], routes=iface["routes"], iface_id=iface["iface_id"],
                            iface_id_ver=iface["iface_id_ver"])
         path = self._target_file(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"netns": netns, "env": {}, "sandbox": sandbox}, indent=2))
+        with self.files_lock:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            dataplane.shell.replace_file(path, json.dumps({"netns": netns, "env": {}, "sandbox": sandbox}, indent=2))
         self.log.info("%s %s/%s: sandbox %s plugged into %s (%s)", key[0], key[1], key[2], netns, sandbox["node"],
                       ", ".join(f"{i['ifname']} {i['mac']} {' '.join(i['addresses'])}" for i in sandbox["interfaces"]))
 

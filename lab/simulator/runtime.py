@@ -4,8 +4,11 @@ Level-triggered, as controller-runtime is: on start every primary object is reco
 watch events enqueue keys; events on a controller's secondary ("trigger") resources and a
 periodic resync enqueue every primary again, so a reconcile may read any other object it needs.
 A reconcile that raises is logged and retried with backoff (2 s doubling to 60 s); the loops
-never die.
+never die. A controller may have several workers (`workers`, controller-runtime's
+MaxConcurrentReconciles); as client-go's workqueue, the queue never hands out a key that a worker
+is still reconciling (one queued again meanwhile waits until that worker is done).
 """
+import contextlib
 import logging
 import threading
 import time
@@ -24,6 +27,7 @@ class Controller:
     primary = None
     triggers = ()
     resync_seconds = 30.0
+    workers = 1
 
     def __init__(self, kube, state_dir=None):
         self.kube = kube
@@ -39,11 +43,13 @@ class Controller:
 
 
 class WorkQueue:
-    """A set of pending keys; a key queued twice before it is processed runs once."""
+    """A set of pending keys; a key queued twice before it is processed runs once, and a key is
+    never handed out again before done() says its worker has finished it."""
 
     def __init__(self):
         self._pending = set()
         self._order = []
+        self._processing = set()
         self._cond = threading.Condition()
 
     def add(self, key):
@@ -51,7 +57,7 @@ class WorkQueue:
             if key not in self._pending:
                 self._pending.add(key)
                 self._order.append(key)
-                self._cond.notify()
+                self._cond.notify_all()
 
     def add_after(self, key, delay):
         timer = threading.Timer(delay, self.add, args=(key,))
@@ -60,11 +66,40 @@ class WorkQueue:
 
     def get(self):
         with self._cond:
-            while not self._order:
+            while True:
+                key = next((k for k in self._order if k not in self._processing), None)
+                if key is not None:
+                    self._order.remove(key)
+                    self._pending.discard(key)
+                    self._processing.add(key)
+                    return key
                 self._cond.wait()
-            key = self._order.pop(0)
-            self._pending.discard(key)
-            return key
+
+    def done(self, key):
+        with self._cond:
+            self._processing.discard(key)
+            self._cond.notify_all()
+
+
+class KeyLocks:
+    """Work on a key waits until earlier work on the same key is done; other keys go on."""
+
+    def __init__(self):
+        self._busy = set()
+        self._cond = threading.Condition()
+
+    @contextlib.contextmanager
+    def held(self, key):
+        with self._cond:
+            while key in self._busy:
+                self._cond.wait()
+            self._busy.add(key)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._busy.discard(key)
+                self._cond.notify_all()
 
 
 def object_key(obj):
@@ -80,7 +115,7 @@ class ControllerRunner:
         self.log = controller.log
 
     def start(self):
-        threads = [threading.Thread(target=self._work, name=f"{self.controller.name}-worker", daemon=True),
+        threads = [threading.Thread(target=self._start_workers, name=f"{self.controller.name}-worker", daemon=True),
                    threading.Thread(target=self._resync, name=f"{self.controller.name}-resync", daemon=True)]
         threads.append(threading.Thread(target=self._watch, args=(self.controller.primary, True),
                                         name=f"{self.controller.name}-watch", daemon=True))
@@ -123,7 +158,7 @@ class ControllerRunner:
         for obj in objects:
             self.queue.add(object_key(obj))
 
-    def _work(self):
+    def _start_workers(self):
         while True:
             try:
                 self.controller.startup()
@@ -131,6 +166,11 @@ class ControllerRunner:
             except Exception as error:  # the apiserver may not answer yet
                 self.log.warning("startup failed, retrying: %s", _describe(error))
                 time.sleep(RETRY_SECONDS)
+        for index in range(1, self.controller.workers):
+            threading.Thread(target=self._work, name=f"{self.controller.name}-worker-{index}", daemon=True).start()
+        self._work()
+
+    def _work(self):
         while True:
             key = self.queue.get()
             try:
@@ -144,6 +184,8 @@ class ControllerRunner:
                 self.log.warning("reconcile %s failed (%d), retrying in %.0fs: %s",
                                  "/".join(key), count, delay, _describe(error))
                 self.queue.add_after(key, delay)
+            finally:
+                self.queue.done(key)
 
     def _process(self, key):
         kube, resource = self.controller.kube, self.controller.primary
