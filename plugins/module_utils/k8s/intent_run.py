@@ -27,6 +27,7 @@ def apply_intent(module, params, raw, model, judge):
         lease = take_lease(store, module, params, model)
     try:
         if lease is not None:  # read again under the lease: another run may have written meanwhile
+            desired = live = None  # the first read goes before the second arrives: one LIST in memory at a time
             desired, live = read_state(store, module, params, raw, model)
         result = reconcile(store, model, state=params["state"], prune=params["prune"], want_diff=module._diff,
                            return_policies=params["return_policies"], before_write=judge,

@@ -95,7 +95,7 @@ def test_the_api_side_targets_have_issue_23s_values_and_the_hand_edit_keeps_issu
     assert {name: (target["issue"], target.get("limit")) for name, target in by_name.items()} == {
         "first apply of 1,000 workloads: within 1.2x kubectl's": (23, 1.2),
         "first apply of 5,000 workloads: within 1.0x kubectl's": (23, None),  # not measured at 5,000 here
-        "no-op re-run of 1,000 workloads: one LIST, no write, under 0.4x kubectl's": (23, 0.4),
+        "no-op re-run of 1,000 workloads: no write, under 0.4x kubectl's": (23, 0.4),
         "re-run after one hand edit, 1,000 workloads: one write, at most 0.3x kubectl's": (16, 0.3),
         "the same 1,000-workload intent on two lab clusters in one ansible-playbook run: at most 1.3x one cluster":
             (16, None),
@@ -123,7 +123,7 @@ def test_make_bench_prints_every_target_api_side_and_data_plane_with_why_missed(
     lines = report.verdict_lines(measured)
 
     [no_op] = [line for line in lines if "no-op" in line]
-    assert no_op.startswith("target (issue 23): no-op re-run of 1,000 workloads: one LIST, no write, under 0.4x "
+    assert no_op.startswith("target (issue 23): no-op re-run of 1,000 workloads: no write, under 0.4x "
                             "kubectl's: MISSED (module 3.00 s, kubectl 7.00 s: 0.43x (limit 0.4x); requests GET 1; "
                             "why missed: Ansible alone, ")
     assert lines[-1] == ("(issue 23) target: three tiers: ACLs at 1,000 workloads: not measured (not measured in "
@@ -132,3 +132,14 @@ def test_make_bench_prints_every_target_api_side_and_data_plane_with_why_missed(
     assert report.missed(measured)
     assert report.verdict_lines(dict(measured, dataplane={"unavailable": "no OVN", "runs": [], "targets": []}))[-1] == (
         "data plane (issue 23): not measured: no OVN")
+
+
+def test_a_no_op_is_judged_on_its_writes_and_time_and_reports_its_reads():
+    kubectl = {"no_op": run(5.0, 1.3, {"GET": 2, "PATCH": 1001})}
+    reads = report.targets(results({"no_op": run(1.77, 1.7, {"GET": 4})}, kubectl))
+    wrote = report.targets(results({"no_op": run(1.77, 1.7, {"GET": 4, "PATCH": 1})}, kubectl))
+
+    [met] = [t for t in reads if t["name"].startswith("no-op")]
+    [missed] = [t for t in wrote if t["name"].startswith("no-op")]
+    assert met["met"] and met["detail"].endswith("; requests GET 4")
+    assert not missed["met"] and missed["detail"].endswith("; requests GET 4, PATCH 1 (a write on a no-op)")
