@@ -597,11 +597,13 @@ def unplugged(lab, namespace):
     share the machine with them."""
     sandboxes = lab.state_dir / "exec-targets" / "pods" / namespace
 
-    def left():
-        return len(lab.core.list_namespaced_pod(namespace).items), \
-            len(list(sandboxes.glob("*.json"))) if sandboxes.is_dir() else 0
-    wait_for(f"{namespace}'s pods not gone", lambda: left() == (0, 0), SETTLE_TIMEOUT,
-             lambda: "{0} pods and {1} sandboxes left".format(*left()))
+    def sandboxes_left():
+        return len(list(sandboxes.glob("*.json"))) if sandboxes.is_dir() else 0
+    # One pod is enough to know some are left: a full LIST of a thousand every poll loads the API server.
+    wait_for(f"{namespace}'s pods not gone",
+             lambda: not lab.core.list_namespaced_pod(namespace, limit=1).items and sandboxes_left() == 0,
+             SETTLE_TIMEOUT, lambda: f"{len(lab.core.list_namespaced_pod(namespace).items)} pods and "
+                                     f"{sandboxes_left()} sandboxes left")
 
 
 def apply_and_count(lab, shape, size, name, policies, network, namespace, pairs, extra):

@@ -161,8 +161,10 @@ def plug_port_command(port, iface_id, iface_id_ver=None):
 
 def del_ports_arguments(ports):
     """ovs-vsctl's arguments that take every one of `ports` off br-int in one transaction."""
-    commands = [["--if-exists", "del-port", "br-int", port] for port in sorted(ports)]
-    return [argument for index, command in enumerate(commands) for argument in ([["--"], []][index == 0] + command)]
+    arguments = []
+    for port in sorted(ports):
+        arguments += [*(["--"] if arguments else []), "--if-exists", "del-port", "br-int", port]
+    return arguments
 
 
 def daemons(share_dir=DEBIAN_SHARE):
