@@ -3,12 +3,17 @@ that answers chosen requests itself (a 429 with Retry-After, a 503) or drops the
 
 TLS with the lab apiserver's certificate, so a kubeconfig only changes its server URL; every other
 request is forwarded with the lab admin's client certificate. Only the lab tests use it.
+
+Each proxy's URL has a path of its own (/proxy-<random>), stripped before forwarding: the kubernetes
+clients cache API discovery per server URL in the temporary directory, and a proxy port used by an
+earlier run would otherwise find that cache and skip the discovery requests a test refuses.
 """
 import http.client
 import json
 import ssl
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -36,6 +41,7 @@ class LabProxy(ThreadingHTTPServer):
         self.upstream_context.load_cert_chain(pki / "admin.crt", pki / "admin.key")
         self.upstream = urlsplit(upstream)
         self.misbehave = misbehave
+        self.prefix = "/proxy-{0}".format(uuid.uuid4().hex[:12])
         self.log = []  # (monotonic time, method, path, status)
         self.lock = threading.Lock()
 
@@ -44,7 +50,7 @@ class LabProxy(ThreadingHTTPServer):
 
     @property
     def url(self):
-        return "https://127.0.0.1:{0}".format(self.server_address[1])
+        return "https://127.0.0.1:{0}{1}".format(self.server_address[1], self.prefix)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -54,6 +60,8 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _any(self):
+        if self.path.startswith(self.server.prefix + "/"):
+            self.path = self.path[len(self.server.prefix):]
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         answer = self.server.misbehave(self.command, self.path)
         if answer == DROP_ANSWER:
