@@ -10,8 +10,10 @@ Needs no cluster; skipped when no Chromium is installed (`apt-get install -y chr
 import base64
 import html.parser
 import json
+import os
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import tempfile
@@ -149,7 +151,8 @@ class DevTools:
         self.profile = tempfile.TemporaryDirectory()
         self.process = subprocess.Popen(
             [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--remote-debugging-port=0",
-             "--user-data-dir=" + self.profile.name, "about:blank"], stderr=subprocess.PIPE, text=True)
+             "--user-data-dir=" + self.profile.name, "about:blank"], stderr=subprocess.PIPE, text=True,
+            start_new_session=True)
         port = next(re.search(r":(\d+)/devtools/", line).group(1) for line in self.process.stderr
                     if "DevTools listening on" in line)
         with urllib.request.urlopen("http://127.0.0.1:{0}/json/list".format(port), timeout=30) as answer:
@@ -176,7 +179,9 @@ class DevTools:
 
     def close(self):
         self.socket.close()
-        self.process.kill()
+        # the whole group: the renderer and utility processes write to the profile too, and one still
+        # writing made removing it fail ("Directory not empty")
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
         self.profile.cleanup()
 
