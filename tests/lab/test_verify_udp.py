@@ -116,11 +116,8 @@ def run_verify(tmp_path, kubeconfig, intent, **variables):
         "roles": [dict({"role": "ocpvirt.multinet.verify", "verify_intents": [intent],
                         "verify_kubeconfig": kubeconfig, "verify_probe": True,
                         "verify_report_dir": str(tmp_path / "report")}, **variables)]}]))
-    # HOME is not the user's passwd home, as on CI runners and in containers: the async jobs the
-    # role starts (listeners, guests' probes) must still be found by async_status.
-    (tmp_path / "home").mkdir(exist_ok=True)
     env = {"ANSIBLE_COLLECTIONS_PATH": str(REPO_DIR / ".venv" / "collections"),
-           "ANSIBLE_LOCALHOST_WARNING": "false", "ANSIBLE_FORCE_COLOR": "0", "HOME": str(tmp_path / "home")}
+           "ANSIBLE_LOCALHOST_WARNING": "false", "ANSIBLE_FORCE_COLOR": "0"}
     return subprocess.run([ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local", "-e",
                            "ansible_python_interpreter=" + sys.executable, str(playbook)],
                           cwd=tmp_path, env=dict(os.environ, **env),
