@@ -33,10 +33,11 @@ SEED_INTENT = Path(__file__).resolve().parents[1] / "unit" / "fixtures" / "seed_
 BROWSER = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
 pytestmark = pytest.mark.skipif(BROWSER is None, reason="no Chromium on PATH (apt-get install -y chromium)")
 WIDTH, HEIGHT = 1400, 1500
+HEADLESS = [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
 
 
 def chromium(*args):
-    command = [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", *args]
+    command = [*HEADLESS, *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
 
 
@@ -150,9 +151,8 @@ class DevTools:
         websocket = pytest.importorskip("websocket")
         self.profile = tempfile.TemporaryDirectory()
         self.process = subprocess.Popen(
-            [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--remote-debugging-port=0",
-             "--user-data-dir=" + self.profile.name, "about:blank"], stderr=subprocess.PIPE, text=True,
-            start_new_session=True)
+            [*HEADLESS, "--remote-debugging-port=0", "--user-data-dir=" + self.profile.name, "about:blank"],
+            stderr=subprocess.PIPE, text=True, start_new_session=True)
         port = next(re.search(r":(\d+)/devtools/", line).group(1) for line in self.process.stderr
                     if "DevTools listening on" in line)
         with urllib.request.urlopen("http://127.0.0.1:{0}/json/list".format(port), timeout=30) as answer:
